@@ -1,0 +1,1 @@
+//! MNIST: verified download, offline import, IDX parsing, cached loading and seeded mini-batches.

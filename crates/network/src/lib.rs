@@ -1,0 +1,1 @@
+//! simpleNet and TwoLayerNet with numerical (generic and fast exact) and backprop gradients, gradient check, checkpoints.

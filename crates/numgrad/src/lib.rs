@@ -1,0 +1,1 @@
+//! Numerical differentiation: central differences, rayon-parallel numerical gradients, gradient descent.
