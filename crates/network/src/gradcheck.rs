@@ -1,0 +1,91 @@
+use ndarray::{ArrayBase, Data, Ix2};
+use scratchnet_tensor::Scalar;
+
+use crate::{NumGrad, Targets, TwoLayerNet};
+
+/// The comparison of one parameter tensor's numerical and backprop gradients.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamCheck {
+    /// `W1`, `b1`, `W2` or `b2`.
+    pub name: &'static str,
+    /// Mean of `|numerical − backprop|`, the figure the book prints.
+    pub mean_abs_diff: f64,
+    /// Max over entries of `|numerical − backprop| / max(|numerical|, |backprop|)`, 0 where both are 0.
+    pub max_rel_diff: f64,
+    /// Largest `|backprop|`, to put the differences in scale.
+    pub max_abs: f64,
+}
+
+/// The result of [`gradient_check`]: one row per parameter, in the order W1, b1, W2, b2.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradCheck {
+    /// Per-parameter figures.
+    pub params: Vec<ParamCheck>,
+}
+
+impl std::fmt::Display for GradCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{:<4} {:>14} {:>14} {:>12}",
+            "", "mean |diff|", "max rel diff", "max |grad|"
+        )?;
+        for p in &self.params {
+            writeln!(
+                f,
+                "{:<4} {:>14.3e} {:>14.3e} {:>12.3e}",
+                p.name, p.mean_abs_diff, p.max_rel_diff, p.max_abs
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The book's `gradient_check.py`: the numerical gradient (by `strategy`) against backprop, per
+/// parameter.
+///
+/// ```
+/// use scratchnet_network::{NumGrad, TwoLayerNet, gradient_check};
+/// let net = TwoLayerNet::<f64>::new(4, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(1));
+/// let x = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64 / 12.0);
+/// let check = gradient_check(&net, &x, &vec![0, 1, 1], NumGrad::Fast);
+/// assert!(check.params.iter().all(|p| p.mean_abs_diff < 1e-8));
+/// println!("{check}");
+/// ```
+pub fn gradient_check<'t, A: Scalar, S: Data<Elem = A>>(
+    net: &TwoLayerNet<A>,
+    x: &ArrayBase<S, Ix2>,
+    t: impl Into<Targets<'t, A>>,
+    strategy: NumGrad,
+) -> GradCheck {
+    let t = t.into();
+    let num = net.numerical_gradient_with(x, t, strategy);
+    let bp = net.gradient(x, t);
+    let params = num
+        .named()
+        .iter()
+        .zip(bp.named().iter())
+        .map(|((name, a), (_, b))| {
+            let mut sum = 0.0;
+            let mut max_rel: f64 = 0.0;
+            let mut max_abs: f64 = 0.0;
+            for (&u, &v) in a.iter().zip(b.iter()) {
+                let (u, v) = (u.as_f64(), v.as_f64());
+                let d = (u - v).abs();
+                sum += d;
+                let scale = u.abs().max(v.abs());
+                if scale > 0.0 {
+                    max_rel = max_rel.max(d / scale);
+                }
+                max_abs = max_abs.max(v.abs());
+            }
+            ParamCheck {
+                name,
+                mean_abs_diff: sum / a.len().max(1) as f64,
+                max_rel_diff: max_rel,
+                max_abs,
+            }
+        })
+        .collect();
+    GradCheck { params }
+}

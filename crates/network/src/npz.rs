@@ -1,0 +1,74 @@
+//! NumPy `.npz` export and import of the parameters, under the book's names W1, b1, W2, b2.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+use ndarray_npy::{NpzReader, NpzWriter, ReadableElement, WritableElement};
+use scratchnet_tensor::Scalar;
+
+use crate::checkpoint::write_atomically;
+use crate::{ModelError, Params, TwoLayerNet};
+
+fn npz_err(path: &Path, what: impl std::fmt::Display) -> ModelError {
+    ModelError::Npz {
+        path: path.to_owned(),
+        what: what.to_string(),
+    }
+}
+
+impl<A: Scalar + WritableElement + ReadableElement> TwoLayerNet<A> {
+    /// Writes W1, b1, W2, b2 as a NumPy `.npz` (`np.load(path)["W1"]` has shape `(input, hidden)`),
+    /// atomically like [`save`](Self::save).
+    ///
+    /// ```
+    /// use scratchnet_network::TwoLayerNet;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("params.npz");
+    /// let net = TwoLayerNet::<f32>::new(3, 2, 2, 0.1, &mut scratchnet_tensor::rng_from_seed(0));
+    /// net.export_npz(&path).unwrap();
+    /// assert_eq!(TwoLayerNet::<f32>::import_npz(&path).unwrap(), net);
+    /// ```
+    pub fn export_npz(&self, path: &Path) -> Result<(), ModelError> {
+        let mut buf = Vec::new();
+        {
+            let mut w = NpzWriter::new(Cursor::new(&mut buf));
+            let p = &self.params;
+            w.add_array("W1", &p.w1).map_err(|e| npz_err(path, e))?;
+            w.add_array("b1", &p.b1).map_err(|e| npz_err(path, e))?;
+            w.add_array("W2", &p.w2).map_err(|e| npz_err(path, e))?;
+            w.add_array("b2", &p.b2).map_err(|e| npz_err(path, e))?;
+            w.finish().map_err(|e| npz_err(path, e))?;
+        }
+        write_atomically(path, &buf)
+    }
+
+    /// Reads W1, b1, W2, b2 from a `.npz` (for example one saved by the book's Python code with
+    /// `np.savez`). Missing arrays, another element type and shapes that do not fit are errors.
+    pub fn import_npz(path: &Path) -> Result<Self, ModelError> {
+        let file = std::fs::File::open(path).map_err(|e| ModelError::io(path, e))?;
+        let mut r = NpzReader::new(file).map_err(|e| npz_err(path, e))?;
+        let w1: Array2<A> = r
+            .by_name("W1")
+            .map_err(|e| npz_err(path, format!("W1: {e}")))?;
+        let b1: Array1<A> = r
+            .by_name("b1")
+            .map_err(|e| npz_err(path, format!("b1: {e}")))?;
+        let w2: Array2<A> = r
+            .by_name("W2")
+            .map_err(|e| npz_err(path, format!("W2: {e}")))?;
+        let b2: Array1<A> = r
+            .by_name("b2")
+            .map_err(|e| npz_err(path, format!("b2: {e}")))?;
+        let (h, o) = (w1.ncols(), w2.ncols());
+        if b1.len() != h || w2.nrows() != h || b2.len() != o {
+            return Err(npz_err(
+                path,
+                "shapes of W1, b1, W2, b2 do not fit together",
+            ));
+        }
+        Ok(Self {
+            params: Params { w1, b1, w2, b2 },
+        })
+    }
+}

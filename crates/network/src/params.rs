@@ -1,0 +1,134 @@
+use ndarray::{Array1, Array2, ArrayViewD, Zip};
+use scratchnet_tensor::{Rng, Scalar, randn};
+use serde::{Deserialize, Serialize};
+
+/// The book's parameter names, in the order used by files and reports.
+pub const PARAM_NAMES: [&str; 4] = ["W1", "b1", "W2", "b2"];
+
+/// The parameters of a [`TwoLayerNet`](crate::TwoLayerNet): the book's `params` dict as a struct.
+///
+/// ```
+/// use scratchnet_network::Params;
+/// let p = Params::<f64>::init(784, 50, 10, 0.01, &mut scratchnet_tensor::rng_from_seed(1));
+/// assert_eq!(p.w1.dim(), (784, 50));
+/// assert_eq!(p.b2.len(), 10);
+/// assert_eq!(p.len(), 784 * 50 + 50 + 50 * 10 + 10);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "A: Scalar")]
+pub struct Params<A> {
+    /// First-layer weights, `(input, hidden)`.
+    pub w1: Array2<A>,
+    /// First-layer bias, `(hidden,)`.
+    pub b1: Array1<A>,
+    /// Second-layer weights, `(hidden, output)`.
+    pub w2: Array2<A>,
+    /// Second-layer bias, `(output,)`.
+    pub b2: Array1<A>,
+}
+
+/// Gradients have exactly the shape of the parameters: `grads.w1` is ∂L/∂W1, and so on.
+pub type Grads<A> = Params<A>;
+
+impl<A: Scalar> Params<A> {
+    /// The book's initialisation: weights `weight_init_std * randn`, drawn W1 then W2 in
+    /// row-major order, biases zero.
+    pub fn init(
+        input: usize,
+        hidden: usize,
+        output: usize,
+        weight_init_std: f64,
+        rng: &mut Rng,
+    ) -> Self {
+        let w1 = randn((input, hidden), weight_init_std, rng);
+        let w2 = randn((hidden, output), weight_init_std, rng);
+        Self {
+            w1,
+            b1: Array1::zeros(hidden),
+            w2,
+            b2: Array1::zeros(output),
+        }
+    }
+
+    /// All zeros with the given layer sizes.
+    ///
+    /// ```
+    /// let z = scratchnet_network::Params::<f32>::zeros(3, 2, 1);
+    /// assert_eq!(z.w1.sum(), 0.0);
+    /// ```
+    pub fn zeros(input: usize, hidden: usize, output: usize) -> Self {
+        Self {
+            w1: Array2::zeros((input, hidden)),
+            b1: Array1::zeros(hidden),
+            w2: Array2::zeros((hidden, output)),
+            b2: Array1::zeros(output),
+        }
+    }
+
+    /// `(input, hidden, output)` sizes.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        (self.w1.nrows(), self.w1.ncols(), self.w2.ncols())
+    }
+
+    /// Total number of scalars.
+    pub fn len(&self) -> usize {
+        self.w1.len() + self.b1.len() + self.w2.len() + self.b2.len()
+    }
+
+    /// True when there are no parameters at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The four tensors with their book names (`W1`, `b1`, `W2`, `b2`).
+    ///
+    /// ```
+    /// let p = scratchnet_network::Params::<f64>::zeros(3, 2, 1);
+    /// let names: Vec<_> = p.named().iter().map(|(n, a)| (*n, a.shape().to_vec())).collect();
+    /// assert_eq!(names[0], ("W1", vec![3, 2]));
+    /// ```
+    pub fn named(&self) -> [(&'static str, ArrayViewD<'_, A>); 4] {
+        [
+            (PARAM_NAMES[0], self.w1.view().into_dyn()),
+            (PARAM_NAMES[1], self.b1.view().into_dyn()),
+            (PARAM_NAMES[2], self.w2.view().into_dyn()),
+            (PARAM_NAMES[3], self.b2.view().into_dyn()),
+        ]
+    }
+
+    /// `self -= lr * grads`, the SGD update of §4.5.2.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    ///
+    /// ```
+    /// use scratchnet_network::Params;
+    /// let mut p = Params::<f64>::zeros(1, 1, 1);
+    /// let mut g = Params::<f64>::zeros(1, 1, 1);
+    /// g.b2[0] = 2.0;
+    /// p.sgd_step(&g, 0.1);
+    /// assert_eq!(p.b2[0], -0.2);
+    /// ```
+    pub fn sgd_step(&mut self, grads: &Grads<A>, lr: A) {
+        let upd = |p: &mut A, &g: &A| *p -= lr * g;
+        Zip::from(&mut self.w1).and(&grads.w1).for_each(upd);
+        Zip::from(&mut self.b1).and(&grads.b1).for_each(upd);
+        Zip::from(&mut self.w2).and(&grads.w2).for_each(upd);
+        Zip::from(&mut self.b2).and(&grads.b2).for_each(upd);
+    }
+
+    /// The largest absolute entry over all four tensors (the max-norm).
+    pub fn max_abs(&self) -> A {
+        self.named()
+            .iter()
+            .flat_map(|(_, a)| a.iter().copied())
+            .fold(A::zero(), |m, v| m.max(v.abs()))
+    }
+
+    /// True when every entry is finite.
+    pub fn all_finite(&self) -> bool {
+        self.named()
+            .iter()
+            .all(|(_, a)| a.iter().all(|v| v.is_finite()))
+    }
+}

@@ -1,0 +1,263 @@
+use ndarray::{Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};
+use rayon::prelude::*;
+use scratchnet_functions::{cross_entropy_error, cross_entropy_error_labels, sigmoid, softmax};
+use scratchnet_numgrad::numerical_gradient;
+use scratchnet_tensor::{Rng, Scalar, affine, argmax_rows};
+
+use crate::layers::{
+    affine_backward_input, affine_backward_params, sigmoid_backward, softmax_with_loss,
+    softmax_with_loss_backward,
+};
+use crate::{Grads, Params, Targets};
+
+/// Which numerical-gradient algorithm [`TwoLayerNet::numerical_gradient_with`] runs. Both are
+/// central differences with `h = 1e-4` on the same loss; they differ only in how much they recompute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NumGrad {
+    /// Recomputes each perturbed loss only where the parameter reaches, from activations cached
+    /// once per call. Exact, not an approximation; the default.
+    #[default]
+    Fast,
+    /// The book's method: [`scratchnet_numgrad::numerical_gradient`] over each parameter tensor,
+    /// two full forward passes per scalar.
+    Generic,
+}
+
+/// The book's two-layer network (§4.5.1): `x → Affine(W1, b1) → sigmoid → Affine(W2, b2) → softmax`.
+///
+/// `predict` feeds the sigmoid *output* `z1` to the second layer, as the book does; the notebook's
+/// cell passes the pre-activation `a1`, a slip that turns the net into one linear map.
+///
+/// ```
+/// use scratchnet_network::TwoLayerNet;
+/// let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
+/// let x = ndarray::Array2::<f64>::zeros((3, 784));
+/// let y = net.predict(&x);
+/// assert_eq!(y.dim(), (3, 10));
+/// assert!((y.sum() - 3.0).abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct TwoLayerNet<A = f64> {
+    /// W1, b1, W2, b2.
+    pub params: Params<A>,
+}
+
+impl<A: Scalar> TwoLayerNet<A> {
+    /// A net with weights drawn from N(0, `weight_init_std`²) (the book uses 0.01) and zero biases.
+    pub fn new(
+        input: usize,
+        hidden: usize,
+        output: usize,
+        weight_init_std: f64,
+        rng: &mut Rng,
+    ) -> Self {
+        Self {
+            params: Params::init(input, hidden, output, weight_init_std, rng),
+        }
+    }
+
+    /// A net with the given parameters.
+    ///
+    /// # Panics
+    /// If the four shapes do not fit together.
+    ///
+    /// ```
+    /// use scratchnet_network::{Params, TwoLayerNet};
+    /// let net = TwoLayerNet::from_params(Params::<f32>::zeros(4, 3, 2));
+    /// assert_eq!(net.sizes(), (4, 3, 2));
+    /// ```
+    pub fn from_params(params: Params<A>) -> Self {
+        let (_, h, o) = params.sizes();
+        assert!(
+            params.b1.len() == h && params.w2.nrows() == h && params.b2.len() == o,
+            "parameter shapes do not fit together"
+        );
+        Self { params }
+    }
+
+    /// `(input, hidden, output)` sizes.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        self.params.sizes()
+    }
+
+    /// Class probabilities, one row per sample: `softmax(sigmoid(x·W1 + b1)·W2 + b2)`.
+    ///
+    /// # Panics
+    /// If `x` does not have `input` columns.
+    pub fn predict<S: Data<Elem = A>>(&self, x: &ArrayBase<S, Ix2>) -> Array2<A> {
+        softmax(&self.logits(
+            x.view(),
+            self.params.w1.view(),
+            self.params.b1.view(),
+            self.params.w2.view(),
+            self.params.b2.view(),
+        ))
+    }
+
+    /// The batch-mean cross-entropy of the predictions (§4.2.4), with one-hot or label targets.
+    ///
+    /// ```
+    /// use scratchnet_network::TwoLayerNet;
+    /// let net = TwoLayerNet::<f64>::new(2, 2, 3, 0.0, &mut scratchnet_tensor::rng_from_seed(0));
+    /// let x = ndarray::array![[1.0, 2.0]];
+    /// // zero weights: uniform predictions, loss ln 3
+    /// assert!((net.loss(&x, &vec![1]) - 3f64.ln()).abs() < 1e-6);
+    /// ```
+    pub fn loss<'t, S: Data<Elem = A>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        t: impl Into<Targets<'t, A>>,
+    ) -> A {
+        cross_entropy(&self.predict(x), t.into())
+    }
+
+    /// Fraction of samples whose most probable class is the target class. Rows are evaluated in
+    /// parallel chunks; the count is exact, so the result does not depend on the thread count.
+    ///
+    /// ```
+    /// use scratchnet_network::TwoLayerNet;
+    /// let net = TwoLayerNet::<f64>::new(2, 2, 3, 0.0, &mut scratchnet_tensor::rng_from_seed(0));
+    /// // uniform predictions: argmax is class 0 for every row
+    /// assert_eq!(net.accuracy(&ndarray::array![[1.0, 0.0], [0.0, 1.0]], &vec![0, 2]), 0.5);
+    /// ```
+    pub fn accuracy<'t, S: Data<Elem = A>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        t: impl Into<Targets<'t, A>>,
+    ) -> f64 {
+        let labels = t.into().labels();
+        assert_eq!(labels.len(), x.nrows(), "one target per row of x");
+        if labels.is_empty() {
+            return 0.0;
+        }
+        const CHUNK: usize = 1000;
+        let correct: usize = x
+            .axis_chunks_iter(Axis(0), CHUNK)
+            .into_par_iter()
+            .zip(labels.par_chunks(CHUNK))
+            .map(|(xc, lc)| {
+                let logits = self.logits(
+                    xc,
+                    self.params.w1.view(),
+                    self.params.b1.view(),
+                    self.params.w2.view(),
+                    self.params.b2.view(),
+                );
+                argmax_rows(&logits)
+                    .iter()
+                    .zip(lc)
+                    .filter(|(p, t)| p == t)
+                    .count()
+            })
+            .sum();
+        correct as f64 / labels.len() as f64
+    }
+
+    /// The numerical gradient of [`loss`](Self::loss) with the default, fast strategy.
+    ///
+    /// ```
+    /// use scratchnet_network::TwoLayerNet;
+    /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
+    /// let x = ndarray::array![[0.0, 0.5, 1.0], [1.0, 0.0, 0.25]];
+    /// let g = net.numerical_gradient(&x, &vec![1, 0]);
+    /// let b = net.gradient(&x, &vec![1, 0]);
+    /// assert!((&g.w1 - &b.w1).iter().all(|d| d.abs() < 1e-8));
+    /// ```
+    pub fn numerical_gradient<'t, S: Data<Elem = A>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        t: impl Into<Targets<'t, A>>,
+    ) -> Grads<A> {
+        self.numerical_gradient_with(x, t, NumGrad::Fast)
+    }
+
+    /// The numerical gradient of [`loss`](Self::loss) by the chosen strategy: for every parameter
+    /// `θ`, `(L(θ + h) − L(θ − h)) / 2h` with `h = 1e-4`, rayon-parallel over parameters and
+    /// bit-identical whatever the number of threads.
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net.
+    pub fn numerical_gradient_with<'t, S: Data<Elem = A>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        t: impl Into<Targets<'t, A>>,
+        strategy: NumGrad,
+    ) -> Grads<A> {
+        let t = t.into();
+        match strategy {
+            NumGrad::Fast => crate::fast_numgrad::numerical_gradient(&self.params, x.view(), t),
+            NumGrad::Generic => self.generic_numerical_gradient(x.view(), t),
+        }
+    }
+
+    /// The gradient by backpropagation through the chapter 5 layers (see [`crate::layers`]).
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net.
+    pub fn gradient<'t, S: Data<Elem = A>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        t: impl Into<Targets<'t, A>>,
+    ) -> Grads<A> {
+        let t = t.into();
+        let p = &self.params;
+        let a1 = affine(x, &p.w1, &p.b1);
+        let z1 = sigmoid(&a1);
+        let a2 = affine(&z1, &p.w2, &p.b2);
+        let (y, _) = softmax_with_loss(&a2, t);
+        let da2 = softmax_with_loss_backward(&y, t);
+        let (w2, b2) = affine_backward_params(&z1, &da2);
+        let dz1 = affine_backward_input(&p.w2, &da2);
+        let da1 = sigmoid_backward(&z1, &dz1);
+        let (w1, b1) = affine_backward_params(x, &da1);
+        Grads { w1, b1, w2, b2 }
+    }
+
+    /// One SGD step: `θ ← θ − lr · ∂L/∂θ` for all four tensors.
+    pub fn sgd_step(&mut self, grads: &Grads<A>, lr: A) {
+        self.params.sgd_step(grads, lr);
+    }
+
+    fn logits(
+        &self,
+        x: ArrayView2<'_, A>,
+        w1: ArrayView2<'_, A>,
+        b1: ArrayView1<'_, A>,
+        w2: ArrayView2<'_, A>,
+        b2: ArrayView1<'_, A>,
+    ) -> Array2<A> {
+        let z1 = sigmoid(&affine(&x, &w1, &b1));
+        affine(&z1, &w2, &b2)
+    }
+
+    fn loss_with(
+        &self,
+        x: ArrayView2<'_, A>,
+        t: Targets<'_, A>,
+        w1: ArrayView2<'_, A>,
+        b1: ArrayView1<'_, A>,
+        w2: ArrayView2<'_, A>,
+        b2: ArrayView1<'_, A>,
+    ) -> A {
+        cross_entropy(&softmax(&self.logits(x, w1, b1, w2, b2)), t)
+    }
+
+    fn generic_numerical_gradient(&self, x: ArrayView2<'_, A>, t: Targets<'_, A>) -> Grads<A> {
+        let p = &self.params;
+        let (w1, b1, w2, b2) = (p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view());
+        Grads {
+            w1: numerical_gradient(|w| self.loss_with(x, t, w, b1, w2, b2), &w1),
+            b1: numerical_gradient(|b| self.loss_with(x, t, w1, b, w2, b2), &b1),
+            w2: numerical_gradient(|w| self.loss_with(x, t, w1, b1, w, b2), &w2),
+            b2: numerical_gradient(|b| self.loss_with(x, t, w1, b1, w2, b), &b2),
+        }
+    }
+}
+
+/// Batch-mean cross-entropy of probabilities `y` against either kind of target.
+pub(crate) fn cross_entropy<A: Scalar>(y: &Array2<A>, t: Targets<'_, A>) -> A {
+    match t {
+        Targets::Labels(l) => cross_entropy_error_labels(y, l),
+        Targets::OneHot(t) => cross_entropy_error(y, &t),
+    }
+}

@@ -1,0 +1,296 @@
+//! §4.5.1: TwoLayerNet gradients by three methods, thread independence, files.
+
+use ndarray::{Array2, array};
+use proptest::prelude::*;
+use scratchnet_network::{ModelError, NumGrad, Params, TwoLayerNet, gradient_check};
+use scratchnet_tensor::{Rng, one_hot, rng_from_seed};
+
+/// A batch like MNIST's: many exact zeros, repeated pixel values.
+fn batch(rng: &mut Rng, n: usize, input: usize, classes: usize) -> (Array2<f64>, Vec<usize>) {
+    use rand::RngExt;
+    let x = Array2::from_shape_simple_fn((n, input), || {
+        if rng.random_range(0..3) == 0 {
+            0.0
+        } else {
+            rng.random_range(0..8) as f64 / 7.0
+        }
+    });
+    let t = (0..n).map(|_| rng.random_range(0..classes)).collect();
+    (x, t)
+}
+
+fn max_diff(a: &Params<f64>, b: &Params<f64>) -> f64 {
+    a.named()
+        .iter()
+        .zip(b.named().iter())
+        .flat_map(|((_, u), (_, v))| {
+            u.iter()
+                .zip(v.iter())
+                .map(|(p, q)| (p - q).abs())
+                .collect::<Vec<_>>()
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn predict_uses_the_sigmoid_output_z1() {
+    let p = Params {
+        w1: array![[1.0, -2.0]],
+        b1: array![0.5, 0.0],
+        w2: array![[1.0, 0.0], [0.0, 1.0]],
+        b2: array![0.0, 0.0],
+    };
+    let net = TwoLayerNet::from_params(p);
+    let x = array![[3.0]];
+    let z = [1.0 / (1.0 + (-3.5f64).exp()), 1.0 / (1.0 + 6.0f64.exp())];
+    let e = [z[0].exp(), z[1].exp()];
+    let y = net.predict(&x);
+    assert!((y[[0, 0]] - e[0] / (e[0] + e[1])).abs() < 1e-15);
+    assert!((y[[0, 1]] - e[1] / (e[0] + e[1])).abs() < 1e-15);
+}
+
+#[test]
+fn loss_and_accuracy_take_labels_or_one_hot() {
+    let mut rng = rng_from_seed(1);
+    let net = TwoLayerNet::<f64>::new(6, 5, 4, 0.5, &mut rng);
+    let (x, t) = batch(&mut rng, 20, 6, 4);
+    let oh: Array2<f64> = one_hot(&t, 4);
+    assert_eq!(net.loss(&x, &t), net.loss(&x, &oh));
+    assert_eq!(net.accuracy(&x, &t), net.accuracy(&x, &oh));
+    let pred = scratchnet_tensor::argmax_rows(&net.predict(&x));
+    let hits = pred.iter().zip(&t).filter(|(p, t)| p == t).count();
+    assert_eq!(net.accuracy(&x, &t), hits as f64 / 20.0);
+}
+
+#[test]
+fn fast_equals_generic_to_1e_8_of_the_max_norm() {
+    for seed in 0..4 {
+        let mut rng = rng_from_seed(seed);
+        let net = TwoLayerNet::<f64>::new(12, 7, 5, 0.3, &mut rng);
+        let (x, t) = batch(&mut rng, 9, 12, 5);
+        let fast = net.numerical_gradient_with(&x, &t, NumGrad::Fast);
+        let generic = net.numerical_gradient_with(&x, &t, NumGrad::Generic);
+        let scale = generic.max_abs();
+        assert!(scale > 1e-3);
+        assert!(
+            max_diff(&fast, &generic) < 1e-8 * scale,
+            "seed {seed}: {} vs {scale}",
+            max_diff(&fast, &generic)
+        );
+        // and with one-hot rows given as a matrix
+        let oh: Array2<f64> = one_hot(&t, 5);
+        let fast_oh = net.numerical_gradient_with(&x, &oh, NumGrad::Fast);
+        assert!(max_diff(&fast_oh, &generic) < 1e-8 * scale);
+    }
+}
+
+#[test]
+fn soft_targets_take_the_dense_path() {
+    let mut rng = rng_from_seed(5);
+    let net = TwoLayerNet::<f64>::new(5, 4, 3, 0.5, &mut rng);
+    let (x, _) = batch(&mut rng, 6, 5, 3);
+    let t = Array2::from_shape_fn((6, 3), |(i, k)| ((i + k) % 3) as f64 / 3.0);
+    let fast = net.numerical_gradient_with(&x, &t, NumGrad::Fast);
+    let generic = net.numerical_gradient_with(&x, &t, NumGrad::Generic);
+    let bp = net.gradient(&x, &t);
+    assert!(max_diff(&fast, &generic) < 1e-8 * generic.max_abs());
+    assert!(max_diff(&bp, &generic) < 1e-6 * generic.max_abs());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn numerical_and_backprop_agree(seed in 0u64..1_000_000, input in 1usize..10, hidden in 1usize..8, classes in 2usize..6, n in 1usize..8, std in 0.05f64..2.0) {
+        let mut rng = rng_from_seed(seed);
+        let net = TwoLayerNet::<f64>::new(input, hidden, classes, std, &mut rng);
+        let (x, t) = batch(&mut rng, n, input, classes);
+        let bp = net.gradient(&x, &t);
+        let scale = bp.max_abs().max(1e-12);
+        for strategy in [NumGrad::Fast, NumGrad::Generic] {
+            let num = net.numerical_gradient_with(&x, &t, strategy);
+            prop_assert!(max_diff(&num, &bp) < 1e-6 * scale, "{strategy:?}: {} vs {}", max_diff(&num, &bp), scale);
+        }
+    }
+}
+
+#[test]
+fn gradients_are_identical_for_1_and_4_threads() {
+    let mut rng = rng_from_seed(9);
+    let net = TwoLayerNet::<f64>::new(30, 8, 4, 0.2, &mut rng);
+    let (x, t) = batch(&mut rng, 16, 30, 4);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            (
+                net.numerical_gradient_with(&x, &t, NumGrad::Fast),
+                net.numerical_gradient_with(&x, &t, NumGrad::Generic),
+                net.gradient(&x, &t),
+                net.accuracy(&x, &t),
+            )
+        })
+    };
+    assert_eq!(run(1), run(4));
+}
+
+#[test]
+fn gradient_check_reports_small_differences() {
+    let mut rng = rng_from_seed(3);
+    let net = TwoLayerNet::<f64>::new(10, 6, 3, 0.5, &mut rng);
+    let (x, t) = batch(&mut rng, 5, 10, 3);
+    let check = gradient_check(&net, &x, &t, NumGrad::Fast);
+    let names: Vec<_> = check.params.iter().map(|p| p.name).collect();
+    assert_eq!(names, ["W1", "b1", "W2", "b2"]);
+    for p in &check.params {
+        assert!(p.mean_abs_diff < 1e-9, "{check}");
+        assert!(p.max_abs > 0.0);
+    }
+    // a wrong gradient is caught: perturb the net between the two computations
+    let num = net.numerical_gradient(&x, &t);
+    let mut other = net.clone();
+    other.params.w2[[0, 0]] += 0.5;
+    let bp = other.gradient(&x, &t);
+    assert!(max_diff(&num, &bp) > 1e-4);
+}
+
+#[test]
+fn sgd_on_backprop_fits_a_small_batch() {
+    let mut rng = rng_from_seed(4);
+    let mut net = TwoLayerNet::<f64>::new(8, 10, 3, 0.5, &mut rng);
+    let (x, t) = batch(&mut rng, 12, 8, 3);
+    let start = net.loss(&x, &t);
+    for _ in 0..2000 {
+        let g = net.gradient(&x, &t);
+        net.sgd_step(&g, 0.5);
+    }
+    assert!(net.loss(&x, &t) < start / 4.0);
+    assert_eq!(net.accuracy(&x, &t), 1.0);
+}
+
+#[test]
+fn f32_gradients_track_f64() {
+    let mut rng = rng_from_seed(8);
+    let net = TwoLayerNet::<f64>::new(6, 4, 3, 0.5, &mut rng);
+    let (x, t) = batch(&mut rng, 5, 6, 3);
+    let p = &net.params;
+    let net32 = TwoLayerNet::<f32>::from_params(Params {
+        w1: p.w1.mapv(|v| v as f32),
+        b1: p.b1.mapv(|v| v as f32),
+        w2: p.w2.mapv(|v| v as f32),
+        b2: p.b2.mapv(|v| v as f32),
+    });
+    let x32 = x.mapv(|v| v as f32);
+    let g64 = net.gradient(&x, &t);
+    let g32 = net32.gradient(&x32, &t);
+    let d = g64
+        .w1
+        .iter()
+        .zip(g32.w1.iter())
+        .map(|(a, &b)| (a - b as f64).abs())
+        .fold(0.0, f64::max);
+    assert!(d < 1e-5 * g64.max_abs(), "{d}");
+    // f32 numerical gradient is rougher (h = 1e-4 against 7 digits) but in the right direction
+    let n32 = net32.numerical_gradient(&x32, &t);
+    let d = g64
+        .w1
+        .iter()
+        .zip(n32.w1.iter())
+        .map(|(a, &b)| (a - b as f64).abs())
+        .fold(0.0, f64::max);
+    assert!(d < 0.05 * g64.max_abs(), "{d}");
+}
+
+fn saved(dir: &std::path::Path) -> (std::path::PathBuf, TwoLayerNet<f64>) {
+    let net = TwoLayerNet::<f64>::new(7, 5, 3, 0.1, &mut rng_from_seed(12));
+    let path = dir.join("model.bin");
+    net.save(&path).unwrap();
+    (path, net)
+}
+
+#[test]
+fn save_load_roundtrip_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, net) = saved(dir.path());
+    assert_eq!(TwoLayerNet::<f64>::load(&path).unwrap(), net);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["model.bin"], "no temporary file left behind");
+}
+
+#[test]
+fn every_corrupt_model_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = saved(dir.path());
+    let good = std::fs::read(&path).unwrap();
+    let bad = dir.path().join("bad.bin");
+    let load = |bytes: &[u8]| {
+        std::fs::write(&bad, bytes).unwrap();
+        TwoLayerNet::<f64>::load(&bad).unwrap_err()
+    };
+    // truncated at many points
+    for cut in [0, 5, 8, 12, 40, good.len() / 2, good.len() - 1] {
+        let e = load(&good[..cut]);
+        assert!(
+            matches!(e, ModelError::NotAModel { .. } | ModelError::Corrupt { .. }),
+            "cut {cut}: {e}"
+        );
+        assert!(e.to_string().contains("bad.bin"), "{e}");
+    }
+    // one flipped bit anywhere after the magic
+    for pos in [9, 20, good.len() / 2, good.len() - 3] {
+        let mut b = good.clone();
+        b[pos] ^= 0x10;
+        let e = load(&b);
+        assert!(
+            matches!(e, ModelError::Corrupt { .. } | ModelError::Version { .. }),
+            "pos {pos}: {e}"
+        );
+    }
+    // foreign file
+    assert!(matches!(
+        load(b"PK\x03\x04 this is a zip, not a model"),
+        ModelError::NotAModel { .. }
+    ));
+    // other version (checksum is checked after the version)
+    let mut b = good.clone();
+    b[8] = 99;
+    let e = load(&b);
+    assert!(
+        matches!(
+            e,
+            ModelError::Version {
+                found: 99,
+                expected: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // other dtype
+    let e = TwoLayerNet::<f32>::load(&path).unwrap_err();
+    assert!(matches!(e, ModelError::Dtype { .. }), "{e}");
+    assert!(e.to_string().contains("f64"), "{e}");
+    // missing file
+    assert!(matches!(
+        TwoLayerNet::<f64>::load(&dir.path().join("none.bin")).unwrap_err(),
+        ModelError::Io { .. }
+    ));
+}
+
+#[test]
+fn npz_roundtrip_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = TwoLayerNet::<f64>::new(7, 5, 3, 0.1, &mut rng_from_seed(12));
+    let path = dir.path().join("p.npz");
+    net.export_npz(&path).unwrap();
+    assert_eq!(TwoLayerNet::<f64>::import_npz(&path).unwrap(), net);
+    // wrong dtype and garbage are errors naming the file
+    let e = TwoLayerNet::<f32>::import_npz(&path).unwrap_err();
+    assert!(e.to_string().contains("p.npz"), "{e}");
+    std::fs::write(&path, b"garbage").unwrap();
+    assert!(TwoLayerNet::<f64>::import_npz(&path).is_err());
+}
