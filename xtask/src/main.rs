@@ -1,1 +1,53 @@
-fn main() {}
+//! `cargo xtask <command>`: project chores, one module per subcommand.
+//!
+//! Errors are printed as one line (`error: <cause>`) with a non-zero exit code; no panics for
+//! user mistakes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod fetch;
+mod test;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "scratchnet project chores")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Download (or import) the four MNIST files and verify their SHA-256.
+    FetchMnist(fetch::Args),
+    /// Fetch MNIST if needed, then run `cargo test --workspace` with MNIST_DIR set.
+    Test(test::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::FetchMnist(args) => fetch::run(&args),
+        Command::Test(args) => test::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's folder.
+pub(crate) fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// The default MNIST folder, `<workspace>/data/mnist`.
+pub(crate) fn default_mnist_dir() -> PathBuf {
+    workspace_root().join("data").join("mnist")
+}
