@@ -140,7 +140,7 @@ fn cross_entropy_in_f32() {
     let t = notebook_t().mapv(|v| v as f32);
     assert_abs_diff_eq!(
         cross_entropy_error(&y, &t),
-        0.510825457099338f32,
+        0.510_825_46_f32,
         epsilon = 1e-6
     );
     assert_abs_diff_eq!(sum_squared_error(&y, &t), 0.0975f32, epsilon = 1e-6);
