@@ -40,19 +40,22 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), MnistError> {
     fs::create_dir_all(dir).map_err(|e| MnistError::io("create folder", dir, e))
 }
 
-/// A temp file in `dir`, deleted on drop unless placed.
-pub(crate) fn temp_for(dir: &Path, file: MnistFile) -> Result<NamedTempFile, MnistError> {
-    let prefix = format!(".{}.", file.stem());
+/// A temp file in `dir` named `{prefix}XXXXXX.part`, deleted on drop unless persisted.
+pub(crate) fn temp_file_in(dir: &Path, prefix: &str) -> io::Result<NamedTempFile> {
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".part");
+    builder.prefix(prefix).suffix(".part");
     // tempfile's default 0600 would hide the data from other users of a shared data folder.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o644));
     }
-    builder
-        .tempfile_in(dir)
+    builder.tempfile_in(dir)
+}
+
+/// A temp file in `dir` for `file`, deleted on drop unless placed.
+pub(crate) fn temp_for(dir: &Path, file: MnistFile) -> Result<NamedTempFile, MnistError> {
+    temp_file_in(dir, &format!(".{}.", file.stem()))
         .map_err(|e| MnistError::io("create a temp file in", dir, e))
 }
 
