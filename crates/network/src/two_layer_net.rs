@@ -1,9 +1,10 @@
-use ndarray::{Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};
+use ndarray::{Array2, ArrayBase, ArrayD, ArrayView1, ArrayView2, Axis, Data, Ix2};
 use rayon::prelude::*;
 use scratchnet_functions::{cross_entropy_error, cross_entropy_error_labels, sigmoid, softmax};
 use scratchnet_numgrad::numerical_gradient;
 use scratchnet_tensor::{Rng, Scalar, affine, argmax_rows};
 
+use crate::input::Input;
 use crate::layers::{
     affine_backward_input, affine_backward_params, sigmoid_backward, softmax_with_loss,
     softmax_with_loss_backward,
@@ -21,6 +22,19 @@ pub enum NumGrad {
     /// The book's method: [`scratchnet_numgrad::numerical_gradient`] over each parameter tensor,
     /// two full forward passes per scalar.
     Generic,
+}
+
+/// One of the four parameter tensors, for [`TwoLayerNet::generic_numerical_gradient_of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// First-layer weights.
+    W1,
+    /// First-layer bias.
+    B1,
+    /// Second-layer weights.
+    W2,
+    /// Second-layer bias.
+    B2,
 }
 
 /// The book's two-layer network (§4.5.1): `x → Affine(W1, b1) → sigmoid → Affine(W2, b2) → softmax`.
@@ -201,7 +215,8 @@ impl<A: Scalar> TwoLayerNet<A> {
     ) -> Grads<A> {
         let t = t.into();
         let p = &self.params;
-        let a1 = affine(x, &p.w1, &p.b1);
+        let x = Input::new(x.view());
+        let a1 = x.affine(&p.w1, &p.b1);
         let z1 = sigmoid(&a1);
         let a2 = affine(&z1, &p.w2, &p.b2);
         let (y, _) = softmax_with_loss(&a2, t);
@@ -209,7 +224,7 @@ impl<A: Scalar> TwoLayerNet<A> {
         let (w2, b2) = affine_backward_params(&z1, &da2);
         let dz1 = affine_backward_input(&p.w2, &da2);
         let da1 = sigmoid_backward(&z1, &dz1);
-        let (w1, b1) = affine_backward_params(x, &da1);
+        let (w1, b1) = x.affine_backward_params(&da1);
         Grads { w1, b1, w2, b2 }
     }
 
@@ -230,28 +245,68 @@ impl<A: Scalar> TwoLayerNet<A> {
         affine(&z1, &w2, &b2)
     }
 
-    fn loss_with(
+    /// The generic (book's) numerical gradient of one parameter tensor: the book computes
+    /// `grads['W1']`, `grads['b1']`, … one at a time exactly like this.
+    ///
+    /// ```
+    /// use scratchnet_network::{NumGrad, Param, TwoLayerNet};
+    /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
+    /// let x = ndarray::array![[0.0, 0.5, 1.0]];
+    /// let all = net.numerical_gradient_with(&x, &vec![1], NumGrad::Generic);
+    /// assert_eq!(net.generic_numerical_gradient_of(&x, &vec![1], Param::B2), all.b2.into_dyn());
+    /// ```
+    pub fn generic_numerical_gradient_of<'t, S: Data<Elem = A>>(
         &self,
-        x: ArrayView2<'_, A>,
-        t: Targets<'_, A>,
-        w1: ArrayView2<'_, A>,
-        b1: ArrayView1<'_, A>,
-        w2: ArrayView2<'_, A>,
-        b2: ArrayView1<'_, A>,
-    ) -> A {
-        cross_entropy(&softmax(&self.logits(x, w1, b1, w2, b2)), t)
+        x: &ArrayBase<S, Ix2>,
+        t: impl Into<Targets<'t, A>>,
+        param: Param,
+    ) -> ArrayD<A> {
+        let (x, t) = (Input::new(x.view()), t.into());
+        let p = &self.params;
+        let (w1, b1, w2, b2) = (p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view());
+        let loss = |w1: ArrayView2<'_, A>,
+                    b1: ArrayView1<'_, A>,
+                    w2: ArrayView2<'_, A>,
+                    b2: ArrayView1<'_, A>| {
+            cross_entropy(&softmax(&logits_with(&x, w1, b1, w2, b2)), t)
+        };
+        match param {
+            Param::W1 => {
+                numerical_gradient(|w: ArrayView2<'_, A>| loss(w, b1, w2, b2), &w1).into_dyn()
+            }
+            Param::B1 => {
+                numerical_gradient(|b: ArrayView1<'_, A>| loss(w1, b, w2, b2), &b1).into_dyn()
+            }
+            Param::W2 => {
+                numerical_gradient(|w: ArrayView2<'_, A>| loss(w1, b1, w, b2), &w2).into_dyn()
+            }
+            Param::B2 => {
+                numerical_gradient(|b: ArrayView1<'_, A>| loss(w1, b1, w2, b), &b2).into_dyn()
+            }
+        }
     }
 
     fn generic_numerical_gradient(&self, x: ArrayView2<'_, A>, t: Targets<'_, A>) -> Grads<A> {
-        let p = &self.params;
-        let (w1, b1, w2, b2) = (p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view());
+        let g = |p| self.generic_numerical_gradient_of(&x, t, p);
+        let fixed = "a parameter's gradient has its shape";
         Grads {
-            w1: numerical_gradient(|w| self.loss_with(x, t, w, b1, w2, b2), &w1),
-            b1: numerical_gradient(|b| self.loss_with(x, t, w1, b, w2, b2), &b1),
-            w2: numerical_gradient(|w| self.loss_with(x, t, w1, b1, w, b2), &w2),
-            b2: numerical_gradient(|b| self.loss_with(x, t, w1, b1, w2, b), &b2),
+            w1: g(Param::W1).into_dimensionality().expect(fixed),
+            b1: g(Param::B1).into_dimensionality().expect(fixed),
+            w2: g(Param::W2).into_dimensionality().expect(fixed),
+            b2: g(Param::B2).into_dimensionality().expect(fixed),
         }
     }
+}
+
+/// `sigmoid(x·W1 + b1)·W2 + b2`.
+fn logits_with<A: Scalar>(
+    x: &Input<'_, A>,
+    w1: ArrayView2<'_, A>,
+    b1: ArrayView1<'_, A>,
+    w2: ArrayView2<'_, A>,
+    b2: ArrayView1<'_, A>,
+) -> Array2<A> {
+    affine(&sigmoid(&x.affine(&w1, &b1)), &w2, &b2)
 }
 
 /// Batch-mean cross-entropy of probabilities `y` against either kind of target.

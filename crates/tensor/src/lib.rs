@@ -19,9 +19,11 @@
 
 mod rng;
 mod scalar;
+mod sparse;
 
 pub use rng::{Rng, RngState, choice_with_replacement, randn, rng_from_seed, shuffled_indices};
 pub use scalar::Scalar;
+pub use sparse::SparseRows;
 
 use ndarray::{Array, Array1, Array2, ArrayBase, Axis, Data, Ix1, Ix2, RemoveAxis};
 
@@ -103,7 +105,11 @@ where
     S2: Data<Elem = A>,
     S3: Data<Elem = A>,
 {
-    assert_eq!(b.len(), w.ncols(), "bias length must equal the columns of W");
+    assert_eq!(
+        b.len(),
+        w.ncols(),
+        "bias length must equal the columns of W"
+    );
     let mut y = x.dot(w);
     y += b;
     y
@@ -179,7 +185,10 @@ mod tests {
         let x = array![[1.0, 2.0], [3.0, 4.0]];
         let w = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
         let b = array![1.0, -1.0, 0.0];
-        assert_eq!(affine(&x, &w, &b), array![[10.0, 11.0, 15.0], [20.0, 25.0, 33.0]]);
+        assert_eq!(
+            affine(&x, &w, &b),
+            array![[10.0, 11.0, 15.0], [20.0, 25.0, 33.0]]
+        );
     }
 
     #[test]

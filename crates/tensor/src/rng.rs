@@ -1,6 +1,6 @@
 use ndarray::{Array, Dimension, ShapeBuilder};
-use rand::SeedableRng;
 use rand::RngExt;
+use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,11 @@ pub struct RngState {
 impl RngState {
     /// Captures the state of `rng`.
     pub fn of(rng: &Rng) -> Self {
-        Self { seed: rng.get_seed(), stream: rng.get_stream(), word_pos: rng.get_word_pos() }
+        Self {
+            seed: rng.get_seed(),
+            stream: rng.get_stream(),
+            word_pos: rng.get_word_pos(),
+        }
     }
 
     /// An [`Rng`] that continues exactly where the captured one was.

@@ -1,10 +1,10 @@
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 
+use crate::Rng;
 use ndarray::{LinalgScalar, ScalarOperand};
 use num_traits::Float;
 use rand_distr::{Distribution, StandardNormal};
-use crate::Rng;
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The floating-point element type of every scratchnet array: `f32` or `f64`.

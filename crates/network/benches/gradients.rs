@@ -1,0 +1,58 @@
+//! 784-50-10, batch 100 on a real MNIST batch: fast and generic numerical gradients, backprop,
+//! each in f64 and f32. `cargo bench -p scratchnet-network` (data from `MNIST_DIR` or
+//! `data/mnist`; run `cargo xtask fetch-mnist` first). The generic strategy is measured per
+//! parameter on W2 and b2 only (the whole gradient takes seconds), next to two forward passes.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ndarray::Array2;
+use scratchnet_network::{NumGrad, Param, TwoLayerNet};
+use scratchnet_tensor::{Scalar, choice_with_replacement, gather_rows, rng_from_seed};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"))
+}
+
+fn batch<A: Scalar>() -> (Array2<A>, Vec<usize>) {
+    let mnist = scratchnet_mnist::load_raw(&data_dir())
+        .expect("MNIST missing: run `cargo xtask fetch-mnist`");
+    let mut rng = rng_from_seed(0);
+    let idx = choice_with_replacement(&mut rng, mnist.train.len(), 100);
+    let x = gather_rows(&mnist.train.images, &idx).mapv(|p| A::of_f64(p as f64 / 255.0));
+    let labels = mnist.train.labels_usize();
+    (x, idx.iter().map(|&i| labels[i]).collect())
+}
+
+fn bench_dtype<A: Scalar>(c: &mut Criterion) {
+    let (x, t) = batch::<A>();
+    let net = TwoLayerNet::<A>::new(784, 50, 10, 0.01, &mut rng_from_seed(1));
+    let mut g = c.benchmark_group(format!("784-50-10 batch 100 {}", A::DTYPE));
+    g.bench_function("backprop gradient", |b| {
+        b.iter(|| black_box(net.gradient(&x, &t)))
+    });
+    g.bench_function("forward loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
+    g.measurement_time(Duration::from_secs(10));
+    g.bench_function("fast numerical gradient", |b| {
+        b.iter(|| black_box(net.numerical_gradient_with(&x, &t, NumGrad::Fast)))
+    });
+    // The generic strategy on the 500 parameters of W2: its per-parameter cost is the same for
+    // every tensor (two full forward passes), and the whole 39,760 take seconds per sample.
+    g.sample_size(10);
+    g.bench_function("generic numerical gradient, W2 (500 params)", |b| {
+        b.iter(|| black_box(net.generic_numerical_gradient_of(&x, &t, Param::W2)))
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    bench_dtype::<f64>(c);
+    bench_dtype::<f32>(c);
+}
+
+criterion_group!(gradients, benches);
+criterion_main!(gradients);
