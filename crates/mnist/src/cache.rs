@@ -121,6 +121,10 @@ impl CachedSplit {
 /// Reads the cache at `path` if it matches `sources` in every respect; the error says why not.
 pub(crate) fn read(path: &Path, sources: &[SourceStamp]) -> Result<RawMnist, String> {
     let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // The magic is the first 16 bytes of the encoding: checked before decoding anything.
+    if !bytes.starts_with(&MAGIC) {
+        return Err("not a scratchnet MNIST cache".into());
+    }
     let mut rest: &[u8] = &bytes;
     let header: Header =
         codec::decode_from(&mut rest, HEADER_LIMIT).map_err(|e| format!("bad header: {e}"))?;
