@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod fetch;
 mod test;
 
@@ -24,6 +25,8 @@ enum Command {
     FetchMnist(fetch::Args),
     /// Fetch MNIST if needed, then run `cargo test --workspace` with MNIST_DIR set.
     Test(test::Args),
+    /// Run the gradient benchmarks and print one table of medians and ratios.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::FetchMnist(args) => fetch::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -31,19 +31,19 @@ fn batch<A: Scalar>() -> (Array2<A>, Vec<usize>) {
 fn bench_dtype<A: Scalar>(c: &mut Criterion) {
     let (x, t) = batch::<A>();
     let net = TwoLayerNet::<A>::new(784, 50, 10, 0.01, &mut rng_from_seed(1));
-    let mut g = c.benchmark_group(format!("784-50-10 batch 100 {}", A::DTYPE));
-    g.bench_function("backprop gradient", |b| {
+    let mut g = c.benchmark_group(format!("two_layer_{}", A::DTYPE));
+    g.bench_function("backprop", |b| {
         b.iter(|| black_box(net.gradient(&x, &t)))
     });
-    g.bench_function("forward loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
+    g.bench_function("forward_loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
     g.measurement_time(Duration::from_secs(10));
-    g.bench_function("fast numerical gradient", |b| {
+    g.bench_function("fast_numgrad", |b| {
         b.iter(|| black_box(net.numerical_gradient_with(&x, &t, NumGrad::Fast)))
     });
     // The generic strategy on the 500 parameters of W2: its per-parameter cost is the same for
     // every tensor (two full forward passes), and the whole 39,760 take seconds per sample.
     g.sample_size(10);
-    g.bench_function("generic numerical gradient, W2 (500 params)", |b| {
+    g.bench_function("generic_numgrad_W2", |b| {
         b.iter(|| black_box(net.generic_numerical_gradient_of(&x, &t, Param::W2)))
     });
     g.finish();
