@@ -1,19 +1,19 @@
-use ndarray::{Array2, ArrayBase, Data, Ix2};
+use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
 use rayon::prelude::*;
 
 use crate::Scalar;
 
-/// Rows of `x·W` per parallel task (fixed, so results do not depend on the thread count).
+/// Rows per block: the unit of parallel work of [`SparseRows::from_dense`] and [`SparseRows::dot`].
 const ROW_BLOCK: usize = 16;
-/// Rows of `xᵀ·D` per parallel task.
-const COL_BLOCK: usize = 64;
+/// [`SparseRows::t_dot`] splits the columns of `D` into this many parallel parts.
+const T_DOT_PARTS: usize = 2;
 
-/// The non-zero entries of a 2-D array, indexed by row and by column.
+/// The non-zero entries of a 2-D array, row by row (compressed sparse rows, in blocks of rows).
 ///
 /// MNIST images are about 81 % zeros, so `x·W` and `xᵀ·D` over the non-zeros do a fifth of the
-/// work of the dense products. Both run in parallel over fixed blocks of output rows, and each
-/// output entry is summed in the same order (ascending column for `x·W`, ascending row for
-/// `xᵀ·D`) whatever the number of threads.
+/// work of the dense products. Building and both products run in parallel over parts fixed by the
+/// shapes (never by the thread count), and every output entry is summed in the same order
+/// (ascending column for `x·W`, ascending row for `xᵀ·D`), so results do not depend on threads.
 ///
 /// ```
 /// use ndarray::array;
@@ -29,73 +29,62 @@ const COL_BLOCK: usize = 64;
 pub struct SparseRows<A> {
     nrows: usize,
     ncols: usize,
-    /// Row `r`'s entries are `row_idx[row_ptr[r]..row_ptr[r + 1]]` (their columns) and `row_val[..]`.
-    row_ptr: Vec<usize>,
-    row_idx: Vec<usize>,
-    row_val: Vec<A>,
-    /// The same entries by column: column `c`'s rows are `col_idx[col_ptr[c]..col_ptr[c + 1]]`.
-    col_ptr: Vec<usize>,
-    col_idx: Vec<usize>,
-    col_val: Vec<A>,
+    blocks: Vec<Block<A>>,
+}
+
+/// Up to [`ROW_BLOCK`] consecutive rows: row `r`'s entries are `idx[ptr[r]..ptr[r + 1]]` (their
+/// columns) and `val[..]`.
+#[derive(Clone, Debug, PartialEq)]
+struct Block<A> {
+    ptr: Vec<usize>,
+    idx: Vec<usize>,
+    val: Vec<A>,
+}
+
+impl<A: Scalar> Block<A> {
+    fn from_rows(rows: ArrayView2<'_, A>) -> Self {
+        let mut ptr = Vec::with_capacity(rows.nrows() + 1);
+        let mut idx = Vec::new();
+        let mut val = Vec::new();
+        ptr.push(0);
+        for row in rows.rows() {
+            for (c, &v) in row.iter().enumerate() {
+                if v != A::zero() {
+                    idx.push(c);
+                    val.push(v);
+                }
+            }
+            ptr.push(idx.len());
+        }
+        Self { ptr, idx, val }
+    }
+
+    fn rows(&self) -> impl Iterator<Item = (&[usize], &[A])> + '_ {
+        self.ptr
+            .windows(2)
+            .map(|w| (&self.idx[w[0]..w[1]], &self.val[w[0]..w[1]]))
+    }
 }
 
 impl<A: Scalar> SparseRows<A> {
     /// Collects the non-zero entries of `x`.
     pub fn from_dense<S: Data<Elem = A>>(x: &ArrayBase<S, Ix2>) -> Self {
         let (nrows, ncols) = x.dim();
-        let x = x.as_standard_layout();
-        let xs = x.as_slice().expect("standard layout is contiguous");
-        let mut row_ptr = Vec::with_capacity(nrows + 1);
-        let mut row_idx = Vec::new();
-        let mut row_val = Vec::new();
-        let mut col_count = vec![0usize; ncols];
-        row_ptr.push(0);
-        if ncols > 0 {
-            for row in xs.chunks_exact(ncols) {
-                for (c, &v) in row.iter().enumerate() {
-                    if v != A::zero() {
-                        row_idx.push(c);
-                        row_val.push(v);
-                        col_count[c] += 1;
-                    }
-                }
-                row_ptr.push(row_idx.len());
-            }
-        } else {
-            row_ptr.resize(nrows + 1, 0);
-        }
-        // counting sort by column; rows stay ascending within a column
-        let mut col_ptr = Vec::with_capacity(ncols + 1);
-        col_ptr.push(0);
-        for &n in &col_count {
-            col_ptr.push(col_ptr.last().copied().unwrap_or(0) + n);
-        }
-        let mut next = col_ptr[..ncols].to_vec();
-        let mut col_idx = vec![0; row_idx.len()];
-        let mut col_val = vec![A::zero(); row_idx.len()];
-        for r in 0..nrows {
-            for e in row_ptr[r]..row_ptr[r + 1] {
-                let c = row_idx[e];
-                col_idx[next[c]] = r;
-                col_val[next[c]] = row_val[e];
-                next[c] += 1;
-            }
-        }
+        let blocks = x
+            .axis_chunks_iter(ndarray::Axis(0), ROW_BLOCK)
+            .into_par_iter()
+            .map(Block::from_rows)
+            .collect();
         Self {
             nrows,
             ncols,
-            row_ptr,
-            row_idx,
-            row_val,
-            col_ptr,
-            col_idx,
-            col_val,
+            blocks,
         }
     }
 
     /// Number of stored (non-zero) entries.
     pub fn nnz(&self) -> usize {
-        self.row_val.len()
+        self.blocks.iter().map(|b| b.val.len()).sum()
     }
 
     /// Fraction of entries that are non-zero (0 for an empty array).
@@ -108,22 +97,9 @@ impl<A: Scalar> SparseRows<A> {
         }
     }
 
-    /// `(column, value)` of the non-zeros of row `r`, in column order.
-    pub fn row(&self, r: usize) -> impl Iterator<Item = (usize, A)> + '_ {
-        let span = self.row_ptr[r]..self.row_ptr[r + 1];
-        self.row_idx[span.clone()]
-            .iter()
-            .copied()
-            .zip(self.row_val[span].iter().copied())
-    }
-
-    /// `(row, value)` of the non-zeros of column `c`, in row order.
-    pub fn col(&self, c: usize) -> impl Iterator<Item = (usize, A)> + '_ {
-        let span = self.col_ptr[c]..self.col_ptr[c + 1];
-        self.col_idx[span.clone()]
-            .iter()
-            .copied()
-            .zip(self.col_val[span].iter().copied())
+    /// `(columns, values)` of the non-zeros of each row, rows in order, columns ascending.
+    pub fn rows(&self) -> impl Iterator<Item = (&[usize], &[A])> + '_ {
+        self.blocks.iter().flat_map(Block::rows)
     }
 
     /// `x·W`.
@@ -142,10 +118,10 @@ impl<A: Scalar> SparseRows<A> {
         let mut y = vec![A::zero(); self.nrows * k];
         if k > 0 {
             y.par_chunks_mut(ROW_BLOCK * k)
-                .enumerate()
-                .for_each(|(b, block)| {
-                    for (i, out) in block.chunks_exact_mut(k).enumerate() {
-                        for (c, v) in self.row(b * ROW_BLOCK + i) {
+                .zip(&self.blocks)
+                .for_each(|(out, block)| {
+                    for (out, (idx, val)) in out.chunks_exact_mut(k).zip(block.rows()) {
+                        for (&c, &v) in idx.iter().zip(val) {
                             axpy(out, v, &ws[c * k..(c + 1) * k]);
                         }
                     }
@@ -167,19 +143,33 @@ impl<A: Scalar> SparseRows<A> {
         let k = d.ncols();
         let d = d.as_standard_layout();
         let ds = d.as_slice().expect("standard layout is contiguous");
-        let mut y = vec![A::zero(); self.ncols * k];
-        if k > 0 {
-            y.par_chunks_mut(COL_BLOCK * k)
-                .enumerate()
-                .for_each(|(b, block)| {
-                    for (i, out) in block.chunks_exact_mut(k).enumerate() {
-                        for (r, v) in self.col(b * COL_BLOCK + i) {
-                            axpy(out, v, &ds[r * k..(r + 1) * k]);
-                        }
+        let width = k.div_ceil(T_DOT_PARTS).max(1);
+        // each part owns columns [lo, hi) of the result, so parts never touch the same entry
+        let parts: Vec<(usize, Vec<A>)> = (0..k)
+            .step_by(width)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|lo| {
+                let hi = (lo + width).min(k);
+                let wd = hi - lo;
+                let mut y = vec![A::zero(); self.ncols * wd];
+                for (r, (idx, val)) in self.rows().enumerate() {
+                    let dr = &ds[r * k + lo..r * k + hi];
+                    for (&c, &v) in idx.iter().zip(val) {
+                        axpy(&mut y[c * wd..(c + 1) * wd], v, dr);
                     }
-                });
+                }
+                (lo, y)
+            })
+            .collect();
+        let mut y = Array2::zeros((self.ncols, k));
+        for (lo, part) in parts {
+            let wd = part.len().checked_div(self.ncols).unwrap_or(0);
+            let part =
+                ArrayView2::from_shape((self.ncols, wd), &part).expect("part is ncols × width");
+            y.slice_mut(ndarray::s![.., lo..lo + wd]).assign(&part);
         }
-        Array2::from_shape_vec((self.ncols, k), y).expect("length is cols × cols of D")
+        y
     }
 }
 
