@@ -1,1 +1,50 @@
-//! The scratchnet trainer.
+//! The scratchnet trainer: the notebook's §4.5.2–4.5.3 training of `TwoLayerNet` on MNIST, as a
+//! library (so tests can drive the loop directly) and as the `scratchnet` binary.
+//!
+//! * [`TrainConfig`]: the notebook's hyperparameters (`iters_num = 10000`, `batch_size = 100`,
+//!   `learning_rate = 0.1`, `hidden_size = 50`) and the gradient method, dtype and seed.
+//! * [`Trainer`]: one iteration at a time — a random mini-batch with replacement, the gradient
+//!   (numerical or backprop), the SGD step, the batch loss after it, and at every epoch boundary
+//!   the accuracy on the full train and test sets.
+//! * [`run_session`]: drives a trainer to the end or to an interrupt, with progress, and writes
+//!   the run folder (CSV histories, PNG plots, the model, `summary.json`, a resumable
+//!   [`Checkpoint`]).
+//! * [`cli`]: the `scratchnet` command line (`train`, `eval`, `gradcheck`, `plot`, `export`).
+//!
+//! ```no_run
+//! use scratchnet_trainer::{GradMethod, Mnist, Step, TrainConfig, Trainer};
+//! let data = Mnist::<f64>::load("data/mnist".as_ref())?;
+//! let mut t = Trainer::new(TrainConfig { grad: GradMethod::Backprop, ..Default::default() }, &data)?;
+//! while !t.is_finished() {
+//!     if let Step::Done { eval: Some(row), .. } = t.step() {
+//!         println!("{}", row.notebook_line()); // train acc, test acc | 0.xxxx, 0.xxxx
+//!     }
+//! }
+//! # Ok::<(), scratchnet_trainer::TrainError>(())
+//! ```
+//!
+//! The notebook's cell computes `iter_per_epoch` before `train_size` is assigned (it only runs
+//! because an earlier cell left `train_size` defined); here it is computed from the loaded
+//! data: `max(train_size / batch, 1)` = 600 for MNIST, hence 17 evaluations in 10 000 iterations.
+
+pub mod checkpoint;
+pub mod cli;
+pub mod config;
+mod data;
+mod error;
+mod fsio;
+mod metrics;
+mod outdir;
+pub mod plot;
+mod run;
+mod train;
+
+pub use checkpoint::Checkpoint;
+pub use config::{Dtype, GradMethod, NumGradMethod, TrainConfig};
+pub use data::{DataDir, Mnist, ensure_data};
+pub use error::TrainError;
+pub use fsio::write_atomically;
+pub use metrics::{ACCURACY_CSV, AccuracyRow, LOSS_CSV, Metrics};
+pub use outdir::{RUNS_DIR, check_new_out_dir, create_out_dir, default_out_dir};
+pub use run::{MODEL_FILE, Outcome, Progress, SUMMARY_FILE, Session, Summary, run_session};
+pub use train::{Step, Trainer};

@@ -1,0 +1,134 @@
+//! Finding, fetching and loading MNIST for training: the notebook's
+//! `load_mnist(normalize=True, one_hot_label=True)`, with labels kept as class indices (the loss
+//! and accuracy are the same for one-hot rows and their labels, and indices are 80 times smaller).
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use scratchnet_mnist::{MnistError, RawMnist, download, load_raw, missing_files};
+use scratchnet_tensor::Scalar;
+
+use crate::TrainError;
+
+/// The folder MNIST is read from, and whether it may be fetched into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataDir {
+    /// The default `data/mnist`: missing files are downloaded into it.
+    Default(PathBuf),
+    /// A folder named by `--data` or `MNIST_DIR`: never written to by a fetch.
+    Explicit(PathBuf),
+}
+
+impl DataDir {
+    /// The folder.
+    ///
+    /// ```
+    /// use scratchnet_trainer::DataDir;
+    /// assert_eq!(DataDir::Explicit("/d".into()).path(), std::path::Path::new("/d"));
+    /// ```
+    pub fn path(&self) -> &Path {
+        match self {
+            DataDir::Default(p) | DataDir::Explicit(p) => p,
+        }
+    }
+
+    /// `--data` if given, else `$MNIST_DIR` if set and not empty, else `<root>/data/mnist`.
+    ///
+    /// ```
+    /// use scratchnet_trainer::DataDir;
+    /// let d = DataDir::resolve(Some("/x".into()), ".".as_ref());
+    /// assert_eq!(d, DataDir::Explicit("/x".into()));
+    /// ```
+    pub fn resolve(flag: Option<PathBuf>, root: &Path) -> Self {
+        if let Some(p) = flag {
+            return DataDir::Explicit(p);
+        }
+        match std::env::var_os(scratchnet_mnist::DIR_ENV) {
+            Some(v) if !v.is_empty() => DataDir::Explicit(v.into()),
+            _ => DataDir::Default(root.join("data").join("mnist")),
+        }
+    }
+}
+
+/// Makes sure the four files are in the data folder: for the default folder, missing files are
+/// downloaded and verified (mirrors from `MNIST_MIRROR` first); an explicit folder is only
+/// checked, and the error says how to fetch into it.
+pub fn ensure_data(dir: &DataDir, progress: bool) -> Result<(), TrainError> {
+    let missing = missing_files(dir.path());
+    if missing.is_empty() {
+        return Ok(());
+    }
+    match dir {
+        DataDir::Explicit(p) => Err(TrainError::Data(MnistError::MissingFiles {
+            dir: p.clone(),
+            names: missing,
+        })),
+        DataDir::Default(p) => {
+            eprintln!(
+                "MNIST is not in {}: downloading {} (verified by SHA-256)",
+                p.display(),
+                missing.join(", ")
+            );
+            let opts = download::FetchOptions {
+                mirrors: download::mirrors_from_env(),
+                progress,
+                ..Default::default()
+            };
+            let report = download::fetch(p, &opts).map_err(TrainError::Fetch)?;
+            eprintln!("{report}");
+            Ok(())
+        }
+    }
+}
+
+/// MNIST as the training loop uses it: images as `(N, 784)` rows of `A` in [0, 1], converted
+/// once, and labels as class indices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mnist<A> {
+    /// Training images, `(60000, 784)`.
+    pub x_train: Array2<A>,
+    /// Training labels, 0–9.
+    pub t_train: Vec<usize>,
+    /// Test images, `(10000, 784)`.
+    pub x_test: Array2<A>,
+    /// Test labels, 0–9.
+    pub t_test: Vec<usize>,
+}
+
+impl<A: Scalar> Mnist<A> {
+    /// Converts raw bytes: pixels `v / 255`, labels as `usize`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_mnist::{RawMnist, RawSplit};
+    /// let split = RawSplit { images: array![[0, 255]], labels: array![7] };
+    /// let m = scratchnet_trainer::Mnist::<f32>::from_raw(&RawMnist { train: split.clone(), test: split });
+    /// assert_eq!(m.x_train, array![[0.0, 1.0]]);
+    /// assert_eq!(m.t_test, vec![7]);
+    /// ```
+    pub fn from_raw(raw: &RawMnist) -> Self {
+        Mnist {
+            x_train: raw.train.images_as(true),
+            t_train: raw.train.labels_usize(),
+            x_test: raw.test.images_as(true),
+            t_test: raw.test.labels_usize(),
+        }
+    }
+
+    /// Reads the folder (through the mnist crate's cache) and converts it. Missing or malformed
+    /// files are [`TrainError::Data`] with the mnist crate's message.
+    pub fn load(dir: &Path) -> Result<Self, TrainError> {
+        let raw = load_raw(dir).map_err(TrainError::Data)?;
+        Ok(Self::from_raw(&raw))
+    }
+
+    /// Number of training images.
+    pub fn train_size(&self) -> usize {
+        self.t_train.len()
+    }
+
+    /// Number of test images.
+    pub fn test_size(&self) -> usize {
+        self.t_test.len()
+    }
+}

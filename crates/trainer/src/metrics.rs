@@ -1,0 +1,255 @@
+//! The loss and accuracy histories of a run and their CSV files.
+//!
+//! `loss.csv` has the header `iteration,loss` and one row per SGD step: `iteration` counts steps
+//! from 1 (the notebook plots `range(1, len(train_loss_list)+1)`), and `loss` is the batch loss
+//! measured *after* that step, as the notebook's loop does. `accuracy.csv` has the header
+//! `epoch,iteration,train_acc,test_acc`, one row per evaluation (the notebook's
+//! `i % iter_per_epoch == 0`): `epoch` counts from 0, `iteration` is the number of steps taken.
+//!
+//! Numbers are written in Rust's shortest round-trip form, so a file read back gives the very same
+//! bits and two runs with the same numbers give byte-identical files.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Dtype, TrainError, write_atomically};
+
+/// File name of the loss history in a run folder.
+pub const LOSS_CSV: &str = "loss.csv";
+/// File name of the accuracy history in a run folder.
+pub const ACCURACY_CSV: &str = "accuracy.csv";
+
+/// One evaluation on the full training and test sets.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccuracyRow {
+    /// Epoch number, from 0 (the evaluation after the first step is epoch 0).
+    pub epoch: usize,
+    /// SGD steps taken before the evaluation.
+    pub iteration: usize,
+    /// Accuracy on the full training set.
+    pub train_acc: f64,
+    /// Accuracy on the full test set.
+    pub test_acc: f64,
+}
+
+impl AccuracyRow {
+    /// The notebook's line: `train acc, test acc | 0.xxxx, 0.xxxx`.
+    ///
+    /// ```
+    /// let r = scratchnet_trainer::AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.09876 };
+    /// assert_eq!(r.notebook_line(), "train acc, test acc | 0.1000, 0.0988");
+    /// ```
+    pub fn notebook_line(&self) -> String {
+        format!(
+            "train acc, test acc | {:.4}, {:.4}",
+            self.train_acc, self.test_acc
+        )
+    }
+}
+
+/// The loss of every step and the accuracy of every evaluation.
+///
+/// Losses are kept as `f64` (an `f32` widens exactly) and written in the run's dtype.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// `losses[k]` is the batch loss after step `k + 1`.
+    pub losses: Vec<f64>,
+    /// One row per evaluation.
+    pub accuracy: Vec<AccuracyRow>,
+}
+
+/// `v` in the shortest form that reads back to the same value of the run's dtype.
+fn fmt_value(out: &mut String, v: f64, dtype: Dtype) {
+    match dtype {
+        Dtype::F64 => write!(out, "{v}"),
+        Dtype::F32 => write!(out, "{}", v as f32),
+    }
+    .expect("writing to a String cannot fail");
+}
+
+impl Metrics {
+    /// The text of `loss.csv`.
+    ///
+    /// ```
+    /// let m = scratchnet_trainer::Metrics { losses: vec![2.3, 0.5], accuracy: vec![] };
+    /// assert_eq!(m.loss_csv(scratchnet_trainer::Dtype::F64), "iteration,loss\n1,2.3\n2,0.5\n");
+    /// ```
+    pub fn loss_csv(&self, dtype: Dtype) -> String {
+        let mut s = String::with_capacity(16 + self.losses.len() * 24);
+        s.push_str("iteration,loss\n");
+        for (k, &l) in self.losses.iter().enumerate() {
+            write!(s, "{},", k + 1).expect("writing to a String cannot fail");
+            fmt_value(&mut s, l, dtype);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The text of `accuracy.csv`.
+    ///
+    /// ```
+    /// use scratchnet_trainer::{AccuracyRow, Metrics};
+    /// let m = Metrics {
+    ///     losses: vec![],
+    ///     accuracy: vec![AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.2 }],
+    /// };
+    /// assert_eq!(m.accuracy_csv(), "epoch,iteration,train_acc,test_acc\n0,1,0.1,0.2\n");
+    /// ```
+    pub fn accuracy_csv(&self) -> String {
+        let mut s = String::from("epoch,iteration,train_acc,test_acc\n");
+        for r in &self.accuracy {
+            writeln!(
+                s,
+                "{},{},{},{}",
+                r.epoch, r.iteration, r.train_acc, r.test_acc
+            )
+            .expect("writing to a String cannot fail");
+        }
+        s
+    }
+
+    /// Writes `loss.csv` and `accuracy.csv` into `dir`, each atomically.
+    pub fn write_csvs(&self, dir: &Path, dtype: Dtype) -> Result<(), TrainError> {
+        write_atomically(&dir.join(LOSS_CSV), self.loss_csv(dtype).as_bytes())?;
+        write_atomically(&dir.join(ACCURACY_CSV), self.accuracy_csv().as_bytes())
+    }
+
+    /// Reads `loss.csv` and `accuracy.csv` from `dir` (as written by [`write_csvs`](Self::write_csvs)).
+    ///
+    /// ```
+    /// use scratchnet_trainer::{Dtype, Metrics};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let m = Metrics { losses: vec![2.302585092994046, 0.1], accuracy: vec![] };
+    /// m.write_csvs(dir.path(), Dtype::F64).unwrap();
+    /// assert_eq!(Metrics::read_csvs(dir.path()).unwrap(), m);
+    /// ```
+    pub fn read_csvs(dir: &Path) -> Result<Self, TrainError> {
+        let losses = parse_loss_csv(&dir.join(LOSS_CSV))?;
+        let accuracy = parse_accuracy_csv(&dir.join(ACCURACY_CSV))?;
+        Ok(Metrics { losses, accuracy })
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, TrainError> {
+    std::fs::read_to_string(path).map_err(|e| TrainError::bad_input(path, e.to_string()))
+}
+
+/// The data lines of a CSV after checking its header, with 1-based line numbers.
+fn data_lines<'a>(
+    path: &Path,
+    text: &'a str,
+    header: &str,
+) -> Result<impl Iterator<Item = (usize, &'a str)>, TrainError> {
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim() == header => {}
+        _ => {
+            return Err(TrainError::bad_input(
+                path,
+                format!("expected the header `{header}`"),
+            ));
+        }
+    }
+    Ok(lines
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty()))
+}
+
+fn field<T: std::str::FromStr>(
+    path: &Path,
+    line: usize,
+    name: &str,
+    s: Option<&str>,
+) -> Result<T, TrainError> {
+    let s = s.ok_or_else(|| TrainError::bad_input(path, format!("line {line}: no {name}")))?;
+    s.trim()
+        .parse()
+        .map_err(|_| TrainError::bad_input(path, format!("line {line}: bad {name} `{s}`")))
+}
+
+fn parse_loss_csv(path: &Path) -> Result<Vec<f64>, TrainError> {
+    let text = read_text(path)?;
+    let mut losses = Vec::new();
+    for (line, l) in data_lines(path, &text, "iteration,loss")? {
+        let mut f = l.split(',');
+        let it: usize = field(path, line, "iteration", f.next())?;
+        let loss: f64 = field(path, line, "loss", f.next())?;
+        if it != losses.len() + 1 {
+            return Err(TrainError::bad_input(
+                path,
+                format!("line {line}: iteration {it}, expected {}", losses.len() + 1),
+            ));
+        }
+        losses.push(loss);
+    }
+    Ok(losses)
+}
+
+fn parse_accuracy_csv(path: &Path) -> Result<Vec<AccuracyRow>, TrainError> {
+    let text = read_text(path)?;
+    let mut rows = Vec::new();
+    for (line, l) in data_lines(path, &text, "epoch,iteration,train_acc,test_acc")? {
+        let mut f = l.split(',');
+        rows.push(AccuracyRow {
+            epoch: field(path, line, "epoch", f.next())?,
+            iteration: field(path, line, "iteration", f.next())?,
+            train_acc: field(path, line, "train_acc", f.next())?,
+            test_acc: field(path, line, "test_acc", f.next())?,
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f32_losses_are_written_in_their_own_shortest_form() {
+        let m = Metrics {
+            losses: vec![0.1f32 as f64],
+            accuracy: vec![],
+        };
+        assert_eq!(m.loss_csv(Dtype::F32), "iteration,loss\n1,0.1\n");
+        // the f64 form of the same number shows its f32 rounding
+        assert_ne!(m.loss_csv(Dtype::F64), "iteration,loss\n1,0.1\n");
+    }
+
+    #[test]
+    fn csv_roundtrip_is_bit_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Metrics {
+            losses: (1..50).map(|k| 1.0 / k as f64 + 1e-17 * k as f64).collect(),
+            accuracy: vec![AccuracyRow {
+                epoch: 3,
+                iteration: 1801,
+                train_acc: 57_123.0 / 60_000.0,
+                test_acc: 9_456.0 / 10_000.0,
+            }],
+        };
+        m.write_csvs(dir.path(), Dtype::F64).unwrap();
+        assert_eq!(Metrics::read_csvs(dir.path()).unwrap(), m);
+    }
+
+    #[test]
+    fn malformed_csv_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(LOSS_CSV), "iteration,loss\n1,0.5\n2,abc\n").unwrap();
+        std::fs::write(
+            dir.path().join(ACCURACY_CSV),
+            "epoch,iteration,train_acc,test_acc\n",
+        )
+        .unwrap();
+        let e = Metrics::read_csvs(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("loss.csv") && e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn missing_header_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(LOSS_CSV), "1,0.5\n").unwrap();
+        assert!(Metrics::read_csvs(dir.path()).is_err());
+    }
+}

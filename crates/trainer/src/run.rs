@@ -1,0 +1,366 @@
+//! A training session: drives a [`Trainer`] to its planned iteration count (or until
+//! interrupted), shows progress, and writes the run folder.
+//!
+//! | file | written |
+//! |---|---|
+//! | `checkpoint.bin`, `loss.csv`, `accuracy.csv` | at every epoch evaluation and at the end |
+//! | `model.bin`, `loss.png`, `accuracy.png`, `summary.json` | at the end (finished, interrupted, or stopped by a non-finite loss) |
+//!
+//! Every file is written to a temp file and renamed into place.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use scratchnet_tensor::Scalar;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::CHECKPOINT_FILE;
+use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
+use crate::{
+    Dtype, GradMethod, NumGradMethod, Step, TrainConfig, TrainError, Trainer, write_atomically,
+};
+
+/// File name of the trained network (the network crate's model format).
+pub const MODEL_FILE: &str = "model.bin";
+/// File name of the run summary.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// How a session reports progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A bar on stderr if stderr is a terminal, otherwise [`Progress::Lines`].
+    Auto,
+    /// An indicatif bar on stderr (iteration, loss, it/s, ETA); accuracy lines on stdout.
+    Bar,
+    /// A plain progress line on stderr at every evaluation and at least every 10 s; accuracy
+    /// lines on stdout.
+    Lines,
+    /// Nothing printed at all.
+    Quiet,
+}
+
+/// Where and how a session runs.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The run folder; it must exist.
+    pub out: PathBuf,
+    /// Testing aid: behave as if Ctrl-C was pressed once this many iterations are done in
+    /// total (counting those of earlier sessions of the run).
+    pub stop_after: Option<usize>,
+    /// Set (e.g. by a Ctrl-C handler) to stop after the current iteration.
+    pub interrupt: Arc<AtomicBool>,
+    /// Progress reporting.
+    pub progress: Progress,
+    /// The data folder, recorded in the summary.
+    pub data_dir: PathBuf,
+}
+
+/// How a session ended without error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The planned number of iterations is done.
+    Finished,
+    /// Stopped early by the interrupt flag or `stop_after`; `--resume` continues it.
+    Interrupted,
+}
+
+/// `summary.json`: the configuration and the results of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Gradient method.
+    pub grad: GradMethod,
+    /// Numerical-gradient algorithm (meaningful with `grad = numeric`).
+    pub numgrad: NumGradMethod,
+    /// Element type.
+    pub dtype: Dtype,
+    /// RNG seed.
+    pub seed: u64,
+    /// Planned iterations.
+    pub iters: usize,
+    /// Iterations done.
+    pub iters_done: usize,
+    /// Mini-batch size.
+    pub batch: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Hidden-layer width.
+    pub hidden: usize,
+    /// Standard deviation of the initial weights.
+    pub weight_init_std: f64,
+    /// Training-set size.
+    pub train_size: usize,
+    /// Test-set size.
+    pub test_size: usize,
+    /// Iterations per epoch.
+    pub iter_per_epoch: usize,
+    /// Number of rows in `accuracy.csv`.
+    pub evaluations: usize,
+    /// Accuracy of the saved model (`model.bin`) on the full training set.
+    pub train_acc: f64,
+    /// Accuracy of the saved model on the full test set.
+    pub test_acc: f64,
+    /// Batch loss after the last step (`null` if no step was taken).
+    pub final_loss: Option<f64>,
+    /// Training wall time over all sessions of the run, seconds (evaluations included, data
+    /// loading and final file writing not).
+    pub wall_s: f64,
+    /// `iters_done / wall_s`.
+    pub iters_per_s: f64,
+    /// Rayon threads of the last session.
+    pub threads: usize,
+    /// True if the run stopped before `iters` (Ctrl-C or a non-finite loss).
+    pub interrupted: bool,
+    /// Why the run stopped with an error, if it did.
+    pub error: Option<String>,
+    /// The data folder.
+    pub data_dir: String,
+}
+
+impl Summary {
+    /// Reads a `summary.json`.
+    pub fn read(path: &Path) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| TrainError::bad_input(path, e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| TrainError::bad_input(path, e.to_string()))
+    }
+
+    /// Short description for plot titles: `backprop, f64, batch 100, lr 0.1`.
+    ///
+    /// ```
+    /// use scratchnet_trainer::{Summary, TrainConfig};
+    /// let s = Summary::describe_config(&TrainConfig::default());
+    /// assert_eq!(s, "numeric (fast), f64, hidden 50, batch 100, lr 0.1");
+    /// ```
+    pub fn describe_config(c: &TrainConfig) -> String {
+        let grad = match c.grad {
+            GradMethod::Backprop => "backprop".to_string(),
+            GradMethod::Numeric => format!("numeric ({})", c.numgrad.as_str()),
+        };
+        format!(
+            "{grad}, {}, hidden {}, batch {}, lr {}",
+            c.dtype.as_str(),
+            c.hidden,
+            c.batch,
+            c.lr
+        )
+    }
+
+    /// The configuration the summary was made with.
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            grad: self.grad,
+            numgrad: self.numgrad,
+            iters: self.iters,
+            batch: self.batch,
+            lr: self.lr,
+            hidden: self.hidden,
+            weight_init_std: self.weight_init_std,
+            seed: self.seed,
+            dtype: self.dtype,
+        }
+    }
+}
+
+/// Writes `checkpoint.bin` and the two CSVs: the state that `--resume` needs.
+fn write_progress<A: Scalar>(
+    t: &Trainer<'_, A>,
+    wall_s: f64,
+    out: &Path,
+) -> Result<(), TrainError> {
+    t.checkpoint(wall_s).write(&out.join(CHECKPOINT_FILE))?;
+    t.metrics().write_csvs(out, t.config().dtype)
+}
+
+/// Writes every file of the run folder for the trainer's current state.
+fn write_all<A: Scalar>(
+    t: &Trainer<'_, A>,
+    wall_s: f64,
+    s: &Session,
+    error: Option<String>,
+) -> Result<Summary, TrainError> {
+    write_progress(t, wall_s, &s.out)?;
+    t.net()
+        .save(&s.out.join(MODEL_FILE))
+        .map_err(TrainError::ModelOutput)?;
+    let subtitle = Summary::describe_config(t.config());
+    draw_loss(&s.out.join(LOSS_PNG), &t.metrics().losses, &subtitle)?;
+    draw_accuracy(&s.out.join(ACCURACY_PNG), &t.metrics().accuracy, &subtitle)?;
+    let (train_acc, test_acc) = match t.metrics().accuracy.last() {
+        Some(r) if r.iteration == t.iters_done() => (r.train_acc, r.test_acc),
+        _ => t.evaluate(),
+    };
+    let c = t.config();
+    let summary = Summary {
+        grad: c.grad,
+        numgrad: c.numgrad,
+        dtype: c.dtype,
+        seed: c.seed,
+        iters: c.iters,
+        iters_done: t.iters_done(),
+        batch: c.batch,
+        lr: c.lr,
+        hidden: c.hidden,
+        weight_init_std: c.weight_init_std,
+        train_size: t.data().train_size(),
+        test_size: t.data().test_size(),
+        iter_per_epoch: t.iter_per_epoch(),
+        evaluations: t.metrics().accuracy.len(),
+        train_acc,
+        test_acc,
+        final_loss: t.metrics().losses.last().copied(),
+        wall_s,
+        iters_per_s: if wall_s > 0.0 {
+            t.iters_done() as f64 / wall_s
+        } else {
+            0.0
+        },
+        threads: rayon::current_num_threads(),
+        interrupted: !t.is_finished(),
+        error,
+        data_dir: s.data_dir.display().to_string(),
+    };
+    let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
+    write_atomically(&s.out.join(SUMMARY_FILE), format!("{json}\n").as_bytes())?;
+    Ok(summary)
+}
+
+/// Prints progress according to [`Progress`].
+struct Reporter {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    last_line: Instant,
+    session_start: Instant,
+    start_iter: usize,
+}
+
+impl Reporter {
+    fn new(mode: Progress, done: usize, total: usize) -> Self {
+        let mode = match mode {
+            Progress::Auto if std::io::stderr().is_terminal() => Progress::Bar,
+            Progress::Auto => Progress::Lines,
+            m => m,
+        };
+        let bar = (mode == Progress::Bar).then(|| {
+            let style = ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} it | loss {msg} | {per_sec} | ETA {eta}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> ");
+            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr())
+                .with_style(style)
+                .with_position(done as u64);
+            bar.reset_eta();
+            bar
+        });
+        let now = Instant::now();
+        Reporter {
+            bar,
+            lines: mode == Progress::Lines,
+            last_line: now,
+            session_start: now,
+            start_iter: done,
+        }
+    }
+
+    fn step(&mut self, done: usize, total: usize, loss: f64, eval: Option<&crate::AccuracyRow>) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+            if done % 20 == 0 || eval.is_some() || done == total {
+                bar.set_message(format!("{loss:.4}"));
+            }
+            if let Some(r) = eval {
+                bar.suspend(|| println!("{}", r.notebook_line()));
+            }
+        } else if self.lines {
+            if let Some(r) = eval {
+                println!("{}", r.notebook_line());
+            }
+            let now = Instant::now();
+            if eval.is_some() || now - self.last_line >= Duration::from_secs(10) || done == total {
+                self.last_line = now;
+                let secs = (now - self.session_start).as_secs_f64();
+                let steps = done - self.start_iter;
+                // The first steps include the first evaluation: no honest rate yet.
+                let speed = if steps >= 10 {
+                    let rate = steps as f64 / secs.max(1e-9);
+                    let eta = (total - done) as f64 / rate.max(1e-9);
+                    format!("{rate:.1} it/s  ETA {}", fmt_secs(eta))
+                } else {
+                    "-- it/s  ETA --".to_string()
+                };
+                eprintln!("iteration {done}/{total}  loss {loss:.4}  {speed}");
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.abandon();
+        }
+    }
+}
+
+fn fmt_secs(s: f64) -> String {
+    let s = s.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// Runs `trainer` until it has done its planned iterations, the interrupt flag is set, or
+/// `stop_after` is reached; `wall_before` is the training time of earlier sessions.
+///
+/// Writes the checkpoint and CSVs at every evaluation and every file at the end. A non-finite
+/// loss undoes its step, writes every file for the last finite state (its `summary.json` has
+/// `interrupted: true` and the `error`) and returns [`TrainError::NonFinite`].
+pub fn run_session<A: Scalar>(
+    mut trainer: Trainer<'_, A>,
+    wall_before: f64,
+    s: &Session,
+) -> Result<(Outcome, Summary), TrainError> {
+    let total = trainer.config().iters;
+    let mut rep = Reporter::new(s.progress, trainer.iters_done(), total);
+    let start = Instant::now();
+    let wall = |start: Instant| wall_before + start.elapsed().as_secs_f64();
+    let mut interrupted = false;
+    while !trainer.is_finished() {
+        if s.interrupt.load(Ordering::SeqCst)
+            || s.stop_after.is_some_and(|n| trainer.iters_done() >= n)
+        {
+            interrupted = true;
+            break;
+        }
+        match trainer.step() {
+            Step::Done { loss, eval } => {
+                rep.step(trainer.iters_done(), total, loss, eval.as_ref());
+                if eval.is_some() {
+                    write_progress(&trainer, wall(start), &s.out)?;
+                }
+            }
+            Step::NonFinite { loss } => {
+                rep.finish();
+                let err = TrainError::NonFinite {
+                    iteration: trainer.iters_done() + 1,
+                    loss: loss.to_string(),
+                    out: s.out.clone(),
+                };
+                write_all(&trainer, wall(start), s, Some(err.to_string()))?;
+                return Err(err);
+            }
+        }
+    }
+    rep.finish();
+    let summary = write_all(&trainer, wall(start), s, None)?;
+    let outcome = if interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Finished
+    };
+    Ok((outcome, summary))
+}

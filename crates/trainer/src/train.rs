@@ -1,0 +1,402 @@
+//! The training loop of §4.5.2–4.5.3, one iteration at a time:
+//!
+//! ```text
+//! for i in range(iters_num):
+//!     batch_mask = np.random.choice(train_size, batch_size)
+//!     grad = network.numerical_gradient(x_batch, t_batch)   # or network.gradient
+//!     params[key] -= learning_rate * grad[key]
+//!     train_loss_list.append(network.loss(x_batch, t_batch))
+//!     if i % iter_per_epoch == 0: train/test accuracy on the full sets
+//! ```
+//!
+//! One seeded [`Rng`] on the calling thread draws the initial weights and then every mini-batch,
+//! and the network's gradients and accuracies do not depend on the thread count, so a run is
+//! reproducible bit for bit whatever rayon's pool size.
+
+use ndarray::Zip;
+use scratchnet_network::{Grads, Params, TwoLayerNet};
+use scratchnet_tensor::{Rng, RngState, Scalar, gather_rows, rng_from_seed};
+
+use crate::{AccuracyRow, Checkpoint, GradMethod, Metrics, Mnist, TrainConfig, TrainError};
+
+/// Input width of MNIST images.
+const INPUT: usize = 784;
+/// Number of classes.
+const OUTPUT: usize = 10;
+
+/// What one call of [`Trainer::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Step {
+    /// One SGD step was taken; `loss` is the batch loss after it, `eval` the accuracy row if
+    /// this iteration was an epoch boundary.
+    Done {
+        /// Batch loss after the step.
+        loss: f64,
+        /// The evaluation of this iteration, if any.
+        eval: Option<AccuracyRow>,
+    },
+    /// The loss after the step was NaN or infinite: the step was undone (parameters and RNG are
+    /// as before it) and nothing was recorded.
+    NonFinite {
+        /// The offending loss.
+        loss: f64,
+    },
+}
+
+/// The state of a run in memory: network, RNG, step count and histories.
+///
+/// ```no_run
+/// use scratchnet_trainer::{GradMethod, Mnist, Step, TrainConfig, Trainer};
+/// let data = Mnist::<f32>::load("data/mnist".as_ref())?;
+/// let config = TrainConfig { grad: GradMethod::Backprop, iters: 600, ..Default::default() };
+/// let mut t = Trainer::new(config, &data)?;
+/// while !t.is_finished() {
+///     if let Step::Done { eval: Some(row), .. } = t.step() {
+///         println!("{}", row.notebook_line());
+///     }
+/// }
+/// # Ok::<(), scratchnet_trainer::TrainError>(())
+/// ```
+#[derive(Debug)]
+pub struct Trainer<'d, A> {
+    config: TrainConfig,
+    data: &'d Mnist<A>,
+    net: TwoLayerNet<A>,
+    /// The other half of a double buffer: SGD writes the new parameters here and the two are
+    /// swapped, so the previous parameters survive a step whose loss is not finite.
+    spare: Params<A>,
+    rng: Rng,
+    iters_done: usize,
+    metrics: Metrics,
+    iter_per_epoch: usize,
+    lr: A,
+}
+
+impl<'d, A: Scalar> Trainer<'d, A> {
+    /// A fresh run: validates `config` against the data, seeds the RNG and draws the initial
+    /// weights from it (`weight_init_std * randn`, W1 then W2).
+    pub fn new(config: TrainConfig, data: &'d Mnist<A>) -> Result<Self, TrainError> {
+        config.validate_for(data.train_size())?;
+        check_dtype::<A>(&config)?;
+        let mut rng = rng_from_seed(config.seed);
+        let net = TwoLayerNet::new(
+            INPUT,
+            config.hidden,
+            OUTPUT,
+            config.weight_init_std,
+            &mut rng,
+        );
+        if !net.params.all_finite() {
+            return Err(TrainError::Usage(format!(
+                "--weight-init-std {} gives initial weights that are not finite in {}",
+                crate::config::fmt_num(config.weight_init_std),
+                A::DTYPE
+            )));
+        }
+        Ok(Self::assemble(
+            config,
+            data,
+            net,
+            rng,
+            0,
+            Metrics::default(),
+        ))
+    }
+
+    /// A run continued from a checkpoint; the data must have the training-set size the run
+    /// started with.
+    pub fn from_checkpoint(ck: Checkpoint<A>, data: &'d Mnist<A>) -> Result<Self, TrainError> {
+        ck.config.validate_for(data.train_size())?;
+        check_dtype::<A>(&ck.config)?;
+        if ck.train_size != data.train_size() {
+            return Err(TrainError::Usage(format!(
+                "the checkpoint was made with {} training images, this data has {}",
+                ck.train_size,
+                data.train_size()
+            )));
+        }
+        let (input, hidden, output) = ck.params.sizes();
+        if (input, hidden, output) != (INPUT, ck.config.hidden, OUTPUT) {
+            return Err(TrainError::Usage(format!(
+                "the checkpoint's network is {input}-{hidden}-{output}, expected {INPUT}-{}-{OUTPUT}",
+                ck.config.hidden
+            )));
+        }
+        let net = TwoLayerNet::from_params(ck.params);
+        Ok(Self::assemble(
+            ck.config,
+            data,
+            net,
+            ck.rng.restore(),
+            ck.iters_done,
+            ck.metrics,
+        ))
+    }
+
+    fn assemble(
+        config: TrainConfig,
+        data: &'d Mnist<A>,
+        net: TwoLayerNet<A>,
+        rng: Rng,
+        iters_done: usize,
+        metrics: Metrics,
+    ) -> Self {
+        let iter_per_epoch = config.iter_per_epoch(data.train_size());
+        let spare = net.params.clone();
+        let lr = A::of_f64(config.lr);
+        Trainer {
+            config,
+            data,
+            net,
+            spare,
+            rng,
+            iters_done,
+            metrics,
+            iter_per_epoch,
+            lr,
+        }
+    }
+
+    /// One iteration: draw a batch with replacement, compute the gradient, take the SGD step,
+    /// record the batch loss after it, and at an epoch boundary (`i % iter_per_epoch == 0`,
+    /// `i` counted from 0) evaluate the full train and test sets.
+    pub fn step(&mut self) -> Step {
+        let i = self.iters_done;
+        let rng_before = RngState::of(&self.rng);
+        let idx = scratchnet_mnist::random_batch(
+            &mut self.rng,
+            self.data.train_size(),
+            self.config.batch,
+        );
+        let x_batch = gather_rows(&self.data.x_train, &idx);
+        let t_batch: Vec<usize> = idx.iter().map(|&k| self.data.t_train[k]).collect();
+        let grads = match self.config.grad {
+            GradMethod::Backprop => self.net.gradient(&x_batch, &t_batch),
+            GradMethod::Numeric => {
+                self.net
+                    .numerical_gradient_with(&x_batch, &t_batch, self.config.numgrad.strategy())
+            }
+        };
+        sgd_into(&mut self.spare, &self.net.params, &grads, self.lr);
+        std::mem::swap(&mut self.net.params, &mut self.spare);
+        let loss = self.net.loss(&x_batch, &t_batch).as_f64();
+        if !loss.is_finite() {
+            std::mem::swap(&mut self.net.params, &mut self.spare);
+            self.rng = rng_before.restore();
+            return Step::NonFinite { loss };
+        }
+        self.metrics.losses.push(loss);
+        self.iters_done += 1;
+        let eval = (i % self.iter_per_epoch == 0).then(|| {
+            let (train_acc, test_acc) = self.evaluate();
+            let row = AccuracyRow {
+                epoch: i / self.iter_per_epoch,
+                iteration: self.iters_done,
+                train_acc,
+                test_acc,
+            };
+            self.metrics.accuracy.push(row);
+            row
+        });
+        Step::Done { loss, eval }
+    }
+
+    /// Accuracy of the current network on the full training and test sets.
+    pub fn evaluate(&self) -> (f64, f64) {
+        (
+            self.net.accuracy(&self.data.x_train, &self.data.t_train),
+            self.net.accuracy(&self.data.x_test, &self.data.t_test),
+        )
+    }
+
+    /// True once `iters_done` has reached the planned `iters`.
+    pub fn is_finished(&self) -> bool {
+        self.iters_done >= self.config.iters
+    }
+
+    /// Steps taken so far.
+    pub fn iters_done(&self) -> usize {
+        self.iters_done
+    }
+
+    /// Iterations per epoch, `max(train_size / batch, 1)`.
+    pub fn iter_per_epoch(&self) -> usize {
+        self.iter_per_epoch
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The data the run trains on.
+    pub fn data(&self) -> &Mnist<A> {
+        self.data
+    }
+
+    /// The network as it is now.
+    pub fn net(&self) -> &TwoLayerNet<A> {
+        &self.net
+    }
+
+    /// Loss and accuracy histories so far.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The resumable state, with `wall_s` seconds of training spent so far.
+    pub fn checkpoint(&self, wall_s: f64) -> Checkpoint<A> {
+        Checkpoint {
+            config: self.config.clone(),
+            iters_done: self.iters_done,
+            rng: RngState::of(&self.rng),
+            params: self.net.params.clone(),
+            metrics: self.metrics.clone(),
+            wall_s,
+            train_size: self.data.train_size(),
+        }
+    }
+}
+
+fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
+    if config.dtype.as_str() == A::DTYPE {
+        Ok(())
+    } else {
+        Err(TrainError::Usage(format!(
+            "the configuration asks for {} but the data was loaded as {}",
+            config.dtype.as_str(),
+            A::DTYPE
+        )))
+    }
+}
+
+/// `dst = src − lr · g` for all four tensors: the same arithmetic, bit for bit, as
+/// [`Params::sgd_step`] (`θ -= lr · g`), written into a second buffer.
+fn sgd_into<A: Scalar>(dst: &mut Params<A>, src: &Params<A>, g: &Grads<A>, lr: A) {
+    let f = |d: &mut A, &p: &A, &g: &A| *d = p - lr * g;
+    Zip::from(&mut dst.w1).and(&src.w1).and(&g.w1).for_each(f);
+    Zip::from(&mut dst.b1).and(&src.b1).and(&g.b1).for_each(f);
+    Zip::from(&mut dst.w2).and(&src.w2).and(&g.w2).for_each(f);
+    Zip::from(&mut dst.b2).and(&src.b2).and(&g.b2).for_each(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn tiny_data() -> Mnist<f64> {
+        let mut rng = rng_from_seed(3);
+        let x: Array2<f64> = scratchnet_tensor::randn((40, INPUT), 0.5, &mut rng).mapv(f64::abs);
+        let t: Vec<usize> = (0..40).map(|k| k % OUTPUT).collect();
+        Mnist {
+            x_train: x.clone(),
+            t_train: t.clone(),
+            x_test: x,
+            t_test: t,
+        }
+    }
+
+    #[test]
+    fn double_buffered_sgd_equals_sgd_step_bitwise() {
+        let mut rng = rng_from_seed(1);
+        let p = Params::<f32>::init(7, 5, 3, 0.3, &mut rng);
+        let g = Params::<f32>::init(7, 5, 3, 1.7, &mut rng);
+        let mut a = p.clone();
+        a.sgd_step(&g, 0.1);
+        let mut b = Params::zeros(7, 5, 3);
+        sgd_into(&mut b, &p, &g, 0.1);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn evaluates_at_every_epoch_boundary_counting_from_zero() {
+        let data = tiny_data();
+        let cfg = TrainConfig {
+            grad: GradMethod::Backprop,
+            batch: 10,
+            iters: 9,
+            ..Default::default()
+        };
+        let mut t = Trainer::new(cfg, &data).unwrap();
+        assert_eq!(t.iter_per_epoch(), 4);
+        while !t.is_finished() {
+            t.step();
+        }
+        let its: Vec<(usize, usize)> = t
+            .metrics()
+            .accuracy
+            .iter()
+            .map(|r| (r.epoch, r.iteration))
+            .collect();
+        // i = 0, 4, 8 -> after steps 1, 5, 9
+        assert_eq!(its, vec![(0, 1), (1, 5), (2, 9)]);
+        assert_eq!(t.metrics().losses.len(), 9);
+    }
+
+    #[test]
+    fn non_finite_loss_undoes_the_step() {
+        let data = tiny_data();
+        let cfg = TrainConfig {
+            grad: GradMethod::Backprop,
+            batch: 10,
+            iters: 5,
+            lr: 1e308,
+            weight_init_std: 1.0,
+            ..Default::default()
+        };
+        let mut t = Trainer::new(cfg, &data).unwrap();
+        let mut before = t.checkpoint(0.0);
+        loop {
+            match t.step() {
+                Step::Done { .. } => {
+                    assert!(!t.is_finished(), "lr 1e308 should blow up within 5 steps");
+                    before = t.checkpoint(0.0);
+                }
+                Step::NonFinite { loss } => {
+                    assert!(!loss.is_finite());
+                    break;
+                }
+            }
+        }
+        assert_eq!(t.checkpoint(0.0), before);
+        assert!(t.net().params.all_finite());
+    }
+
+    #[test]
+    fn checkpoint_continues_the_same_stream() {
+        let data = tiny_data();
+        let cfg = TrainConfig {
+            grad: GradMethod::Backprop,
+            batch: 10,
+            iters: 12,
+            ..Default::default()
+        };
+        let mut whole = Trainer::new(cfg.clone(), &data).unwrap();
+        while !whole.is_finished() {
+            whole.step();
+        }
+        let mut first = Trainer::new(cfg, &data).unwrap();
+        for _ in 0..5 {
+            first.step();
+        }
+        let mut second = Trainer::from_checkpoint(first.checkpoint(1.0), &data).unwrap();
+        while !second.is_finished() {
+            second.step();
+        }
+        assert_eq!(second.metrics(), whole.metrics());
+        assert_eq!(second.net(), whole.net());
+    }
+
+    #[test]
+    fn batch_larger_than_the_data_is_refused() {
+        let data = tiny_data();
+        let cfg = TrainConfig {
+            batch: 41,
+            ..Default::default()
+        };
+        let e = Trainer::new(cfg, &data).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("--batch 41"), "{e}");
+    }
+}
