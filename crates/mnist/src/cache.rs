@@ -1,14 +1,20 @@
 //! The cache beside the data, like the book's `mnist.pkl`: the parsed pixels and labels,
 //! written once with serde + bincode (through [`crate::codec`]) and read on later loads.
 //!
-//! Layout: a header (magic, format version, size and CRC-32 of each source file, length and
-//! CRC-32 of the payload) followed by the payload (both splits). A cache is used only if every
-//! one of these matches; otherwise it is rebuilt from the sources. CRC-32 rather than SHA-256
-//! because it is checked on every load and runs at memory speed; it guards against truncation
-//! and corruption, not against an adversary (the sources were verified by SHA-256 when fetched).
+//! Layout: 16 magic bytes, then a header (format version, size and CRC-32 of each source file,
+//! length and CRC-32 of the payload), then the payload (both splits). A cache is used only if
+//! every one of these matches; otherwise it is rebuilt from the sources. CRC-32 rather than
+//! SHA-256 because it is checked on every load and runs at memory speed; it guards against
+//! truncation and corruption, not against an adversary (the sources were verified by SHA-256
+//! when fetched).
+//!
+//! Reading streams the file once: bincode fills the final pixel buffers straight from the
+//! file while the CRC is computed on each chunk as it passes (still in cache), so a cached load
+//! costs little more than one copy of the 55 MB.
 
-use std::fs;
-use std::io::Write;
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
@@ -24,6 +30,8 @@ const MAGIC: [u8; 16] = *b"scratchnet-mnist";
 /// Bump whenever the layout of [`Header`] or [`Payload`] changes.
 const FORMAT_VERSION: u32 = 1;
 const HEADER_LIMIT: u64 = 64 << 10;
+/// Bytes read (and CRC'd) at a time: small enough to stay in the CPU cache.
+const CHUNK: usize = 256 << 10;
 
 /// The cache path for the data folder `dir`.
 ///
@@ -35,7 +43,7 @@ pub fn cache_path(dir: &Path) -> PathBuf {
     dir.join(CACHE_FILE)
 }
 
-/// Identity of one source file as the cache saw it.
+/// Identity of one source file as the cache saw it: name, size and CRC-32 of its bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SourceStamp {
     pub name: String,
@@ -44,27 +52,50 @@ pub(crate) struct SourceStamp {
 }
 
 impl SourceStamp {
-    pub(crate) fn of(path: &Path, bytes: &[u8]) -> Self {
-        SourceStamp {
+    /// Stamps the file at `path`, streaming it.
+    pub(crate) fn of_file(path: &Path) -> io::Result<Self> {
+        let mut r = CrcReader::new(File::open(path)?);
+        io::copy(&mut r, &mut io::sink())?;
+        Ok(SourceStamp {
             name: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            len: bytes.len() as u64,
-            crc32: crc32(bytes),
+            len: r.count,
+            crc32: r.crc.sum(),
+        })
+    }
+}
+
+/// Counts and CRCs the bytes read through it, in chunks of at most [`CHUNK`].
+struct CrcReader<R> {
+    inner: R,
+    crc: flate2::Crc,
+    count: u64,
+}
+
+impl<R: Read> CrcReader<R> {
+    fn new(inner: R) -> Self {
+        CrcReader {
+            inner,
+            crc: flate2::Crc::new(),
+            count: 0,
         }
     }
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = flate2::Crc::new();
-    crc.update(bytes);
-    crc.sum()
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let len = buf.len().min(CHUNK);
+        let n = self.inner.read(&mut buf[..len])?;
+        self.crc.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
 struct Header {
-    magic: [u8; 16],
     version: u32,
     sources: Vec<SourceStamp>,
     payload_len: u64,
@@ -72,30 +103,37 @@ struct Header {
 }
 
 #[derive(Serialize, Deserialize)]
-struct CachedSplit {
+struct CachedSplit<'a> {
     count: u32,
     rows: u32,
     cols: u32,
     #[serde(with = "crate::codec::bytes")]
-    images: Vec<u8>,
+    images: Cow<'a, [u8]>,
     #[serde(with = "crate::codec::bytes")]
-    labels: Vec<u8>,
+    labels: Cow<'a, [u8]>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct Payload {
-    train: CachedSplit,
-    test: CachedSplit,
+struct Payload<'a> {
+    train: CachedSplit<'a>,
+    test: CachedSplit<'a>,
 }
 
-impl CachedSplit {
-    fn of(split: &RawSplit) -> Self {
+fn bytes_of<D: ndarray::Dimension>(a: &ndarray::Array<u8, D>) -> Cow<'_, [u8]> {
+    match a.as_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(a.iter().copied().collect()),
+    }
+}
+
+impl CachedSplit<'_> {
+    fn of(split: &RawSplit) -> CachedSplit<'_> {
         CachedSplit {
             count: split.len() as u32,
             rows: 28,
             cols: 28,
-            images: split.images.iter().copied().collect(),
-            labels: split.labels.to_vec(),
+            images: bytes_of(&split.images),
+            labels: bytes_of(&split.labels),
         }
     }
 
@@ -110,27 +148,29 @@ impl CachedSplit {
         if self.labels.len() != n {
             return Err(format!("{} labels for {n} examples", self.labels.len()));
         }
-        let images = Array2::from_shape_vec((n, 784), self.images).map_err(|e| e.to_string())?;
+        let images = Array2::from_shape_vec((n, 784), self.images.into_owned())
+            .map_err(|e| e.to_string())?;
         Ok(RawSplit {
             images,
-            labels: Array1::from(self.labels),
+            labels: Array1::from(self.labels.into_owned()),
         })
     }
 }
 
 /// Reads the cache at `path` if it matches `sources` in every respect; the error says why not.
 pub(crate) fn read(path: &Path, sources: &[SourceStamp]) -> Result<RawMnist, String> {
-    let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    // The magic is the first 16 bytes of the encoding: checked before decoding anything.
-    if !bytes.starts_with(&MAGIC) {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    let mut r = BufReader::with_capacity(1 << 16, file);
+    let mut magic = [0u8; 16];
+    if r.read_exact(&mut magic).is_err() || magic != MAGIC {
         return Err("not a scratchnet MNIST cache".into());
     }
-    let mut rest: &[u8] = &bytes;
     let header: Header =
-        codec::decode_from(&mut rest, HEADER_LIMIT).map_err(|e| format!("bad header: {e}"))?;
-    if header.magic != MAGIC {
-        return Err("not a scratchnet MNIST cache".into());
-    }
+        codec::decode_from(&mut r, HEADER_LIMIT).map_err(|e| format!("bad header: {e}"))?;
     if header.version != FORMAT_VERSION {
         return Err(format!(
             "format version {}, this build reads {FORMAT_VERSION}",
@@ -140,17 +180,24 @@ pub(crate) fn read(path: &Path, sources: &[SourceStamp]) -> Result<RawMnist, Str
     if header.sources != sources {
         return Err("stale: the source files changed since it was written".into());
     }
-    if header.payload_len != rest.len() as u64 {
+    let expected_len = MAGIC.len() as u64 + codec::encoded_len(&header)? + header.payload_len;
+    if file_len != expected_len {
         return Err(format!(
-            "truncated: payload of {} bytes, header says {}",
-            rest.len(),
-            header.payload_len
+            "truncated: {file_len} bytes, header says {expected_len}"
         ));
     }
-    if crc32(rest) != header.payload_crc32 {
+    let mut payload_reader = CrcReader::new(&mut r);
+    let payload: Payload<'static> = codec::decode_from(&mut payload_reader, header.payload_len)
+        .map_err(|e| format!("bad payload: {e}"))?;
+    if payload_reader.count != header.payload_len {
+        return Err(format!(
+            "bad payload: {} bytes, header says {}",
+            payload_reader.count, header.payload_len
+        ));
+    }
+    if payload_reader.crc.sum() != header.payload_crc32 {
         return Err("corrupt: payload CRC-32 mismatch".into());
     }
-    let payload: Payload = codec::decode(rest).map_err(|e| format!("bad payload: {e}"))?;
     Ok(RawMnist {
         train: payload.train.into_split()?,
         test: payload.test.into_split()?,
@@ -165,20 +212,26 @@ pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Res
     };
     let mut body = Vec::new();
     codec::encode_into(&mut body, &payload)?;
+    let mut crc = flate2::Crc::new();
+    crc.update(&body);
     let header = Header {
-        magic: MAGIC,
         version: FORMAT_VERSION,
         sources: sources.to_vec(),
         payload_len: body.len() as u64,
-        payload_crc32: crc32(&body),
+        payload_crc32: crc.sum(),
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = crate::store::temp_file_in(dir, ".mnist.bincode.")
         .map_err(|e| format!("cannot create a temp file in {}: {e}", dir.display()))?;
-    let file = tmp.as_file_mut();
-    codec::encode_into(&mut *file, &header)?;
-    file.write_all(&body)
-        .map_err(|e| format!("cannot write {}: {e}", tmp.path().display()))?;
+    let mut out = io::BufWriter::new(tmp.as_file_mut());
+    let written = out
+        .write_all(&MAGIC)
+        .map_err(|e| e.to_string())
+        .and_then(|()| codec::encode_into(&mut out, &header))
+        .and_then(|()| out.write_all(&body).map_err(|e| e.to_string()))
+        .and_then(|()| out.flush().map_err(|e| e.to_string()));
+    drop(out);
+    written.map_err(|e| format!("cannot write {}: {e}", tmp.path().display()))?;
     tmp.persist(path)
         .map_err(|e| format!("cannot rename to {}: {}", path.display(), e.error))?;
     Ok(())

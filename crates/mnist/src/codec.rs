@@ -28,36 +28,40 @@ pub(crate) fn decode_from<T: DeserializeOwned, R: Read>(input: R, limit: u64) ->
         .map_err(|e| e.to_string())
 }
 
-/// Decodes `input`, which must hold exactly one value.
-pub(crate) fn decode<T: DeserializeOwned>(input: &[u8]) -> Result<T, String> {
-    options(input.len() as u64)
-        .deserialize(input)
+/// The number of bytes [`encode_into`] writes for `value`.
+pub(crate) fn encoded_len<T: Serialize>(value: &T) -> Result<u64, String> {
+    options(u64::MAX)
+        .serialized_size(value)
         .map_err(|e| e.to_string())
 }
 
-/// `#[serde(with = "crate::codec::bytes")]` for `Vec<u8>` fields: one length and a block copy
-/// instead of serde's element-by-element sequence (50 MB of pixels in milliseconds).
+/// `#[serde(with = "crate::codec::bytes")]` for `Cow<[u8]>` fields: one length and a block
+/// copy instead of serde's element-by-element sequence (50 MB of pixels in milliseconds).
 pub(crate) mod bytes {
+    use std::borrow::Cow;
+    use std::fmt;
+
     use serde::de::{Error, Visitor};
     use serde::{Deserializer, Serializer};
-    use std::fmt;
 
     pub(crate) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(v)
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Cow<'static, [u8]>, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Vec<u8>;
+            type Value = Cow<'static, [u8]>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a byte array")
             }
-            fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
+            fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_vec()))
             }
-            fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
+            fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
             }
         }
         d.deserialize_byte_buf(V)

@@ -18,7 +18,7 @@
 //!
 //! * Files: the four standard files, raw or `.gz`, in either naming style ([`MnistFile`]).
 //!   Missing ones are fetched by `cargo xtask fetch-mnist` (the `download` feature,
-//!   [`download::fetch`]) or imported from a local copy ([`import`]), both verified by the
+//!   `download::fetch`) or imported from a local copy ([`import`]), both verified by the
 //!   SHA-256 of the decompressed bytes.
 //! * Parsing ([`idx`]) checks magic numbers, sizes, counts and labels; no input makes it panic.
 //! * The first load writes `mnist.bincode` beside the data ([`cache_path`]); later loads read it

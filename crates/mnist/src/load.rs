@@ -305,14 +305,19 @@ pub fn load_raw(dir: &Path) -> Result<RawMnist, MnistError> {
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
 pub fn load_raw_report(dir: &Path) -> Result<(RawMnist, CacheUse), MnistError> {
-    let sources = read_sources(dir)?;
-    let stamps: Vec<SourceStamp> = sources.iter().map(|(p, b)| SourceStamp::of(p, b)).collect();
+    let paths = find_sources(dir)?;
+    let stamps = paths
+        .iter()
+        .map(|p| SourceStamp::of_file(p).map_err(|e| MnistError::io("read", p, e)))
+        .collect::<Result<Vec<_>, _>>()?;
     let cache_file = cache::cache_path(dir);
     let reason = match cache::read(&cache_file, &stamps) {
         Ok(raw) => return Ok((raw, CacheUse::Hit)),
         Err(reason) => reason,
     };
-    let raw = parse_sources(sources)?;
+    // Parsed after stamping: should a source change in between, the cache carries the older
+    // stamp and is rebuilt next time, never the other way round.
+    let raw = parse_sources(read_sources(&paths)?)?;
     let write_error = cache::write(&cache_file, &stamps, &raw).err();
     Ok((
         raw,
@@ -331,12 +336,12 @@ pub fn load_raw_report(dir: &Path) -> Result<(RawMnist, CacheUse), MnistError> {
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
 pub fn load_raw_uncached(dir: &Path) -> Result<RawMnist, MnistError> {
-    parse_sources(read_sources(dir)?)
+    parse_sources(read_sources(&find_sources(dir)?)?)
 }
 
 type Sources = Vec<(PathBuf, Vec<u8>)>;
 
-fn read_sources(dir: &Path) -> Result<Sources, MnistError> {
+fn find_sources(dir: &Path) -> Result<Vec<PathBuf>, MnistError> {
     let missing = missing_files(dir);
     if !missing.is_empty() {
         return Err(MnistError::MissingFiles {
@@ -347,12 +352,23 @@ fn read_sources(dir: &Path) -> Result<Sources, MnistError> {
     MnistFile::ALL
         .into_iter()
         .map(|f| {
-            let path = f.find_in(dir).ok_or_else(|| MnistError::MissingFiles {
+            // Deleted since the check above: report it the same way.
+            f.find_in(dir).ok_or_else(|| MnistError::MissingFiles {
                 dir: dir.into(),
                 names: vec![f.stem().to_string()],
-            })?;
-            let bytes = fs::read(&path).map_err(|e| MnistError::io("read", &path, e))?;
-            Ok((path, bytes))
+            })
+        })
+        .collect()
+}
+
+fn read_sources(paths: &[PathBuf]) -> Result<Sources, MnistError> {
+    paths
+        .iter()
+        .map(|p| {
+            Ok((
+                p.clone(),
+                fs::read(p).map_err(|e| MnistError::io("read", p, e))?,
+            ))
         })
         .collect()
 }
