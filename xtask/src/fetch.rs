@@ -9,12 +9,12 @@ use scratchnet_mnist::{FetchReport, ImportOptions, import_with};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Folder to put the files in [default: <workspace>/data/mnist].
-    #[arg(long)]
+    /// Folder to put the files in [default: WORKSPACE/data/mnist].
+    #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Mirror base URL to try first (repeatable); then $MNIST_MIRROR (comma separated), then
     /// the built-in mirrors.
-    #[arg(long = "mirror", value_name = "URL")]
+    #[arg(long = "mirror", value_name = "URL", conflicts_with = "from")]
     mirrors: Vec<String>,
     /// Import from a local folder or .tar/.tar.gz instead of downloading.
     #[arg(long, value_name = "PATH")]

@@ -1,5 +1,6 @@
-//! `cargo xtask test`: make sure MNIST is there (verified download if not), then run the whole
-//! workspace's tests with `MNIST_DIR` pointing at it, so the real-data tests never skip.
+//! `cargo xtask test`: make sure MNIST is there (verified download if not, honouring
+//! `MNIST_MIRROR`), then run the whole workspace's tests with `MNIST_DIR` pointing at it, so the
+//! real-data tests never skip. The folder is `$MNIST_DIR` if set, else `WORKSPACE/data/mnist`.
 
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
@@ -15,7 +16,10 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let dir = crate::default_mnist_dir();
+    let dir = match std::env::var_os("MNIST_DIR") {
+        Some(d) if !d.is_empty() => d.into(),
+        _ => crate::default_mnist_dir(),
+    };
     // Verifies what is there and downloads only what is missing or wrong.
     let report = crate::fetch::fetch_into(&dir, &[], false, Duration::from_secs(30))
         .context("MNIST is needed by the tests")?;

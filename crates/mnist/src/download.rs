@@ -258,6 +258,8 @@ fn fetch_one(
         ));
     }
     let placed = verify_and_place(tmp, dir, file, &opts.checksums, url).map_err(|e| match e {
+        // The temp file's name would only be noise: say what is wrong with the body.
+        MnistError::Gzip { err, .. } => format!("corrupt gzip data: {err}"),
         MnistError::ChecksumMismatch { expected, actual, .. } => {
             format!("checksum mismatch: SHA-256 of the decompressed bytes is {actual}, expected {expected}")
         }
@@ -291,7 +293,7 @@ fn describe(e: &ureq::Error, timeout: Duration) -> String {
     match e {
         ureq::Error::StatusCode(code) => format!("HTTP {code}"),
         ureq::Error::Timeout(t) => format!("timed out ({t}) after {timeout:?}"),
-        ureq::Error::Io(io) => io_cause(io, timeout),
+        ureq::Error::Io(io) => format!("cannot connect: {}", io_cause(io, timeout)),
         other => other.to_string(),
     }
 }
