@@ -38,7 +38,7 @@ const MAX_FILE: u64 = 1 << 32;
 ///     config: TrainConfig::default(),
 ///     iters_done: 3,
 ///     rng: RngState::of(&rng_from_seed(1)),
-///     params: Params::<f64>::zeros(4, 3, 2),
+///     params: Params::<f64>::zeros(4, 50, 2), // hidden = config.hidden
 ///     metrics: Metrics { losses: vec![2.0, 1.5, 1.25], accuracy: vec![] },
 ///     wall_s: 0.5,
 ///     train_size: 60_000,

@@ -1,0 +1,593 @@
+//! The `scratchnet` binary end to end on the real MNIST: bad input, reproducibility across
+//! thread counts, interrupt and resume, non-finite loss, and the other subcommands.
+//!
+//! The data folder is `$MNIST_DIR`, else `<workspace>/data/mnist`; if the files are not there
+//! the tests fail and say how to fetch them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_scratchnet");
+
+fn mnist_dir() -> PathBuf {
+    let dir = std::env::var_os("MNIST_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"));
+    let missing = scratchnet_mnist::missing_files(&dir);
+    assert!(
+        missing.is_empty(),
+        "MNIST files {missing:?} are missing in {}: run `cargo xtask fetch-mnist --dir {}` (or set MNIST_DIR)",
+        dir.display(),
+        dir.display()
+    );
+    dir
+}
+
+fn scratchnet(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .output()
+        .expect("the scratchnet binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(p)).expect("valid summary.json")
+}
+
+/// Runs `train` with `extra` flags (they must make it fail), and checks exit code 2, a one-line
+/// error containing `expect`, no panic, and that `out` was not created.
+fn assert_bad_train(extra: &[&str], expect: &str) {
+    let data = mnist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut args = vec!["train", "--quiet", "--data", s(&data), "--out", s(&out)];
+    args.extend_from_slice(extra);
+    let o = scratchnet(&args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+    assert!(
+        err.contains(expect),
+        "{extra:?}: expected {expect:?} in {err:?}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{extra:?}: not one line: {err:?}"
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists(), "{extra:?} left {}", out.display());
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "{extra:?} left files"
+    );
+}
+
+#[test]
+fn bad_numbers_are_one_line_errors_with_exit_code_2_and_no_files() {
+    assert_bad_train(&["--lr", "0"], "--lr");
+    assert_bad_train(&["--lr", "-0.5"], "must be a finite number > 0");
+    assert_bad_train(&["--lr", "NaN"], "must be a finite number > 0, got NaN");
+    assert_bad_train(&["--lr", "inf"], "must be a finite number > 0, got inf");
+    assert_bad_train(&["--lr", "1e308", "--dtype", "f32"], "in f32");
+    assert_bad_train(&["--batch", "0"], "--batch");
+    assert_bad_train(
+        &["--batch", "60001"],
+        "larger than the training set (60000 images)",
+    );
+    assert_bad_train(&["--hidden", "0"], "--hidden");
+    assert_bad_train(&["--iters", "0"], "--iters");
+    assert_bad_train(&["--iters", "many"], "--iters");
+    assert_bad_train(&["--grad", "magic"], "possible values: numeric, backprop");
+    assert_bad_train(&["--threads", "0"], "--threads");
+    assert_bad_train(&["--weight-init-std", "-1"], "--weight-init-std");
+}
+
+#[test]
+fn unusable_out_folders_are_refused_before_training() {
+    let data = mnist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let full = tmp.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("keep.txt"), "x").unwrap();
+    for (out, expect) in [
+        (file.join("run"), "is not a folder"),
+        (file.clone(), "exists and is not a folder"),
+        (full.clone(), "is not empty"),
+    ] {
+        let o = scratchnet(&["train", "--quiet", "--data", s(&data), "--out", s(&out)]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(expect), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    let mut left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["a-file", "full"]);
+    assert_eq!(std::fs::read_dir(&full).unwrap().count(), 1);
+}
+
+#[test]
+fn missing_data_says_how_to_fetch_and_is_never_fetched_into() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("empty");
+    std::fs::create_dir(&data).unwrap();
+    let out = tmp.path().join("run");
+    let o = scratchnet(&["train", "--quiet", "--data", s(&data), "--out", s(&out)]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cargo xtask fetch-mnist --dir {}", data.display())),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(&data).unwrap().count(),
+        0,
+        "fetched into --data"
+    );
+
+    // MNIST_DIR is explicit too.
+    let o = Command::new(BIN)
+        .args(["train", "--quiet", "--out", s(&out)])
+        .env("MNIST_DIR", &data)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cargo xtask fetch-mnist"));
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0);
+}
+
+#[test]
+fn malformed_mnist_is_the_mnist_crates_error() {
+    let real = mnist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for f in scratchnet_mnist::MnistFile::ALL {
+        let src = f.find_in(&real).unwrap();
+        std::fs::copy(&src, data.join(src.file_name().unwrap())).unwrap();
+    }
+    // A label file with a wrong magic number.
+    let labels = scratchnet_mnist::MnistFile::TestLabels
+        .find_in(&data)
+        .unwrap();
+    std::fs::remove_file(&labels).unwrap();
+    let mut bad = scratchnet_mnist::idx::encode_labels(&[1; 10_000]);
+    bad[3] = 0x02;
+    std::fs::write(data.join("t10k-labels-idx1-ubyte"), bad).unwrap();
+    let out = tmp.path().join("run");
+    let o = scratchnet(&["train", "--quiet", "--data", s(&data), "--out", s(&out)]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("t10k-labels-idx1-ubyte") && err.contains("magic"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn resume_without_a_checkpoint_is_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = scratchnet(&["train", "--resume", s(tmp.path())]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("checkpoint.bin"), "{err}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    let o = scratchnet(&["train", "--resume", s(tmp.path()), "--lr", "0.5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
+
+const RUN_FILES: [&str; 7] = [
+    "accuracy.csv",
+    "accuracy.png",
+    "checkpoint.bin",
+    "loss.csv",
+    "loss.png",
+    "model.bin",
+    "summary.json",
+];
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Two evaluations (i = 0 and i = 600) in 700 iterations.
+fn train_args<'a>(data: &'a Path, out: &'a Path, grad: &'a str, iters: &'a str) -> Vec<&'a str> {
+    vec![
+        "train",
+        "--quiet",
+        "--grad",
+        grad,
+        "--iters",
+        iters,
+        "--seed",
+        "7",
+        "--data",
+        s(data),
+        "--out",
+        s(out),
+    ]
+}
+
+#[test]
+fn thread_count_does_not_change_any_number() {
+    let data = mnist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    for (grad, iters) in [("backprop", "700"), ("numeric", "4")] {
+        let mut outs = Vec::new();
+        for threads in ["1", "2", "3"] {
+            let out = tmp.path().join(format!("{grad}-{threads}"));
+            let mut args = train_args(&data, &out, grad, iters);
+            args.extend(["--threads", threads]);
+            let o = scratchnet(&args);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            assert_eq!(
+                json(&out.join("summary.json"))["threads"],
+                threads.parse::<u64>().unwrap()
+            );
+            outs.push(out);
+        }
+        for out in &outs[1..] {
+            for f in ["loss.csv", "accuracy.csv", "model.bin"] {
+                assert!(
+                    std::fs::read(outs[0].join(f)).unwrap() == std::fs::read(out.join(f)).unwrap(),
+                    "{grad}: {f} differs between 1 thread and {}",
+                    out.display()
+                );
+            }
+        }
+        let loss = read(&outs[0].join("loss.csv"));
+        assert_eq!(loss.lines().count(), 1 + iters.parse::<usize>().unwrap());
+    }
+}
+
+#[test]
+fn interrupted_then_resumed_equals_uninterrupted() {
+    let data = mnist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    let o = scratchnet(&train_args(&data, &whole, "backprop", "700"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(listing(&whole), RUN_FILES);
+    let acc = read(&whole.join("accuracy.csv"));
+    assert_eq!(acc.lines().count(), 3, "{acc}");
+
+    let parts = tmp.path().join("parts");
+    let mut args = train_args(&data, &parts, "backprop", "700");
+    args.extend(["--stop-after", "250"]);
+    let o = scratchnet(&args);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert_eq!(listing(&parts), RUN_FILES);
+    let sum = json(&parts.join("summary.json"));
+    assert_eq!(sum["interrupted"], true);
+    assert_eq!(sum["iters_done"], 250);
+    assert_eq!(read(&parts.join("loss.csv")).lines().count(), 251);
+
+    // a second interruption, then the rest on another thread count
+    let o = scratchnet(&[
+        "train",
+        "--quiet",
+        "--resume",
+        s(&parts),
+        "--stop-after",
+        "500",
+        "--data",
+        s(&data),
+    ]);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert_eq!(json(&parts.join("summary.json"))["iters_done"], 500);
+    let o = scratchnet(&[
+        "train",
+        "--quiet",
+        "--resume",
+        s(&parts),
+        "--threads",
+        "1",
+        "--data",
+        s(&data),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    for f in ["loss.csv", "accuracy.csv", "model.bin"] {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(parts.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let (a, b) = (
+        json(&whole.join("summary.json")),
+        json(&parts.join("summary.json")),
+    );
+    for k in [
+        "train_acc",
+        "test_acc",
+        "final_loss",
+        "iters_done",
+        "evaluations",
+    ] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+    assert_eq!(b["interrupted"], false);
+
+    // resuming a finished run changes nothing
+    let before = std::fs::read(parts.join("checkpoint.bin")).unwrap();
+    let o = scratchnet(&["train", "--resume", s(&parts), "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("already complete"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(parts.join("checkpoint.bin")).unwrap(), before);
+}
+
+#[test]
+fn one_epoch_prints_the_notebook_lines_and_writes_every_file() {
+    let data = mnist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = scratchnet(&[
+        "train",
+        "--grad",
+        "backprop",
+        "--iters",
+        "601",
+        "--dtype",
+        "f32",
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for l in &lines {
+        let rest = l.strip_prefix("train acc, test acc | ").expect(l);
+        let nums: Vec<&str> = rest.split(", ").collect();
+        assert_eq!(nums.len(), 2);
+        for n in nums {
+            assert!(n.starts_with("0.") && n.len() == 6, "{l}");
+        }
+    }
+    // not a terminal: plain progress lines on stderr
+    assert!(stderr(&o).contains("iteration 601/601"), "{}", stderr(&o));
+    let sum = json(&out.join("summary.json"));
+    for k in [
+        "grad",
+        "dtype",
+        "seed",
+        "iters_done",
+        "batch",
+        "lr",
+        "hidden",
+        "train_acc",
+        "test_acc",
+        "final_loss",
+        "wall_s",
+        "iters_per_s",
+        "interrupted",
+    ] {
+        assert!(!sum[k].is_null(), "summary lacks {k}: {sum}");
+    }
+    assert_eq!(sum["dtype"], "f32");
+    assert_eq!(sum["grad"], "backprop");
+    assert!(sum["test_acc"].as_f64().unwrap() > 0.7, "{sum}");
+    let last_row = read(&out.join("accuracy.csv"));
+    let last = last_row.lines().last().unwrap();
+    assert!(last.starts_with("1,601,"), "{last}");
+    assert!(lines[1].ends_with(&format!("{:.4}", sum["test_acc"].as_f64().unwrap())));
+    for png in ["loss.png", "accuracy.png"] {
+        let bytes = std::fs::read(out.join(png)).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG");
+    }
+
+    // eval reads the model back and finds the same accuracy
+    let o = scratchnet(&[
+        "eval",
+        "--model",
+        s(&out.join("model.bin")),
+        "--data",
+        s(&data),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), lines[1]);
+
+    // export writes the book's four arrays
+    let npz = tmp.path().join("params.npz");
+    let o = scratchnet(&[
+        "export",
+        "--model",
+        s(&out.join("model.bin")),
+        "--npz",
+        s(&npz),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let net = scratchnet_network::TwoLayerNet::<f32>::import_npz(&npz).unwrap();
+    assert_eq!(
+        net,
+        scratchnet_network::TwoLayerNet::<f32>::load(&out.join("model.bin")).unwrap()
+    );
+
+    // plot re-draws the figures from the CSVs
+    std::fs::remove_file(out.join("loss.png")).unwrap();
+    std::fs::remove_file(out.join("accuracy.png")).unwrap();
+    let o = scratchnet(&["plot", s(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("loss.png").exists() && out.join("accuracy.png").exists());
+}
+
+#[test]
+fn corrupted_model_is_an_error_for_eval_and_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model.bin");
+    let net = scratchnet_network::TwoLayerNet::<f64>::new(
+        784,
+        5,
+        10,
+        0.01,
+        &mut scratchnet_tensor::rng_from_seed(1),
+    );
+    net.save(&model).unwrap();
+    let mut bytes = std::fs::read(&model).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&model, &bytes).unwrap();
+    let data = mnist_dir();
+    let o = scratchnet(&["eval", "--model", s(&model), "--data", s(&data)]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("model.bin") && err.contains("corrupt"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+    let npz = tmp.path().join("out.npz");
+    let o = scratchnet(&["export", "--model", s(&model), "--npz", s(&npz)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!npz.exists());
+    std::fs::write(&model, b"not a model").unwrap();
+    let o = scratchnet(&["eval", "--model", s(&model), "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a scratchnet model"),
+        "{}",
+        stderr(&o)
+    );
+    let o = scratchnet(&[
+        "eval",
+        "--model",
+        s(&tmp.path().join("none.bin")),
+        "--data",
+        s(&data),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn non_finite_loss_stops_with_an_error_and_keeps_the_last_finite_state() {
+    let data = mnist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    // weights of ~1e307: the logits overflow to ±inf and softmax gives NaN on the first step.
+    let o = scratchnet(&[
+        "train",
+        "--quiet",
+        "--grad",
+        "backprop",
+        "--iters",
+        "20",
+        "--weight-init-std",
+        "1e307",
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("the loss became NaN at iteration 1"), "{err}");
+    assert_eq!(listing(&out), RUN_FILES);
+    assert_eq!(read(&out.join("loss.csv")), "iteration,loss\n");
+    let sum = json(&out.join("summary.json"));
+    assert_eq!(sum["iters_done"], 0);
+    assert!(sum["error"].as_str().unwrap().contains("NaN"));
+    let net = scratchnet_network::TwoLayerNet::<f64>::load(&out.join("model.bin")).unwrap();
+    assert!(net.params.all_finite());
+}
+
+#[test]
+fn plot_of_a_folder_without_csvs_is_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = scratchnet(&["plot", s(tmp.path())]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("loss.csv"));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn gradcheck_prints_a_small_difference_per_parameter() {
+    let data = mnist_dir();
+    let o = scratchnet(&["gradcheck", "--numgrad", "fast", "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for name in ["W1", "b1", "W2", "b2"] {
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row in {out}"));
+        let mean: f64 = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!(mean < 1e-7, "{row}");
+    }
+}
+
+#[test]
+fn help_explains_every_flag_with_its_default() {
+    let o = scratchnet(&["train", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let h = stdout(&o);
+    for (flag, default) in [
+        ("--grad", "numeric"),
+        ("--numgrad", "fast"),
+        ("--iters", "10000"),
+        ("--batch", "100"),
+        ("--lr", "0.1"),
+        ("--hidden", "50"),
+        ("--weight-init-std", "0.01"),
+        ("--seed", "42"),
+        ("--dtype", "f64"),
+        ("--data", "data/mnist"),
+        ("--out", "runs/"),
+        ("--threads", "one per CPU"),
+    ] {
+        let at = h.find(flag).unwrap_or_else(|| panic!("{flag} not in {h}"));
+        let section: String = h[at..].lines().take(6).collect();
+        assert!(
+            section.contains(default),
+            "{flag}: no {default} in {section}"
+        );
+    }
+    assert!(!h.contains("--stop-after"), "the testing aid is hidden");
+    for sub in ["eval", "gradcheck", "plot", "export"] {
+        let o = scratchnet(&[sub, "--help"]);
+        assert_eq!(o.status.code(), Some(0), "{sub}");
+        assert!(stdout(&o).contains("Usage: scratchnet"), "{sub}");
+    }
+    let o = scratchnet(&["--help"]);
+    let h = stdout(&o);
+    assert!(
+        h.contains("train") && h.contains("eval") && h.contains("--grad"),
+        "{h}"
+    );
+}
