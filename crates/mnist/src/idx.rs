@@ -28,9 +28,13 @@ pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
 /// The largest payload accepted, 1 GiB (MNIST's training images are 47 MB).
 pub const MAX_DATA_BYTES: u64 = 1 << 30;
-/// Up to this many bytes are reserved up front from the header's claim; beyond, the buffer
+/// At most this many bytes are reserved up front from the header's claim; beyond, the buffer
 /// grows only as real data arrive.
 const PREALLOC_LIMIT: u64 = 64 << 20;
+/// Deflate cannot expand more than about 1032:1, which bounds what a gzip input can hold.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+/// Reserved up front when the input size is unknown.
+const PREALLOC_UNKNOWN: u64 = 1 << 20;
 
 /// A decoded IDX image file: `count` images of `rows × cols` pixels, row-major, 0 = background.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +54,8 @@ pub struct IdxImages {
 pub struct IdxSource {
     reader: Box<dyn Read>,
     gzip: bool,
+    /// Size of the (possibly compressed) input, when known: bounds the up-front reservation.
+    input_len: Option<u64>,
 }
 
 impl IdxSource {
@@ -64,7 +70,29 @@ impl IdxSource {
     /// ```
     pub fn open(path: &Path) -> Result<Self, MnistError> {
         let file = File::open(path).map_err(|e| MnistError::io("open", path, e))?;
-        Self::from_reader(file, path)
+        let len = file
+            .metadata()
+            .map_err(|e| MnistError::io("read", path, e))?
+            .len();
+        let mut src = Self::from_reader(file, path)?;
+        src.input_len = Some(len);
+        Ok(src)
+    }
+
+    /// Wraps bytes already in memory (`path` only names them in errors), sniffing gzip.
+    ///
+    /// ```
+    /// use scratchnet_mnist::idx::{IdxSource, encode_labels, gzip};
+    /// let p = std::path::Path::new("labels.gz");
+    /// let src = IdxSource::from_bytes(gzip(&encode_labels(&[4])), p).unwrap();
+    /// assert!(src.is_gzip());
+    /// assert_eq!(src.read_labels(p).unwrap(), vec![4]);
+    /// ```
+    pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Self, MnistError> {
+        let len = bytes.len() as u64;
+        let mut src = Self::from_reader(io::Cursor::new(bytes), path)?;
+        src.input_len = Some(len);
+        Ok(src)
     }
 
     /// Wraps any reader, sniffing gzip by content.
@@ -80,7 +108,11 @@ impl IdxSource {
         } else {
             Box::new(buf)
         };
-        Ok(IdxSource { reader, gzip })
+        Ok(IdxSource {
+            reader,
+            gzip,
+            input_len: None,
+        })
     }
 
     /// Was the file gzip-compressed?
@@ -120,7 +152,13 @@ impl IdxSource {
 
     /// Reads exactly `expected` data bytes and checks that nothing follows.
     fn read_data(&mut self, expected: u64, path: &Path) -> Result<Vec<u8>, MnistError> {
-        let mut data = Vec::with_capacity(expected.min(PREALLOC_LIMIT) as usize);
+        // Reserve what the input can actually hold, not what the header claims.
+        let bound = match self.input_len {
+            Some(n) if self.gzip => n.saturating_mul(MAX_DEFLATE_RATIO),
+            Some(n) => n,
+            None => PREALLOC_UNKNOWN,
+        };
+        let mut data = Vec::with_capacity(expected.min(bound).min(PREALLOC_LIMIT) as usize);
         (&mut self.reader)
             .take(expected)
             .read_to_end(&mut data)

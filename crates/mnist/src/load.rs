@@ -2,7 +2,6 @@
 //! shaped the way the book's three options ask.
 
 use std::fs;
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2, ArrayD, ArrayView2, Ix2};
@@ -386,8 +385,7 @@ pub(crate) fn parse_split(
     (images_path, images): (PathBuf, Vec<u8>),
     (labels_path, labels): (PathBuf, Vec<u8>),
 ) -> Result<RawSplit, MnistError> {
-    let img =
-        IdxSource::from_reader(Cursor::new(images), &images_path)?.read_images(&images_path)?;
+    let img = IdxSource::from_bytes(images, &images_path)?.read_images(&images_path)?;
     if (img.rows, img.cols) != (28, 28) {
         return Err(MnistError::WrongImageSize {
             path: images_path,
@@ -395,8 +393,7 @@ pub(crate) fn parse_split(
             cols: img.cols,
         });
     }
-    let lab =
-        IdxSource::from_reader(Cursor::new(labels), &labels_path)?.read_labels(&labels_path)?;
+    let lab = IdxSource::from_bytes(labels, &labels_path)?.read_labels(&labels_path)?;
     if lab.len() != img.count as usize {
         return Err(MnistError::CountMismatch {
             images_path,

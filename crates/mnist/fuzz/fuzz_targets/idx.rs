@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(src) = IdxSource::from_reader(Cursor::new(data.to_vec()), p) {
         let _ = src.read_images(p);
     }
-    if let Ok(src) = IdxSource::from_reader(Cursor::new(data.to_vec()), p) {
+    if let Ok(src) = IdxSource::from_bytes(data.to_vec(), p) {
         let _ = src.read_labels(p);
     }
 });
