@@ -20,10 +20,18 @@ pub struct Args {
 
 /// The median of one criterion benchmark, in nanoseconds.
 fn median_ns(root: &Path, group: &str, id: &str) -> anyhow::Result<f64> {
-    let path = root.join("target/criterion").join(group).join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("no results at {}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    v["median"]["point_estimate"].as_f64().with_context(|| format!("{} has no median", path.display()))
+    let path = root
+        .join("target/criterion")
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no results at {}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    v["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{} has no median", path.display()))
 }
 
 fn fmt_time(ns: f64) -> String {
@@ -56,24 +64,39 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let rayon_threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(threads);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let rayon_threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(threads);
 
-    println!("\n784-50-10, batch 100 of real MNIST; rayon threads: {rayon_threads} (of {threads} cores); medians\n");
+    println!(
+        "\n784-50-10, batch 100 of real MNIST; rayon threads: {rayon_threads} (of {threads} cores); medians\n"
+    );
     println!("| measurement | f64 | f32 | f32/f64 |");
     println!("|---|---|---|---|");
     let ids = [
         ("backprop", "backprop gradient"),
         ("forward_loss", "forward pass + loss"),
         ("fast_numgrad", "fast numerical gradient (39,760 params)"),
-        ("generic_numgrad_W2", "generic numerical gradient of W2 (500 params)"),
+        (
+            "generic_numgrad_W2",
+            "generic numerical gradient of W2 (500 params)",
+        ),
     ];
     let mut m = std::collections::HashMap::new();
     for (id, label) in ids {
         let a = median_ns(&root, "two_layer_f64", id)?;
         let b = median_ns(&root, "two_layer_f32", id)?;
         m.insert(id, (a, b));
-        println!("| {label} | {} | {} | {:.2} |", fmt_time(a), fmt_time(b), b / a);
+        println!(
+            "| {label} | {} | {} | {:.2} |",
+            fmt_time(a),
+            fmt_time(b),
+            b / a
+        );
     }
     println!("\n| derived (f64 / f32) | f64 | f32 |");
     println!("|---|---|---|");
@@ -96,14 +119,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         generic_per_param.1 / two_fwd_per_core.1
     );
     let whole_generic = per(m["generic_numgrad_W2"], 500.0 / 39_760.0);
-    println!("| generic, whole gradient (estimated) | {} | {} |", fmt_time(whole_generic.0), fmt_time(whole_generic.1));
+    println!(
+        "| generic, whole gradient (estimated) | {} | {} |",
+        fmt_time(whole_generic.0),
+        fmt_time(whole_generic.1)
+    );
     let fast = m["fast_numgrad"];
     println!(
         "| notebook (24.55 s/iter) / fast numerical | {:.0}x | {:.0}x |",
         24.55e9 / fast.0,
         24.55e9 / fast.1
     );
-    println!("| fast numerical / backprop | {:.0}x | {:.0}x |", fast.0 / m["backprop"].0, fast.1 / m["backprop"].1);
+    println!(
+        "| fast numerical / backprop | {:.0}x | {:.0}x |",
+        fast.0 / m["backprop"].0,
+        fast.1 / m["backprop"].1
+    );
 
     let serial = median_ns(&root, "numerical_gradient_10k_quadratic", "serial")?;
     // the numgrad bench names its parallel run after the thread count: parallel_<n>_threads
@@ -117,6 +148,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     println!("\nnumerical_gradient on a 10,000-element quadratic (f64):");
     println!("| serial | {parallel_id} | speed-up |");
     println!("|---|---|---|");
-    println!("| {} | {} | {:.2}x |", fmt_time(serial), fmt_time(parallel), serial / parallel);
+    println!(
+        "| {} | {} | {:.2}x |",
+        fmt_time(serial),
+        fmt_time(parallel),
+        serial / parallel
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -32,9 +32,7 @@ fn bench_dtype<A: Scalar>(c: &mut Criterion) {
     let (x, t) = batch::<A>();
     let net = TwoLayerNet::<A>::new(784, 50, 10, 0.01, &mut rng_from_seed(1));
     let mut g = c.benchmark_group(format!("two_layer_{}", A::DTYPE));
-    g.bench_function("backprop", |b| {
-        b.iter(|| black_box(net.gradient(&x, &t)))
-    });
+    g.bench_function("backprop", |b| b.iter(|| black_box(net.gradient(&x, &t))));
     g.bench_function("forward_loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
     g.measurement_time(Duration::from_secs(10));
     g.bench_function("fast_numgrad", |b| {

@@ -7,7 +7,10 @@ use scratchnet_network::SimpleNet;
 use scratchnet_tensor::{argmax, rng_from_seed};
 
 fn main() {
-    let seed = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let seed = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
 
     // The book's cells, with the weights printed in the book so the numbers can be compared.
     let net = SimpleNet::<f64>::from_weights(array![

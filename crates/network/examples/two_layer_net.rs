@@ -19,7 +19,10 @@ fn main() {
     let mnist = match scratchnet_mnist::load_raw(&dir) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}\nhint: cargo xtask fetch-mnist --dir {}", dir.display());
+            eprintln!(
+                "error: {e}\nhint: cargo xtask fetch-mnist --dir {}",
+                dir.display()
+            );
             std::process::exit(2);
         }
     };
@@ -49,7 +52,12 @@ fn main() {
             .named()
             .iter()
             .zip(slow.named().iter())
-            .flat_map(|((_, a), (_, b))| a.iter().zip(b.iter()).map(|(u, v)| (u - v).abs()).collect::<Vec<_>>())
+            .flat_map(|((_, a), (_, b))| {
+                a.iter()
+                    .zip(b.iter())
+                    .map(|(u, v)| (u - v).abs())
+                    .collect::<Vec<_>>()
+            })
             .fold(0.0, f64::max);
         println!(
             "generic numerical gradient: {:.2} s, max |fast - generic| = {max_diff:.2e}",
@@ -58,6 +66,12 @@ fn main() {
     }
     let start = Instant::now();
     let _ = net.gradient(&x, &t);
-    println!("backprop gradient: {:.3} ms", start.elapsed().as_secs_f64() * 1e3);
-    println!("\ngradient check (numerical vs backprop):\n{}", gradient_check(&net, &x, &t, NumGrad::Fast));
+    println!(
+        "backprop gradient: {:.3} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    println!(
+        "\ngradient check (numerical vs backprop):\n{}",
+        gradient_check(&net, &x, &t, NumGrad::Fast)
+    );
 }
