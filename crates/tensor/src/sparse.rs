@@ -43,19 +43,24 @@ struct Block<A> {
 
 impl<A: Scalar> Block<A> {
     fn from_rows(rows: ArrayView2<'_, A>) -> Self {
+        let nnz = rows.iter().filter(|&&v| v != A::zero()).count();
+        // Branch-free fill: every entry is written at the cursor, which advances only past
+        // non-zeros (ink and background alternate too irregularly for a branch predictor).
         let mut ptr = Vec::with_capacity(rows.nrows() + 1);
-        let mut idx = Vec::new();
-        let mut val = Vec::new();
+        let mut idx = vec![0usize; nnz + 1];
+        let mut val = vec![A::zero(); nnz + 1];
+        let mut at = 0;
         ptr.push(0);
         for row in rows.rows() {
             for (c, &v) in row.iter().enumerate() {
-                if v != A::zero() {
-                    idx.push(c);
-                    val.push(v);
-                }
+                idx[at] = c;
+                val[at] = v;
+                at += usize::from(v != A::zero());
             }
-            ptr.push(idx.len());
+            ptr.push(at);
         }
+        idx.truncate(nnz);
+        val.truncate(nnz);
         Self { ptr, idx, val }
     }
 
@@ -119,13 +124,7 @@ impl<A: Scalar> SparseRows<A> {
         if k > 0 {
             y.par_chunks_mut(ROW_BLOCK * k)
                 .zip(&self.blocks)
-                .for_each(|(out, block)| {
-                    for (out, (idx, val)) in out.chunks_exact_mut(k).zip(block.rows()) {
-                        for (&c, &v) in idx.iter().zip(val) {
-                            axpy(out, v, &ws[c * k..(c + 1) * k]);
-                        }
-                    }
-                });
+                .for_each(|(out, block)| simd::dot_block(out, block, ws, k));
         }
         Array2::from_shape_vec((self.nrows, k), y).expect("length is rows × cols")
     }
@@ -153,12 +152,7 @@ impl<A: Scalar> SparseRows<A> {
                 let hi = (lo + width).min(k);
                 let wd = hi - lo;
                 let mut y = vec![A::zero(); self.ncols * wd];
-                for (r, (idx, val)) in self.rows().enumerate() {
-                    let dr = &ds[r * k + lo..r * k + hi];
-                    for (&c, &v) in idx.iter().zip(val) {
-                        axpy(&mut y[c * wd..(c + 1) * wd], v, dr);
-                    }
-                }
+                simd::t_dot_part(&mut y, self, ds, k, lo, hi);
                 (lo, y)
             })
             .collect();
@@ -173,12 +167,71 @@ impl<A: Scalar> SparseRows<A> {
     }
 }
 
-/// `out += a·x`, written as a plain slice loop so that it vectorises.
-#[inline]
+/// Rows of one block of `x·W`: `out[r] += Σ_c x[r][c]·W[c]`, `c` ascending.
+#[inline(always)]
+fn dot_block<A: Scalar>(out: &mut [A], block: &Block<A>, ws: &[A], k: usize) {
+    for (out, (idx, val)) in out.chunks_exact_mut(k).zip(block.rows()) {
+        for (&c, &v) in idx.iter().zip(val) {
+            axpy(out, v, &ws[c * k..(c + 1) * k]);
+        }
+    }
+}
+
+/// Columns `lo..hi` of `xᵀ·D` into `y` (`ncols × (hi − lo)`), rows of `x` ascending.
+#[inline(always)]
+fn t_dot_part<A: Scalar>(y: &mut [A], x: &SparseRows<A>, ds: &[A], k: usize, lo: usize, hi: usize) {
+    let wd = hi - lo;
+    for (r, (idx, val)) in x.rows().enumerate() {
+        let dr = &ds[r * k + lo..r * k + hi];
+        for (&c, &v) in idx.iter().zip(val) {
+            axpy(&mut y[c * wd..(c + 1) * wd], v, dr);
+        }
+    }
+}
+
+/// `out += a·x`, a plain slice loop that the compiler vectorises. Separate multiply and add (no
+/// fused multiply-add), so every instruction set computes the same bits.
+#[inline(always)]
 fn axpy<A: Scalar>(out: &mut [A], a: A, x: &[A]) {
     for (o, &v) in out.iter_mut().zip(x) {
         *o += a * v;
     }
+}
+
+/// Each kernel compiled twice, for AVX2 and for the baseline instruction set, and chosen at run
+/// time. The kernels use no fused multiply-add, so both versions give identical results.
+mod simd {
+    use super::{Block, Scalar, SparseRows};
+
+    macro_rules! dispatch {
+        ($name:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
+            #[inline]
+            pub(super) fn $name<A: Scalar>($($arg: $ty),*) {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if std::arch::is_x86_feature_detected!("avx2") {
+                        // SAFETY: the function's only precondition is that the CPU supports
+                        // AVX2, which was detected at run time just above.
+                        return unsafe { $avx2($($arg),*) };
+                    }
+                }
+                super::$name($($arg),*)
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn $avx2<A: Scalar>($($arg: $ty),*) {
+                super::$name($($arg),*)
+            }
+        };
+    }
+
+    dispatch!(dot_block, dot_block_avx2, (out: &mut [A], block: &Block<A>, ws: &[A], k: usize));
+    dispatch!(
+        t_dot_part,
+        t_dot_part_avx2,
+        (y: &mut [A], x: &SparseRows<A>, ds: &[A], k: usize, lo: usize, hi: usize)
+    );
 }
 
 #[cfg(test)]
