@@ -13,7 +13,7 @@ use crate::checkpoint::CHECKPOINT_FILE;
 use crate::config::{DEFAULT_SEED, check_lr, check_weight_init_std};
 use crate::metrics::Metrics;
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
-use crate::run::{MODEL_FILE, SUMMARY_FILE, Summary};
+use crate::run::{SUMMARY_FILE, Summary};
 use crate::{
     Checkpoint, DataDir, Dtype, GradMethod, Mnist, NumGradMethod, Outcome, Progress, Session,
     TrainConfig, TrainError, Trainer, check_new_out_dir, create_out_dir, default_out_dir,
@@ -23,6 +23,16 @@ use crate::{
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
 ///
 /// Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default).
+///
+/// ```
+/// use clap::Parser;
+/// use scratchnet_trainer::{GradMethod, cli::Cli};
+/// let cli = Cli::try_parse_from(["scratchnet", "--grad", "backprop", "--iters", "600"]).unwrap();
+/// assert!(cli.command.is_none()); // train
+/// let config = cli.train.config();
+/// assert_eq!((config.grad, config.iters, config.batch), (GradMethod::Backprop, 600, 100));
+/// assert!(Cli::try_parse_from(["scratchnet", "--lr", "nan"]).is_err());
+/// ```
 #[derive(Debug, Parser)]
 #[command(name = "scratchnet", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -139,7 +149,7 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// The configuration these flags ask for.
+    /// The configuration these flags ask for (see [`Cli`] for an example).
     pub fn config(&self) -> TrainConfig {
         TrainConfig {
             grad: self.grad,
@@ -271,6 +281,15 @@ fn set_threads(threads: Option<NonZeroUsize>) -> Result<(), TrainError> {
 }
 
 /// Runs the parsed command line. `interrupt` is the flag a Ctrl-C handler sets.
+///
+/// ```no_run
+/// use clap::Parser;
+/// use scratchnet_trainer::cli::{Cli, run_cli};
+/// let cli = Cli::parse_from(["scratchnet", "eval", "--model", "runs/x/model.bin"]);
+/// let exit = run_cli(cli, Default::default())?;
+/// std::process::exit(exit.code());
+/// # Ok::<(), scratchnet_trainer::TrainError>(())
+/// ```
 pub fn run_cli(cli: Cli, interrupt: Arc<AtomicBool>) -> Result<Exit, TrainError> {
     match cli.command {
         None => train(cli.train, interrupt),
@@ -563,9 +582,4 @@ fn export(a: ExportArgs) -> Result<Exit, TrainError> {
         header.dtype
     );
     Ok(Exit::Done)
-}
-
-/// The trainer's model file name inside a run folder, for callers that locate `model.bin`.
-pub fn model_path(run_dir: &Path) -> PathBuf {
-    run_dir.join(MODEL_FILE)
 }

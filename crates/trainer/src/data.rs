@@ -53,6 +53,14 @@ impl DataDir {
 /// Makes sure the four files are in the data folder: for the default folder, missing files are
 /// downloaded and verified (mirrors from `MNIST_MIRROR` first); an explicit folder is only
 /// checked, and the error says how to fetch into it.
+///
+/// ```
+/// use scratchnet_trainer::{DataDir, ensure_data};
+/// let empty = tempfile::tempdir().unwrap();
+/// let e = ensure_data(&DataDir::Explicit(empty.path().into()), false).unwrap_err();
+/// assert!(e.to_string().contains("cargo xtask fetch-mnist --dir"));
+/// assert_eq!(e.exit_code(), 2);
+/// ```
 pub fn ensure_data(dir: &DataDir, progress: bool) -> Result<(), TrainError> {
     let missing = missing_files(dir.path());
     if missing.is_empty() {
@@ -117,6 +125,11 @@ impl<A: Scalar> Mnist<A> {
 
     /// Reads the folder (through the mnist crate's cache) and converts it. Missing or malformed
     /// files are [`TrainError::Data`] with the mnist crate's message.
+    ///
+    /// ```
+    /// let e = scratchnet_trainer::Mnist::<f32>::load("/nonexistent".as_ref()).unwrap_err();
+    /// assert!(e.to_string().starts_with("MNIST files missing in /nonexistent"));
+    /// ```
     pub fn load(dir: &Path) -> Result<Self, TrainError> {
         let raw = load_raw(dir).map_err(TrainError::Data)?;
         Ok(Self::from_raw(&raw))

@@ -120,6 +120,12 @@ pub fn check_new_out_dir(path: &Path) -> Result<(), TrainError> {
 }
 
 /// Creates the run folder (and its parents).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// scratchnet_trainer::create_out_dir(&dir.path().join("runs/a")).unwrap();
+/// assert!(dir.path().join("runs/a").is_dir());
+/// ```
 pub fn create_out_dir(path: &Path) -> Result<(), TrainError> {
     std::fs::create_dir_all(path).map_err(|e| out_err(path, format!("cannot be created: {e}")))
 }

@@ -121,7 +121,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Reads a `summary.json`.
+    /// Reads a `summary.json` (see [`run_session`] for an example).
     pub fn read(path: &Path) -> Result<Self, TrainError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| TrainError::bad_input(path, e.to_string()))?;
@@ -319,6 +319,36 @@ fn fmt_secs(s: f64) -> String {
 /// Writes the checkpoint and CSVs at every evaluation and every file at the end. A non-finite
 /// loss undoes its step, writes every file for the last finite state (its `summary.json` has
 /// `interrupted: true` and the `error`) and returns [`TrainError::NonFinite`].
+///
+/// ```
+/// use std::sync::{Arc, atomic::AtomicBool};
+/// use ndarray::Array2;
+/// use scratchnet_trainer::*;
+/// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f32);
+/// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
+/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let config = TrainConfig { grad: GradMethod::Backprop, iters: 6, batch: 10, dtype: Dtype::F32, ..Default::default() };
+/// let dir = tempfile::tempdir()?;
+/// let session = Session {
+///     out: dir.path().to_owned(),
+///     stop_after: Some(4), // as if Ctrl-C came after 4 iterations
+///     interrupt: Arc::new(AtomicBool::new(false)),
+///     progress: Progress::Quiet,
+///     data_dir: "synthetic".into(),
+/// };
+/// let (outcome, summary) = run_session(Trainer::new(config, &data)?, 0.0, &session)?;
+/// assert_eq!(outcome, Outcome::Interrupted);
+/// assert_eq!((summary.iters_done, summary.interrupted), (4, true));
+/// let on_disk = Summary::read(&dir.path().join(SUMMARY_FILE))?;
+/// assert_eq!((on_disk.iters_done, on_disk.evaluations), (4, 2));
+///
+/// // continue from the checkpoint to the planned 6 iterations
+/// let ck = Checkpoint::<f32>::read(&dir.path().join("checkpoint.bin"))?;
+/// let session = Session { stop_after: None, ..session };
+/// let (outcome, summary) = run_session(Trainer::from_checkpoint(ck, &data)?, summary.wall_s, &session)?;
+/// assert_eq!((outcome, summary.iters_done), (Outcome::Finished, 6));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run_session<A: Scalar>(
     mut trainer: Trainer<'_, A>,
     wall_before: f64,

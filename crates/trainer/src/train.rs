@@ -45,16 +45,23 @@ pub enum Step {
 
 /// The state of a run in memory: network, RNG, step count and histories.
 ///
-/// ```no_run
+/// ```
+/// use ndarray::Array2;
 /// use scratchnet_trainer::{GradMethod, Mnist, Step, TrainConfig, Trainer};
-/// let data = Mnist::<f32>::load("data/mnist".as_ref())?;
-/// let config = TrainConfig { grad: GradMethod::Backprop, iters: 600, ..Default::default() };
-/// let mut t = Trainer::new(config, &data)?;
-/// while !t.is_finished() {
-///     if let Step::Done { eval: Some(row), .. } = t.step() {
-///         println!("{}", row.notebook_line());
+/// // 20 synthetic 784-pixel "images" of 10 classes (real runs use `Mnist::load`).
+/// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
+/// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
+/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let config = TrainConfig { grad: GradMethod::Backprop, iters: 5, batch: 10, ..Default::default() };
+/// let mut trainer = Trainer::new(config, &data)?;
+/// assert_eq!(trainer.iter_per_epoch(), 2);
+/// while !trainer.is_finished() {
+///     if let Step::Done { eval: Some(row), .. } = trainer.step() {
+///         println!("{}", row.notebook_line()); // after steps 1, 3 and 5
 ///     }
 /// }
+/// assert_eq!(trainer.metrics().losses.len(), 5);
+/// assert_eq!(trainer.metrics().accuracy.len(), 3);
 /// # Ok::<(), scratchnet_trainer::TrainError>(())
 /// ```
 #[derive(Debug)]
