@@ -273,6 +273,26 @@ mod tests {
     }
 
     #[test]
+    fn simd_and_baseline_kernels_give_identical_bits() {
+        let mut rng = rng_from_seed(6);
+        let mut x = randn::<f64, _>((16, 40), 1.0, &mut rng);
+        x.mapv_inplace(|v| if v > 0.3 { v } else { 0.0 });
+        let s = SparseRows::from_dense(&x);
+        let w = randn::<f64, _>((40, 37), 1.0, &mut rng);
+        let ws = w.as_slice().unwrap();
+        let (mut a, mut b) = (vec![0.0; 16 * 37], vec![0.0; 16 * 37]);
+        dot_block(&mut a, &s.blocks[0], ws, 37);
+        simd::dot_block(&mut b, &s.blocks[0], ws, 37);
+        assert_eq!(a, b);
+        let d = randn::<f64, _>((16, 37), 1.0, &mut rng);
+        let ds = d.as_slice().unwrap();
+        let (mut a, mut b) = (vec![0.0; 40 * 30], vec![0.0; 40 * 30]);
+        t_dot_part(&mut a, &s, ds, 37, 3, 33);
+        simd::t_dot_part(&mut b, &s, ds, 37, 3, 33);
+        assert_eq!(a, b);
+    }
+
+    #[test]
     fn empty_and_all_zero_inputs() {
         let s = SparseRows::from_dense(&Array2::<f32>::zeros((3, 4)));
         assert_eq!(s.nnz(), 0);
