@@ -133,13 +133,8 @@ impl<'a, A: Scalar> SampleLoss<'a, A> {
 }
 
 /// Non-zero entries of one input row, grouped by equal value: `(value, columns)`.
-fn value_groups<A: Scalar>(row: ArrayView1<'_, A>) -> Vec<(A, Vec<usize>)> {
-    let mut nz: Vec<(A, usize)> = row
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| **v != A::zero())
-        .map(|(i, &v)| (v, i))
-        .collect();
+fn value_groups<A: Scalar>(nonzeros: Vec<(usize, A)>) -> Vec<(A, Vec<usize>)> {
+    let mut nz: Vec<(A, usize)> = nonzeros.into_iter().map(|(i, v)| (v, i)).collect();
     nz.sort_by(|a, b| {
         a.0.partial_cmp(&b.0)
             .unwrap_or(std::cmp::Ordering::Equal)
@@ -166,24 +161,23 @@ struct UnitSums<A> {
 
 pub(crate) fn numerical_gradient<A: Scalar>(
     p: &Params<A>,
-    x: ArrayView2<'_, A>,
+    x: &Input<'_, A>,
     t: Targets<'_, A>,
 ) -> Grads<A> {
     let (input, hidden, output) = p.sizes();
-    let n = x.nrows();
-    assert_eq!(x.ncols(), input, "x must have one column per input");
+    let (n, cols) = x.dim();
+    assert_eq!(cols, input, "x must have one column per input");
     assert_eq!(t.len(), n, "one target per row of x");
     let loss = SampleLoss::new(t, output);
     let h = A::of_f64(H);
 
-    let a1 = Input::new(x).affine(&p.w1, &p.b1);
+    let a1 = x.affine(&p.w1, &p.b1);
     let z1 = sigmoid(&a1);
     let a2 = affine(&z1, &p.w2, &p.b2);
     let exps: Vec<SampleExp<A>> = a2.axis_iter(Axis(0)).map(SampleExp::new).collect();
-    let groups: Vec<Vec<(A, Vec<usize>)>> = x
-        .axis_iter(Axis(0))
+    let groups: Vec<Vec<(A, Vec<usize>)>> = (0..n)
         .into_par_iter()
-        .map(value_groups)
+        .map(|r| value_groups(x.row_nonzeros(r)))
         .collect();
 
     let units: Vec<UnitSums<A>> = (0..hidden)

@@ -1,7 +1,6 @@
-use ndarray::{ArrayBase, Data, Ix2};
 use scratchnet_tensor::Scalar;
 
-use crate::{NumGrad, Targets, TwoLayerNet};
+use crate::{Input, NumGrad, Targets, TwoLayerNet};
 
 /// The comparison of one parameter tensor's numerical and backprop gradients.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,14 +51,14 @@ impl std::fmt::Display for GradCheck {
 /// assert!(check.params.iter().all(|p| p.mean_abs_diff < 1e-8));
 /// println!("{check}");
 /// ```
-pub fn gradient_check<'t, A: Scalar, S: Data<Elem = A>>(
+pub fn gradient_check<'x, 't, A: Scalar>(
     net: &TwoLayerNet<A>,
-    x: &ArrayBase<S, Ix2>,
+    x: impl Into<Input<'x, A>>,
     t: impl Into<Targets<'t, A>>,
     strategy: NumGrad,
 ) -> GradCheck {
-    let t = t.into();
-    let num = net.numerical_gradient_with(x, t, strategy);
+    let (x, t) = (x.into(), t.into());
+    let num = net.numerical_gradient_with(x.reborrow(), t, strategy);
     let bp = net.gradient(x, t);
     let params = num
         .named()

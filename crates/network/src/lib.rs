@@ -41,6 +41,7 @@ mod two_layer_net;
 pub use checkpoint::{FORMAT_VERSION, ModelHeader};
 pub use error::ModelError;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
+pub use input::Input;
 pub use params::{Grads, PARAM_NAMES, Params};
 pub use simple_net::SimpleNet;
 pub use targets::Targets;

@@ -1,5 +1,4 @@
-use ndarray::{Array2, ArrayBase, ArrayD, ArrayView1, ArrayView2, Axis, Data, Ix2};
-use rayon::prelude::*;
+use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2};
 use scratchnet_functions::{cross_entropy_error, cross_entropy_error_labels, sigmoid, softmax};
 use scratchnet_numgrad::numerical_gradient;
 use scratchnet_tensor::{Rng, Scalar, affine, argmax_rows};
@@ -98,14 +97,8 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` does not have `input` columns.
-    pub fn predict<S: Data<Elem = A>>(&self, x: &ArrayBase<S, Ix2>) -> Array2<A> {
-        softmax(&self.logits(
-            x.view(),
-            self.params.w1.view(),
-            self.params.b1.view(),
-            self.params.w2.view(),
-            self.params.b2.view(),
-        ))
+    pub fn predict<'x>(&self, x: impl Into<Input<'x, A>>) -> Array2<A> {
+        softmax(&self.logits(&x.into()))
     }
 
     /// The batch-mean cross-entropy of the predictions (§4.2.4), with one-hot or label targets.
@@ -117,16 +110,12 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// // zero weights: uniform predictions, loss ln 3
     /// assert!((net.loss(&x, &vec![1]) - 3f64.ln()).abs() < 1e-6);
     /// ```
-    pub fn loss<'t, S: Data<Elem = A>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        t: impl Into<Targets<'t, A>>,
-    ) -> A {
+    pub fn loss<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
         cross_entropy(&self.predict(x), t.into())
     }
 
-    /// Fraction of samples whose most probable class is the target class. Rows are evaluated in
-    /// parallel chunks; the count is exact, so the result does not depend on the thread count.
+    /// Fraction of samples whose most probable class is the target class. The first layer runs in
+    /// parallel over fixed blocks of rows, so the result does not depend on the thread count.
     ///
     /// ```
     /// use scratchnet_network::TwoLayerNet;
@@ -134,36 +123,23 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// // uniform predictions: argmax is class 0 for every row
     /// assert_eq!(net.accuracy(&ndarray::array![[1.0, 0.0], [0.0, 1.0]], &vec![0, 2]), 0.5);
     /// ```
-    pub fn accuracy<'t, S: Data<Elem = A>>(
+    pub fn accuracy<'x, 't>(
         &self,
-        x: &ArrayBase<S, Ix2>,
+        x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
     ) -> f64 {
+        let x = x.into();
         let labels = t.into().labels();
-        assert_eq!(labels.len(), x.nrows(), "one target per row of x");
+        assert_eq!(labels.len(), x.dim().0, "one target per row of x");
         if labels.is_empty() {
             return 0.0;
         }
-        const CHUNK: usize = 1000;
-        let correct: usize = x
-            .axis_chunks_iter(Axis(0), CHUNK)
-            .into_par_iter()
-            .zip(labels.par_chunks(CHUNK))
-            .map(|(xc, lc)| {
-                let logits = self.logits(
-                    xc,
-                    self.params.w1.view(),
-                    self.params.b1.view(),
-                    self.params.w2.view(),
-                    self.params.b2.view(),
-                );
-                argmax_rows(&logits)
-                    .iter()
-                    .zip(lc)
-                    .filter(|(p, t)| p == t)
-                    .count()
-            })
-            .sum();
+        let predicted = argmax_rows(&self.logits(&x));
+        let correct = predicted
+            .iter()
+            .zip(&labels)
+            .filter(|(p, t)| p == t)
+            .count();
         correct as f64 / labels.len() as f64
     }
 
@@ -177,9 +153,9 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// let b = net.gradient(&x, &vec![1, 0]);
     /// assert!((&g.w1 - &b.w1).iter().all(|d| d.abs() < 1e-8));
     /// ```
-    pub fn numerical_gradient<'t, S: Data<Elem = A>>(
+    pub fn numerical_gradient<'x, 't>(
         &self,
-        x: &ArrayBase<S, Ix2>,
+        x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
     ) -> Grads<A> {
         self.numerical_gradient_with(x, t, NumGrad::Fast)
@@ -191,16 +167,16 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    pub fn numerical_gradient_with<'t, S: Data<Elem = A>>(
+    pub fn numerical_gradient_with<'x, 't>(
         &self,
-        x: &ArrayBase<S, Ix2>,
+        x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
         strategy: NumGrad,
     ) -> Grads<A> {
         let t = t.into();
         match strategy {
-            NumGrad::Fast => crate::fast_numgrad::numerical_gradient(&self.params, x.view(), t),
-            NumGrad::Generic => self.generic_numerical_gradient(x.view(), t),
+            NumGrad::Fast => crate::fast_numgrad::numerical_gradient(&self.params, &x.into(), t),
+            NumGrad::Generic => self.generic_numerical_gradient(&x.into(), t),
         }
     }
 
@@ -208,14 +184,14 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    pub fn gradient<'t, S: Data<Elem = A>>(
+    pub fn gradient<'x, 't>(
         &self,
-        x: &ArrayBase<S, Ix2>,
+        x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
     ) -> Grads<A> {
         let t = t.into();
         let p = &self.params;
-        let x = Input::new(x.view());
+        let x = x.into();
         let a1 = x.affine(&p.w1, &p.b1);
         let z1 = sigmoid(&a1);
         let a2 = affine(&z1, &p.w2, &p.b2);
@@ -233,16 +209,9 @@ impl<A: Scalar> TwoLayerNet<A> {
         self.params.sgd_step(grads, lr);
     }
 
-    fn logits(
-        &self,
-        x: ArrayView2<'_, A>,
-        w1: ArrayView2<'_, A>,
-        b1: ArrayView1<'_, A>,
-        w2: ArrayView2<'_, A>,
-        b2: ArrayView1<'_, A>,
-    ) -> Array2<A> {
-        let z1 = sigmoid(&affine(&x, &w1, &b1));
-        affine(&z1, &w2, &b2)
+    fn logits(&self, x: &Input<'_, A>) -> Array2<A> {
+        let p = &self.params;
+        logits_with(x, p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view())
     }
 
     /// The generic (book's) numerical gradient of one parameter tensor: the book computes
@@ -255,13 +224,13 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// let all = net.numerical_gradient_with(&x, &vec![1], NumGrad::Generic);
     /// assert_eq!(net.generic_numerical_gradient_of(&x, &vec![1], Param::B2), all.b2.into_dyn());
     /// ```
-    pub fn generic_numerical_gradient_of<'t, S: Data<Elem = A>>(
+    pub fn generic_numerical_gradient_of<'x, 't>(
         &self,
-        x: &ArrayBase<S, Ix2>,
+        x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
         param: Param,
     ) -> ArrayD<A> {
-        let (x, t) = (Input::new(x.view()), t.into());
+        let (x, t) = (x.into(), t.into());
         let p = &self.params;
         let (w1, b1, w2, b2) = (p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view());
         let loss = |w1: ArrayView2<'_, A>,
@@ -286,8 +255,8 @@ impl<A: Scalar> TwoLayerNet<A> {
         }
     }
 
-    fn generic_numerical_gradient(&self, x: ArrayView2<'_, A>, t: Targets<'_, A>) -> Grads<A> {
-        let g = |p| self.generic_numerical_gradient_of(&x, t, p);
+    fn generic_numerical_gradient(&self, x: &Input<'_, A>, t: Targets<'_, A>) -> Grads<A> {
+        let g = |p| self.generic_numerical_gradient_of(x.reborrow(), t, p);
         let fixed = "a parameter's gradient has its shape";
         Grads {
             w1: g(Param::W1).into_dimensionality().expect(fixed),

@@ -1,19 +1,23 @@
-use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
+use ndarray::{Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use rayon::prelude::*;
 
 use crate::Scalar;
 
-/// Rows per block: the unit of parallel work of [`SparseRows::from_dense`] and [`SparseRows::dot`].
+/// Rows per parallel task when collecting the non-zeros and in [`SparseRows::dot`].
 const ROW_BLOCK: usize = 16;
-/// [`SparseRows::t_dot`] splits the columns of `D` into this many parallel parts.
+/// [`SparseRows::t_dot`] splits the columns of `D` into this many parallel parts (a constant,
+/// not the thread count, so that the work and its order never depend on the machine).
 const T_DOT_PARTS: usize = 2;
+/// Output columns kept in registers by the kernels: 8 AVX2 registers of f64, enough
+/// independent sums to hide the latency of the additions.
+const TILE: usize = 32;
 
-/// The non-zero entries of a 2-D array, row by row (compressed sparse rows, in blocks of rows).
+/// The non-zero entries of a 2-D array, row by row (compressed sparse rows).
 ///
 /// MNIST images are about 81 % zeros, so `x·W` and `xᵀ·D` over the non-zeros do a fifth of the
-/// work of the dense products. Building and both products run in parallel over parts fixed by the
-/// shapes (never by the thread count), and every output entry is summed in the same order
-/// (ascending column for `x·W`, ascending row for `xᵀ·D`), so results do not depend on threads.
+/// work of the dense products. Both run in parallel over parts fixed by the shapes, never by the
+/// thread count, and every output entry is summed in one fixed order (ascending column of `x`
+/// for `x·W`, ascending row for `xᵀ·D`), so results do not depend on the number of threads.
 ///
 /// ```
 /// use ndarray::array;
@@ -29,31 +33,37 @@ const T_DOT_PARTS: usize = 2;
 pub struct SparseRows<A> {
     nrows: usize,
     ncols: usize,
-    blocks: Vec<Block<A>>,
+    by_row: Compressed<A>,
 }
 
-/// Up to [`ROW_BLOCK`] consecutive rows: row `r`'s entries are `idx[ptr[r]..ptr[r + 1]]` (their
-/// columns) and `val[..]`.
+/// Compressed lines (rows or columns): line `l`'s entries are `idx[ptr[l]..ptr[l + 1]]` (the
+/// other coordinate, ascending) and `val[..]`.
 #[derive(Clone, Debug, PartialEq)]
-struct Block<A> {
+struct Compressed<A> {
     ptr: Vec<usize>,
-    idx: Vec<usize>,
+    idx: Vec<u32>,
     val: Vec<A>,
 }
 
-impl<A: Scalar> Block<A> {
+impl<A: Scalar> Compressed<A> {
+    fn line(&self, l: usize) -> (&[u32], &[A]) {
+        let span = self.ptr[l]..self.ptr[l + 1];
+        (&self.idx[span.clone()], &self.val[span])
+    }
+
+    /// The non-zeros of `rows`, row by row.
     fn from_rows(rows: ArrayView2<'_, A>) -> Self {
         let nnz = rows.iter().filter(|&&v| v != A::zero()).count();
         // Branch-free fill: every entry is written at the cursor, which advances only past
         // non-zeros (ink and background alternate too irregularly for a branch predictor).
         let mut ptr = Vec::with_capacity(rows.nrows() + 1);
-        let mut idx = vec![0usize; nnz + 1];
+        let mut idx = vec![0u32; nnz + 1];
         let mut val = vec![A::zero(); nnz + 1];
         let mut at = 0;
         ptr.push(0);
         for row in rows.rows() {
             for (c, &v) in row.iter().enumerate() {
-                idx[at] = c;
+                idx[at] = c as u32;
                 val[at] = v;
                 at += usize::from(v != A::zero());
             }
@@ -63,33 +73,93 @@ impl<A: Scalar> Block<A> {
         val.truncate(nnz);
         Self { ptr, idx, val }
     }
-
-    fn rows(&self) -> impl Iterator<Item = (&[usize], &[A])> + '_ {
-        self.ptr
-            .windows(2)
-            .map(|w| (&self.idx[w[0]..w[1]], &self.val[w[0]..w[1]]))
-    }
 }
 
 impl<A: Scalar> SparseRows<A> {
     /// Collects the non-zero entries of `x`.
+    ///
+    /// # Panics
+    /// If `x` has more than `u32::MAX` rows or columns (indices are stored as `u32`).
     pub fn from_dense<S: Data<Elem = A>>(x: &ArrayBase<S, Ix2>) -> Self {
         let (nrows, ncols) = x.dim();
-        let blocks = x
-            .axis_chunks_iter(ndarray::Axis(0), ROW_BLOCK)
+        assert!(
+            u32::try_from(nrows).is_ok() && u32::try_from(ncols).is_ok(),
+            "SparseRows indexes rows and columns with u32"
+        );
+        let blocks: Vec<Compressed<A>> = x
+            .axis_chunks_iter(Axis(0), ROW_BLOCK)
             .into_par_iter()
-            .map(Block::from_rows)
+            .map(Compressed::from_rows)
             .collect();
+        let nnz = blocks.iter().map(|b| b.val.len()).sum();
+        let mut by_row = Compressed {
+            ptr: Vec::with_capacity(nrows + 1),
+            idx: Vec::with_capacity(nnz),
+            val: Vec::with_capacity(nnz),
+        };
+        by_row.ptr.push(0);
+        for b in blocks {
+            let base = by_row.idx.len();
+            by_row.ptr.extend(b.ptr[1..].iter().map(|p| p + base));
+            by_row.idx.extend_from_slice(&b.idx);
+            by_row.val.extend_from_slice(&b.val);
+        }
+        if nrows == 0 {
+            by_row.ptr.truncate(1);
+        }
         Self {
             nrows,
             ncols,
-            blocks,
+            by_row,
         }
+    }
+
+    /// The rows named by `rows`, in that order, repeats allowed (`x[rows]` in numpy): a mini-batch
+    /// of a data set stored sparse once, without touching its zeros.
+    ///
+    /// # Panics
+    /// If an index is out of bounds.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_tensor::SparseRows;
+    /// let x = array![[0.0, 1.0], [2.0, 0.0], [0.0, 0.0]];
+    /// let s = SparseRows::from_dense(&x);
+    /// let picked = array![[0.0, 0.0], [0.0, 1.0], [0.0, 1.0]];
+    /// assert_eq!(s.gather_rows(&[2, 0, 0]), SparseRows::from_dense(&picked));
+    /// ```
+    pub fn gather_rows(&self, rows: &[usize]) -> Self {
+        let nnz = rows
+            .iter()
+            .map(|&r| self.by_row.ptr[r + 1] - self.by_row.ptr[r])
+            .sum();
+        let mut by_row = Compressed {
+            ptr: Vec::with_capacity(rows.len() + 1),
+            idx: Vec::with_capacity(nnz),
+            val: Vec::with_capacity(nnz),
+        };
+        by_row.ptr.push(0);
+        for &r in rows {
+            let (idx, val) = self.by_row.line(r);
+            by_row.idx.extend_from_slice(idx);
+            by_row.val.extend_from_slice(val);
+            by_row.ptr.push(by_row.idx.len());
+        }
+        Self {
+            nrows: rows.len(),
+            ncols: self.ncols,
+            by_row,
+        }
+    }
+
+    /// `(rows, columns)`.
+    pub fn dim(&self) -> (usize, usize) {
+        (self.nrows, self.ncols)
     }
 
     /// Number of stored (non-zero) entries.
     pub fn nnz(&self) -> usize {
-        self.blocks.iter().map(|b| b.val.len()).sum()
+        self.by_row.val.len()
     }
 
     /// Fraction of entries that are non-zero (0 for an empty array).
@@ -102,9 +172,12 @@ impl<A: Scalar> SparseRows<A> {
         }
     }
 
-    /// `(columns, values)` of the non-zeros of each row, rows in order, columns ascending.
-    pub fn rows(&self) -> impl Iterator<Item = (&[usize], &[A])> + '_ {
-        self.blocks.iter().flat_map(Block::rows)
+    /// `(columns, values)` of the non-zeros of row `r`, columns ascending.
+    ///
+    /// # Panics
+    /// If `r` is out of bounds.
+    pub fn row(&self, r: usize) -> (&[u32], &[A]) {
+        self.by_row.line(r)
     }
 
     /// `x·W`.
@@ -117,16 +190,7 @@ impl<A: Scalar> SparseRows<A> {
             self.ncols,
             "x·W needs W to have one row per column of x"
         );
-        let k = w.ncols();
-        let w = w.as_standard_layout();
-        let ws = w.as_slice().expect("standard layout is contiguous");
-        let mut y = vec![A::zero(); self.nrows * k];
-        if k > 0 {
-            y.par_chunks_mut(ROW_BLOCK * k)
-                .zip(&self.blocks)
-                .for_each(|(out, block)| simd::dot_block(out, block, ws, k));
-        }
-        Array2::from_shape_vec((self.nrows, k), y).expect("length is rows × cols")
+        lines_times(&self.by_row, self.nrows, w, ROW_BLOCK)
     }
 
     /// `xᵀ·D`.
@@ -144,64 +208,146 @@ impl<A: Scalar> SparseRows<A> {
         let ds = d.as_slice().expect("standard layout is contiguous");
         let width = k.div_ceil(T_DOT_PARTS).max(1);
         // each part owns columns [lo, hi) of the result, so parts never touch the same entry
-        let parts: Vec<(usize, Vec<A>)> = (0..k)
-            .step_by(width)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|lo| {
+        let starts: Vec<usize> = (0..k).step_by(width).collect();
+        let parts: Vec<Vec<A>> = starts
+            .par_iter()
+            .map(|&lo| {
                 let hi = (lo + width).min(k);
-                let wd = hi - lo;
-                let mut y = vec![A::zero(); self.ncols * wd];
-                simd::t_dot_part(&mut y, self, ds, k, lo, hi);
-                (lo, y)
+                let mut y = vec![A::zero(); self.ncols * (hi - lo)];
+                simd::scatter_rows(&mut y, &self.by_row, ds, k, lo, hi);
+                y
             })
             .collect();
         let mut y = Array2::zeros((self.ncols, k));
-        for (lo, part) in parts {
+        for (&lo, part) in starts.iter().zip(&parts) {
             let wd = part.len().checked_div(self.ncols).unwrap_or(0);
             let part =
-                ArrayView2::from_shape((self.ncols, wd), &part).expect("part is ncols × width");
+                ArrayView2::from_shape((self.ncols, wd), part).expect("part is ncols × width");
             y.slice_mut(ndarray::s![.., lo..lo + wd]).assign(&part);
         }
         y
     }
 }
 
-/// Rows of one block of `x·W`: `out[r] += Σ_c x[r][c]·W[c]`, `c` ascending.
+/// `out[l] = Σ_e val[e]·M[idx[e]]` for each of the `lines` compressed lines, in parallel over
+/// blocks of `block` lines.
+fn lines_times<A: Scalar, S: Data<Elem = A>>(
+    m: &Compressed<A>,
+    lines: usize,
+    mat: &ArrayBase<S, Ix2>,
+    block: usize,
+) -> Array2<A> {
+    let k = mat.ncols();
+    let mat = mat.as_standard_layout();
+    let ms = Padded::new(mat.as_slice().expect("standard layout is contiguous"));
+    let mut y = vec![A::zero(); lines * k];
+    if k > 0 {
+        y.par_chunks_mut(block * k)
+            .enumerate()
+            .for_each(|(b, out)| simd::lines_block(out, m, b * block, &ms, k));
+    }
+    Array2::from_shape_vec((lines, k), y).expect("length is lines × cols")
+}
+
+/// A row-major matrix that can be read [`TILE`] entries at a time from any position: reads
+/// that would run past its end come from a zero-padded copy of its last entries.
+struct Padded<'a, A> {
+    data: &'a [A],
+    tail_start: usize,
+    tail: Vec<A>,
+}
+
+impl<'a, A: Scalar> Padded<'a, A> {
+    fn new(data: &'a [A]) -> Self {
+        let tail_start = data.len().saturating_sub(TILE);
+        let mut tail = data[tail_start..].to_vec();
+        tail.resize(2 * TILE, A::zero());
+        Self {
+            data,
+            tail_start,
+            tail,
+        }
+    }
+
+    #[inline(always)]
+    fn tile(&self, at: usize) -> &[A; TILE] {
+        let s = if at + TILE <= self.data.len() {
+            &self.data[at..at + TILE]
+        } else {
+            &self.tail[at - self.tail_start..at - self.tail_start + TILE]
+        };
+        s.try_into().expect("TILE entries")
+    }
+}
+
+/// Lines `first..` of `m` times the rows of `ms` (`k` columns) into `out`; every output entry
+/// is the sum over the line's entries in their order. [`TILE`] outputs at a time are accumulated
+/// in registers; the last tile of a line may cover columns past `k` (reading the next row or
+/// the padding) and stores only its first ones.
 #[inline(always)]
-fn dot_block<A: Scalar>(out: &mut [A], block: &Block<A>, ws: &[A], k: usize) {
-    for (out, (idx, val)) in out.chunks_exact_mut(k).zip(block.rows()) {
-        for (&c, &v) in idx.iter().zip(val) {
-            axpy(out, v, &ws[c * k..(c + 1) * k]);
+fn lines_block<A: Scalar>(
+    out: &mut [A],
+    m: &Compressed<A>,
+    first: usize,
+    ms: &Padded<'_, A>,
+    k: usize,
+) {
+    for (l, out) in out.chunks_exact_mut(k).enumerate() {
+        let (idx, val) = m.line(first + l);
+        for lo in (0..k).step_by(TILE) {
+            let mut acc = [A::zero(); TILE];
+            for (&i, &v) in idx.iter().zip(val) {
+                let row = ms.tile(i as usize * k + lo);
+                for (a, &r) in acc.iter_mut().zip(row) {
+                    *a += v * r;
+                }
+            }
+            let hi = (lo + TILE).min(k);
+            if hi - lo == TILE {
+                out[lo..hi].copy_from_slice(&acc);
+            } else {
+                // Only here is `acc` indexed by a run-time length; keeping that off the full
+                // tiles lets the compiler hold their sums in registers.
+                store_prefix(&mut out[lo..hi], acc);
+            }
         }
     }
 }
 
-/// Columns `lo..hi` of `xᵀ·D` into `y` (`ncols × (hi − lo)`), rows of `x` ascending.
+/// Columns `lo..hi` of `xᵀ·D` into `y` (`ncols × (hi − lo)`): row by row of `x`, each
+/// non-zero `(c, v)` adds `v·D[r][lo..hi]` to `y[c]`, so every entry is summed over ascending `r`.
 #[inline(always)]
-fn t_dot_part<A: Scalar>(y: &mut [A], x: &SparseRows<A>, ds: &[A], k: usize, lo: usize, hi: usize) {
+fn scatter_rows<A: Scalar>(
+    y: &mut [A],
+    m: &Compressed<A>,
+    ds: &[A],
+    k: usize,
+    lo: usize,
+    hi: usize,
+) {
     let wd = hi - lo;
-    for (r, (idx, val)) in x.rows().enumerate() {
+    for r in 0..m.ptr.len() - 1 {
+        let (idx, val) = m.line(r);
         let dr = &ds[r * k + lo..r * k + hi];
         for (&c, &v) in idx.iter().zip(val) {
-            axpy(&mut y[c * wd..(c + 1) * wd], v, dr);
+            let c = c as usize;
+            for (o, &x) in y[c * wd..(c + 1) * wd].iter_mut().zip(dr) {
+                *o += v * x;
+            }
         }
     }
 }
 
-/// `out += a·x`, a plain slice loop that the compiler vectorises. Separate multiply and add (no
-/// fused multiply-add), so every instruction set computes the same bits.
-#[inline(always)]
-fn axpy<A: Scalar>(out: &mut [A], a: A, x: &[A]) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o += a * v;
-    }
+/// `out.copy_from_slice(&acc[..out.len()])`, out of line so `acc` is a value, not a place.
+#[inline(never)]
+fn store_prefix<A: Scalar>(out: &mut [A], acc: [A; TILE]) {
+    out.copy_from_slice(&acc[..out.len()]);
 }
 
 /// Each kernel compiled twice, for AVX2 and for the baseline instruction set, and chosen at run
 /// time. The kernels use no fused multiply-add, so both versions give identical results.
 mod simd {
-    use super::{Block, Scalar, SparseRows};
+    use super::{Compressed, Padded, Scalar};
 
     macro_rules! dispatch {
         ($name:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
@@ -226,12 +372,12 @@ mod simd {
         };
     }
 
-    dispatch!(dot_block, dot_block_avx2, (out: &mut [A], block: &Block<A>, ws: &[A], k: usize));
     dispatch!(
-        t_dot_part,
-        t_dot_part_avx2,
-        (y: &mut [A], x: &SparseRows<A>, ds: &[A], k: usize, lo: usize, hi: usize)
+        scatter_rows,
+        scatter_rows_avx2,
+        (y: &mut [A], m: &Compressed<A>, ds: &[A], k: usize, lo: usize, hi: usize)
     );
+    dispatch!(lines_block, lines_block_avx2, (out: &mut [A], m: &Compressed<A>, first: usize, ms: &Padded<'_, A>, k: usize));
 }
 
 #[cfg(test)]
@@ -281,15 +427,33 @@ mod tests {
         let w = randn::<f64, _>((40, 37), 1.0, &mut rng);
         let ws = w.as_slice().unwrap();
         let (mut a, mut b) = (vec![0.0; 16 * 37], vec![0.0; 16 * 37]);
-        dot_block(&mut a, &s.blocks[0], ws, 37);
-        simd::dot_block(&mut b, &s.blocks[0], ws, 37);
+        let padded = Padded::new(ws);
+        lines_block(&mut a, &s.by_row, 0, &padded, 37);
+        simd::lines_block(&mut b, &s.by_row, 0, &padded, 37);
         assert_eq!(a, b);
-        let d = randn::<f64, _>((16, 37), 1.0, &mut rng);
-        let ds = d.as_slice().unwrap();
-        let (mut a, mut b) = (vec![0.0; 40 * 30], vec![0.0; 40 * 30]);
-        t_dot_part(&mut a, &s, ds, 37, 3, 33);
-        simd::t_dot_part(&mut b, &s, ds, 37, 3, 33);
-        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn each_entry_is_summed_in_index_order() {
+        // the sequential sums, written out, are what the tiled kernels must reproduce bit for bit
+        let mut rng = rng_from_seed(8);
+        let mut x = randn::<f64, _>((20, 33), 1.0, &mut rng);
+        x.mapv_inplace(|v| if v > 0.2 { v } else { 0.0 });
+        let w = randn::<f64, _>((33, 21), 1.0, &mut rng);
+        let d = randn::<f64, _>((20, 18), 1.0, &mut rng);
+        let s = SparseRows::from_dense(&x);
+        let xw = Array2::from_shape_fn((20, 21), |(r, j)| {
+            (0..33)
+                .filter(|&c| x[[r, c]] != 0.0)
+                .fold(0.0, |a, c| a + x[[r, c]] * w[[c, j]])
+        });
+        let xtd = Array2::from_shape_fn((33, 18), |(c, j)| {
+            (0..20)
+                .filter(|&r| x[[r, c]] != 0.0)
+                .fold(0.0, |a, r| a + x[[r, c]] * d[[r, j]])
+        });
+        assert_eq!(s.dot(&w), xw);
+        assert_eq!(s.t_dot(&d), xtd);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use ndarray::Zip;
 use scratchnet_network::{Grads, Params, TwoLayerNet};
-use scratchnet_tensor::{Rng, RngState, Scalar, gather_rows, rng_from_seed};
+use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
 use crate::{AccuracyRow, Checkpoint, GradMethod, Metrics, Mnist, TrainConfig, TrainError};
 
@@ -77,6 +77,10 @@ pub struct Trainer<'d, A> {
     metrics: Metrics,
     iter_per_epoch: usize,
     lr: A,
+    /// The images' non-zeros, collected once: mini-batches are gathered from them and the
+    /// accuracies computed on them, so no step scans the zeros of a dense batch.
+    x_train: SparseRows<A>,
+    x_test: SparseRows<A>,
 }
 
 impl<'d, A: Scalar> Trainer<'d, A> {
@@ -161,6 +165,8 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             metrics,
             iter_per_epoch,
             lr,
+            x_train: SparseRows::from_dense(&data.x_train),
+            x_test: SparseRows::from_dense(&data.x_test),
         }
     }
 
@@ -175,7 +181,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             self.data.train_size(),
             self.config.batch,
         );
-        let x_batch = gather_rows(&self.data.x_train, &idx);
+        let x_batch = self.x_train.gather_rows(&idx);
         let t_batch: Vec<usize> = idx.iter().map(|&k| self.data.t_train[k]).collect();
         let grads = match self.config.grad {
             GradMethod::Backprop => self.net.gradient(&x_batch, &t_batch),
@@ -211,8 +217,8 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// Accuracy of the current network on the full training and test sets.
     pub fn evaluate(&self) -> (f64, f64) {
         (
-            self.net.accuracy(&self.data.x_train, &self.data.t_train),
-            self.net.accuracy(&self.data.x_test, &self.data.t_test),
+            self.net.accuracy(&self.x_train, &self.data.t_train),
+            self.net.accuracy(&self.x_test, &self.data.t_test),
         )
     }
 
