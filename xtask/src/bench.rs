@@ -51,10 +51,21 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .context("the gradient benchmarks need MNIST")?;
         crate::fetch::print_report(&report);
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        for pkg in ["scratchnet-numgrad", "scratchnet-network"] {
+        for (pkg, bench) in [
+            ("scratchnet-numgrad", "numerical_gradient"),
+            ("scratchnet-network", "gradients"),
+        ] {
             let status = Command::new(&cargo)
                 .current_dir(&root)
-                .args(["bench", "-p", pkg, "--", "--measurement-time"])
+                .args([
+                    "bench",
+                    "-p",
+                    pkg,
+                    "--bench",
+                    bench,
+                    "--",
+                    "--measurement-time",
+                ])
                 .arg(args.measurement_time.to_string())
                 .env("MNIST_DIR", &dir)
                 .status()

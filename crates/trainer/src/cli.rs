@@ -34,7 +34,14 @@ use crate::{
 /// assert!(Cli::try_parse_from(["scratchnet", "--lr", "nan"]).is_err());
 /// ```
 #[derive(Debug, Parser)]
-#[command(name = "scratchnet", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "scratchnet",
+    version,
+    args_conflicts_with_subcommands = true,
+    about = "Trains the two-layer network of \"Deep Learning from Scratch\" chapter 4 on MNIST.",
+    long_about = "Trains the two-layer network of \"Deep Learning from Scratch\" chapter 4 on MNIST.\n\n\
+                  Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default)."
+)]
 pub struct Cli {
     /// What to do (default: train).
     #[command(subcommand)]
