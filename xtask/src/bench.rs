@@ -89,7 +89,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     println!("| measurement | f64 | f32 | f32/f64 |");
     println!("|---|---|---|---|");
     let ids = [
-        ("backprop", "backprop gradient"),
+        ("backprop", "backprop gradient (dense batch)"),
+        (
+            "backprop_sparse_batch",
+            "backprop gradient (batch gathered from the sparse training set, as the trainer does)",
+        ),
         ("forward_loss", "forward pass + loss"),
         ("fast_numgrad", "fast numerical gradient (39,760 params)"),
         (

@@ -10,7 +10,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
 use scratchnet_network::{NumGrad, Param, TwoLayerNet};
-use scratchnet_tensor::{Scalar, choice_with_replacement, gather_rows, rng_from_seed};
+use scratchnet_tensor::{Scalar, SparseRows, choice_with_replacement, gather_rows, rng_from_seed};
 
 fn data_dir() -> PathBuf {
     std::env::var_os("MNIST_DIR")
@@ -18,21 +18,28 @@ fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"))
 }
 
-fn batch<A: Scalar>() -> (Array2<A>, Vec<usize>) {
+/// A batch of 100 as a dense array, the batch's indices, and the whole training set stored
+/// sparse once (the trainer's layout).
+fn batch<A: Scalar>() -> (Array2<A>, Vec<usize>, Vec<usize>, SparseRows<A>) {
     let mnist = scratchnet_mnist::load_raw(&data_dir())
         .expect("MNIST missing: run `cargo xtask fetch-mnist`");
     let mut rng = rng_from_seed(0);
     let idx = choice_with_replacement(&mut rng, mnist.train.len(), 100);
     let x = gather_rows(&mnist.train.images, &idx).mapv(|p| A::of_f64(p as f64 / 255.0));
     let labels = mnist.train.labels_usize();
-    (x, idx.iter().map(|&i| labels[i]).collect())
+    let train = SparseRows::from_dense(&mnist.train.images_as::<A>(true));
+    (x, idx.iter().map(|&i| labels[i]).collect(), idx, train)
 }
 
 fn bench_dtype<A: Scalar>(c: &mut Criterion) {
-    let (x, t) = batch::<A>();
+    let (x, t, idx, train) = batch::<A>();
     let net = TwoLayerNet::<A>::new(784, 50, 10, 0.01, &mut rng_from_seed(1));
     let mut g = c.benchmark_group(format!("two_layer_{}", A::DTYPE));
     g.bench_function("backprop", |b| b.iter(|| black_box(net.gradient(&x, &t))));
+    // the trainer's path: the training set is sparse once, each step gathers its batch from it
+    g.bench_function("backprop_sparse_batch", |b| {
+        b.iter(|| black_box(net.gradient(&train.gather_rows(&idx), &t)))
+    });
     g.bench_function("forward_loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
     g.measurement_time(Duration::from_secs(10));
     g.bench_function("fast_numgrad", |b| {
