@@ -164,7 +164,14 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelErr
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ModelError::io(path, e))?;
+    let mut builder = tempfile::Builder::new();
+    // tempfile creates 0600 files; a model is an ordinary file, readable like any other
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| ModelError::io(path, e))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| ModelError::io(path, e))?;

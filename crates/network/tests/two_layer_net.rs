@@ -219,6 +219,12 @@ fn save_load_roundtrip_is_exact() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["model.bin"], "no temporary file left behind");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644, "an ordinary, readable file");
+    }
 }
 
 #[test]
