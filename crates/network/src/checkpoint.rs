@@ -171,7 +171,9 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelErr
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| ModelError::io(path, e))?;
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| ModelError::io(path, e))?;
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| ModelError::io(path, e))?;
