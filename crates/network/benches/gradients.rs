@@ -38,7 +38,7 @@ fn bench_dtype<A: Scalar>(c: &mut Criterion) {
     g.bench_function("backprop", |b| b.iter(|| black_box(net.gradient(&x, &t))));
     // the trainer's path: the training set is sparse once, each step gathers its batch from it
     g.bench_function("backprop_sparse_batch", |b| {
-        b.iter(|| black_box(net.gradient(&train.gather_rows(&idx), &t)))
+        b.iter(|| black_box(net.gradient(train.gather_rows(&idx), &t)))
     });
     g.bench_function("forward_loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
     g.measurement_time(Duration::from_secs(10));
