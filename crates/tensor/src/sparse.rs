@@ -5,9 +5,8 @@ use crate::Scalar;
 
 /// Rows per parallel task when collecting the non-zeros and in [`SparseRows::dot`].
 const ROW_BLOCK: usize = 16;
-/// [`SparseRows::t_dot`] splits the columns of `D` into this many parallel parts (a constant,
-/// not the thread count, so that the work and its order never depend on the machine).
-const T_DOT_PARTS: usize = 2;
+/// Output rows per parallel task in [`SparseRows::t_dot`].
+const COL_BLOCK: usize = 64;
 /// Output columns kept in registers by the kernels: 8 AVX2 registers of f64, enough
 /// independent sums to hide the latency of the additions.
 const TILE: usize = 32;
@@ -15,9 +14,10 @@ const TILE: usize = 32;
 /// The non-zero entries of a 2-D array, row by row (compressed sparse rows).
 ///
 /// MNIST images are about 81 % zeros, so `x·W` and `xᵀ·D` over the non-zeros do a fifth of the
-/// work of the dense products. Both run in parallel over parts fixed by the shapes, never by the
-/// thread count, and every output entry is summed in one fixed order (ascending column of `x`
-/// for `x·W`, ascending row for `xᵀ·D`), so results do not depend on the number of threads.
+/// work of the dense products. Both run in parallel over blocks of output rows fixed by the
+/// shapes, never by the thread count (`xᵀ·D` on a column-indexed copy made by counting sort),
+/// and every output entry is summed in one fixed order (ascending column of `x` for `x·W`,
+/// ascending row for `xᵀ·D`), so results do not depend on the number of threads.
 ///
 /// ```
 /// use ndarray::array;
@@ -49,6 +49,30 @@ impl<A: Scalar> Compressed<A> {
     fn line(&self, l: usize) -> (&[u32], &[A]) {
         let span = self.ptr[l]..self.ptr[l + 1];
         (&self.idx[span.clone()], &self.val[span])
+    }
+
+    /// The same entries indexed by the other coordinate (`lines` of them), by counting sort:
+    /// within each new line the entries keep the order of the old lines.
+    fn transpose(&self, lines: usize) -> Self {
+        let mut ptr = vec![0usize; lines + 1];
+        for &i in &self.idx {
+            ptr[i as usize + 1] += 1;
+        }
+        for l in 0..lines {
+            ptr[l + 1] += ptr[l];
+        }
+        let mut next = ptr[..lines].to_vec();
+        let mut idx = vec![0u32; self.idx.len()];
+        let mut val = vec![A::zero(); self.idx.len()];
+        for (l, w) in self.ptr.windows(2).enumerate() {
+            for e in w[0]..w[1] {
+                let i = self.idx[e] as usize;
+                idx[next[i]] = l as u32;
+                val[next[i]] = self.val[e];
+                next[i] += 1;
+            }
+        }
+        Self { ptr, idx, val }
     }
 
     /// The non-zeros of `rows`, row by row.
@@ -203,29 +227,9 @@ impl<A: Scalar> SparseRows<A> {
             self.nrows,
             "xᵀ·D needs D to have one row per row of x"
         );
-        let k = d.ncols();
-        let d = d.as_standard_layout();
-        let ds = d.as_slice().expect("standard layout is contiguous");
-        let width = k.div_ceil(T_DOT_PARTS).max(1);
-        // each part owns columns [lo, hi) of the result, so parts never touch the same entry
-        let starts: Vec<usize> = (0..k).step_by(width).collect();
-        let parts: Vec<Vec<A>> = starts
-            .par_iter()
-            .map(|&lo| {
-                let hi = (lo + width).min(k);
-                let mut y = vec![A::zero(); self.ncols * (hi - lo)];
-                simd::scatter_rows(&mut y, &self.by_row, ds, k, lo, hi);
-                y
-            })
-            .collect();
-        let mut y = Array2::zeros((self.ncols, k));
-        for (&lo, part) in starts.iter().zip(&parts) {
-            let wd = part.len().checked_div(self.ncols).unwrap_or(0);
-            let part =
-                ArrayView2::from_shape((self.ncols, wd), part).expect("part is ncols × width");
-            y.slice_mut(ndarray::s![.., lo..lo + wd]).assign(&part);
-        }
-        y
+        // By columns of x: output row c sums D's rows over the non-zeros of column c, in
+        // registers, with the same kernel as `dot`.
+        lines_times(&self.by_row.transpose(self.ncols), self.ncols, d, COL_BLOCK)
     }
 }
 
@@ -314,30 +318,6 @@ fn lines_block<A: Scalar>(
     }
 }
 
-/// Columns `lo..hi` of `xᵀ·D` into `y` (`ncols × (hi − lo)`): row by row of `x`, each
-/// non-zero `(c, v)` adds `v·D[r][lo..hi]` to `y[c]`, so every entry is summed over ascending `r`.
-#[inline(always)]
-fn scatter_rows<A: Scalar>(
-    y: &mut [A],
-    m: &Compressed<A>,
-    ds: &[A],
-    k: usize,
-    lo: usize,
-    hi: usize,
-) {
-    let wd = hi - lo;
-    for r in 0..m.ptr.len() - 1 {
-        let (idx, val) = m.line(r);
-        let dr = &ds[r * k + lo..r * k + hi];
-        for (&c, &v) in idx.iter().zip(val) {
-            let c = c as usize;
-            for (o, &x) in y[c * wd..(c + 1) * wd].iter_mut().zip(dr) {
-                *o += v * x;
-            }
-        }
-    }
-}
-
 /// `out.copy_from_slice(&acc[..out.len()])`, out of line so `acc` is a value, not a place.
 #[inline(never)]
 fn store_prefix<A: Scalar>(out: &mut [A], acc: [A; TILE]) {
@@ -372,11 +352,6 @@ mod simd {
         };
     }
 
-    dispatch!(
-        scatter_rows,
-        scatter_rows_avx2,
-        (y: &mut [A], m: &Compressed<A>, ds: &[A], k: usize, lo: usize, hi: usize)
-    );
     dispatch!(lines_block, lines_block_avx2, (out: &mut [A], m: &Compressed<A>, first: usize, ms: &Padded<'_, A>, k: usize));
 }
 
