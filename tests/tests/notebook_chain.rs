@@ -39,17 +39,7 @@ fn fast_numerical_gradient_equals_the_generic_one_on_real_images() {
     let fast = net.numerical_gradient_with(&x, &t, NumGrad::Fast);
     let generic = net.numerical_gradient_with(&x, &t, NumGrad::Generic);
     let scale = generic.max_abs();
-    let diff = fast
-        .named()
-        .iter()
-        .zip(generic.named().iter())
-        .flat_map(|((_, a), (_, b))| {
-            a.iter()
-                .zip(b.iter())
-                .map(|(u, v)| (u - v).abs())
-                .collect::<Vec<_>>()
-        })
-        .fold(0.0, f64::max);
+    let diff = fast.max_abs_diff(&generic);
     assert!(scale > 1e-4, "{scale}");
     assert!(
         diff <= 1e-8 * scale,

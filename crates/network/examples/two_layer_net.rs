@@ -48,17 +48,7 @@ fn main() {
     if generic {
         let start = Instant::now();
         let slow = net.numerical_gradient_with(&x, &t, NumGrad::Generic);
-        let max_diff = fast
-            .named()
-            .iter()
-            .zip(slow.named().iter())
-            .flat_map(|((_, a), (_, b))| {
-                a.iter()
-                    .zip(b.iter())
-                    .map(|(u, v)| (u - v).abs())
-                    .collect::<Vec<_>>()
-            })
-            .fold(0.0, f64::max);
+        let max_diff = fast.max_abs_diff(&slow);
         println!(
             "generic numerical gradient: {:.2} s, max |fast - generic| = {max_diff:.2e}",
             start.elapsed().as_secs_f64()

@@ -125,6 +125,29 @@ impl<A: Scalar> Params<A> {
             .fold(A::zero(), |m, v| m.max(v.abs()))
     }
 
+    /// The largest `|self − other|` over all four tensors: how far two gradients are apart.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    ///
+    /// ```
+    /// use scratchnet_network::Params;
+    /// let a = Params::<f64>::zeros(2, 2, 1);
+    /// let mut b = a.clone();
+    /// b.w2[[1, 0]] = -0.5;
+    /// assert_eq!(a.max_abs_diff(&b), 0.5);
+    /// ```
+    pub fn max_abs_diff(&self, other: &Self) -> A {
+        let mut m = A::zero();
+        for ((_, a), (_, b)) in self.named().iter().zip(other.named().iter()) {
+            assert_eq!(a.shape(), b.shape(), "parameters of different shapes");
+            for (&u, &v) in a.iter().zip(b.iter()) {
+                m = m.max((u - v).abs());
+            }
+        }
+        m
+    }
+
     /// True when every entry is finite.
     pub fn all_finite(&self) -> bool {
         self.named()

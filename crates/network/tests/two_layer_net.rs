@@ -20,16 +20,7 @@ fn batch(rng: &mut Rng, n: usize, input: usize, classes: usize) -> (Array2<f64>,
 }
 
 fn max_diff(a: &Params<f64>, b: &Params<f64>) -> f64 {
-    a.named()
-        .iter()
-        .zip(b.named().iter())
-        .flat_map(|((_, u), (_, v))| {
-            u.iter()
-                .zip(v.iter())
-                .map(|(p, q)| (p - q).abs())
-                .collect::<Vec<_>>()
-        })
-        .fold(0.0, f64::max)
+    a.max_abs_diff(b)
 }
 
 #[test]
