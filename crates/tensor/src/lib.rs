@@ -25,7 +25,7 @@ pub use rng::{Rng, RngState, choice_with_replacement, randn, rng_from_seed, shuf
 pub use scalar::Scalar;
 pub use sparse::SparseRows;
 
-use ndarray::{Array, Array1, Array2, ArrayBase, Axis, Data, Ix1, Ix2, RemoveAxis};
+use ndarray::{Array, Array2, ArrayBase, Axis, Data, Ix1, Ix2, RemoveAxis};
 
 /// Index of the largest element of a 1-D array (first one on ties, like `np.argmax`).
 ///
@@ -133,25 +133,6 @@ where
     D: RemoveAxis,
 {
     x.select(Axis(0), indices)
-}
-
-/// Sum of the entries of a 1-D array as `f64` in index order, for reproducible reductions.
-///
-/// ```
-/// use ndarray::array;
-/// assert_eq!(scratchnet_tensor::sum_f64(&array![1.0f32, 2.0]), 3.0);
-/// ```
-pub fn sum_f64<A: Scalar, S: Data<Elem = A>>(a: &ArrayBase<S, Ix1>) -> f64 {
-    a.iter().map(|v| v.as_f64()).sum()
-}
-
-/// Labels `0..classes` as an owned 1-D array of `usize`, convenience for tests and examples.
-///
-/// ```
-/// assert_eq!(scratchnet_tensor::labels_from(&[1u8, 2]).to_vec(), vec![1, 2]);
-/// ```
-pub fn labels_from(raw: &[u8]) -> Array1<usize> {
-    raw.iter().map(|&l| l as usize).collect()
 }
 
 #[cfg(test)]

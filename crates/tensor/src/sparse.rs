@@ -324,35 +324,41 @@ fn store_prefix<A: Scalar>(out: &mut [A], acc: [A; TILE]) {
     out.copy_from_slice(&acc[..out.len()]);
 }
 
-/// Each kernel compiled twice, for AVX2 and for the baseline instruction set, and chosen at run
-/// time. The kernels use no fused multiply-add, so both versions give identical results.
+/// The kernel compiled twice, for AVX2 and for the baseline instruction set, and chosen at run
+/// time. It uses no fused multiply-add, so both versions give identical results.
 mod simd {
     use super::{Compressed, Padded, Scalar};
 
-    macro_rules! dispatch {
-        ($name:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
-            #[inline]
-            pub(super) fn $name<A: Scalar>($($arg: $ty),*) {
-                #[cfg(target_arch = "x86_64")]
-                {
-                    if std::arch::is_x86_feature_detected!("avx2") {
-                        // SAFETY: the function's only precondition is that the CPU supports
-                        // AVX2, which was detected at run time just above.
-                        return unsafe { $avx2($($arg),*) };
-                    }
-                }
-                super::$name($($arg),*)
+    #[inline]
+    pub(super) fn lines_block<A: Scalar>(
+        out: &mut [A],
+        m: &Compressed<A>,
+        first: usize,
+        ms: &Padded<'_, A>,
+        k: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the function's only precondition is that the CPU supports AVX2,
+                // which was detected at run time just above.
+                return unsafe { lines_block_avx2(out, m, first, ms, k) };
             }
-
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2")]
-            fn $avx2<A: Scalar>($($arg: $ty),*) {
-                super::$name($($arg),*)
-            }
-        };
+        }
+        super::lines_block(out, m, first, ms, k)
     }
 
-    dispatch!(lines_block, lines_block_avx2, (out: &mut [A], m: &Compressed<A>, first: usize, ms: &Padded<'_, A>, k: usize));
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn lines_block_avx2<A: Scalar>(
+        out: &mut [A],
+        m: &Compressed<A>,
+        first: usize,
+        ms: &Padded<'_, A>,
+        k: usize,
+    ) {
+        super::lines_block(out, m, first, ms, k)
+    }
 }
 
 #[cfg(test)]
