@@ -1,8 +1,10 @@
 //! The input of the first layer, dense or sparse (MNIST images are about 81 % zeros).
 
 use std::borrow::Cow;
+use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix1, Ix2};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix1, Ix2, s};
 use scratchnet_tensor::{Scalar, SparseRows, affine};
 
 /// Inputs with at most this fraction of non-zeros take the sparse products.
@@ -83,11 +85,26 @@ impl<'a, A: Scalar> Input<'a, A> {
         }
     }
 
-    /// `dW = xᵀ·dout` and `db = Σ_rows dout`: the parameter part of the Affine backward.
-    pub(crate) fn affine_backward_params(&self, dout: &Array2<A>) -> (Array2<A>, Array1<A>) {
+    /// Rows `rows` of `x·W` into `out`, on the calling thread.
+    pub(crate) fn dot_rows_into(
+        &self,
+        rows: Range<usize>,
+        w: ArrayView2<'_, A>,
+        mut out: ArrayViewMut2<'_, A>,
+    ) {
         match self {
-            Input::Dense(x) => crate::layers::affine_backward_params(x, dout),
-            Input::Sparse(s) => (s.t_dot(dout), dout.sum_axis(Axis(0))),
+            Input::Dense(x) => {
+                general_mat_mul(A::one(), &x.slice(s![rows, ..]), &w, A::zero(), &mut out)
+            }
+            Input::Sparse(s) => s.dot_rows_into(rows, &w, out),
+        }
+    }
+
+    /// `out = xᵀ·D`.
+    pub(crate) fn t_dot_into(&self, d: ArrayView2<'_, A>, mut out: ArrayViewMut2<'_, A>) {
+        match self {
+            Input::Dense(x) => general_mat_mul(A::one(), &x.t(), &d, A::zero(), &mut out),
+            Input::Sparse(s) => s.t_dot_into(&d, out),
         }
     }
 

@@ -12,7 +12,7 @@
 //! dW1, db1 = affine_backward_params(x, da1)
 //! ```
 
-use ndarray::{Array1, Array2, ArrayBase, Axis, Data, Ix2, Zip};
+use ndarray::{Array1, Array2, ArrayBase, ArrayViewMut1, Axis, Data, Ix2, Zip};
 use scratchnet_functions::{CE_DELTA, softmax};
 use scratchnet_tensor::Scalar;
 
@@ -115,32 +115,44 @@ where
     S: Data<Elem = A>,
 {
     assert_eq!(t.len(), y.nrows(), "one target per row of y");
+    if let Targets::OneHot(t) = t {
+        assert_eq!(t.dim(), y.dim(), "one-hot targets must have the shape of y");
+    }
     let n = A::of_f64(y.nrows() as f64);
-    let delta = A::of_f64(CE_DELTA);
     let mut dx = y.to_owned();
+    for (r, row) in dx.rows_mut().into_iter().enumerate() {
+        softmax_with_loss_backward_row(row, t, r, n);
+    }
+    dx
+}
+
+/// Row `r` of [`softmax_with_loss_backward`] in place: `y` (the softmax output of sample `r`)
+/// becomes ∂L/∂a for a batch of `n`.
+pub(crate) fn softmax_with_loss_backward_row<A: Scalar>(
+    mut y: ArrayViewMut1<'_, A>,
+    t: Targets<'_, A>,
+    r: usize,
+    n: A,
+) {
+    let delta = A::of_f64(CE_DELTA);
     match t {
         Targets::Labels(labels) => {
-            for (mut row, &l) in dx.rows_mut().into_iter().zip(labels) {
-                let yt = row[l];
-                let c = yt / (yt + delta) / n;
-                row.mapv_inplace(|v| v * c);
-                row[l] -= c;
-            }
+            let l = labels[r];
+            let yt = y[l];
+            let c = yt / (yt + delta) / n;
+            y.mapv_inplace(|v| v * c);
+            y[l] -= c;
         }
         Targets::OneHot(t) => {
-            assert_eq!(t.dim(), y.dim(), "one-hot targets must have the shape of y");
-            for (mut row, trow) in dx.rows_mut().into_iter().zip(t.rows()) {
-                let w: Vec<A> = row
-                    .iter()
-                    .zip(trow)
-                    .map(|(&y, &t)| t * y / (y + delta))
-                    .collect();
-                let sw: A = w.iter().copied().sum();
-                for (v, &wk) in row.iter_mut().zip(&w) {
-                    *v = (*v * sw - wk) / n;
-                }
+            let w: Vec<A> = y
+                .iter()
+                .zip(t.row(r))
+                .map(|(&y, &t)| t * y / (y + delta))
+                .collect();
+            let sw: A = w.iter().copied().sum();
+            for (v, &wk) in y.iter_mut().zip(&w) {
+                *v = (*v * sw - wk) / n;
             }
         }
     }
-    dx
 }

@@ -26,6 +26,7 @@
 //! assert!(net.loss(&x, &labels[..]) < before);
 //! ```
 
+mod backprop;
 mod checkpoint;
 mod error;
 mod fast_numgrad;
@@ -38,6 +39,7 @@ mod simple_net;
 mod targets;
 mod two_layer_net;
 
+pub use backprop::Workspace;
 pub use checkpoint::{FORMAT_VERSION, ModelHeader};
 pub use error::ModelError;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};

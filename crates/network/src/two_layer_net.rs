@@ -1,14 +1,11 @@
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2};
-use scratchnet_functions::{cross_entropy_error, cross_entropy_error_labels, sigmoid, softmax};
+use scratchnet_functions::{cross_entropy_error, cross_entropy_error_labels, softmax};
 use scratchnet_numgrad::numerical_gradient;
-use scratchnet_tensor::{Rng, Scalar, affine, argmax_rows};
+use scratchnet_tensor::{Rng, Scalar, argmax_rows};
 
+use crate::backprop::{Weights, logits};
 use crate::input::Input;
-use crate::layers::{
-    affine_backward_input, affine_backward_params, sigmoid_backward, softmax_with_loss,
-    softmax_with_loss_backward,
-};
-use crate::{Grads, Params, Targets};
+use crate::{Grads, Params, Targets, Workspace};
 
 /// Which numerical-gradient algorithm [`TwoLayerNet::numerical_gradient_with`] runs. Both are
 /// central differences with `h = 1e-4` on the same loss; they differ only in how much they recompute.
@@ -180,7 +177,9 @@ impl<A: Scalar> TwoLayerNet<A> {
         }
     }
 
-    /// The gradient by backpropagation through the chapter 5 layers (see [`crate::layers`]).
+    /// The gradient by backpropagation through the chapter 5 layers (see [`crate::layers`] for
+    /// the layers one by one; this runs them fused per block of samples, in parallel, with the
+    /// same arithmetic).
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
@@ -189,19 +188,36 @@ impl<A: Scalar> TwoLayerNet<A> {
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
     ) -> Grads<A> {
-        let t = t.into();
-        let p = &self.params;
-        let x = x.into();
-        let a1 = x.affine(&p.w1, &p.b1);
-        let z1 = sigmoid(&a1);
-        let a2 = affine(&z1, &p.w2, &p.b2);
-        let (y, _) = softmax_with_loss(&a2, t);
-        let da2 = softmax_with_loss_backward(&y, t);
-        let (w2, b2) = affine_backward_params(&z1, &da2);
-        let dz1 = affine_backward_input(&p.w2, &da2);
-        let da1 = sigmoid_backward(&z1, &dz1);
-        let (w1, b1) = x.affine_backward_params(&da1);
-        Grads { w1, b1, w2, b2 }
+        let mut ws = Workspace::new();
+        self.gradient_in(x, t, &mut ws);
+        ws.into_grads()
+    }
+
+    /// [`gradient`](Self::gradient) into the reusable buffers of `ws`, which it returns: the
+    /// training loop's form, allocating nothing once `ws` has the batch's size.
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net.
+    ///
+    /// ```
+    /// use scratchnet_network::{TwoLayerNet, Workspace};
+    /// let mut net = TwoLayerNet::<f64>::new(2, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(1));
+    /// let (x, t) = (ndarray::array![[1.0, 0.0], [0.0, 1.0]], vec![0, 1]);
+    /// let mut ws = Workspace::new();
+    /// let before = net.loss(&x, &t);
+    /// for _ in 0..10 {
+    ///     let g = net.gradient_in(&x, &t, &mut ws);
+    ///     net.params.sgd_step(g, 0.5);
+    /// }
+    /// assert!(net.loss(&x, &t) < before);
+    /// ```
+    pub fn gradient_in<'x, 't, 'w>(
+        &self,
+        x: impl Into<Input<'x, A>>,
+        t: impl Into<Targets<'t, A>>,
+        ws: &'w mut Workspace<A>,
+    ) -> &'w Grads<A> {
+        crate::backprop::gradient(&self.params, &x.into(), t.into(), ws)
     }
 
     /// One SGD step: `θ ← θ − lr · ∂L/∂θ` for all four tensors.
@@ -210,8 +226,7 @@ impl<A: Scalar> TwoLayerNet<A> {
     }
 
     fn logits(&self, x: &Input<'_, A>) -> Array2<A> {
-        let p = &self.params;
-        logits_with(x, p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view())
+        logits(Weights::from(&self.params), x)
     }
 
     /// The generic (book's) numerical gradient of one parameter tensor: the book computes
@@ -237,7 +252,7 @@ impl<A: Scalar> TwoLayerNet<A> {
                     b1: ArrayView1<'_, A>,
                     w2: ArrayView2<'_, A>,
                     b2: ArrayView1<'_, A>| {
-            cross_entropy(&softmax(&logits_with(&x, w1, b1, w2, b2)), t)
+            cross_entropy(&softmax(&logits(Weights { w1, b1, w2, b2 }, &x)), t)
         };
         match param {
             Param::W1 => {
@@ -265,17 +280,6 @@ impl<A: Scalar> TwoLayerNet<A> {
             b2: g(Param::B2).into_dimensionality().expect(fixed),
         }
     }
-}
-
-/// `sigmoid(x·W1 + b1)·W2 + b2`.
-fn logits_with<A: Scalar>(
-    x: &Input<'_, A>,
-    w1: ArrayView2<'_, A>,
-    b1: ArrayView1<'_, A>,
-    w2: ArrayView2<'_, A>,
-    b2: ArrayView1<'_, A>,
-) -> Array2<A> {
-    affine(&sigmoid(&x.affine(&w1, &b1)), &w2, &b2)
 }
 
 /// Batch-mean cross-entropy of probabilities `y` against either kind of target.

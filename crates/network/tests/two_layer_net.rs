@@ -2,8 +2,10 @@
 
 use ndarray::{Array2, array};
 use proptest::prelude::*;
-use scratchnet_network::{ModelError, NumGrad, Params, TwoLayerNet, gradient_check};
-use scratchnet_tensor::{Rng, one_hot, rng_from_seed};
+use scratchnet_network::{
+    Input, ModelError, NumGrad, Params, Targets, TwoLayerNet, Workspace, gradient_check,
+};
+use scratchnet_tensor::{Rng, SparseRows, one_hot, rng_from_seed};
 
 /// A batch like MNIST's: many exact zeros, repeated pixel values.
 fn batch(rng: &mut Rng, n: usize, input: usize, classes: usize) -> (Array2<f64>, Vec<usize>) {
@@ -124,6 +126,81 @@ fn gradients_are_identical_for_1_and_4_threads() {
         })
     };
     assert_eq!(run(1), run(4));
+}
+
+/// The backward pass of the book's chapter 5, one layer at a time on whole arrays.
+fn layer_by_layer(net: &TwoLayerNet<f64>, x: &Array2<f64>, t: Targets<'_, f64>) -> Params<f64> {
+    use scratchnet_network::layers::*;
+    let p = &net.params;
+    let a1 = x.dot(&p.w1) + &p.b1;
+    let z1 = scratchnet_functions::sigmoid(&a1);
+    let a2 = z1.dot(&p.w2) + &p.b2;
+    let (y, _) = softmax_with_loss(&a2, t);
+    let da2 = softmax_with_loss_backward(&y, t);
+    let (w2, b2) = affine_backward_params(&z1, &da2);
+    let da1 = sigmoid_backward(&z1, &affine_backward_input(&p.w2, &da2));
+    let (w1, b1) = affine_backward_params(x, &da1);
+    Params { w1, b1, w2, b2 }
+}
+
+#[test]
+fn fused_backprop_equals_the_layers_one_by_one() {
+    let mut rng = rng_from_seed(21);
+    for (n, input, hidden, classes, zeros) in [
+        (1, 5, 3, 2, 0.3),
+        (37, 60, 50, 10, 0.8),
+        (100, 30, 7, 4, 0.1),
+    ] {
+        let net = TwoLayerNet::<f64>::new(input, hidden, classes, 0.5, &mut rng);
+        let (mut x, t) = batch(&mut rng, n, input, classes);
+        let mut k = 0;
+        x.mapv_inplace(|v| {
+            k += 1;
+            if (k * 7919 % 100) as f64 / 100.0 < zeros {
+                0.0
+            } else {
+                v
+            }
+        });
+        let hot = one_hot::<f64>(&t, classes);
+        for targets in [Targets::from(&t), Targets::from(&hot)] {
+            let reference = layer_by_layer(&net, &x, targets);
+            let tol = 1e-12 * reference.max_abs();
+            let dense = net.gradient(Input::Dense(x.view()), targets);
+            let sparse = net.gradient(SparseRows::from_dense(&x), targets);
+            assert!(max_diff(&dense, &reference) <= tol, "dense, n = {n}");
+            assert!(max_diff(&sparse, &reference) <= tol, "sparse, n = {n}");
+        }
+    }
+}
+
+#[test]
+fn a_reused_workspace_gives_what_a_fresh_one_gives() {
+    let mut rng = rng_from_seed(22);
+    let mut ws = Workspace::new();
+    for (n, input, hidden) in [(16, 20, 6), (5, 20, 6), (16, 9, 11), (16, 20, 6)] {
+        let net = TwoLayerNet::<f64>::new(input, hidden, 3, 0.5, &mut rng);
+        let (x, t) = batch(&mut rng, n, input, 3);
+        assert_eq!(*net.gradient_in(&x, &t, &mut ws), net.gradient(&x, &t));
+        assert_eq!(ws.grads().sizes(), (input, hidden, 3));
+    }
+}
+
+#[test]
+fn sparse_gradients_and_accuracy_are_identical_for_1_and_2_threads() {
+    let mut rng = rng_from_seed(23);
+    let net = TwoLayerNet::<f64>::new(200, 50, 10, 0.1, &mut rng);
+    let (mut x, t) = batch(&mut rng, 300, 200, 10);
+    x.mapv_inplace(|v| if v > 0.7 { v } else { 0.0 });
+    let s = SparseRows::from_dense(&x);
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| (net.gradient(&s, &t), net.loss(&s, &t), net.predict(&s)))
+    };
+    assert_eq!(run(1), run(2));
 }
 
 #[test]

@@ -1,4 +1,6 @@
-use ndarray::{Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
+use std::ops::Range;
+
+use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Axis, CowArray, Data, Ix2};
 use rayon::prelude::*;
 
 use crate::Scalar;
@@ -6,10 +8,10 @@ use crate::Scalar;
 /// Rows per parallel task when collecting the non-zeros and in [`SparseRows::dot`].
 const ROW_BLOCK: usize = 16;
 /// Output rows per parallel task in [`SparseRows::t_dot`].
-const COL_BLOCK: usize = 64;
-/// Output columns kept in registers by the kernels: 8 AVX2 registers of f64, enough
-/// independent sums to hide the latency of the additions.
-const TILE: usize = 32;
+const COL_BLOCK: usize = 128;
+/// The most output columns the kernel keeps in registers at once: 13 AVX2 registers of f64, so
+/// a 50-unit hidden layer takes one pass over each line's entries.
+const TILE: usize = 52;
 
 /// The non-zero entries of a 2-D array, row by row (compressed sparse rows).
 ///
@@ -49,30 +51,6 @@ impl<A: Scalar> Compressed<A> {
     fn line(&self, l: usize) -> (&[u32], &[A]) {
         let span = self.ptr[l]..self.ptr[l + 1];
         (&self.idx[span.clone()], &self.val[span])
-    }
-
-    /// The same entries indexed by the other coordinate (`lines` of them), by counting sort:
-    /// within each new line the entries keep the order of the old lines.
-    fn transpose(&self, lines: usize) -> Self {
-        let mut ptr = vec![0usize; lines + 1];
-        for &i in &self.idx {
-            ptr[i as usize + 1] += 1;
-        }
-        for l in 0..lines {
-            ptr[l + 1] += ptr[l];
-        }
-        let mut next = ptr[..lines].to_vec();
-        let mut idx = vec![0u32; self.idx.len()];
-        let mut val = vec![A::zero(); self.idx.len()];
-        for (l, w) in self.ptr.windows(2).enumerate() {
-            for e in w[0]..w[1] {
-                let i = self.idx[e] as usize;
-                idx[next[i]] = l as u32;
-                val[next[i]] = self.val[e];
-                next[i] += 1;
-            }
-        }
-        Self { ptr, idx, val }
     }
 
     /// The non-zeros of `rows`, row by row.
@@ -209,12 +187,90 @@ impl<A: Scalar> SparseRows<A> {
     /// # Panics
     /// If `w.nrows()` is not the number of columns of `x`.
     pub fn dot<S: Data<Elem = A>>(&self, w: &ArrayBase<S, Ix2>) -> Array2<A> {
+        let mut y = Array2::zeros((self.nrows, w.ncols()));
+        self.dot_into(w, y.view_mut());
+        y
+    }
+
+    /// `out = x·W` without allocating the result, in parallel over blocks of rows.
+    ///
+    /// # Panics
+    /// If `w.nrows()` is not the number of columns of `x`, `out` is not `rows × w.ncols()` or not
+    /// in standard (row-major, contiguous) layout.
+    ///
+    /// ```
+    /// use ndarray::{Array2, array};
+    /// use scratchnet_tensor::SparseRows;
+    /// let x = SparseRows::from_dense(&array![[0.0, 2.0], [1.0, 0.0]]);
+    /// let mut out = Array2::zeros((2, 1));
+    /// x.dot_into(&array![[3.0], [5.0]], out.view_mut());
+    /// assert_eq!(out, array![[10.0], [3.0]]);
+    /// ```
+    pub fn dot_into<S: Data<Elem = A>>(&self, w: &ArrayBase<S, Ix2>, out: ArrayViewMut2<'_, A>) {
+        let k = w.ncols();
+        let (w, out) = self.dot_operands(0..self.nrows, w, out);
+        if k > 0 {
+            out.par_chunks_mut(ROW_BLOCK * k)
+                .enumerate()
+                .for_each(|(b, out)| simd::lines_block(out, &self.by_row, b * ROW_BLOCK, &w, k));
+        }
+    }
+
+    /// Rows `rows` of `x·W` into `out`, on the calling thread: for callers that run their own
+    /// parallel loop over blocks of rows. Row `r` of the result is the same, bit for bit, as in
+    /// [`dot`](Self::dot).
+    ///
+    /// # Panics
+    /// If `rows` is out of bounds, `w.nrows()` is not the number of columns of `x`, `out` is not
+    /// `rows.len() × w.ncols()` or not in standard layout.
+    ///
+    /// ```
+    /// use ndarray::{Array2, array, s};
+    /// use scratchnet_tensor::SparseRows;
+    /// let x = array![[0.0, 2.0], [1.0, 0.0], [4.0, 4.0]];
+    /// let w = array![[3.0], [5.0]];
+    /// let mut out = Array2::zeros((2, 1));
+    /// SparseRows::from_dense(&x).dot_rows_into(1..3, &w, out.view_mut());
+    /// assert_eq!(out, x.slice(s![1..3, ..]).dot(&w));
+    /// ```
+    pub fn dot_rows_into<S: Data<Elem = A>>(
+        &self,
+        rows: Range<usize>,
+        w: &ArrayBase<S, Ix2>,
+        out: ArrayViewMut2<'_, A>,
+    ) {
+        let (k, first) = (w.ncols(), rows.start);
+        let (w, out) = self.dot_operands(rows, w, out);
+        if k > 0 {
+            simd::lines_block(out, &self.by_row, first, &w, k);
+        }
+    }
+
+    fn dot_operands<'o, 'w, S: Data<Elem = A>>(
+        &self,
+        rows: Range<usize>,
+        w: &'w ArrayBase<S, Ix2>,
+        out: ArrayViewMut2<'o, A>,
+    ) -> (Padded<'w, A>, &'o mut [A]) {
         assert_eq!(
             w.nrows(),
             self.ncols,
             "x·W needs W to have one row per column of x"
         );
-        lines_times(&self.by_row, self.nrows, w, ROW_BLOCK)
+        assert!(
+            rows.start <= rows.end && rows.end <= self.nrows,
+            "rows {rows:?} out of bounds"
+        );
+        assert_eq!(
+            out.dim(),
+            (rows.len(), w.ncols()),
+            "the output of x·W must be rows × W's columns"
+        );
+        (
+            Padded::new(w),
+            out.into_slice()
+                .expect("the output must be in standard layout"),
+        )
     }
 
     /// `xᵀ·D`.
@@ -222,49 +278,78 @@ impl<A: Scalar> SparseRows<A> {
     /// # Panics
     /// If `d.nrows()` is not the number of rows of `x`.
     pub fn t_dot<S: Data<Elem = A>>(&self, d: &ArrayBase<S, Ix2>) -> Array2<A> {
+        let mut y = Array2::zeros((self.ncols, d.ncols()));
+        self.t_dot_into(d, y.view_mut());
+        y
+    }
+
+    /// `out = xᵀ·D` without allocating the result, in parallel over blocks of output rows
+    /// (columns of `x`); each block indexes its columns' entries by column and sums each output
+    /// entry in registers, rows ascending.
+    ///
+    /// # Panics
+    /// If `d.nrows()` is not the number of rows of `x`, `out` is not `columns × d.ncols()` or not
+    /// in standard layout.
+    ///
+    /// ```
+    /// use ndarray::{Array2, array};
+    /// use scratchnet_tensor::SparseRows;
+    /// let x = array![[0.0, 2.0], [1.0, 0.0], [4.0, 4.0]];
+    /// let d = array![[1.0, 0.5], [2.0, 0.0], [0.0, 1.0]];
+    /// let mut out = Array2::zeros((2, 2));
+    /// SparseRows::from_dense(&x).t_dot_into(&d, out.view_mut());
+    /// assert_eq!(out, x.t().dot(&d));
+    /// ```
+    pub fn t_dot_into<S: Data<Elem = A>>(&self, d: &ArrayBase<S, Ix2>, out: ArrayViewMut2<'_, A>) {
         assert_eq!(
             d.nrows(),
             self.nrows,
             "xᵀ·D needs D to have one row per row of x"
         );
-        // By columns of x: output row c sums D's rows over the non-zeros of column c, in
-        // registers, with the same kernel as `dot`.
-        lines_times(&self.by_row.transpose(self.ncols), self.ncols, d, COL_BLOCK)
+        let k = d.ncols();
+        assert_eq!(
+            out.dim(),
+            (self.ncols, k),
+            "the output of xᵀ·D must be x's columns × D's columns"
+        );
+        let out = out
+            .into_slice()
+            .expect("the output must be in standard layout");
+        let d = Padded::new(d);
+        if k > 0 {
+            out.par_chunks_mut(COL_BLOCK * k)
+                .enumerate()
+                .for_each(|(b, out)| simd::columns_block(out, &self.by_row, b * COL_BLOCK, &d, k));
+        }
     }
 }
 
-/// `out[l] = Σ_e val[e]·M[idx[e]]` for each of the `lines` compressed lines, in parallel over
-/// blocks of `block` lines.
-fn lines_times<A: Scalar, S: Data<Elem = A>>(
-    m: &Compressed<A>,
-    lines: usize,
-    mat: &ArrayBase<S, Ix2>,
-    block: usize,
-) -> Array2<A> {
-    let k = mat.ncols();
-    let mat = mat.as_standard_layout();
-    let ms = Padded::new(mat.as_slice().expect("standard layout is contiguous"));
-    let mut y = vec![A::zero(); lines * k];
-    if k > 0 {
-        y.par_chunks_mut(block * k)
-            .enumerate()
-            .for_each(|(b, out)| simd::lines_block(out, m, b * block, &ms, k));
+/// The tile width the kernels use for the `rem` output columns still to do: the widest whose
+/// padding wastes less than half of it.
+#[inline(always)]
+fn tile_width(rem: usize) -> usize {
+    match rem {
+        33.. => TILE,
+        17..=32 => 32,
+        9..=16 => 16,
+        _ => 8,
     }
-    Array2::from_shape_vec((lines, k), y).expect("length is lines × cols")
 }
 
-/// A row-major matrix that can be read [`TILE`] entries at a time from any position: reads
-/// that would run past its end come from a zero-padded copy of its last entries.
+/// A matrix in row-major order that can be read [`TILE`] entries at a time from any position:
+/// reads that would run past its end come from a zero-padded copy of its last entries.
 struct Padded<'a, A> {
-    data: &'a [A],
+    data: CowArray<'a, A, Ix2>,
     tail_start: usize,
     tail: Vec<A>,
 }
 
 impl<'a, A: Scalar> Padded<'a, A> {
-    fn new(data: &'a [A]) -> Self {
-        let tail_start = data.len().saturating_sub(TILE);
-        let mut tail = data[tail_start..].to_vec();
+    fn new<S: Data<Elem = A>>(m: &'a ArrayBase<S, Ix2>) -> Self {
+        let data = m.as_standard_layout();
+        let flat = data.as_slice().expect("standard layout is contiguous");
+        let tail_start = flat.len().saturating_sub(TILE);
+        let mut tail = flat[tail_start..].to_vec();
         tail.resize(2 * TILE, A::zero());
         Self {
             data,
@@ -273,21 +358,24 @@ impl<'a, A: Scalar> Padded<'a, A> {
         }
     }
 
+    /// Entries `at..at + T`, `T ≤ TILE`, for any `at` inside the matrix.
     #[inline(always)]
-    fn tile(&self, at: usize) -> &[A; TILE] {
-        let s = if at + TILE <= self.data.len() {
-            &self.data[at..at + TILE]
+    fn tile<const T: usize>(&self, at: usize) -> &[A; T] {
+        let data = self.data.as_slice().expect("standard layout is contiguous");
+        let s = if at + T <= data.len() {
+            &data[at..at + T]
         } else {
-            &self.tail[at - self.tail_start..at - self.tail_start + TILE]
+            &self.tail[at - self.tail_start..at - self.tail_start + T]
         };
-        s.try_into().expect("TILE entries")
+        s.try_into().expect("T entries")
     }
 }
 
-/// Lines `first..` of `m` times the rows of `ms` (`k` columns) into `out`; every output entry
-/// is the sum over the line's entries in their order. [`TILE`] outputs at a time are accumulated
-/// in registers; the last tile of a line may cover columns past `k` (reading the next row or
-/// the padding) and stores only its first ones.
+/// Lines `first..` of `m` times the rows of `ms` (`k` columns) into `out`: every output entry
+/// is `Σ val·M[idx]` accumulated by fused multiply-adds in the order of the line's entries.
+/// Each line's outputs are computed a tile at a time, the sums held in registers; the last
+/// tile of a line may cover columns past `k` (reading the next row or the padding) and stores
+/// only its first ones.
 #[inline(always)]
 fn lines_block<A: Scalar>(
     out: &mut [A],
@@ -298,34 +386,103 @@ fn lines_block<A: Scalar>(
 ) {
     for (l, out) in out.chunks_exact_mut(k).enumerate() {
         let (idx, val) = m.line(first + l);
-        for lo in (0..k).step_by(TILE) {
-            let mut acc = [A::zero(); TILE];
-            for (&i, &v) in idx.iter().zip(val) {
-                let row = ms.tile(i as usize * k + lo);
-                for (a, &r) in acc.iter_mut().zip(row) {
-                    *a += v * r;
-                }
-            }
-            let hi = (lo + TILE).min(k);
-            if hi - lo == TILE {
-                out[lo..hi].copy_from_slice(&acc);
-            } else {
-                // Only here is `acc` indexed by a run-time length; keeping that off the full
-                // tiles lets the compiler hold their sums in registers.
-                store_prefix(&mut out[lo..hi], acc);
-            }
+        let mut lo = 0;
+        while lo < k {
+            lo += match tile_width(k - lo) {
+                TILE => tile::<A, TILE>(out, lo, idx, val, ms, k),
+                32 => tile::<A, 32>(out, lo, idx, val, ms, k),
+                16 => tile::<A, 16>(out, lo, idx, val, ms, k),
+                _ => tile::<A, 8>(out, lo, idx, val, ms, k),
+            };
         }
     }
 }
 
-/// `out.copy_from_slice(&acc[..out.len()])`, out of line so `acc` is a value, not a place.
+/// Outputs `lo..lo + T` (those below `k`) of one line; returns how many it stored.
+#[inline(always)]
+fn tile<A: Scalar, const T: usize>(
+    out: &mut [A],
+    lo: usize,
+    idx: &[u32],
+    val: &[A],
+    ms: &Padded<'_, A>,
+    k: usize,
+) -> usize {
+    let mut acc = [A::zero(); T];
+    for (&i, &v) in idx.iter().zip(val) {
+        let row = ms.tile::<T>(i as usize * k + lo);
+        for (a, &r) in acc.iter_mut().zip(row) {
+            *a = v.mul_add(r, *a);
+        }
+    }
+    let n = T.min(k - lo);
+    if n == T {
+        out[lo..lo + T].copy_from_slice(&acc);
+    } else {
+        // Only here is `acc` indexed by a run-time length; passing it by value to a function
+        // out of line keeps it a value, not a place, so the compiler holds the sums in registers.
+        store_prefix(&mut out[lo..lo + n], acc);
+    }
+    n
+}
+
+/// `out.copy_from_slice(&acc[..out.len()])`.
 #[inline(never)]
-fn store_prefix<A: Scalar>(out: &mut [A], acc: [A; TILE]) {
+fn store_prefix<A: Scalar, const T: usize>(out: &mut [A], acc: [A; T]) {
     out.copy_from_slice(&acc[..out.len()]);
 }
 
-/// The kernel compiled twice, for AVX2 and for the baseline instruction set, and chosen at run
-/// time. It uses no fused multiply-add, so both versions give identical results.
+/// Rows `c0..` of `xᵀ·D` (columns of `x`, as many as `out` holds, `k` entries each) into
+/// `out`: the entries of `x` in those columns, re-indexed by column (counting sort, rows
+/// ascending within a column), run through [`lines_block`] against the rows of `D`.
+#[inline(always)]
+fn columns_block<A: Scalar>(
+    out: &mut [A],
+    m: &Compressed<A>,
+    c0: usize,
+    ds: &Padded<'_, A>,
+    k: usize,
+) {
+    let cols = out.len() / k;
+    let (lo_col, hi_col) = (c0 as u32, (c0 + cols) as u32);
+    // Where each row's entries in the block start and end. A row holds ~150 entries: counting
+    // the smaller columns with a vectorised compare beats a binary search's dependent loads.
+    let mut spans = Vec::with_capacity(m.ptr.len() - 1);
+    for w in m.ptr.windows(2) {
+        let idx = &m.idx[w[0]..w[1]];
+        let (mut s, mut e) = (0u32, 0u32);
+        for &c in idx {
+            s += u32::from(c < lo_col);
+            e += u32::from(c < hi_col);
+        }
+        spans.push((w[0] + s as usize, w[0] + e as usize));
+    }
+    let mut ptr = vec![0usize; cols + 1];
+    for &(s, e) in &spans {
+        for &c in &m.idx[s..e] {
+            ptr[(c - lo_col) as usize + 1] += 1;
+        }
+    }
+    for l in 0..cols {
+        ptr[l + 1] += ptr[l];
+    }
+    let nnz = ptr[cols];
+    let mut next = ptr.clone();
+    let (mut idx, mut val) = (vec![0u32; nnz], vec![A::zero(); nnz]);
+    for (r, &(s, e)) in spans.iter().enumerate() {
+        for (&c, &v) in m.idx[s..e].iter().zip(&m.val[s..e]) {
+            let at = &mut next[(c - lo_col) as usize];
+            idx[*at] = r as u32;
+            val[*at] = v;
+            *at += 1;
+        }
+    }
+    lines_block(out, &Compressed { ptr, idx, val }, 0, ds, k);
+}
+
+/// The kernel compiled twice, for AVX2 with FMA and for the baseline instruction set, and chosen
+/// at run time. Both round every `v·r + a` once (`mul_add`: an instruction on the first, a
+/// library call on the second), so they give identical results.
 mod simd {
     use super::{Compressed, Padded, Scalar};
 
@@ -339,9 +496,11 @@ mod simd {
     ) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the function's only precondition is that the CPU supports AVX2,
-                // which was detected at run time just above.
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the function's only precondition is that the CPU supports AVX2 and
+                // FMA, which were detected at run time just above.
                 return unsafe { lines_block_avx2(out, m, first, ms, k) };
             }
         }
@@ -349,7 +508,7 @@ mod simd {
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn lines_block_avx2<A: Scalar>(
         out: &mut [A],
         m: &Compressed<A>,
@@ -358,6 +517,38 @@ mod simd {
         k: usize,
     ) {
         super::lines_block(out, m, first, ms, k)
+    }
+
+    #[inline]
+    pub(super) fn columns_block<A: Scalar>(
+        out: &mut [A],
+        m: &Compressed<A>,
+        c0: usize,
+        ds: &Padded<'_, A>,
+        k: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: as in `lines_block`: AVX2 and FMA were detected just above.
+                return unsafe { columns_block_avx2(out, m, c0, ds, k) };
+            }
+        }
+        super::columns_block(out, m, c0, ds, k)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn columns_block_avx2<A: Scalar>(
+        out: &mut [A],
+        m: &Compressed<A>,
+        c0: usize,
+        ds: &Padded<'_, A>,
+        k: usize,
+    ) {
+        super::columns_block(out, m, c0, ds, k)
     }
 }
 
@@ -406,9 +597,8 @@ mod tests {
         x.mapv_inplace(|v| if v > 0.3 { v } else { 0.0 });
         let s = SparseRows::from_dense(&x);
         let w = randn::<f64, _>((40, 37), 1.0, &mut rng);
-        let ws = w.as_slice().unwrap();
         let (mut a, mut b) = (vec![0.0; 16 * 37], vec![0.0; 16 * 37]);
-        let padded = Padded::new(ws);
+        let padded = Padded::new(&w);
         lines_block(&mut a, &s.by_row, 0, &padded, 37);
         simd::lines_block(&mut b, &s.by_row, 0, &padded, 37);
         assert_eq!(a, b);
@@ -426,12 +616,12 @@ mod tests {
         let xw = Array2::from_shape_fn((20, 21), |(r, j)| {
             (0..33)
                 .filter(|&c| x[[r, c]] != 0.0)
-                .fold(0.0, |a, c| a + x[[r, c]] * w[[c, j]])
+                .fold(0.0, |a, c| x[[r, c]].mul_add(w[[c, j]], a))
         });
         let xtd = Array2::from_shape_fn((33, 18), |(c, j)| {
             (0..20)
                 .filter(|&r| x[[r, c]] != 0.0)
-                .fold(0.0, |a, r| a + x[[r, c]] * d[[r, j]])
+                .fold(0.0, |a, r| x[[r, c]].mul_add(d[[r, j]], a))
         });
         assert_eq!(s.dot(&w), xw);
         assert_eq!(s.t_dot(&d), xtd);

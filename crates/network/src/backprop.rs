@@ -1,0 +1,341 @@
+//! The forward and backward passes of [`TwoLayerNet`](crate::TwoLayerNet), fused per block of
+//! samples and run in parallel, with every buffer reused from call to call.
+//!
+//! Everything a sample needs, from `x·W1` to `∂L/∂a1`, depends on that sample alone, so it runs
+//! in parallel over fixed blocks of rows; the sums over samples (`db1`, `dW2`, `db2`) then run on
+//! one thread in row order, and `dW1 = xᵀ·∂L/∂a1` in parallel over blocks of its rows, each entry
+//! summed in row order. No result depends on the number of threads.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use rayon::prelude::*;
+use scratchnet_functions::sigmoid_scalar;
+use scratchnet_tensor::Scalar;
+
+use crate::input::Input;
+use crate::layers::softmax_with_loss_backward_row;
+use crate::{Grads, Params, Targets};
+
+/// Samples per parallel task in the backward pass: small, so that a batch of 100 spreads over
+/// the cores.
+const GRAD_ROWS: usize = 8;
+/// Samples per parallel task when only the logits are wanted (whole data sets).
+const FORWARD_ROWS: usize = 64;
+
+/// The buffers of [`TwoLayerNet::gradient_in`](crate::TwoLayerNet::gradient_in): the hidden
+/// activations and the backward signals of one batch, and the gradient itself. Made once and
+/// passed to every call, they spare the allocations (and page faults) of a few hundred kilobytes
+/// per gradient; they adapt to any batch or layer size.
+///
+/// ```
+/// use scratchnet_network::{TwoLayerNet, Workspace};
+/// let net = TwoLayerNet::<f64>::new(3, 4, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+/// let x = ndarray::array![[0.0, 1.0, 0.5]];
+/// let mut ws = Workspace::new();
+/// let g = net.gradient_in(&x, &vec![1], &mut ws);
+/// assert_eq!(g.w1.dim(), (3, 4));
+/// assert_eq!(*g, net.gradient(&x, &vec![1]));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Workspace<A> {
+    /// `σ(x·W1 + b1)`, one row per sample.
+    z1: Array2<A>,
+    /// ∂L/∂a1, one row per sample.
+    da1: Array2<A>,
+    /// The logits, then the softmax, then ∂L/∂a2, one row per sample.
+    y: Array2<A>,
+    grads: Grads<A>,
+}
+
+impl<A: Scalar> Default for Workspace<A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<A: Scalar> Workspace<A> {
+    /// Empty buffers; the first gradient sizes them.
+    pub fn new() -> Self {
+        Self {
+            z1: Array2::zeros((0, 0)),
+            da1: Array2::zeros((0, 0)),
+            y: Array2::zeros((0, 0)),
+            grads: Params::zeros(0, 0, 0),
+        }
+    }
+
+    /// The gradient of the last call, keyed like the parameters.
+    pub fn grads(&self) -> &Grads<A> {
+        &self.grads
+    }
+
+    /// The gradient of the last call, taking it out of the workspace.
+    pub fn into_grads(self) -> Grads<A> {
+        self.grads
+    }
+
+    fn fit(&mut self, n: usize, (input, hidden, output): (usize, usize, usize)) {
+        if self.z1.dim() != (n, hidden) {
+            self.z1 = Array2::zeros((n, hidden));
+            self.da1 = Array2::zeros((n, hidden));
+        }
+        if self.y.dim() != (n, output) {
+            self.y = Array2::zeros((n, output));
+        }
+        if self.grads.sizes() != (input, hidden, output) {
+            self.grads = Params::zeros(input, hidden, output);
+        }
+    }
+}
+
+/// The gradient of the batch-mean cross-entropy by backpropagation, into `ws.grads`.
+///
+/// # Panics
+/// If `x` or `t` do not fit the parameters.
+pub(crate) fn gradient<'w, A: Scalar>(
+    p: &Params<A>,
+    x: &Input<'_, A>,
+    t: Targets<'_, A>,
+    ws: &'w mut Workspace<A>,
+) -> &'w Grads<A> {
+    let (n, cols) = x.dim();
+    let sizes = p.sizes();
+    assert_eq!(cols, sizes.0, "x must have one column per input");
+    assert_eq!(t.len(), n, "one target per row of x");
+    if let Targets::OneHot(t) = t {
+        assert_eq!(
+            t.ncols(),
+            sizes.2,
+            "one-hot targets need one column per class"
+        );
+    }
+    ws.fit(n, sizes);
+    let w2t = p.w2.t().as_standard_layout().into_owned();
+    let nn = A::of_f64(n as f64);
+    let Workspace { z1, da1, y, grads } = ws;
+    z1.axis_chunks_iter_mut(Axis(0), GRAD_ROWS)
+        .into_par_iter()
+        .zip(da1.axis_chunks_iter_mut(Axis(0), GRAD_ROWS))
+        .zip(y.axis_chunks_iter_mut(Axis(0), GRAD_ROWS))
+        .enumerate()
+        .for_each(|(b, ((z1, da1), y))| {
+            let rows = Rows { z1, da1, y };
+            simd::backward_rows(p.into(), w2t.view(), x, t, b * GRAD_ROWS, nn, rows);
+        });
+    // Affine backward, parameter parts, as in `layers::affine_backward_params`
+    general_mat_mul(A::one(), &z1.t(), &*y, A::zero(), &mut grads.w2);
+    grads.b2.assign(&y.sum_axis(Axis(0)));
+    grads.b1.assign(&da1.sum_axis(Axis(0)));
+    x.t_dot_into(da1.view(), grads.w1.view_mut());
+    grads
+}
+
+/// Views of the four parameter tensors, any of which may be a perturbed copy.
+#[derive(Clone, Copy)]
+pub(crate) struct Weights<'a, A> {
+    pub w1: ArrayView2<'a, A>,
+    pub b1: ArrayView1<'a, A>,
+    pub w2: ArrayView2<'a, A>,
+    pub b2: ArrayView1<'a, A>,
+}
+
+impl<'a, A: Scalar> From<&'a Params<A>> for Weights<'a, A> {
+    fn from(p: &'a Params<A>) -> Self {
+        Self {
+            w1: p.w1.view(),
+            b1: p.b1.view(),
+            w2: p.w2.view(),
+            b2: p.b2.view(),
+        }
+    }
+}
+
+/// The logits `σ(x·W1 + b1)·W2 + b2`, in parallel over blocks of rows.
+///
+/// # Panics
+/// If `x` does not have one column per input or the shapes do not fit together.
+pub(crate) fn logits<A: Scalar>(p: Weights<'_, A>, x: &Input<'_, A>) -> Array2<A> {
+    let (n, cols) = x.dim();
+    let (input, hidden, output) = (p.w1.nrows(), p.w1.ncols(), p.w2.ncols());
+    assert!(
+        p.b1.len() == hidden && p.w2.nrows() == hidden && p.b2.len() == output,
+        "parameter shapes do not fit together"
+    );
+    assert_eq!(cols, input, "x must have one column per input");
+    let mut y = Array2::zeros((n, output));
+    y.axis_chunks_iter_mut(Axis(0), FORWARD_ROWS)
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(b, y)| {
+            let mut z1 = Array2::zeros((y.nrows(), hidden));
+            simd::forward_rows(p, x, b * FORWARD_ROWS, z1.view_mut(), y);
+        });
+    y
+}
+
+/// One block of rows of the batch: `z1 = σ(a1)`, `∂L/∂a1` and `y` (logits, softmax, `∂L/∂a2`).
+struct Rows<'a, A> {
+    z1: ArrayViewMut2<'a, A>,
+    da1: ArrayViewMut2<'a, A>,
+    y: ArrayViewMut2<'a, A>,
+}
+
+/// Rows `first..` of the batch through the forward pass and back to `∂L/∂a1`.
+#[inline(always)]
+fn backward_rows<A: Scalar>(
+    p: Weights<'_, A>,
+    w2t: ArrayView2<'_, A>,
+    x: &Input<'_, A>,
+    t: Targets<'_, A>,
+    first: usize,
+    n: A,
+    Rows {
+        mut z1,
+        mut da1,
+        mut y,
+    }: Rows<'_, A>,
+) {
+    forward_rows(p, x, first, z1.view_mut(), y.view_mut());
+    for (r, ((mut y, z), mut d)) in y
+        .rows_mut()
+        .into_iter()
+        .zip(z1.rows())
+        .zip(da1.rows_mut())
+        .enumerate()
+    {
+        softmax_row(y.view_mut());
+        // SoftmaxWithLoss backward, then Affine (dz1 = da2·W2ᵀ) and Sigmoid backward
+        softmax_with_loss_backward_row(y.view_mut(), t, first + r, n);
+        row_times(y.view(), w2t, d.view_mut());
+        Zip::from(&mut d)
+            .and(&z)
+            .for_each(|d, &z| *d = *d * z * (A::one() - z));
+    }
+}
+
+/// Rows `first..first + z1.nrows()` of the forward pass: `z1 = σ(x·W1 + b1)` and the logits
+/// `y = z1·W2 + b2`.
+#[inline(always)]
+fn forward_rows<A: Scalar>(
+    p: Weights<'_, A>,
+    x: &Input<'_, A>,
+    first: usize,
+    mut z1: ArrayViewMut2<'_, A>,
+    mut y: ArrayViewMut2<'_, A>,
+) {
+    x.dot_rows_into(first..first + z1.nrows(), p.w1, z1.view_mut());
+    for mut row in z1.rows_mut() {
+        Zip::from(&mut row)
+            .and(&p.b1)
+            .for_each(|a, &b| *a = sigmoid_scalar(*a + b));
+    }
+    for (z, y) in z1.rows().into_iter().zip(y.rows_mut()) {
+        row_times(z, p.w2, y);
+        // `affine` adds the bias after the product
+    }
+    y += &p.b2;
+}
+
+/// `out = v·M` for one row vector, summing over the rows of `M` in order.
+#[inline(always)]
+fn row_times<A: Scalar>(v: ArrayView1<'_, A>, m: ArrayView2<'_, A>, mut out: ArrayViewMut1<'_, A>) {
+    let (m, out) = (
+        m.as_standard_layout(),
+        out.as_slice_mut()
+            .expect("rows of a standard-layout array are contiguous"),
+    );
+    let m = m.as_slice().expect("standard layout is contiguous");
+    out.fill(A::zero());
+    if out.is_empty() {
+        return;
+    }
+    for (&vj, mj) in v.iter().zip(m.chunks_exact(out.len())) {
+        for (o, &w) in out.iter_mut().zip(mj) {
+            *o += vj * w;
+        }
+    }
+}
+
+/// Softmax of one row in place, the same operations as [`scratchnet_functions::softmax`].
+#[inline(always)]
+fn softmax_row<A: Scalar>(mut row: ArrayViewMut1<'_, A>) {
+    let max = row.fold(A::neg_infinity(), |m, &v| m.max(v));
+    row.mapv_inplace(|v| (v - max).exp());
+    let sum = row.sum();
+    row.mapv_inplace(|v| v / sum);
+}
+
+/// [`backward_rows`] and [`forward_rows`] compiled twice, for AVX2 and for the baseline
+/// instruction set, and chosen at run time. They use no fused multiply-add, so both versions
+/// give identical results.
+mod simd {
+    use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    fn has_avx2() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    pub(super) fn backward_rows<A: Scalar>(
+        p: Weights<'_, A>,
+        w2t: ArrayView2<'_, A>,
+        x: &Input<'_, A>,
+        t: Targets<'_, A>,
+        first: usize,
+        n: A,
+        rows: Rows<'_, A>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2() {
+                // SAFETY: the function's only precondition is that the CPU supports AVX2,
+                // which was detected at run time just above.
+                return unsafe { backward_rows_avx2(p, w2t, x, t, first, n, rows) };
+            }
+        }
+        super::backward_rows(p, w2t, x, t, first, n, rows)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn backward_rows_avx2<A: Scalar>(
+        p: Weights<'_, A>,
+        w2t: ArrayView2<'_, A>,
+        x: &Input<'_, A>,
+        t: Targets<'_, A>,
+        first: usize,
+        n: A,
+        rows: Rows<'_, A>,
+    ) {
+        super::backward_rows(p, w2t, x, t, first, n, rows)
+    }
+
+    pub(super) fn forward_rows<A: Scalar>(
+        p: Weights<'_, A>,
+        x: &Input<'_, A>,
+        first: usize,
+        z1: ArrayViewMut2<'_, A>,
+        y: ArrayViewMut2<'_, A>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2() {
+                // SAFETY: as above, AVX2 was detected just now.
+                return unsafe { forward_rows_avx2(p, x, first, z1, y) };
+            }
+        }
+        super::forward_rows(p, x, first, z1, y)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn forward_rows_avx2<A: Scalar>(
+        p: Weights<'_, A>,
+        x: &Input<'_, A>,
+        first: usize,
+        z1: ArrayViewMut2<'_, A>,
+        y: ArrayViewMut2<'_, A>,
+    ) {
+        super::forward_rows(p, x, first, z1, y)
+    }
+}
