@@ -19,7 +19,8 @@ use crate::{Grads, Params, Targets};
 /// Samples per parallel task in the backward pass: small, so that a batch of 100 spreads over
 /// the cores.
 const GRAD_ROWS: usize = 8;
-/// Samples per parallel task when only the logits are wanted (whole data sets).
+/// The most samples per parallel task when only the logits are wanted: whole data sets run in
+/// blocks of this size, a mini-batch in blocks of [`GRAD_ROWS`].
 const FORWARD_ROWS: usize = 64;
 
 /// The buffers of [`TwoLayerNet::gradient_in`](crate::TwoLayerNet::gradient_in): the hidden
@@ -110,7 +111,8 @@ pub(crate) fn gradient<'w, A: Scalar>(
         );
     }
     ws.fit(n, sizes);
-    let w2t = p.w2.t().as_standard_layout().into_owned();
+    let w2 = Small::new(p.w2.view());
+    let w2t = Small::new(p.w2.t());
     let nn = A::of_f64(n as f64);
     let Workspace { z1, da1, y, grads } = ws;
     z1.axis_chunks_iter_mut(Axis(0), GRAD_ROWS)
@@ -120,7 +122,7 @@ pub(crate) fn gradient<'w, A: Scalar>(
         .enumerate()
         .for_each(|(b, ((z1, da1), y))| {
             let rows = Rows { z1, da1, y };
-            simd::backward_rows(p.into(), w2t.view(), x, t, b * GRAD_ROWS, nn, rows);
+            simd::backward_rows(p.into(), (&w2, &w2t), x, t, b * GRAD_ROWS, nn, rows);
         });
     // Affine backward, parameter parts, as in `layers::affine_backward_params`
     general_mat_mul(A::one(), &z1.t(), &*y, A::zero(), &mut grads.w2);
@@ -163,12 +165,15 @@ pub(crate) fn logits<A: Scalar>(p: Weights<'_, A>, x: &Input<'_, A>) -> Array2<A
     );
     assert_eq!(cols, input, "x must have one column per input");
     let mut y = Array2::zeros((n, output));
-    y.axis_chunks_iter_mut(Axis(0), FORWARD_ROWS)
+    // the block size changes nothing but the speed: every row is computed on its own
+    let block = (n / 16).clamp(GRAD_ROWS, FORWARD_ROWS);
+    let w2 = Small::new(p.w2);
+    y.axis_chunks_iter_mut(Axis(0), block)
         .into_par_iter()
         .enumerate()
         .for_each(|(b, y)| {
             let mut z1 = Array2::zeros((y.nrows(), hidden));
-            simd::forward_rows(p, x, b * FORWARD_ROWS, z1.view_mut(), y);
+            simd::forward_rows(p, &w2, x, b * block, z1.view_mut(), y);
         });
     y
 }
@@ -184,7 +189,7 @@ struct Rows<'a, A> {
 #[inline(always)]
 fn backward_rows<A: Scalar>(
     p: Weights<'_, A>,
-    w2t: ArrayView2<'_, A>,
+    (w2, w2t): (&Small<A>, &Small<A>),
     x: &Input<'_, A>,
     t: Targets<'_, A>,
     first: usize,
@@ -195,7 +200,7 @@ fn backward_rows<A: Scalar>(
         mut y,
     }: Rows<'_, A>,
 ) {
-    forward_rows(p, x, first, z1.view_mut(), y.view_mut());
+    forward_rows(p, w2, x, first, z1.view_mut(), y.view_mut());
     for (r, ((mut y, z), mut d)) in y
         .rows_mut()
         .into_iter()
@@ -206,7 +211,8 @@ fn backward_rows<A: Scalar>(
         softmax_row(y.view_mut());
         // SoftmaxWithLoss backward, then Affine (dz1 = da2·W2ᵀ) and Sigmoid backward
         softmax_with_loss_backward_row(y.view_mut(), t, first + r, n);
-        row_times(y.view(), w2t, d.view_mut());
+        let slice = "rows of a standard-layout array are contiguous";
+        w2t.times(y.as_slice().expect(slice), d.as_slice_mut().expect(slice));
         Zip::from(&mut d)
             .and(&z)
             .for_each(|d, &z| *d = *d * z * (A::one() - z));
@@ -218,6 +224,7 @@ fn backward_rows<A: Scalar>(
 #[inline(always)]
 fn forward_rows<A: Scalar>(
     p: Weights<'_, A>,
+    w2: &Small<A>,
     x: &Input<'_, A>,
     first: usize,
     mut z1: ArrayViewMut2<'_, A>,
@@ -229,31 +236,69 @@ fn forward_rows<A: Scalar>(
             .and(&p.b1)
             .for_each(|a, &b| *a = sigmoid_scalar(*a + b));
     }
-    for (z, y) in z1.rows().into_iter().zip(y.rows_mut()) {
-        row_times(z, p.w2, y);
+    let slice = "rows of a standard-layout array are contiguous";
+    for (z, mut y) in z1.rows().into_iter().zip(y.rows_mut()) {
         // `affine` adds the bias after the product
+        w2.times(z.as_slice().expect(slice), y.as_slice_mut().expect(slice));
     }
     y += &p.b2;
 }
 
-/// `out = v·M` for one row vector, summing over the rows of `M` in order.
-#[inline(always)]
-fn row_times<A: Scalar>(v: ArrayView1<'_, A>, m: ArrayView2<'_, A>, mut out: ArrayViewMut1<'_, A>) {
-    let (m, out) = (
-        m.as_standard_layout(),
-        out.as_slice_mut()
-            .expect("rows of a standard-layout array are contiguous"),
-    );
-    let m = m.as_slice().expect("standard layout is contiguous");
-    out.fill(A::zero());
-    if out.is_empty() {
-        return;
-    }
-    for (&vj, mj) in v.iter().zip(m.chunks_exact(out.len())) {
-        for (o, &w) in out.iter_mut().zip(mj) {
-            *o += vj * w;
+/// Output entries of [`Small::times`] kept in registers at once.
+const CHUNK: usize = 16;
+
+/// A small matrix (the second layer's `W2` or `W2ᵀ`) copied with its rows padded by zeros to
+/// whole [`CHUNK`]s, so that a row-vector product can hold a chunk of sums in registers.
+struct Small<A> {
+    data: Vec<A>,
+    rows: usize,
+    cols: usize,
+    stride: usize,
+}
+
+impl<A: Scalar> Small<A> {
+    fn new(m: ArrayView2<'_, A>) -> Self {
+        let (rows, cols) = m.dim();
+        let stride = cols.div_ceil(CHUNK) * CHUNK;
+        let mut data = vec![A::zero(); rows * stride];
+        for (dst, src) in data.chunks_exact_mut(stride.max(1)).zip(m.rows()) {
+            for (d, &v) in dst.iter_mut().zip(&src) {
+                *d = v;
+            }
+        }
+        Self {
+            data,
+            rows,
+            cols,
+            stride,
         }
     }
+
+    /// `out = v·M`, each entry summed over the rows of `M` in order.
+    #[inline(always)]
+    fn times(&self, v: &[A], out: &mut [A]) {
+        debug_assert!(v.len() == self.rows && out.len() == self.cols);
+        for lo in (0..self.cols).step_by(CHUNK) {
+            let mut acc = [A::zero(); CHUNK];
+            for (j, &vj) in v.iter().enumerate() {
+                let row: &[A; CHUNK] = self.data[j * self.stride + lo..][..CHUNK]
+                    .try_into()
+                    .expect("CHUNK entries");
+                for (a, &w) in acc.iter_mut().zip(row) {
+                    *a += vj * w;
+                }
+            }
+            let hi = (lo + CHUNK).min(self.cols);
+            store_prefix(&mut out[lo..hi], acc);
+        }
+    }
+}
+
+/// `out.copy_from_slice(&acc[..out.len()])`, out of line so that `acc` stays a value the
+/// compiler can keep in registers.
+#[inline(never)]
+fn store_prefix<A: Scalar>(out: &mut [A], acc: [A; CHUNK]) {
+    out.copy_from_slice(&acc[..out.len()]);
 }
 
 /// Softmax of one row in place, the same operations as [`scratchnet_functions::softmax`].
@@ -278,7 +323,7 @@ mod simd {
 
     pub(super) fn backward_rows<A: Scalar>(
         p: Weights<'_, A>,
-        w2t: ArrayView2<'_, A>,
+        w2: (&Small<A>, &Small<A>),
         x: &Input<'_, A>,
         t: Targets<'_, A>,
         first: usize,
@@ -290,28 +335,29 @@ mod simd {
             if has_avx2() {
                 // SAFETY: the function's only precondition is that the CPU supports AVX2,
                 // which was detected at run time just above.
-                return unsafe { backward_rows_avx2(p, w2t, x, t, first, n, rows) };
+                return unsafe { backward_rows_avx2(p, w2, x, t, first, n, rows) };
             }
         }
-        super::backward_rows(p, w2t, x, t, first, n, rows)
+        super::backward_rows(p, w2, x, t, first, n, rows)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn backward_rows_avx2<A: Scalar>(
         p: Weights<'_, A>,
-        w2t: ArrayView2<'_, A>,
+        w2: (&Small<A>, &Small<A>),
         x: &Input<'_, A>,
         t: Targets<'_, A>,
         first: usize,
         n: A,
         rows: Rows<'_, A>,
     ) {
-        super::backward_rows(p, w2t, x, t, first, n, rows)
+        super::backward_rows(p, w2, x, t, first, n, rows)
     }
 
     pub(super) fn forward_rows<A: Scalar>(
         p: Weights<'_, A>,
+        w2: &Small<A>,
         x: &Input<'_, A>,
         first: usize,
         z1: ArrayViewMut2<'_, A>,
@@ -321,21 +367,22 @@ mod simd {
         {
             if has_avx2() {
                 // SAFETY: as above, AVX2 was detected just now.
-                return unsafe { forward_rows_avx2(p, x, first, z1, y) };
+                return unsafe { forward_rows_avx2(p, w2, x, first, z1, y) };
             }
         }
-        super::forward_rows(p, x, first, z1, y)
+        super::forward_rows(p, w2, x, first, z1, y)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn forward_rows_avx2<A: Scalar>(
         p: Weights<'_, A>,
+        w2: &Small<A>,
         x: &Input<'_, A>,
         first: usize,
         z1: ArrayViewMut2<'_, A>,
         y: ArrayViewMut2<'_, A>,
     ) {
-        super::forward_rows(p, x, first, z1, y)
+        super::forward_rows(p, w2, x, first, z1, y)
     }
 }

@@ -14,7 +14,7 @@
 //! reproducible bit for bit whatever rayon's pool size.
 
 use ndarray::Zip;
-use scratchnet_network::{Grads, Params, TwoLayerNet};
+use scratchnet_network::{Grads, Params, TwoLayerNet, Workspace};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
 use crate::{AccuracyRow, Checkpoint, GradMethod, Metrics, Mnist, TrainConfig, TrainError};
@@ -72,6 +72,8 @@ pub struct Trainer<'d, A> {
     /// The other half of a double buffer: SGD writes the new parameters here and the two are
     /// swapped, so the previous parameters survive a step whose loss is not finite.
     spare: Params<A>,
+    /// Buffers of the backward pass, reused by every step.
+    workspace: Workspace<A>,
     rng: Rng,
     iters_done: usize,
     metrics: Metrics,
@@ -160,6 +162,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             data,
             net,
             spare,
+            workspace: Workspace::new(),
             rng,
             iters_done,
             metrics,
@@ -183,14 +186,21 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         );
         let x_batch = self.x_train.gather_rows(&idx);
         let t_batch: Vec<usize> = idx.iter().map(|&k| self.data.t_train[k]).collect();
+        let numeric;
         let grads = match self.config.grad {
-            GradMethod::Backprop => self.net.gradient(&x_batch, &t_batch),
+            GradMethod::Backprop => self
+                .net
+                .gradient_in(&x_batch, &t_batch, &mut self.workspace),
             GradMethod::Numeric => {
-                self.net
-                    .numerical_gradient_with(&x_batch, &t_batch, self.config.numgrad.strategy())
+                numeric = self.net.numerical_gradient_with(
+                    &x_batch,
+                    &t_batch,
+                    self.config.numgrad.strategy(),
+                );
+                &numeric
             }
         };
-        sgd_into(&mut self.spare, &self.net.params, &grads, self.lr);
+        sgd_into(&mut self.spare, &self.net.params, grads, self.lr);
         std::mem::swap(&mut self.net.params, &mut self.spare);
         let loss = self.net.loss(&x_batch, &t_batch).as_f64();
         if !loss.is_finite() {
@@ -287,7 +297,11 @@ fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
 /// [`Params::sgd_step`] (`θ -= lr · g`), written into a second buffer.
 fn sgd_into<A: Scalar>(dst: &mut Params<A>, src: &Params<A>, g: &Grads<A>, lr: A) {
     let f = |d: &mut A, &p: &A, &g: &A| *d = p - lr * g;
-    Zip::from(&mut dst.w1).and(&src.w1).and(&g.w1).for_each(f);
+    // element by element, so splitting W1 over threads changes no result
+    Zip::from(&mut dst.w1)
+        .and(&src.w1)
+        .and(&g.w1)
+        .par_for_each(f);
     Zip::from(&mut dst.b1).and(&src.b1).and(&g.b1).for_each(f);
     Zip::from(&mut dst.w2).and(&src.w2).and(&g.w2).for_each(f);
     Zip::from(&mut dst.b2).and(&src.b2).and(&g.b2).for_each(f);
