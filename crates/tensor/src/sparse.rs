@@ -131,15 +131,45 @@ impl<A: Scalar> SparseRows<A> {
     /// assert_eq!(s.gather_rows(&[2, 0, 0]), SparseRows::from_dense(&picked));
     /// ```
     pub fn gather_rows(&self, rows: &[usize]) -> Self {
+        let mut out = Self {
+            nrows: 0,
+            ncols: self.ncols,
+            by_row: Compressed {
+                ptr: Vec::new(),
+                idx: Vec::new(),
+                val: Vec::new(),
+            },
+        };
+        self.gather_rows_into(rows, &mut out);
+        out
+    }
+
+    /// [`gather_rows`](Self::gather_rows) into `out`, reusing its memory: a training loop
+    /// gathers every mini-batch into the same buffer.
+    ///
+    /// # Panics
+    /// If an index is out of bounds.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_tensor::SparseRows;
+    /// let s = SparseRows::from_dense(&array![[0.0, 1.0], [2.0, 0.0]]);
+    /// let mut batch = s.gather_rows(&[0]);
+    /// s.gather_rows_into(&[1, 1, 0], &mut batch);
+    /// assert_eq!(batch, s.gather_rows(&[1, 1, 0]));
+    /// ```
+    pub fn gather_rows_into(&self, rows: &[usize], out: &mut Self) {
         let nnz = rows
             .iter()
             .map(|&r| self.by_row.ptr[r + 1] - self.by_row.ptr[r])
             .sum();
-        let mut by_row = Compressed {
-            ptr: Vec::with_capacity(rows.len() + 1),
-            idx: Vec::with_capacity(nnz),
-            val: Vec::with_capacity(nnz),
-        };
+        let by_row = &mut out.by_row;
+        by_row.ptr.clear();
+        by_row.idx.clear();
+        by_row.val.clear();
+        by_row.ptr.reserve(rows.len() + 1);
+        by_row.idx.reserve(nnz);
+        by_row.val.reserve(nnz);
         by_row.ptr.push(0);
         for &r in rows {
             let (idx, val) = self.by_row.line(r);
@@ -147,11 +177,8 @@ impl<A: Scalar> SparseRows<A> {
             by_row.val.extend_from_slice(val);
             by_row.ptr.push(by_row.idx.len());
         }
-        Self {
-            nrows: rows.len(),
-            ncols: self.ncols,
-            by_row,
-        }
+        out.nrows = rows.len();
+        out.ncols = self.ncols;
     }
 
     /// `(rows, columns)`.

@@ -82,6 +82,8 @@ pub struct Trainer<'d, A> {
     /// The images' non-zeros, collected once: mini-batches are gathered from them and the
     /// accuracies computed on them, so no step scans the zeros of a dense batch.
     x_train: SparseRows<A>,
+    /// The current mini-batch, gathered from `x_train` into the same memory every step.
+    x_batch: SparseRows<A>,
     x_test: SparseRows<A>,
 }
 
@@ -169,6 +171,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             iter_per_epoch,
             lr,
             x_train: SparseRows::from_dense(&data.x_train),
+            x_batch: SparseRows::from_dense(&ndarray::Array2::<A>::zeros((0, 0))),
             x_test: SparseRows::from_dense(&data.x_test),
         }
     }
@@ -184,16 +187,15 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             self.data.train_size(),
             self.config.batch,
         );
-        let x_batch = self.x_train.gather_rows(&idx);
+        self.x_train.gather_rows_into(&idx, &mut self.x_batch);
+        let x_batch = &self.x_batch;
         let t_batch: Vec<usize> = idx.iter().map(|&k| self.data.t_train[k]).collect();
         let numeric;
         let grads = match self.config.grad {
-            GradMethod::Backprop => self
-                .net
-                .gradient_in(&x_batch, &t_batch, &mut self.workspace),
+            GradMethod::Backprop => self.net.gradient_in(x_batch, &t_batch, &mut self.workspace),
             GradMethod::Numeric => {
                 numeric = self.net.numerical_gradient_with(
-                    &x_batch,
+                    x_batch,
                     &t_batch,
                     self.config.numgrad.strategy(),
                 );
@@ -202,7 +204,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         };
         sgd_into(&mut self.spare, &self.net.params, grads, self.lr);
         std::mem::swap(&mut self.net.params, &mut self.spare);
-        let loss = self.net.loss(&x_batch, &t_batch).as_f64();
+        let loss = self.net.loss(x_batch, &t_batch).as_f64();
         if !loss.is_finite() {
             std::mem::swap(&mut self.net.params, &mut self.spare);
             self.rng = rng_before.restore();
