@@ -114,7 +114,7 @@ pub(crate) fn gradient<'w, A: Scalar>(
     let w2 = Small::new(p.w2.view());
     let w2t = Small::new(p.w2.t());
     let nn = A::of_f64(n as f64);
-    let Workspace { z1, da1, y, grads } = ws;
+    let Workspace { z1, da1, y, grads } = &mut *ws;
     z1.axis_chunks_iter_mut(Axis(0), GRAD_ROWS)
         .into_par_iter()
         .zip(da1.axis_chunks_iter_mut(Axis(0), GRAD_ROWS))
@@ -124,12 +124,18 @@ pub(crate) fn gradient<'w, A: Scalar>(
             let rows = Rows { z1, da1, y };
             simd::backward_rows(p.into(), (&w2, &w2t), x, t, b * GRAD_ROWS, nn, rows);
         });
-    // Affine backward, parameter parts, as in `layers::affine_backward_params`
-    general_mat_mul(A::one(), &z1.t(), &*y, A::zero(), &mut grads.w2);
-    grads.b2.assign(&y.sum_axis(Axis(0)));
-    grads.b1.assign(&da1.sum_axis(Axis(0)));
-    x.t_dot_into(da1.view(), grads.w1.view_mut());
-    grads
+    // Affine backward, parameter parts, as in `layers::affine_backward_params`; the small ones
+    // on one thread while the other threads start on dW1.
+    let Params { w1, b1, w2, b2 } = grads;
+    rayon::join(
+        || x.t_dot_into(da1.view(), w1.view_mut()),
+        || {
+            general_mat_mul(A::one(), &z1.t(), &*y, A::zero(), w2);
+            b2.assign(&y.sum_axis(Axis(0)));
+            b1.assign(&da1.sum_axis(Axis(0)));
+        },
+    );
+    &ws.grads
 }
 
 /// Views of the four parameter tensors, any of which may be a perturbed copy.

@@ -358,33 +358,37 @@ pub fn run_session<A: Scalar>(
     let mut rep = Reporter::new(s.progress, trainer.iters_done(), total);
     let start = Instant::now();
     let wall = |start: Instant| wall_before + start.elapsed().as_secs_f64();
-    let mut interrupted = false;
-    while !trainer.is_finished() {
-        if s.interrupt.load(Ordering::SeqCst)
-            || s.stop_after.is_some_and(|n| trainer.iters_done() >= n)
-        {
-            interrupted = true;
-            break;
-        }
-        match trainer.step() {
-            Step::Done { loss, eval } => {
-                rep.step(trainer.iters_done(), total, loss, eval.as_ref());
-                if eval.is_some() {
-                    write_progress(&trainer, wall(start), &s.out)?;
+    // The loop runs on a thread of rayon's pool: a parallel region started there runs on the
+    // calling thread plus the others, where one started from outside the pool would hand the
+    // work over and put the caller to sleep and wake it again, several times per step.
+    let interrupted = rayon::scope(|_| -> Result<bool, TrainError> {
+        while !trainer.is_finished() {
+            if s.interrupt.load(Ordering::SeqCst)
+                || s.stop_after.is_some_and(|n| trainer.iters_done() >= n)
+            {
+                return Ok(true);
+            }
+            match trainer.step() {
+                Step::Done { loss, eval } => {
+                    rep.step(trainer.iters_done(), total, loss, eval.as_ref());
+                    if eval.is_some() {
+                        write_progress(&trainer, wall(start), &s.out)?;
+                    }
+                }
+                Step::NonFinite { loss } => {
+                    rep.finish();
+                    let err = TrainError::NonFinite {
+                        iteration: trainer.iters_done() + 1,
+                        loss: loss.to_string(),
+                        out: s.out.clone(),
+                    };
+                    write_all(&trainer, wall(start), s, Some(err.to_string()))?;
+                    return Err(err);
                 }
             }
-            Step::NonFinite { loss } => {
-                rep.finish();
-                let err = TrainError::NonFinite {
-                    iteration: trainer.iters_done() + 1,
-                    loss: loss.to_string(),
-                    out: s.out.clone(),
-                };
-                write_all(&trainer, wall(start), s, Some(err.to_string()))?;
-                return Err(err);
-            }
         }
-    }
+        Ok(false)
+    })?;
     rep.finish();
     let summary = write_all(&trainer, wall(start), s, None)?;
     let outcome = if interrupted {
