@@ -74,7 +74,15 @@ pub struct Trainer<'d, A> {
     spare: Params<A>,
     /// Buffers of the backward pass, reused by every step.
     workspace: Workspace<A>,
+    /// Draws the mini-batches; it may be one batch ahead of `committed`.
     rng: Rng,
+    /// The RNG state after the batches of the steps done: what a checkpoint records.
+    committed: RngState,
+    /// The next step's batch, drawn with `rng` after `committed`, and whether its gradient for
+    /// the current parameters is ready (in `workspace` or `numeric`).
+    ahead: Batch<A>,
+    ready: bool,
+    numeric: Option<Grads<A>>,
     iters_done: usize,
     metrics: Metrics,
     iter_per_epoch: usize,
@@ -82,8 +90,8 @@ pub struct Trainer<'d, A> {
     /// The images' non-zeros, collected once: mini-batches are gathered from them and the
     /// accuracies computed on them, so no step scans the zeros of a dense batch.
     x_train: SparseRows<A>,
-    /// The current mini-batch, gathered from `x_train` into the same memory every step.
-    x_batch: SparseRows<A>,
+    /// The batch of the current step, gathered into the same memory every other step.
+    current: Batch<A>,
     x_test: SparseRows<A>,
 }
 
@@ -165,13 +173,17 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             net,
             spare,
             workspace: Workspace::new(),
+            committed: RngState::of(&rng),
             rng,
+            ahead: Batch::new(),
+            ready: false,
+            numeric: None,
             iters_done,
             metrics,
             iter_per_epoch,
             lr,
             x_train: SparseRows::from_dense(&data.x_train),
-            x_batch: SparseRows::from_dense(&ndarray::Array2::<A>::zeros((0, 0))),
+            current: Batch::new(),
             x_test: SparseRows::from_dense(&data.x_test),
         }
     }
@@ -179,37 +191,56 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// One iteration: draw a batch with replacement, compute the gradient, take the SGD step,
     /// record the batch loss after it, and at an epoch boundary (`i % iter_per_epoch == 0`,
     /// `i` counted from 0) evaluate the full train and test sets.
+    ///
+    /// The loss after the step and the next step's gradient need the same parameters, so they
+    /// run side by side (`rayon::join`): the next batch is drawn and its gradient computed
+    /// during this step. The numbers are those of the plain loop, bit for bit; a checkpoint
+    /// records the RNG as the plain loop would have left it.
     pub fn step(&mut self) -> Step {
         let i = self.iters_done;
-        let rng_before = RngState::of(&self.rng);
-        let idx = scratchnet_mnist::random_batch(
-            &mut self.rng,
-            self.data.train_size(),
-            self.config.batch,
-        );
-        self.x_train.gather_rows_into(&idx, &mut self.x_batch);
-        let x_batch = &self.x_batch;
-        let t_batch: Vec<usize> = idx.iter().map(|&k| self.data.t_train[k]).collect();
-        let numeric;
-        let grads = match self.config.grad {
-            GradMethod::Backprop => self.net.gradient_in(x_batch, &t_batch, &mut self.workspace),
-            GradMethod::Numeric => {
-                numeric = self.net.numerical_gradient_with(
-                    x_batch,
-                    &t_batch,
-                    self.config.numgrad.strategy(),
-                );
-                &numeric
-            }
-        };
+        let rng_before = self.committed.clone();
+        if !self.ready {
+            self.rng = rng_before.restore();
+            self.draw_batch_and_gradient();
+        }
+        let rng_after = RngState::of(&self.rng);
+        let grads = self.numeric.as_ref().unwrap_or(self.workspace.grads());
         sgd_into(&mut self.spare, &self.net.params, grads, self.lr);
         std::mem::swap(&mut self.net.params, &mut self.spare);
-        let loss = self.net.loss(x_batch, &t_batch).as_f64();
+        let more = i + 1 < self.config.iters;
+        let loss = {
+            let Self {
+                net,
+                current,
+                ahead,
+                rng,
+                workspace,
+                numeric,
+                x_train,
+                data,
+                config,
+                ..
+            } = self;
+            let (loss, ()) = rayon::join(
+                || net.loss(&current.x, &current.t).as_f64(),
+                || {
+                    if more {
+                        ahead.draw(rng, x_train, data, config.batch);
+                        *numeric = gradient(net, ahead, config, workspace);
+                    }
+                },
+            );
+            loss
+        };
         if !loss.is_finite() {
             std::mem::swap(&mut self.net.params, &mut self.spare);
             self.rng = rng_before.restore();
+            self.ready = false;
             return Step::NonFinite { loss };
         }
+        self.committed = rng_after;
+        self.ready = more;
+        std::mem::swap(&mut self.current, &mut self.ahead);
         self.metrics.losses.push(loss);
         self.iters_done += 1;
         let eval = (i % self.iter_per_epoch == 0).then(|| {
@@ -224,6 +255,14 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             row
         });
         Step::Done { loss, eval }
+    }
+
+    /// Draws this step's batch into `current` and computes its gradient, when no earlier step
+    /// did it ahead (the first step of a session, or after a non-finite loss).
+    fn draw_batch_and_gradient(&mut self) {
+        self.current
+            .draw(&mut self.rng, &self.x_train, self.data, self.config.batch);
+        self.numeric = gradient(&self.net, &self.current, &self.config, &mut self.workspace);
     }
 
     /// Accuracy of the current network on the full training and test sets.
@@ -274,11 +313,54 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         Checkpoint {
             config: self.config.clone(),
             iters_done: self.iters_done,
-            rng: RngState::of(&self.rng),
+            rng: self.committed.clone(),
             params: self.net.params.clone(),
             metrics: self.metrics.clone(),
             wall_s,
             train_size: self.data.train_size(),
+        }
+    }
+}
+
+/// A mini-batch: its images gathered from the sparse training set, and its labels.
+#[derive(Debug)]
+struct Batch<A> {
+    x: SparseRows<A>,
+    t: Vec<usize>,
+}
+
+impl<A: Scalar> Batch<A> {
+    fn new() -> Self {
+        Self {
+            x: SparseRows::from_dense(&ndarray::Array2::<A>::zeros((0, 0))),
+            t: Vec::new(),
+        }
+    }
+
+    /// `np.random.choice(train_size, batch)` and the rows it picks.
+    fn draw(&mut self, rng: &mut Rng, x_train: &SparseRows<A>, data: &Mnist<A>, batch: usize) {
+        let idx = scratchnet_mnist::random_batch(rng, data.train_size(), batch);
+        x_train.gather_rows_into(&idx, &mut self.x);
+        self.t.clear();
+        self.t.extend(idx.iter().map(|&k| data.t_train[k]));
+    }
+}
+
+/// The gradient of `batch` by the configured method: backprop into `ws`, or a numerical
+/// gradient returned.
+fn gradient<A: Scalar>(
+    net: &TwoLayerNet<A>,
+    batch: &Batch<A>,
+    config: &TrainConfig,
+    ws: &mut Workspace<A>,
+) -> Option<Grads<A>> {
+    match config.grad {
+        GradMethod::Backprop => {
+            net.gradient_in(&batch.x, &batch.t, ws);
+            None
+        }
+        GradMethod::Numeric => {
+            Some(net.numerical_gradient_with(&batch.x, &batch.t, config.numgrad.strategy()))
         }
     }
 }
@@ -415,6 +497,49 @@ mod tests {
         }
         assert_eq!(second.metrics(), whole.metrics());
         assert_eq!(second.net(), whole.net());
+    }
+
+    /// §4.5.3 written out, one thing after another, with no gradient computed ahead.
+    fn notebook_loop(cfg: &TrainConfig, data: &Mnist<f64>) -> (Vec<f64>, TwoLayerNet<f64>) {
+        let mut rng = rng_from_seed(cfg.seed);
+        let mut net = TwoLayerNet::new(INPUT, cfg.hidden, OUTPUT, cfg.weight_init_std, &mut rng);
+        let x_train = SparseRows::from_dense(&data.x_train);
+        let mut losses = Vec::new();
+        for _ in 0..cfg.iters {
+            let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
+            let x = x_train.gather_rows(&idx);
+            let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
+            let g = match cfg.grad {
+                GradMethod::Backprop => net.gradient(&x, &t),
+                GradMethod::Numeric => net.numerical_gradient(&x, &t),
+            };
+            net.sgd_step(&g, cfg.lr);
+            losses.push(net.loss(&x, &t));
+        }
+        (losses, net)
+    }
+
+    #[test]
+    fn steps_equal_the_notebook_loop_bit_for_bit() {
+        let data = tiny_data();
+        for (grad, iters) in [(GradMethod::Backprop, 9), (GradMethod::Numeric, 3)] {
+            let cfg = TrainConfig {
+                grad,
+                batch: 10,
+                iters,
+                hidden: 6,
+                weight_init_std: 0.1,
+                lr: 0.5,
+                ..Default::default()
+            };
+            let mut t = Trainer::new(cfg.clone(), &data).unwrap();
+            while !t.is_finished() {
+                t.step();
+            }
+            let (losses, net) = notebook_loop(&cfg, &data);
+            assert_eq!(t.metrics().losses, losses, "{grad:?}");
+            assert_eq!(*t.net(), net, "{grad:?}");
+        }
     }
 
     #[test]
