@@ -198,7 +198,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// records the RNG as the plain loop would have left it.
     pub fn step(&mut self) -> Step {
         let i = self.iters_done;
-        let rng_before = self.committed.clone();
+        let rng_before = self.committed;
         if !self.ready {
             self.rng = rng_before.restore();
             self.draw_batch_and_gradient();
@@ -313,7 +313,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         Checkpoint {
             config: self.config.clone(),
             iters_done: self.iters_done,
-            rng: self.committed.clone(),
+            rng: self.committed,
             params: self.net.params.clone(),
             metrics: self.metrics.clone(),
             wall_s,
