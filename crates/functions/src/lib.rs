@@ -20,6 +20,10 @@
 //! assert!((loss + (y[[0, 2]] + 1e-7).ln()).abs() < 1e-15); // -ln(0.7366 + 1e-7) ≈ 0.3057
 //! ```
 
+mod exp;
+
+pub use exp::exp;
+
 use ndarray::{Array, ArrayBase, Axis, Data, Dimension, Ix1, Ix2, RemoveAxis, Zip};
 use scratchnet_tensor::Scalar;
 
@@ -31,7 +35,8 @@ use scratchnet_tensor::Scalar;
 /// ```
 pub const CE_DELTA: f64 = 1e-7;
 
-/// The logistic function of one number: `1 / (1 + e^(-x))`.
+/// The logistic function of one number: `1 / (1 + e^(-x))`, computed in `f64` with [`exp`]
+/// (branch-free, so that a row of sigmoids vectorises) and rounded to `A`.
 ///
 /// Never NaN for finite input: for very negative `x`, `e^(-x)` overflows to infinity and the
 /// result is `0`.
@@ -41,8 +46,9 @@ pub const CE_DELTA: f64 = 1e-7;
 /// assert_eq!(sigmoid_scalar(0.0), 0.5);
 /// assert_eq!(sigmoid_scalar(-1000.0f32), 0.0);
 /// ```
+#[inline]
 pub fn sigmoid_scalar<A: Scalar>(x: A) -> A {
-    A::one() / (A::one() + (-x).exp())
+    A::of_f64(1.0 / (1.0 + exp(-x.as_f64())))
 }
 
 /// Element-wise [`sigmoid_scalar`]: `1 / (1 + e^(-x))`.

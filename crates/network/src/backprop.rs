@@ -7,7 +7,7 @@
 //! summed in row order. No result depends on the number of threads.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use scratchnet_functions::sigmoid_scalar;
 use scratchnet_tensor::Scalar;
@@ -219,9 +219,9 @@ fn backward_rows<A: Scalar>(
         softmax_with_loss_backward_row(y.view_mut(), t, first + r, n);
         let slice = "rows of a standard-layout array are contiguous";
         w2t.times(y.as_slice().expect(slice), d.as_slice_mut().expect(slice));
-        Zip::from(&mut d)
-            .and(&z)
-            .for_each(|d, &z| *d = *d * z * (A::one() - z));
+        for (d, &z) in d.iter_mut().zip(&z) {
+            *d = *d * z * (A::one() - z);
+        }
     }
 }
 
@@ -237,17 +237,21 @@ fn forward_rows<A: Scalar>(
     mut y: ArrayViewMut2<'_, A>,
 ) {
     x.dot_rows_into(first..first + z1.nrows(), p.w1, z1.view_mut());
-    for mut row in z1.rows_mut() {
-        Zip::from(&mut row)
-            .and(&p.b1)
-            .for_each(|a, &b| *a = sigmoid_scalar(*a + b));
-    }
+    // plain slice loops: they inline into the AVX2 copy of this function and vectorise
+    let (b1, b2) = (p.b1.to_vec(), p.b2.to_vec());
     let slice = "rows of a standard-layout array are contiguous";
-    for (z, mut y) in z1.rows().into_iter().zip(y.rows_mut()) {
+    for (mut z, mut y) in z1.rows_mut().into_iter().zip(y.rows_mut()) {
+        let z = z.as_slice_mut().expect(slice);
+        for (a, &b) in z.iter_mut().zip(&b1) {
+            *a = sigmoid_scalar(*a + b);
+        }
         // `affine` adds the bias after the product
-        w2.times(z.as_slice().expect(slice), y.as_slice_mut().expect(slice));
+        let y = y.as_slice_mut().expect(slice);
+        w2.times(z, y);
+        for (a, &b) in y.iter_mut().zip(&b2) {
+            *a += b;
+        }
     }
-    y += &p.b2;
 }
 
 /// Output entries of [`Small::times`] kept in registers at once.
