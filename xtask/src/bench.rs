@@ -89,10 +89,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     println!("| measurement | f64 | f32 | f32/f64 |");
     println!("|---|---|---|---|");
     let ids = [
-        ("backprop", "backprop gradient (dense batch)"),
+        (
+            "backprop",
+            "backprop gradient (`gradient` on a dense batch, fresh buffers)",
+        ),
         (
             "backprop_sparse_batch",
-            "backprop gradient (batch gathered from the sparse training set, as the trainer does)",
+            "backprop gradient, the trainer's path (batch gathered from the sparse training set into one buffer, `gradient_in` with a reused `Workspace`, on a pool thread)",
         ),
         ("forward_loss", "forward pass + loss"),
         ("fast_numgrad", "fast numerical gradient (39,760 params)"),

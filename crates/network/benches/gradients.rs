@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
-use scratchnet_network::{NumGrad, Param, TwoLayerNet};
+use scratchnet_network::{NumGrad, Param, TwoLayerNet, Workspace};
 use scratchnet_tensor::{Scalar, SparseRows, choice_with_replacement, gather_rows, rng_from_seed};
 
 fn data_dir() -> PathBuf {
@@ -36,9 +36,17 @@ fn bench_dtype<A: Scalar>(c: &mut Criterion) {
     let net = TwoLayerNet::<A>::new(784, 50, 10, 0.01, &mut rng_from_seed(1));
     let mut g = c.benchmark_group(format!("two_layer_{}", A::DTYPE));
     g.bench_function("backprop", |b| b.iter(|| black_box(net.gradient(&x, &t))));
-    // the trainer's path: the training set is sparse once, each step gathers its batch from it
+    // The trainer's path: the training set is sparse once, each step gathers its batch from it
+    // into one buffer and computes the gradient into reused buffers, on a thread of rayon's pool.
+    let mut xb = train.gather_rows(&idx);
+    let mut ws = Workspace::new();
     g.bench_function("backprop_sparse_batch", |b| {
-        b.iter(|| black_box(net.gradient(train.gather_rows(&idx), &t)))
+        rayon::scope(|_| {
+            b.iter(|| {
+                train.gather_rows_into(&idx, &mut xb);
+                black_box(net.gradient_in(&xb, &t, &mut ws));
+            })
+        })
     });
     g.bench_function("forward_loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
     g.measurement_time(Duration::from_secs(10));

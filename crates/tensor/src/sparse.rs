@@ -54,25 +54,36 @@ impl<A: Scalar> Compressed<A> {
     }
 
     /// The non-zeros of `rows`, row by row.
+    #[inline(always)]
     fn from_rows(rows: ArrayView2<'_, A>) -> Self {
-        let nnz = rows.iter().filter(|&&v| v != A::zero()).count();
-        // Branch-free fill: every entry is written at the cursor, which advances only past
-        // non-zeros (ink and background alternate too irregularly for a branch predictor).
-        let mut ptr = Vec::with_capacity(rows.nrows() + 1);
-        let mut idx = vec![0u32; nnz + 1];
-        let mut val = vec![A::zero(); nnz + 1];
-        let mut at = 0;
-        ptr.push(0);
-        for row in rows.rows() {
-            for (c, &v) in row.iter().enumerate() {
-                idx[at] = c as u32;
-                val[at] = v;
-                at += usize::from(v != A::zero());
-            }
-            ptr.push(at);
+        let rows = rows.as_standard_layout();
+        let ncols = rows.ncols();
+        let flat = rows.as_slice().expect("standard layout is contiguous");
+        let mut nnz = 0u32;
+        for &v in flat {
+            nnz += u32::from(v != A::zero());
         }
-        idx.truncate(nnz);
-        val.truncate(nnz);
+        let mut ptr = Vec::with_capacity(rows.nrows() + 1);
+        let mut idx = Vec::with_capacity(nnz as usize);
+        let mut val = Vec::with_capacity(nnz as usize);
+        ptr.push(0);
+        for row in flat.chunks_exact(ncols.max(1)).take(rows.nrows()) {
+            for (c0, chunk) in (0u32..).step_by(8).zip(row.chunks(8)) {
+                // which of the eight are non-zero, as bits (a vector compare); background runs
+                // skip eight at a time, ink is visited one set bit at a time
+                let mut bits = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |m, (i, &v)| m | (u32::from(v != A::zero()) << i));
+                while bits != 0 {
+                    let i = bits.trailing_zeros();
+                    idx.push(c0 + i);
+                    val.push(chunk[i as usize]);
+                    bits &= bits - 1;
+                }
+            }
+            ptr.push(idx.len());
+        }
         Self { ptr, idx, val }
     }
 }
@@ -91,7 +102,7 @@ impl<A: Scalar> SparseRows<A> {
         let blocks: Vec<Compressed<A>> = x
             .axis_chunks_iter(Axis(0), ROW_BLOCK)
             .into_par_iter()
-            .map(Compressed::from_rows)
+            .map(|rows| simd::from_rows(rows))
             .collect();
         let nnz = blocks.iter().map(|b| b.val.len()).sum();
         let mut by_row = Compressed {
@@ -511,7 +522,7 @@ fn columns_block<A: Scalar>(
 /// at run time. Both round every `v·r + a` once (`mul_add`: an instruction on the first, a
 /// library call on the second), so they give identical results.
 mod simd {
-    use super::{Compressed, Padded, Scalar};
+    use super::{ArrayView2, Compressed, Padded, Scalar};
 
     #[inline]
     pub(super) fn lines_block<A: Scalar>(
@@ -544,6 +555,24 @@ mod simd {
         k: usize,
     ) {
         super::lines_block(out, m, first, ms, k)
+    }
+
+    #[inline]
+    pub(super) fn from_rows<A: Scalar>(rows: ArrayView2<'_, A>) -> Compressed<A> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: as in `lines_block`: AVX2 was detected just above.
+                return unsafe { from_rows_avx2(rows) };
+            }
+        }
+        Compressed::from_rows(rows)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn from_rows_avx2<A: Scalar>(rows: ArrayView2<'_, A>) -> Compressed<A> {
+        Compressed::from_rows(rows)
     }
 
     #[inline]
