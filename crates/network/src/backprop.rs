@@ -2,9 +2,9 @@
 //! samples and run in parallel, with every buffer reused from call to call.
 //!
 //! Everything a sample needs, from `x·W1` to `∂L/∂a1`, depends on that sample alone, so it runs
-//! in parallel over fixed blocks of rows; the sums over samples (`db1`, `dW2`, `db2`) then run on
-//! one thread in row order, and `dW1 = xᵀ·∂L/∂a1` in parallel over blocks of its rows, each entry
-//! summed in row order. No result depends on the number of threads.
+//! in parallel over fixed blocks of rows. Then `dW1 = xᵀ·∂L/∂a1` runs in parallel over blocks of
+//! its rows, and beside it the small sums over samples (`dW2`, `db1`, `db2`) on one thread; every
+//! entry is summed in row order. No result depends on the number of threads.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
@@ -136,6 +136,17 @@ pub(crate) fn gradient<'w, A: Scalar>(
         },
     );
     &ws.grads
+}
+
+/// Runs `f` on a thread of rayon's pool. Called from outside the pool, the parallel regions in
+/// `f` then start on the calling thread plus the others, where each would otherwise hand its
+/// work over and put the caller to sleep and wake it again: one hand-over instead of several.
+pub(crate) fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        f()
+    } else {
+        rayon::scope(|_| f())
+    }
 }
 
 /// Views of the four parameter tensors, any of which may be a perturbed copy.

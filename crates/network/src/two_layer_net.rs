@@ -3,7 +3,7 @@ use scratchnet_functions::{cross_entropy_error, cross_entropy_error_labels, soft
 use scratchnet_numgrad::numerical_gradient;
 use scratchnet_tensor::{Rng, Scalar, argmax_rows};
 
-use crate::backprop::{Weights, logits};
+use crate::backprop::{Weights, in_pool, logits};
 use crate::input::Input;
 use crate::{Grads, Params, Targets, Workspace};
 
@@ -94,8 +94,8 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` does not have `input` columns.
-    pub fn predict<'x>(&self, x: impl Into<Input<'x, A>>) -> Array2<A> {
-        softmax(&self.logits(&x.into()))
+    pub fn predict<'x>(&self, x: impl Into<Input<'x, A>> + Send) -> Array2<A> {
+        in_pool(|| softmax(&self.logits(&x.into())))
     }
 
     /// The batch-mean cross-entropy of the predictions (§4.2.4), with one-hot or label targets.
@@ -107,7 +107,11 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// // zero weights: uniform predictions, loss ln 3
     /// assert!((net.loss(&x, &vec![1]) - 3f64.ln()).abs() < 1e-6);
     /// ```
-    pub fn loss<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
+    pub fn loss<'x, 't>(
+        &self,
+        x: impl Into<Input<'x, A>> + Send,
+        t: impl Into<Targets<'t, A>>,
+    ) -> A {
         cross_entropy(&self.predict(x), t.into())
     }
 
@@ -122,16 +126,16 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// ```
     pub fn accuracy<'x, 't>(
         &self,
-        x: impl Into<Input<'x, A>>,
+        x: impl Into<Input<'x, A>> + Send,
         t: impl Into<Targets<'t, A>>,
     ) -> f64 {
-        let x = x.into();
+        let x = in_pool(|| x.into());
         let labels = t.into().labels();
         assert_eq!(labels.len(), x.dim().0, "one target per row of x");
         if labels.is_empty() {
             return 0.0;
         }
-        let predicted = argmax_rows(&self.logits(&x));
+        let predicted = argmax_rows(&in_pool(|| self.logits(&x)));
         let correct = predicted
             .iter()
             .zip(&labels)
@@ -185,8 +189,8 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// If `x` and the targets do not fit the net.
     pub fn gradient<'x, 't>(
         &self,
-        x: impl Into<Input<'x, A>>,
-        t: impl Into<Targets<'t, A>>,
+        x: impl Into<Input<'x, A>> + Send,
+        t: impl Into<Targets<'t, A>> + Send,
     ) -> Grads<A> {
         let mut ws = Workspace::new();
         self.gradient_in(x, t, &mut ws);
@@ -213,11 +217,11 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// ```
     pub fn gradient_in<'x, 't, 'w>(
         &self,
-        x: impl Into<Input<'x, A>>,
-        t: impl Into<Targets<'t, A>>,
+        x: impl Into<Input<'x, A>> + Send,
+        t: impl Into<Targets<'t, A>> + Send,
         ws: &'w mut Workspace<A>,
     ) -> &'w Grads<A> {
-        crate::backprop::gradient(&self.params, &x.into(), t.into(), ws)
+        in_pool(|| crate::backprop::gradient(&self.params, &x.into(), t.into(), ws))
     }
 
     /// One SGD step: `θ ← θ − lr · ∂L/∂θ` for all four tensors.

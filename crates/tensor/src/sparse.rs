@@ -64,26 +64,29 @@ impl<A: Scalar> Compressed<A> {
             nnz += u32::from(v != A::zero());
         }
         let mut ptr = Vec::with_capacity(rows.nrows() + 1);
-        let mut idx = Vec::with_capacity(nnz as usize);
-        let mut val = Vec::with_capacity(nnz as usize);
+        // one spare slot: the branch-free fill below writes one entry past the last non-zero
+        let mut idx = vec![0u32; nnz as usize + 1];
+        let mut val = vec![A::zero(); nnz as usize + 1];
+        let mut at = 0;
         ptr.push(0);
         for row in flat.chunks_exact(ncols.max(1)).take(rows.nrows()) {
             for (c0, chunk) in (0u32..).step_by(8).zip(row.chunks(8)) {
-                // which of the eight are non-zero, as bits (a vector compare); background runs
-                // skip eight at a time, ink is visited one set bit at a time
-                let mut bits = chunk
-                    .iter()
-                    .enumerate()
-                    .fold(0u32, |m, (i, &v)| m | (u32::from(v != A::zero()) << i));
-                while bits != 0 {
-                    let i = bits.trailing_zeros();
-                    idx.push(c0 + i);
-                    val.push(chunk[i as usize]);
-                    bits &= bits - 1;
+                // background comes in runs: skip eight zeros at a time (a vector compare)
+                if !chunk.iter().fold(false, |any, &v| any | (v != A::zero())) {
+                    continue;
+                }
+                // Branch-free fill: every entry is written at the cursor, which advances only
+                // past non-zeros (within a stroke, ink and background alternate irregularly).
+                for (c, &v) in (c0..).zip(chunk) {
+                    idx[at] = c;
+                    val[at] = v;
+                    at += usize::from(v != A::zero());
                 }
             }
-            ptr.push(idx.len());
+            ptr.push(at);
         }
+        idx.truncate(nnz as usize);
+        val.truncate(nnz as usize);
         Self { ptr, idx, val }
     }
 }
