@@ -93,7 +93,7 @@ fn fifty_numeric_iterations_lower_the_loss_and_track_backprop() {
         iters: 50,
         ..Default::default()
     };
-    let probe = scratchnet_tensor::gather_rows(&d.x_train, &(0..2000).collect::<Vec<_>>());
+    let probe = d.x_train.gather_rows(&(0..2000).collect::<Vec<_>>());
     let probe_t = d.t_train[..2000].to_vec();
     let mut t = Trainer::new(numeric, &d).unwrap();
     let before = t.net().loss(&probe, &probe_t);

@@ -107,6 +107,11 @@ impl<A: Scalar> SparseRows<A> {
             .into_par_iter()
             .map(|rows| simd::from_rows(rows))
             .collect();
+        Self::concat(nrows, ncols, blocks)
+    }
+
+    /// One `SparseRows` from the compressed blocks of consecutive rows.
+    fn concat(nrows: usize, ncols: usize, blocks: Vec<Compressed<A>>) -> Self {
         let nnz = blocks.iter().map(|b| b.val.len()).sum();
         let mut by_row = Compressed {
             ptr: Vec::with_capacity(nrows + 1),
@@ -120,14 +125,62 @@ impl<A: Scalar> SparseRows<A> {
             by_row.idx.extend_from_slice(&b.idx);
             by_row.val.extend_from_slice(&b.val);
         }
-        if nrows == 0 {
-            by_row.ptr.truncate(1);
-        }
+        by_row.ptr.truncate(nrows + 1);
         Self {
             nrows,
             ncols,
             by_row,
         }
+    }
+
+    /// The non-zeros of `f` applied to every entry of `x`, without making the mapped dense
+    /// array: for example normalised MNIST pixels straight from the bytes,
+    /// `from_dense_map(&images, |p| p as f64 / 255.0)`. Entries where `f` gives zero are left out.
+    ///
+    /// # Panics
+    /// If `x` has more than `u32::MAX` rows or columns.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_tensor::SparseRows;
+    /// let bytes = array![[0u8, 51], [255, 0]];
+    /// let s = SparseRows::from_dense_map(&bytes, |p| p as f64 / 255.0);
+    /// assert_eq!(s, SparseRows::from_dense(&array![[0.0, 0.2], [1.0, 0.0]]));
+    /// ```
+    pub fn from_dense_map<B, S, F>(x: &ArrayBase<S, Ix2>, f: F) -> Self
+    where
+        B: Copy + Sync,
+        S: Data<Elem = B> + Sync,
+        F: Fn(B) -> A + Sync,
+    {
+        let (nrows, ncols) = x.dim();
+        assert!(
+            u32::try_from(nrows).is_ok() && u32::try_from(ncols).is_ok(),
+            "SparseRows indexes rows and columns with u32"
+        );
+        let blocks: Vec<Compressed<A>> = x
+            .axis_chunks_iter(Axis(0), ROW_BLOCK)
+            .into_par_iter()
+            .map(|rows| {
+                let mut block = Compressed {
+                    ptr: vec![0],
+                    idx: Vec::new(),
+                    val: Vec::new(),
+                };
+                for row in rows.rows() {
+                    for (c, &b) in row.iter().enumerate() {
+                        let v = f(b);
+                        if v != A::zero() {
+                            block.idx.push(c as u32);
+                            block.val.push(v);
+                        }
+                    }
+                    block.ptr.push(block.idx.len());
+                }
+                block
+            })
+            .collect();
+        Self::concat(nrows, ncols, blocks)
     }
 
     /// The rows named by `rows`, in that order, repeats allowed (`x[rows]` in numpy): a mini-batch

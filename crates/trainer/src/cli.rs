@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use clap::{Args, Parser, Subcommand};
 use scratchnet_network::{ModelHeader, TwoLayerNet, gradient_check};
-use scratchnet_tensor::{Scalar, gather_rows, rng_from_seed};
+use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
 use crate::config::{DEFAULT_SEED, check_lr, check_weight_init_std};
@@ -518,7 +518,7 @@ fn gradcheck_as<A: Scalar>(a: &GradcheckArgs, data_dir: &DataDir) -> Result<Exit
         )));
     }
     let idx: Vec<usize> = (0..a.batch).collect();
-    let x = gather_rows(&data.x_train, &idx);
+    let x = data.x_train.gather_rows(&idx);
     let t = data.t_train[..a.batch].to_vec();
     let net = TwoLayerNet::<A>::new(
         784,

@@ -51,6 +51,7 @@ pub enum Step {
 /// // 20 synthetic 784-pixel "images" of 10 classes (real runs use `Mnist::load`).
 /// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
 /// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
+/// let x = scratchnet_tensor::SparseRows::from_dense(&x);
 /// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
 /// let config = TrainConfig { grad: GradMethod::Backprop, iters: 5, batch: 10, ..Default::default() };
 /// let mut trainer = Trainer::new(config, &data)?;
@@ -87,12 +88,8 @@ pub struct Trainer<'d, A> {
     metrics: Metrics,
     iter_per_epoch: usize,
     lr: A,
-    /// The images' non-zeros, collected once: mini-batches are gathered from them and the
-    /// accuracies computed on them, so no step scans the zeros of a dense batch.
-    x_train: SparseRows<A>,
     /// The batch of the current step, gathered into the same memory every other step.
     current: Batch<A>,
-    x_test: SparseRows<A>,
 }
 
 impl<'d, A: Scalar> Trainer<'d, A> {
@@ -182,9 +179,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             metrics,
             iter_per_epoch,
             lr,
-            x_train: SparseRows::from_dense(&data.x_train),
             current: Batch::new(),
-            x_test: SparseRows::from_dense(&data.x_test),
         }
     }
 
@@ -216,7 +211,6 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 rng,
                 workspace,
                 numeric,
-                x_train,
                 data,
                 config,
                 ..
@@ -225,7 +219,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 || net.loss(&current.x, &current.t).as_f64(),
                 || {
                     if more {
-                        ahead.draw(rng, x_train, data, config.batch);
+                        ahead.draw(rng, data, config.batch);
                         *numeric = gradient(net, ahead, config, workspace);
                     }
                 },
@@ -261,15 +255,15 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// did it ahead (the first step of a session, or after a non-finite loss).
     fn draw_batch_and_gradient(&mut self) {
         self.current
-            .draw(&mut self.rng, &self.x_train, self.data, self.config.batch);
+            .draw(&mut self.rng, self.data, self.config.batch);
         self.numeric = gradient(&self.net, &self.current, &self.config, &mut self.workspace);
     }
 
     /// Accuracy of the current network on the full training and test sets.
     pub fn evaluate(&self) -> (f64, f64) {
         (
-            self.net.accuracy(&self.x_train, &self.data.t_train),
-            self.net.accuracy(&self.x_test, &self.data.t_test),
+            self.net.accuracy(&self.data.x_train, &self.data.t_train),
+            self.net.accuracy(&self.data.x_test, &self.data.t_test),
         )
     }
 
@@ -338,9 +332,9 @@ impl<A: Scalar> Batch<A> {
     }
 
     /// `np.random.choice(train_size, batch)` and the rows it picks.
-    fn draw(&mut self, rng: &mut Rng, x_train: &SparseRows<A>, data: &Mnist<A>, batch: usize) {
+    fn draw(&mut self, rng: &mut Rng, data: &Mnist<A>, batch: usize) {
         let idx = scratchnet_mnist::random_batch(rng, data.train_size(), batch);
-        x_train.gather_rows_into(&idx, &mut self.x);
+        data.x_train.gather_rows_into(&idx, &mut self.x);
         self.t.clear();
         self.t.extend(idx.iter().map(|&k| data.t_train[k]));
     }
@@ -399,6 +393,7 @@ mod tests {
     fn tiny_data() -> Mnist<f64> {
         let mut rng = rng_from_seed(3);
         let x: Array2<f64> = scratchnet_tensor::randn((40, INPUT), 0.5, &mut rng).mapv(f64::abs);
+        let x = SparseRows::from_dense(&x);
         let t: Vec<usize> = (0..40).map(|k| k % OUTPUT).collect();
         Mnist {
             x_train: x.clone(),
@@ -503,11 +498,10 @@ mod tests {
     fn notebook_loop(cfg: &TrainConfig, data: &Mnist<f64>) -> (Vec<f64>, TwoLayerNet<f64>) {
         let mut rng = rng_from_seed(cfg.seed);
         let mut net = TwoLayerNet::new(INPUT, cfg.hidden, OUTPUT, cfg.weight_init_std, &mut rng);
-        let x_train = SparseRows::from_dense(&data.x_train);
         let mut losses = Vec::new();
         for _ in 0..cfg.iters {
             let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
-            let x = x_train.gather_rows(&idx);
+            let x = data.x_train.gather_rows(&idx);
             let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
             let g = match cfg.grad {
                 GradMethod::Backprop => net.gradient(&x, &t),
