@@ -7,7 +7,7 @@
 //! entry is summed in row order. No result depends on the number of threads.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
 use scratchnet_functions::sigmoid_scalar;
 use scratchnet_tensor::Scalar;
@@ -188,10 +188,14 @@ pub(crate) fn logits<A: Scalar>(p: Weights<'_, A>, x: &Input<'_, A>) -> Array2<A
     y.axis_chunks_iter_mut(Axis(0), block)
         .into_par_iter()
         .enumerate()
-        .for_each(|(b, y)| {
-            let mut z1 = Array2::zeros((y.nrows(), hidden));
-            simd::forward_rows(p, &w2, x, b * block, z1.view_mut(), y);
-        });
+        // one hidden-layer buffer per thread, not per block
+        .for_each_init(
+            || Array2::zeros((block, hidden)),
+            |z1, (b, y)| {
+                let z1 = z1.slice_mut(s![..y.nrows(), ..]);
+                simd::forward_rows(p, &w2, x, b * block, z1, y);
+            },
+        );
     y
 }
 
