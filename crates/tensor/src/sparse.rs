@@ -60,14 +60,15 @@ impl<A: Scalar> Compressed<A> {
         let rows = rows.as_standard_layout();
         let ncols = rows.ncols();
         let flat = rows.as_slice().expect("standard layout is contiguous");
-        let mut nnz = 0u32;
-        for &v in flat {
-            nnz += u32::from(v != A::zero());
-        }
+        // counted row by row in u32 (a row has at most u32::MAX columns), which vectorises
+        let nnz: usize = flat
+            .chunks(ncols.max(1))
+            .map(|row| row.iter().map(|&v| u32::from(v != A::zero())).sum::<u32>() as usize)
+            .sum();
         let mut ptr = Vec::with_capacity(rows.nrows() + 1);
         // one spare slot: the branch-free fill below writes one entry past the last non-zero
-        let mut idx = vec![0u32; nnz as usize + 1];
-        let mut val = vec![A::zero(); nnz as usize + 1];
+        let mut idx = vec![0u32; nnz + 1];
+        let mut val = vec![A::zero(); nnz + 1];
         let mut at = 0;
         ptr.push(0);
         for row in flat.chunks_exact(ncols.max(1)).take(rows.nrows()) {
@@ -86,8 +87,8 @@ impl<A: Scalar> Compressed<A> {
             }
             ptr.push(at);
         }
-        idx.truncate(nnz as usize);
-        val.truncate(nnz as usize);
+        idx.truncate(nnz);
+        val.truncate(nnz);
         Self { ptr, idx, val }
     }
 }
