@@ -335,79 +335,29 @@ fn softmax_row<A: Scalar>(mut row: ArrayViewMut1<'_, A>) {
     row.mapv_inplace(|v| v / sum);
 }
 
-/// [`backward_rows`] and [`forward_rows`] compiled twice, for AVX2 and for the baseline
-/// instruction set, and chosen at run time. They use no fused multiply-add, so both versions
-/// give identical results.
+/// [`backward_rows`] and [`forward_rows`] compiled for AVX2 too, chosen at run time (see
+/// [`scratchnet_tensor::dispatch_avx2_fma`]). They use no `mul_add`, so both copies give the
+/// same bits.
 mod simd {
     use super::*;
 
-    #[cfg(target_arch = "x86_64")]
-    fn has_avx2() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-
-    pub(super) fn backward_rows<A: Scalar>(
-        p: Weights<'_, A>,
-        w2: (&Small<A>, &Small<A>),
-        x: &Input<'_, A>,
-        t: Targets<'_, A>,
-        first: usize,
-        n: A,
-        rows: Rows<'_, A>,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if has_avx2() {
-                // SAFETY: the function's only precondition is that the CPU supports AVX2,
-                // which was detected at run time just above.
-                return unsafe { backward_rows_avx2(p, w2, x, t, first, n, rows) };
-            }
-        }
-        super::backward_rows(p, w2, x, t, first, n, rows)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn backward_rows_avx2<A: Scalar>(
-        p: Weights<'_, A>,
-        w2: (&Small<A>, &Small<A>),
-        x: &Input<'_, A>,
-        t: Targets<'_, A>,
-        first: usize,
-        n: A,
-        rows: Rows<'_, A>,
-    ) {
-        super::backward_rows(p, w2, x, t, first, n, rows)
-    }
-
-    pub(super) fn forward_rows<A: Scalar>(
-        p: Weights<'_, A>,
-        w2: &Small<A>,
-        x: &Input<'_, A>,
-        first: usize,
-        z1: ArrayViewMut2<'_, A>,
-        y: ArrayViewMut2<'_, A>,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if has_avx2() {
-                // SAFETY: as above, AVX2 was detected just now.
-                return unsafe { forward_rows_avx2(p, w2, x, first, z1, y) };
-            }
-        }
-        super::forward_rows(p, w2, x, first, z1, y)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn forward_rows_avx2<A: Scalar>(
-        p: Weights<'_, A>,
-        w2: &Small<A>,
-        x: &Input<'_, A>,
-        first: usize,
-        z1: ArrayViewMut2<'_, A>,
-        y: ArrayViewMut2<'_, A>,
-    ) {
-        super::forward_rows(p, w2, x, first, z1, y)
+    scratchnet_tensor::dispatch_avx2_fma! {
+        pub(super) fn backward_rows<A: Scalar>(
+            p: Weights<'_, A>,
+            w2: (&Small<A>, &Small<A>),
+            x: &Input<'_, A>,
+            t: Targets<'_, A>,
+            first: usize,
+            n: A,
+            rows: Rows<'_, A>,
+        );
+        pub(super) fn forward_rows<A: Scalar>(
+            p: Weights<'_, A>,
+            w2: &Small<A>,
+            x: &Input<'_, A>,
+            first: usize,
+            z1: ArrayViewMut2<'_, A>,
+            y: ArrayViewMut2<'_, A>,
+        );
     }
 }

@@ -17,6 +17,7 @@
 //! assert_eq!(one_hot::<f64>(&[1], 3), array![[0.0, 1.0, 0.0]]);
 //! ```
 
+mod dispatch;
 mod rng;
 mod scalar;
 mod sparse;

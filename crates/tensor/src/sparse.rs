@@ -576,93 +576,32 @@ fn columns_block<A: Scalar>(
     lines_block(out, &Compressed { ptr, idx, val }, 0, ds, k);
 }
 
-/// The kernel compiled twice, for AVX2 with FMA and for the baseline instruction set, and chosen
-/// at run time. Both round every `v·r + a` once (`mul_add`: an instruction on the first, a
-/// library call on the second), so they give identical results.
+/// [`Compressed::from_rows`] as a free function, for [`simd`].
+#[inline(always)]
+fn from_rows<A: Scalar>(rows: ArrayView2<'_, A>) -> Compressed<A> {
+    Compressed::from_rows(rows)
+}
+
+/// The kernels compiled for AVX2 and FMA too, chosen at run time (see [`crate::dispatch_avx2_fma`]).
 mod simd {
-    use super::{ArrayView2, Compressed, Padded, Scalar};
+    use super::{ArrayView2, Compressed, Padded};
 
-    #[inline]
-    pub(super) fn lines_block<A: Scalar>(
-        out: &mut [A],
-        m: &Compressed<A>,
-        first: usize,
-        ms: &Padded<'_, A>,
-        k: usize,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the function's only precondition is that the CPU supports AVX2 and
-                // FMA, which were detected at run time just above.
-                return unsafe { lines_block_avx2(out, m, first, ms, k) };
-            }
-        }
-        super::lines_block(out, m, first, ms, k)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn lines_block_avx2<A: Scalar>(
-        out: &mut [A],
-        m: &Compressed<A>,
-        first: usize,
-        ms: &Padded<'_, A>,
-        k: usize,
-    ) {
-        super::lines_block(out, m, first, ms, k)
-    }
-
-    #[inline]
-    pub(super) fn from_rows<A: Scalar>(rows: ArrayView2<'_, A>) -> Compressed<A> {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: as in `lines_block`: AVX2 was detected just above.
-                return unsafe { from_rows_avx2(rows) };
-            }
-        }
-        Compressed::from_rows(rows)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn from_rows_avx2<A: Scalar>(rows: ArrayView2<'_, A>) -> Compressed<A> {
-        Compressed::from_rows(rows)
-    }
-
-    #[inline]
-    pub(super) fn columns_block<A: Scalar>(
-        out: &mut [A],
-        m: &Compressed<A>,
-        c0: usize,
-        ds: &Padded<'_, A>,
-        k: usize,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: as in `lines_block`: AVX2 and FMA were detected just above.
-                return unsafe { columns_block_avx2(out, m, c0, ds, k) };
-            }
-        }
-        super::columns_block(out, m, c0, ds, k)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn columns_block_avx2<A: Scalar>(
-        out: &mut [A],
-        m: &Compressed<A>,
-        c0: usize,
-        ds: &Padded<'_, A>,
-        k: usize,
-    ) {
-        super::columns_block(out, m, c0, ds, k)
+    crate::dispatch_avx2_fma! {
+        pub(super) fn lines_block<A: Scalar>(
+            out: &mut [A],
+            m: &Compressed<A>,
+            first: usize,
+            ms: &Padded<'_, A>,
+            k: usize,
+        );
+        pub(super) fn columns_block<A: Scalar>(
+            out: &mut [A],
+            m: &Compressed<A>,
+            c0: usize,
+            ds: &Padded<'_, A>,
+            k: usize,
+        );
+        pub(super) fn from_rows<A: Scalar>(rows: ArrayView2<'_, A>) -> Compressed<A>;
     }
 }
 
