@@ -36,7 +36,6 @@ pub mod layers;
 mod npz;
 mod params;
 mod simple_net;
-mod targets;
 mod two_layer_net;
 
 pub use backprop::Workspace;
@@ -45,6 +44,7 @@ pub use error::ModelError;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
 pub use params::{Grads, PARAM_NAMES, Params};
+/// Re-exported from `scratchnet-tensor`, where `scratchnet-mnist` can convert its labels into it.
+pub use scratchnet_tensor::Targets;
 pub use simple_net::SimpleNet;
-pub use targets::Targets;
 pub use two_layer_net::{NumGrad, Param, TwoLayerNet};

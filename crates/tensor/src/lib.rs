@@ -21,10 +21,12 @@ mod dispatch;
 mod rng;
 mod scalar;
 mod sparse;
+mod targets;
 
 pub use rng::{Rng, RngState, choice_with_replacement, randn, rng_from_seed, shuffled_indices};
 pub use scalar::Scalar;
 pub use sparse::SparseRows;
+pub use targets::Targets;
 
 use ndarray::{Array, Array2, ArrayBase, Axis, Data, Ix1, Ix2, RemoveAxis};
 

@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView2};
 ///
 /// ```
 /// use ndarray::array;
-/// use scratchnet_network::Targets;
+/// use scratchnet_tensor::Targets;
 /// let labels = vec![2, 0];
 /// let onehot = array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]];
 /// assert_eq!(Targets::<f64>::from(&labels).len(), 2);
@@ -19,7 +19,7 @@ pub enum Targets<'a, A> {
     OneHot(ArrayView2<'a, A>),
 }
 
-impl<A: scratchnet_tensor::Scalar> Targets<'_, A> {
+impl<A: crate::Scalar> Targets<'_, A> {
     /// Number of samples.
     pub fn len(&self) -> usize {
         match self {
@@ -37,7 +37,7 @@ impl<A: scratchnet_tensor::Scalar> Targets<'_, A> {
     pub fn labels(&self) -> Vec<usize> {
         match self {
             Targets::Labels(l) => l.to_vec(),
-            Targets::OneHot(t) => scratchnet_tensor::argmax_rows(t),
+            Targets::OneHot(t) => crate::argmax_rows(t),
         }
     }
 
@@ -47,7 +47,7 @@ impl<A: scratchnet_tensor::Scalar> Targets<'_, A> {
     /// If a label is `>= classes` or one-hot rows have another width.
     pub fn to_dense(&self, classes: usize) -> Array2<A> {
         match self {
-            Targets::Labels(l) => scratchnet_tensor::one_hot(l, classes),
+            Targets::Labels(l) => crate::one_hot(l, classes),
             Targets::OneHot(t) => {
                 assert_eq!(
                     t.ncols(),

@@ -1,0 +1,210 @@
+//! The checked binary format of scratchnet's model and checkpoint files:
+//!
+//! ```text
+//! magic (8 bytes) | u32 LE format version | bincode(value) | bincode(value) | ... | SHA-256 of all before
+//! ```
+//!
+//! The values are whatever serde types the caller writes, in order, with bincode 1.3's fixed-width
+//! little-endian layout (the layout of `bincode::serialize`). This module is the only user of
+//! bincode in the workspace: moving to another serde format (bincode is unmaintained,
+//! RUSTSEC-2025-0141) is a change to this file, with a new format version.
+//!
+//! Reading checks, in order: regular file, size limit, magic, version, checksum; each value is
+//! then decoded with a byte limit equal to what is left of the file, so a length field claiming
+//! 2⁴⁰ bytes fails with [`FileError::Corrupt`] instead of allocating.
+//!
+//! ```
+//! use scratchnet_fileio::frame::Format;
+//! const NOTES: Format = Format { magic: *b"EXAMPLE1", version: 1, what: "example file" };
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("notes.bin");
+//! let mut w = NOTES.writer();
+//! w.push(&"header".to_string());
+//! w.push(&vec![1.5f64, 2.5]);
+//! w.write(&path).unwrap();
+//!
+//! let mut r = NOTES.read(&path, 1 << 20).unwrap();
+//! assert_eq!(r.next::<String>("header").unwrap(), "header");
+//! assert_eq!(r.next::<Vec<f64>>("values").unwrap(), [1.5, 2.5]);
+//! r.finish().unwrap();
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use bincode::Options;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::{FileError, read_limited, write_atomic};
+
+const TRAILER: usize = 32;
+const HEAD: usize = 12;
+
+fn options(limit: u64) -> impl Options {
+    // Fixed-width integers: the layout of `bincode::serialize`, which wrote the version-1 files.
+    bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .with_limit(limit)
+}
+
+/// A kind of framed file: its magic bytes, the format version this build writes and reads, and
+/// its name for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Format {
+    /// The first 8 bytes of every file of this kind.
+    pub magic: [u8; 8],
+    /// The format version written and accepted.
+    pub version: u32,
+    /// What the file is, for messages: `"scratchnet model file"`.
+    pub what: &'static str,
+}
+
+impl Format {
+    /// A writer that collects values to frame.
+    pub fn writer(&self) -> FrameWriter {
+        let mut bytes = self.magic.to_vec();
+        bytes.extend_from_slice(&self.version.to_le_bytes());
+        FrameWriter { bytes }
+    }
+
+    /// Reads and checks a framed file of this kind (at most `limit` bytes) and returns a reader
+    /// positioned at its first value.
+    ///
+    /// ```
+    /// use scratchnet_fileio::{FileError, frame::Format};
+    /// const F: Format = Format { magic: *b"EXAMPLE2", version: 2, what: "example file" };
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("f.bin");
+    /// std::fs::write(&p, b"something else entirely, long enough to hold a header").unwrap();
+    /// assert!(matches!(F.read(&p, 1 << 20), Err(FileError::NotFramed { .. })));
+    /// let mut w = Format { version: 1, ..F }.writer();
+    /// w.push(&1u8);
+    /// w.write(&p).unwrap();
+    /// let err = F.read(&p, 1 << 20).unwrap_err();
+    /// assert!(err.to_string().ends_with("is a example file of format version 1; this build reads version 2"));
+    /// ```
+    pub fn read(&self, path: impl AsRef<Path>, limit: u64) -> Result<FrameReader, FileError> {
+        let path = path.as_ref();
+        let bytes = read_limited(path, limit)?;
+        self.check(path, bytes)
+    }
+
+    /// [`read`](Self::read) on bytes already in memory (`path` names them in errors).
+    pub fn check(&self, path: impl AsRef<Path>, bytes: Vec<u8>) -> Result<FrameReader, FileError> {
+        let path = path.as_ref();
+        if bytes.len() < self.magic.len() || bytes[..self.magic.len()] != self.magic {
+            return Err(FileError::NotFramed {
+                path: path.to_owned(),
+                what: self.what,
+            });
+        }
+        let corrupt = |detail: String| FileError::Corrupt {
+            path: path.to_owned(),
+            what: self.what,
+            detail,
+        };
+        if bytes.len() < HEAD + TRAILER {
+            return Err(corrupt(format!("only {} bytes", bytes.len())));
+        }
+        let found = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        if found != self.version {
+            return Err(FileError::Version {
+                path: path.to_owned(),
+                what: self.what,
+                found,
+                expected: self.version,
+            });
+        }
+        let end = bytes.len() - TRAILER;
+        if Sha256::digest(&bytes[..end]).as_slice() != &bytes[end..] {
+            return Err(corrupt(
+                "checksum mismatch: the file was truncated or altered".into(),
+            ));
+        }
+        Ok(FrameReader {
+            path: path.to_owned(),
+            what: self.what,
+            bytes,
+            pos: HEAD,
+            end,
+        })
+    }
+}
+
+/// Values being framed; [`write`](Self::write) adds the checksum and writes the file atomically.
+#[derive(Debug)]
+pub struct FrameWriter {
+    bytes: Vec<u8>,
+}
+
+impl FrameWriter {
+    /// Appends one value.
+    pub fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> &mut Self {
+        options(u64::MAX)
+            .serialize_into(&mut self.bytes, value)
+            .expect("serialising plain data to memory cannot fail");
+        self
+    }
+
+    /// The finished file's bytes, checksum included.
+    pub fn into_bytes(mut self) -> Vec<u8> {
+        let digest = Sha256::digest(&self.bytes);
+        self.bytes.extend_from_slice(&digest);
+        self.bytes
+    }
+
+    /// Writes the finished file to `path` with [`write_atomic`](crate::write_atomic).
+    pub fn write(self, path: impl AsRef<Path>) -> Result<(), FileError> {
+        write_atomic(path, &self.into_bytes())
+    }
+}
+
+/// The checked values of a framed file, decoded one after another.
+#[derive(Debug)]
+pub struct FrameReader {
+    path: PathBuf,
+    what: &'static str,
+    bytes: Vec<u8>,
+    pos: usize,
+    end: usize,
+}
+
+impl FrameReader {
+    /// Decodes the next value; `name` says which in an error.
+    pub fn next<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, FileError> {
+        let rest = &self.bytes[self.pos..self.end];
+        let mut cursor = std::io::Cursor::new(rest);
+        let value = options(rest.len() as u64)
+            .deserialize_from(&mut cursor)
+            .map_err(|e| self.corrupt(format!("{name}: {e}")))?;
+        self.pos += cursor.position() as usize;
+        Ok(value)
+    }
+
+    /// Checks that every byte before the checksum was decoded.
+    pub fn finish(self) -> Result<(), FileError> {
+        if self.pos != self.end {
+            return Err(self.corrupt(format!(
+                "{} bytes after the last value",
+                self.end - self.pos
+            )));
+        }
+        Ok(())
+    }
+
+    /// A [`FileError::Corrupt`] about this file, for checks the caller makes on decoded values
+    /// (shapes that disagree with a header, ...).
+    pub fn corrupt(&self, detail: impl Into<String>) -> FileError {
+        FileError::Corrupt {
+            path: self.path.clone(),
+            what: self.what,
+            detail: detail.into(),
+        }
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
