@@ -1,4 +1,5 @@
-//! Values from issue 2 / the notebook §4.2, plus properties of the activations and losses.
+//! Values printed by the book and the notebook (§3.5, §4.2), plus properties of the activations
+//! and losses.
 
 use approx::assert_abs_diff_eq;
 use ndarray::{Array1, Array2, ArrayD, IxDyn, array, s};
@@ -147,10 +148,14 @@ fn cross_entropy_in_f32() {
 }
 
 #[test]
-fn softmax_matches_issue_values() {
-    let y = softmax(&array![0.3, 2.9, 4.0]);
-    let want = array![0.01821127329554753, 0.24519181293507392, 0.7365969137693786];
-    assert_close(&y, &want, 1e-15);
+fn softmax_matches_the_definition_and_the_books_print() {
+    let a = array![0.3f64, 2.9, 4.0];
+    let y = softmax(&a);
+    // the definition, exp(a_k) / Σ exp(a)
+    let e = a.mapv(f64::exp);
+    assert_close(&y, &(&e / e.sum()), 1e-15);
+    // §3.5.1 prints [0.01821127 0.24519181 0.73659691]
+    assert_close(&y, &array![0.01821127, 0.24519181, 0.73659691], 1e-8);
 }
 
 #[test]

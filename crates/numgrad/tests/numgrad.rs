@@ -1,4 +1,4 @@
-//! Values from the notebook §4.3–§4.4 and issue 2, numerical vs analytic gradients on several
+//! Values printed by the notebook (§4.3–§4.4), numerical vs analytic gradients on several
 //! functions and shapes, thread-count independence and gradient descent.
 
 use approx::assert_abs_diff_eq;
