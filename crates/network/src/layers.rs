@@ -15,7 +15,9 @@
 //! The book's `Affine` keeps references to the net's `W` and `b`, so that the net's update is
 //! seen by the layer. Here an [`Affine`] borrows views of the weights; a net builds its layers
 //! over its parameters (or over a perturbed copy, for the numerical gradient) for each call, see
-//! `two_layer_net.rs`.
+//! `two_layer_net.rs`. State that must outlive one call, such as `BatchNormalization`'s running
+//! mean and variance or `Dropout`'s random generator, belongs to the net in the same way and is
+//! borrowed (mutably) by the layer; what a layer caches for its backward pass lives in the layer.
 //!
 //! ```
 //! use ndarray::array;

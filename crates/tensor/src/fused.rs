@@ -248,7 +248,8 @@ pub fn sigmoid_affine_rows<A: Scalar>(
 /// use scratchnet_tensor::{Targets, fused::{PaddedMatrix, softmax_loss_sigmoid_backward_rows}};
 /// let mut y = array![[0.0, 0.0]];
 /// let mut da1 = array![[0.0]];
-/// let w2t = PaddedMatrix::new(array![[1.0], [-1.0]].t());
+/// let w2 = array![[1.0, -1.0]]; // one hidden unit, two classes
+/// let w2t = PaddedMatrix::new(w2.t());
 /// let labels = [0];
 /// softmax_loss_sigmoid_backward_rows(y.view_mut(), array![[0.5]].view(), da1.view_mut(), &w2t, Targets::Labels(&labels), 0, 1.0, 0.0);
 /// assert_eq!(y, array![[-0.5, 0.5]]);
