@@ -55,6 +55,11 @@ pub struct PaddedMatrix<A> {
 
 impl<A: Scalar> PaddedMatrix<A> {
     /// A padded copy of `m`.
+    ///
+    /// ```
+    /// let m = scratchnet_tensor::fused::PaddedMatrix::new(ndarray::Array2::<f32>::zeros((3, 20)).view());
+    /// assert_eq!(m.dim(), (3, 20));
+    /// ```
     pub fn new(m: ArrayView2<'_, A>) -> Self {
         let (rows, cols) = m.dim();
         let stride = cols.div_ceil(CHUNK) * CHUNK;
@@ -73,6 +78,11 @@ impl<A: Scalar> PaddedMatrix<A> {
     }
 
     /// `(rows, columns)` of the matrix (without the padding).
+    ///
+    /// ```
+    /// let m = scratchnet_tensor::fused::PaddedMatrix::new(ndarray::array![[1.0, 2.0, 3.0]].view());
+    /// assert_eq!(m.dim(), (1, 3));
+    /// ```
     pub fn dim(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
