@@ -208,6 +208,10 @@ where
 /// is treated as one point (every element a variable, like the book's `common/gradient.py`);
 /// for one gradient per row see [`numerical_gradient_points`].
 ///
+/// A closure stored in a `let` before the call needs its argument type written out
+/// (`|w: ArrayView2<f64>| …`), and it must compute from that `w`, not from a copy of the
+/// weights it captured: see [Writing `f`](crate#writing-f).
+///
 /// ```
 /// use ndarray::{array, ArrayView2};
 /// use scratchnet_numgrad::numerical_gradient;

@@ -2,7 +2,7 @@
 //! crate's `fused.rs` drives them in parallel over blocks of samples).
 //!
 //! They live in this crate, beside the sparse products, so that the one `unsafe` call of the
-//! run-time AVX2 dispatch ([`crate::dispatch`]) stays in one crate. They are plain safe
+//! run-time AVX2 dispatch (`src/dispatch.rs`) stays in one crate. They are plain safe
 //! functions: each runs its `#[inline(always)]` body compiled for AVX2 + FMA when the CPU has
 //! both, and compiled for the baseline otherwise. They use no `mul_add`, so both copies give the
 //! same bits.
