@@ -323,6 +323,8 @@ pub struct Descent<A, D: Dimension> {
 /// `init` is not modified (the notebook's version updates `init_x` in place through numpy
 /// aliasing, which is why its cells re-create `init_x` before every call).
 ///
+/// `lr` is an `f64`, like every hyper-parameter in scratchnet, rounded to `A` once.
+///
 /// Too large a rate diverges; too small a rate barely moves. On `f = x0² + x1²` the exact
 /// update is `x ← (1 − 2·lr)·x`, so after `k` steps `x = (1 − 2·lr)^k · init`.
 ///
@@ -337,7 +339,7 @@ pub struct Descent<A, D: Dimension> {
 pub fn gradient_descent<A, S, D, F>(
     f: F,
     init: &ArrayBase<S, D>,
-    lr: A,
+    lr: f64,
     steps: usize,
 ) -> Descent<A, D>
 where
@@ -346,6 +348,7 @@ where
     D: Dimension,
     F: Fn(ArrayView<'_, A, D>) -> A + Sync,
 {
+    let lr = A::of_f64(lr);
     let mut x = init.to_owned();
     let mut trajectory = Vec::with_capacity(steps + 1);
     trajectory.push(x.clone());
