@@ -51,7 +51,8 @@ pub(crate) fn workspace_root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-/// The default MNIST folder, `<workspace>/data/mnist`.
+/// The MNIST folder of the chores: `$MNIST_DIR`, else `<workspace>/data/mnist` (the mnist
+/// crate's one lookup, [`scratchnet_mnist::default_dir_in`]).
 pub(crate) fn default_mnist_dir() -> PathBuf {
-    workspace_root().join("data").join("mnist")
+    scratchnet_mnist::default_dir_in(workspace_root())
 }

@@ -31,7 +31,7 @@ fn book_defaults_normalize_and_flatten_with_index_labels() {
     }
     assert_eq!(
         d.train.labels,
-        Labels::Index(fx.train_labels.clone().into())
+        Labels::Index(fx.train_labels.iter().map(|&l| l as usize).collect())
     );
 }
 
