@@ -59,14 +59,22 @@ impl SourceStamp {
     /// Stamps the regular file at `path`, streaming it, refusing it past [`MAX_FILE_BYTES`].
     pub(crate) fn of_file(path: &Path) -> Result<Self, MnistError> {
         let file = scratchnet_fileio::open_regular(path)?;
+        let too_large = || scratchnet_fileio::FileError::TooLarge {
+            path: path.into(),
+            limit: MAX_FILE_BYTES,
+        };
+        // From the size first: a 30 GB sparse file is refused without reading a gigabyte.
+        let reported = file
+            .metadata()
+            .map_err(|e| MnistError::io("read", path, e))?
+            .len();
+        if reported > MAX_FILE_BYTES {
+            return Err(too_large().into());
+        }
         let mut r = CrcReader::new(file.take(MAX_FILE_BYTES + 1));
         io::copy(&mut r, &mut io::sink()).map_err(|e| MnistError::io("read", path, e))?;
         if r.count > MAX_FILE_BYTES {
-            return Err(scratchnet_fileio::FileError::TooLarge {
-                path: path.into(),
-                limit: MAX_FILE_BYTES,
-            }
-            .into());
+            return Err(too_large().into());
         }
         Ok(SourceStamp {
             name: path
