@@ -254,6 +254,7 @@ pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Res
         payload_len: body.len() as u64,
         payload_crc32: crc.sum(),
     };
+    remove_stale_cache_temps(path);
     scratchnet_fileio::write_atomic_with(path, |f| {
         let mut out = io::BufWriter::new(f);
         out.write_all(&MAGIC)?;
@@ -262,6 +263,37 @@ pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Res
         out.flush()
     })
     .map_err(|e| e.to_string())
+}
+
+/// A cache write in progress touches its temp file at least every few seconds; one untouched
+/// for an hour was left by a process that was killed.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the cache's own temp files (`.mnist.bincode.scratchnet-tmp-*`) that a killed load
+/// left beside `path`, if they are an hour old. Best effort: nothing else is touched, and a
+/// failure only leaves the stray file for next time.
+fn remove_stale_cache_temps(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{CACHE_FILE}{}", scratchnet_fileio::TEMP_MARKER);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let ours = entry.file_name().to_string_lossy().starts_with(&prefix);
+        let stale = entry.metadata().is_ok_and(|m| {
+            m.is_file()
+                && m.modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= STALE_TEMP_AGE)
+        });
+        if ours && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `#[serde(with = "bytes")]` for `Cow<[u8]>` fields: one length and a block copy instead of
