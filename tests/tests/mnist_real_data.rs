@@ -60,7 +60,7 @@ fn files_have_the_published_checksums() {
 
 #[test]
 fn counts_pixel_sums_and_label_histograms() {
-    let raw = load_raw(&data_dir()).unwrap();
+    let raw = load_raw(data_dir()).unwrap();
     assert_eq!(raw.train.images.dim(), (60_000, 784));
     assert_eq!(raw.test.images.dim(), (10_000, 784));
     let sum = |a: &ndarray::Array2<u8>| a.iter().map(|&v| v as u64).sum::<u64>();
@@ -87,7 +87,7 @@ fn counts_pixel_sums_and_label_histograms() {
 #[test]
 fn normalization_range_and_one_hot() {
     let d = load_mnist::<f32>(
-        &data_dir(),
+        data_dir(),
         LoadOptions {
             one_hot_label: true,
             ..Default::default()
@@ -118,7 +118,7 @@ fn normalization_range_and_one_hot() {
     );
 
     let raw = load_mnist::<f64>(
-        &data_dir(),
+        data_dir(),
         LoadOptions {
             normalize: false,
             flatten: false,

@@ -536,7 +536,7 @@ fn stray_part_files_of_a_killed_fetch_are_removed_and_nothing_else() {
     let mine = dir.path().join("notes.part");
     std::fs::write(&mine, b"the user's").unwrap();
     let report = fetch(dir.path(), &opts(&server, &fx)).unwrap();
-    assert_eq!(report.removed_temps, [stray.clone()]);
+    assert_eq!(report.removed_temps, std::slice::from_ref(&stray));
     assert!(!stray.exists());
     assert_eq!(std::fs::read(&mine).unwrap(), b"the user's");
     assert!(report.to_string().starts_with(&format!(
