@@ -184,6 +184,18 @@ impl Ctx<'_> {
             // Regular files only (a FIFO would block, a device never ends), bounded by size.
             let input = scratchnet_fileio::open_regular(&src)?;
             let what = src.display().to_string();
+            let cap = self.opts.checksums.max_file_len(file);
+            let size = input
+                .metadata()
+                .map_err(|e| MnistError::io("read the metadata of", &src, e))?
+                .len();
+            if size > cap {
+                // Refused from its size: a 30 GB sparse file is not copied up to the cap first.
+                return Err(self.bad(format!(
+                    "{what} is {size} bytes, more than the {cap} any copy of {} can have",
+                    file.stem()
+                )));
+            }
             let p = self.copy_verified(input, file, &what, &src)?;
             done.insert(
                 file,

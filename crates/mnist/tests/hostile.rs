@@ -426,6 +426,34 @@ fn import_refuses_a_fifo_in_the_source_folder() {
     assert!(listing(dst.path()).iter().all(|n| !n.ends_with(".part")));
 }
 
+#[test]
+fn import_refuses_a_huge_sparse_source_file_from_its_size() {
+    let fx = fixture(2, 1, 87);
+    let src = tempfile::tempdir().unwrap();
+    fx.write(src.path(), GZ);
+    let big = src.path().join(MnistFile::TrainImages.remote_name());
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(30 << 30)
+        .unwrap();
+    let dst = tempfile::tempdir().unwrap();
+    let o = ImportOptions {
+        checksums: fx.checksums.clone(),
+        force: false,
+    };
+    let err = import_with(src.path(), dst.path(), &o).unwrap_err();
+    assert!(
+        err.to_string().ends_with(&format!(
+            "{} is {} bytes, more than the {} any copy of train-images-idx3-ubyte can have",
+            big.display(),
+            30u64 << 30,
+            fx.checksums.max_file_len(MnistFile::TrainImages)
+        )),
+        "{err}"
+    );
+    assert!(listing(dst.path()).is_empty(), "{:?}", listing(dst.path()));
+}
+
 // ---- tar members bounded, clean messages -------------------------------------------------
 
 #[test]
