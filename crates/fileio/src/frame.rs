@@ -154,7 +154,7 @@ impl FrameWriter {
         self.bytes
     }
 
-    /// Writes the finished file to `path` with [`write_atomic`](crate::write_atomic).
+    /// Writes the finished file to `path` with [`write_atomic`].
     pub fn write(self, path: impl AsRef<Path>) -> Result<(), FileError> {
         write_atomic(path, &self.into_bytes())
     }
