@@ -1,6 +1,7 @@
 //! MNIST for scratchnet: verified download, offline import, IDX parsing, cached loading and
 //! seeded mini-batches — the book's `load_mnist` (§3.6.1) and the notebook's mini-batch
-//! sampling (§4.2.3). This crate depends only on `scratchnet-tensor` and knows nothing of
+//! sampling (§4.2.3). This crate depends only on `scratchnet-tensor` and `scratchnet-fileio` (every
+//! file it reads or writes goes through the latter) and knows nothing of
 //! networks.
 //!
 //! ```no_run
