@@ -51,7 +51,40 @@ pub(crate) fn workspace_root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-/// The default MNIST folder, `<workspace>/data/mnist`.
+/// The MNIST folder of the chores: `$MNIST_DIR`, else `<workspace>/data/mnist` (the mnist
+/// crate's one lookup, [`scratchnet_mnist::default_dir_in`]).
 pub(crate) fn default_mnist_dir() -> PathBuf {
-    workspace_root().join("data").join("mnist")
+    scratchnet_mnist::default_dir_in(workspace_root())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    fn parse_error(args: &[&str]) -> String {
+        match Cli::try_parse_from(args) {
+            Ok(_) => panic!("{args:?} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn fetch_timeouts_out_of_range_are_refused_naming_the_flag() {
+        for (flag, value, range) in [
+            ("--timeout", "0", "1..=3600"),
+            ("--timeout", "18446744073709551615", "1..=3600"),
+            ("--timeout", "3601", "1..=3600"),
+            ("--deadline", "0", "1..=86400"),
+        ] {
+            let msg = parse_error(&["cargo xtask", "fetch-mnist", flag, value]);
+            assert!(
+                msg.contains(&format!("invalid value '{value}' for '{flag} <SECS>'"))
+                    && msg.contains(range),
+                "{msg}"
+            );
+        }
+        assert!(Cli::try_parse_from(["cargo xtask", "fetch-mnist", "--timeout", "3600"]).is_ok());
+    }
 }

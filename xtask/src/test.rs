@@ -4,7 +4,6 @@
 
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
 use anyhow::Context;
 
@@ -16,12 +15,10 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let dir = match std::env::var_os("MNIST_DIR") {
-        Some(d) if !d.is_empty() => d.into(),
-        _ => crate::default_mnist_dir(),
-    };
-    // Verifies what is there and downloads only what is missing or wrong.
-    let report = crate::fetch::fetch_into(&dir, &[], false, Duration::from_secs(30))
+    let dir = crate::default_mnist_dir();
+    // Verifies what is there and downloads only what is missing; a wrong file stops it (it
+    // may be the user's) with the message that says what to do.
+    let report = crate::fetch::fetch_with(&dir, &[], Default::default())
         .context("MNIST is needed by the tests")?;
     crate::fetch::print_report(&report);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -29,7 +26,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .current_dir(crate::workspace_root())
         .args(["test", "--workspace"])
         .args(&args.cargo_args)
-        .env("MNIST_DIR", &dir)
+        .env(scratchnet_mnist::DIR_ENV, &dir)
         .status()
         .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
     Ok(match status.code() {

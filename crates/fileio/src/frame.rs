@@ -5,8 +5,8 @@
 //! ```
 //!
 //! The values are whatever serde types the caller writes, in order, with bincode 1.3's fixed-width
-//! little-endian layout (the layout of `bincode::serialize`). This module is the only user of
-//! bincode in the workspace: moving to another serde format (bincode is unmaintained,
+//! little-endian layout (the layout of `bincode::serialize`). This module and [`codec`](crate::codec) are the
+//! only users of bincode in the workspace: moving to another serde format (bincode is unmaintained,
 //! RUSTSEC-2025-0141) is a change to this file, with a new format version.
 //!
 //! Reading checks, in order: regular file, size limit, magic, version, checksum; each value is
@@ -154,7 +154,7 @@ impl FrameWriter {
         self.bytes
     }
 
-    /// Writes the finished file to `path` with [`write_atomic`](crate::write_atomic).
+    /// Writes the finished file to `path` with [`write_atomic`].
     pub fn write(self, path: impl AsRef<Path>) -> Result<(), FileError> {
         write_atomic(path, &self.into_bytes())
     }

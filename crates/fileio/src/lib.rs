@@ -8,6 +8,8 @@
 //! - [`read_limited`] / [`open_regular`]: only regular files are read (a FIFO would block, a
 //!   device never ends), and a read stops with [`FileError::TooLarge`] one byte past its limit,
 //!   whatever the metadata says.
+//! - [`codec`]: streaming encode/decode with a byte limit, for large files that carry their own
+//!   check (the MNIST cache).
 //! - [`frame`]: the checked binary format of model and checkpoint files
 //!   (`magic | version | bincode values | SHA-256`), decoded from bounded slices so that no length
 //!   in a file can make a reader allocate more than the file holds.
@@ -23,6 +25,7 @@
 //! ```
 
 mod atomic;
+pub mod codec;
 mod error;
 pub mod frame;
 mod read;

@@ -11,10 +11,7 @@ use scratchnet_mnist::{
 };
 
 fn data_dir() -> PathBuf {
-    let dir = match std::env::var_os("MNIST_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
-    };
+    let dir = scratchnet_mnist::default_dir_in(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
     assert!(
         missing_files(&dir).is_empty(),
         "real MNIST missing in {}: run `cargo xtask fetch-mnist`",

@@ -107,14 +107,14 @@ impl<A: Clone> Split<A> {
     /// ```
     /// use ndarray::{array, ArrayD};
     /// use scratchnet_mnist::{Labels, Split};
-    /// let s = Split { images: array![[0.0], [1.0], [2.0]].into_dyn(), labels: Labels::<f64>::Index(array![7, 8, 9]) };
+    /// let s = Split { images: array![[0.0], [1.0], [2.0]].into_dyn(), labels: Labels::<f64>::Index(vec![7, 8, 9]) };
     /// let b = s.batch(&[2, 0]);
     /// assert_eq!(b.images, array![[2.0], [0.0]].into_dyn());
-    /// assert_eq!(b.labels, Labels::Index(array![9, 7]));
+    /// assert_eq!(b.labels, Labels::Index(vec![9, 7]));
     /// ```
     pub fn batch(&self, indices: &[usize]) -> Split<A> {
         let labels = match &self.labels {
-            Labels::Index(l) => Labels::Index(gather_rows(l, indices)),
+            Labels::Index(l) => Labels::Index(indices.iter().map(|&i| l[i]).collect()),
             Labels::OneHot(t) => Labels::OneHot(gather_rows(t, indices)),
         };
         Split {

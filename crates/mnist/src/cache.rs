@@ -1,5 +1,6 @@
 //! The cache beside the data, like the book's `mnist.pkl`: the parsed pixels and labels,
-//! written once with serde + bincode (through [`crate::codec`]) and read on later loads.
+//! written once with serde and the workspace's binary encoding ([`scratchnet_fileio::codec`],
+//! the one place that knows it is bincode) and read on later loads.
 //!
 //! Layout: 16 magic bytes, then a header (format version, size and CRC-32 of each source file,
 //! length and CRC-32 of the payload), then the payload (both splits). A cache is used only if
@@ -13,15 +14,16 @@
 //! costs little more than one copy of the 55 MB.
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
+use scratchnet_fileio::codec;
 use serde::{Deserialize, Serialize};
 
-use crate::codec;
-use crate::load::{RawMnist, RawSplit};
+use crate::MnistError;
+use crate::dataset::{RawMnist, RawSplit};
+use crate::idx::MAX_FILE_BYTES;
 
 /// File name of the cache inside the data folder.
 pub const CACHE_FILE: &str = "mnist.bincode";
@@ -32,15 +34,17 @@ const FORMAT_VERSION: u32 = 1;
 const HEADER_LIMIT: u64 = 64 << 10;
 /// Bytes read (and CRC'd) at a time: small enough to stay in the CPU cache.
 const CHUNK: usize = 256 << 10;
+/// No cache is larger: two splits of at most [`MAX_FILE_BYTES`] each, and the header.
+const MAX_CACHE_BYTES: u64 = 2 * MAX_FILE_BYTES + HEADER_LIMIT;
 
 /// The cache path for the data folder `dir`.
 ///
 /// ```
-/// let p = scratchnet_mnist::cache_path("data/mnist".as_ref());
+/// let p = scratchnet_mnist::cache_path("data/mnist");
 /// assert!(p.ends_with("data/mnist/mnist.bincode"));
 /// ```
-pub fn cache_path(dir: &Path) -> PathBuf {
-    dir.join(CACHE_FILE)
+pub fn cache_path(dir: impl AsRef<Path>) -> PathBuf {
+    dir.as_ref().join(CACHE_FILE)
 }
 
 /// Identity of one source file as the cache saw it: name, size and CRC-32 of its bytes.
@@ -52,10 +56,26 @@ pub(crate) struct SourceStamp {
 }
 
 impl SourceStamp {
-    /// Stamps the file at `path`, streaming it.
-    pub(crate) fn of_file(path: &Path) -> io::Result<Self> {
-        let mut r = CrcReader::new(File::open(path)?);
-        io::copy(&mut r, &mut io::sink())?;
+    /// Stamps the regular file at `path`, streaming it, refusing it past [`MAX_FILE_BYTES`].
+    pub(crate) fn of_file(path: &Path) -> Result<Self, MnistError> {
+        let file = scratchnet_fileio::open_regular(path)?;
+        let too_large = || scratchnet_fileio::FileError::TooLarge {
+            path: path.into(),
+            limit: MAX_FILE_BYTES,
+        };
+        // From the size first: a 30 GB sparse file is refused without reading a gigabyte.
+        let reported = file
+            .metadata()
+            .map_err(|e| MnistError::io("read", path, e))?
+            .len();
+        if reported > MAX_FILE_BYTES {
+            return Err(too_large().into());
+        }
+        let mut r = CrcReader::new(file.take(MAX_FILE_BYTES + 1));
+        io::copy(&mut r, &mut io::sink()).map_err(|e| MnistError::io("read", path, e))?;
+        if r.count > MAX_FILE_BYTES {
+            return Err(too_large().into());
+        }
         Ok(SourceStamp {
             name: path
                 .file_name()
@@ -107,9 +127,9 @@ struct CachedSplit<'a> {
     count: u32,
     rows: u32,
     cols: u32,
-    #[serde(with = "crate::codec::bytes")]
+    #[serde(with = "bytes")]
     images: Cow<'a, [u8]>,
-    #[serde(with = "crate::codec::bytes")]
+    #[serde(with = "bytes")]
     labels: Cow<'a, [u8]>,
 }
 
@@ -159,11 +179,21 @@ impl CachedSplit<'_> {
 
 /// Reads the cache at `path` if it matches `sources` in every respect; the error says why not.
 pub(crate) fn read(path: &Path, sources: &[SourceStamp]) -> Result<RawMnist, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // A FIFO or device is refused without blocking; a huge file from its size below.
+    let file = scratchnet_fileio::open_regular(path).map_err(|e| match e {
+        scratchnet_fileio::FileError::Io { source, .. } => {
+            format!("cannot read {}: {source}", path.display())
+        }
+        other => other.to_string(),
+    })?;
     let file_len = file
         .metadata()
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
         .len();
+    if file_len > MAX_CACHE_BYTES {
+        return Err(format!("{file_len} bytes, larger than any MNIST cache"));
+    }
+    let file = file.take(MAX_CACHE_BYTES);
     let mut r = BufReader::with_capacity(1 << 16, file);
     let mut magic = [0u8; 16];
     if r.read_exact(&mut magic).is_err() || magic != MAGIC {
@@ -180,7 +210,10 @@ pub(crate) fn read(path: &Path, sources: &[SourceStamp]) -> Result<RawMnist, Str
     if header.sources != sources {
         return Err("stale: the source files changed since it was written".into());
     }
-    let expected_len = MAGIC.len() as u64 + codec::encoded_len(&header)? + header.payload_len;
+    let header_len = codec::encoded_len(&header).map_err(|e| format!("bad header: {e}"))?;
+    let expected_len = (MAGIC.len() as u64)
+        .saturating_add(header_len)
+        .saturating_add(header.payload_len);
     if file_len != expected_len {
         return Err(format!(
             "truncated: {file_len} bytes, header says {expected_len}"
@@ -204,14 +237,15 @@ pub(crate) fn read(path: &Path, sources: &[SourceStamp]) -> Result<RawMnist, Str
     })
 }
 
-/// Writes the cache for `raw` to `path` through a temp file in the same folder.
+/// Writes the cache for `raw` to `path` atomically ([`scratchnet_fileio::write_atomic_with`]:
+/// a FIFO, device or folder named `mnist.bincode` is refused, never replaced).
 pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Result<(), String> {
     let payload = Payload {
         train: CachedSplit::of(&raw.train),
         test: CachedSplit::of(&raw.test),
     };
     let mut body = Vec::new();
-    codec::encode_into(&mut body, &payload)?;
+    codec::encode_into(&mut body, &payload).map_err(|e| e.to_string())?;
     let mut crc = flate2::Crc::new();
     crc.update(&body);
     let header = Header {
@@ -220,19 +254,77 @@ pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Res
         payload_len: body.len() as u64,
         payload_crc32: crc.sum(),
     };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = crate::store::temp_file_in(dir, ".mnist.bincode.")
-        .map_err(|e| format!("cannot create a temp file in {}: {e}", dir.display()))?;
-    let mut out = io::BufWriter::new(tmp.as_file_mut());
-    let written = out
-        .write_all(&MAGIC)
-        .map_err(|e| e.to_string())
-        .and_then(|()| codec::encode_into(&mut out, &header))
-        .and_then(|()| out.write_all(&body).map_err(|e| e.to_string()))
-        .and_then(|()| out.flush().map_err(|e| e.to_string()));
-    drop(out);
-    written.map_err(|e| format!("cannot write {}: {e}", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| format!("cannot rename to {}: {}", path.display(), e.error))?;
-    Ok(())
+    remove_stale_cache_temps(path);
+    scratchnet_fileio::write_atomic_with(path, |f| {
+        let mut out = io::BufWriter::new(f);
+        out.write_all(&MAGIC)?;
+        codec::encode_into(&mut out, &header).map_err(io::Error::other)?;
+        out.write_all(&body)?;
+        out.flush()
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// A cache write in progress touches its temp file at least every few seconds; one untouched
+/// for an hour was left by a process that was killed.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the cache's own temp files (`.mnist.bincode.scratchnet-tmp-*`) that a killed load
+/// left beside `path`, if they are an hour old. Best effort: nothing else is touched, and a
+/// failure only leaves the stray file for next time.
+fn remove_stale_cache_temps(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{CACHE_FILE}{}", scratchnet_fileio::TEMP_MARKER);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let ours = entry.file_name().to_string_lossy().starts_with(&prefix);
+        let stale = entry.metadata().is_ok_and(|m| {
+            m.is_file()
+                && m.modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= STALE_TEMP_AGE)
+        });
+        if ours && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `#[serde(with = "bytes")]` for `Cow<[u8]>` fields: one length and a block copy instead of
+/// serde's element-by-element sequence (50 MB of pixels in milliseconds).
+mod bytes {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Cow<'static, [u8]>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Cow<'static, [u8]>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte array")
+            }
+            fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_vec()))
+            }
+            fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
 }

@@ -27,9 +27,15 @@ pub enum MnistError {
         err: io::Error,
     },
 
+    /// A file could not be read or written as a whole: it is not a regular file (a folder, a
+    /// FIFO, a device), it is larger than any file of its kind, or the OS refused.
+    #[error(transparent)]
+    File(#[from] scratchnet_fileio::FileError),
+
     /// Some of the four files are in neither naming style in the data folder.
     #[error(
-        "MNIST files missing in {}: {} (run `cargo xtask fetch-mnist --dir {}` to download and verify them)",
+        "MNIST files missing in {}: {} (download and verify them with `scratchnet_mnist::download::fetch` \
+         (feature \"download\"), or in the scratchnet workspace `cargo xtask fetch-mnist --dir {}`)",
         dir.display(), names.join(", "), dir.display()
     )]
     MissingFiles {
@@ -160,6 +166,57 @@ pub enum MnistError {
         expected: String,
         /// Computed hex digest.
         actual: String,
+    },
+
+    /// A file under an MNIST name in the data folder is not the expected content. It was left
+    /// exactly as it is: it may be the user's own (Fashion-MNIST uses the same names).
+    #[error(
+        "{} is not the expected MNIST file ({reason}); it was left as it is: move it away, or fetch \
+         with --force (`force: true`) to put a verified copy in its place and keep it as {}.bad-<time>",
+        path.display(), path.display()
+    )]
+    Unverified {
+        /// The file found.
+        path: PathBuf,
+        /// What is wrong with it (digest mismatch, not gzip, too large...).
+        reason: String,
+    },
+
+    /// A file decompresses to more bytes than the expected file has (a gzip bomb stops here).
+    #[error("{what}: decompresses to more than {limit} bytes, the size of the expected file")]
+    Oversized {
+        /// The file, URL or archive member.
+        what: String,
+        /// The expected decompressed length.
+        limit: u64,
+    },
+
+    /// The caller's cancellation flag was raised (Ctrl-C): the file being fetched was dropped
+    /// and its temp file removed; files placed before stay (they are verified).
+    #[error("interrupted: the fetch was cancelled")]
+    Interrupted,
+
+    /// Another fetch or import is writing into the same data folder.
+    #[error(
+        "another fetch is writing into {} ({holder}); wait for it to finish, or remove {} if no fetch is running",
+        dir.display(), lock.display()
+    )]
+    Busy {
+        /// The data folder.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// Who holds it, as the lock file says.
+        holder: String,
+    },
+
+    /// An option of the call is out of its range.
+    #[error("invalid {name}: {reason}")]
+    InvalidOption {
+        /// The option, e.g. `"timeout"`.
+        name: &'static str,
+        /// Its accepted range and the value given.
+        reason: String,
     },
 
     /// Every mirror failed for one file.

@@ -71,21 +71,24 @@ impl MnistFile {
         ]
     }
 
-    /// The first of [`Self::candidate_names`] that exists as a file in `dir`.
+    /// The first of [`Self::candidate_names`] that exists in `dir`, whatever it is: a FIFO or a
+    /// folder under an MNIST name is found here, and then refused by the reader as "not a
+    /// regular file" instead of being reported missing.
     ///
     /// ```
-    /// let dir = std::env::temp_dir().join("scratchnet-mnist-doc-find");
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// std::fs::write(dir.join("t10k-labels.idx1-ubyte"), b"").unwrap();
-    /// let found = scratchnet_mnist::MnistFile::TestLabels.find_in(&dir).unwrap();
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("t10k-labels.idx1-ubyte"), b"").unwrap();
+    /// let found = scratchnet_mnist::MnistFile::TestLabels.find_in(dir.path()).unwrap();
     /// assert!(found.ends_with("t10k-labels.idx1-ubyte"));
-    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// std::fs::create_dir(dir.path().join("t10k-images-idx3-ubyte")).unwrap();
+    /// assert!(scratchnet_mnist::MnistFile::TestImages.find_in(dir.path()).is_some());
     /// ```
-    pub fn find_in(self, dir: &Path) -> Option<PathBuf> {
+    pub fn find_in(self, dir: impl AsRef<Path>) -> Option<PathBuf> {
+        let dir = dir.as_ref();
         self.candidate_names()
             .into_iter()
             .map(|n| dir.join(n))
-            .find(|p| p.is_file())
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
     }
 
     /// Is this an image file (as opposed to labels)?
@@ -93,7 +96,22 @@ impl MnistFile {
         matches!(self, MnistFile::TrainImages | MnistFile::TestImages)
     }
 
-    /// The published SHA-256 of the decompressed IDX bytes (from `shared/mnist/README.md`).
+    /// The size in bytes of the decompressed IDX file (header included), as published with the
+    /// checksums.
+    ///
+    /// ```
+    /// assert_eq!(scratchnet_mnist::MnistFile::TrainImages.idx_len(), 16 + 60_000 * 784);
+    /// ```
+    pub fn idx_len(self) -> u64 {
+        match self {
+            MnistFile::TrainImages => 47_040_016,
+            MnistFile::TrainLabels => 60_008,
+            MnistFile::TestImages => 7_840_016,
+            MnistFile::TestLabels => 10_008,
+        }
+    }
+
+    /// The published SHA-256 of the decompressed IDX bytes.
     pub fn sha256(self) -> &'static str {
         match self {
             MnistFile::TrainImages => {
@@ -122,29 +140,49 @@ impl fmt::Display for MnistFile {
     }
 }
 
-/// The SHA-256 (hex, of the decompressed bytes) each file must have to be accepted.
+/// What each file must decompress to to be accepted: its SHA-256 (hex) and its length.
 ///
-/// [`Checksums::mnist`] (the default) holds the published values; tests substitute their own to
-/// exercise the download and import paths on small generated files.
+/// [`Checksums::mnist`] (the default) holds the published values of MNIST. [`Checksums::new`]
+/// takes another table, for a data set in the same four files (Fashion-MNIST uses exactly these
+/// names).
+///
+/// The lengths also bound every download and copy: no more than
+/// [`max_file_len`](Self::max_file_len) bytes of a file are ever written to disk, and no more than
+/// its length are decompressed, so an endless body or a gzip bomb stops at the cap.
 ///
 /// ```
 /// use scratchnet_mnist::{Checksums, MnistFile};
-/// let mut c = Checksums::mnist();
+/// let c = Checksums::mnist();
 /// assert_eq!(c.get(MnistFile::TrainLabels), MnistFile::TrainLabels.sha256());
-/// c.set(MnistFile::TrainLabels, "00");
-/// assert_eq!(c.get(MnistFile::TrainLabels), "00");
+/// assert_eq!(c.len(MnistFile::TrainLabels), 60_008);
+/// let mine = Checksums::new(MnistFile::ALL.map(|f| ("AB".repeat(32), 100)));
+/// assert_eq!(mine.get(MnistFile::TestImages), "ab".repeat(32));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checksums {
     sha256: [String; 4],
+    len: [u64; 4],
 }
 
 impl Checksums {
-    /// The published checksums of real MNIST.
+    /// The published checksums and sizes of real MNIST.
     pub fn mnist() -> Self {
         Checksums {
             sha256: MnistFile::ALL.map(|f| f.sha256().to_string()),
+            len: MnistFile::ALL.map(MnistFile::idx_len),
         }
+    }
+
+    /// A table of `(SHA-256 hex, decompressed length)` for the four files, in
+    /// [`MnistFile::ALL`] order. The digests are lower-cased.
+    pub fn new<S: AsRef<str>>(table: [(S, u64); 4]) -> Self {
+        let mut sha256: [String; 4] = Default::default();
+        let mut len = [0u64; 4];
+        for (i, (s, n)) in table.into_iter().enumerate() {
+            sha256[i] = s.as_ref().to_ascii_lowercase();
+            len[i] = n;
+        }
+        Checksums { sha256, len }
     }
 
     /// The expected hex digest of `file`.
@@ -152,9 +190,24 @@ impl Checksums {
         &self.sha256[file.index()]
     }
 
-    /// Replaces the expected hex digest of `file` (lower-cased).
-    pub fn set(&mut self, file: MnistFile, sha256_hex: &str) {
-        self.sha256[file.index()] = sha256_hex.to_ascii_lowercase();
+    /// The expected decompressed length of `file` in bytes.
+    #[allow(clippy::len_without_is_empty)] // a length per file, not of a collection
+    pub fn len(&self, file: MnistFile) -> u64 {
+        self.len[file.index()]
+    }
+
+    /// The most bytes a stored copy of `file` may have, raw or gzip: its decompressed length
+    /// plus slack for any gzip of it (a stored, uncompressed gzip adds 5 bytes per 64 KiB and a
+    /// header). Downloads and archive members beyond it are cut off before reaching the disk.
+    ///
+    /// ```
+    /// use scratchnet_mnist::{Checksums, MnistFile};
+    /// let cap = Checksums::mnist().max_file_len(MnistFile::TrainImages);
+    /// assert!(cap > 47_040_016 && cap < 48_000_000);
+    /// ```
+    pub fn max_file_len(&self, file: MnistFile) -> u64 {
+        let n = self.len(file);
+        n.saturating_add(n / 64).saturating_add(4096)
     }
 }
 
@@ -165,14 +218,16 @@ impl Default for Checksums {
 }
 
 /// The standard names (without `.gz`) of the files that are in neither naming style, raw or
-/// gzip, in `dir`; empty when all four are there.
+/// gzip, in `dir`; empty when all four are there (see [`MnistFile::find_in`]: anything under
+/// the name counts as there, and the loader then says what is wrong with it).
 ///
 /// ```
-/// let missing = scratchnet_mnist::missing_files(std::path::Path::new("/nonexistent"));
+/// let missing = scratchnet_mnist::missing_files("/nonexistent");
 /// assert_eq!(missing.len(), 4);
 /// assert_eq!(missing[0], "train-images-idx3-ubyte");
 /// ```
-pub fn missing_files(dir: &Path) -> Vec<String> {
+pub fn missing_files(dir: impl AsRef<Path>) -> Vec<String> {
+    let dir = dir.as_ref();
     MnistFile::ALL
         .into_iter()
         .filter(|f| f.find_in(dir).is_none())

@@ -14,7 +14,6 @@
 //! claims four billion images costs nothing before it is found to be a lie, and a claim above
 //! [`MAX_DATA_BYTES`] is refused outright.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -35,6 +34,10 @@ const PREALLOC_LIMIT: u64 = 64 << 20;
 const MAX_DEFLATE_RATIO: u64 = 1032;
 /// Reserved up front when the input size is unknown.
 const PREALLOC_UNKNOWN: u64 = 1 << 20;
+/// The largest file [`IdxSource::open`] reads: the largest payload, its header and some slack
+/// for a gzip that stores rather than compresses. A 30 GB sparse file under an MNIST name is
+/// refused from its size, before a byte is read.
+pub const MAX_FILE_BYTES: u64 = MAX_DATA_BYTES + (MAX_DATA_BYTES >> 6) + 4096;
 
 /// A decoded IDX image file: `count` images of `rows × cols` pixels, row-major, 0 = background.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,22 +62,49 @@ pub struct IdxSource {
 }
 
 impl IdxSource {
-    /// Opens `path`, sniffing gzip by content.
+    /// Opens `path`, sniffing gzip by content: [`open_limited`](Self::open_limited) with
+    /// [`MAX_FILE_BYTES`].
     ///
     /// ```
-    /// let dir = std::env::temp_dir();
-    /// let p = dir.join("scratchnet-doc-open-idx");
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("labels");
     /// std::fs::write(&p, scratchnet_mnist::idx::encode_labels(&[1, 2])).unwrap();
     /// assert!(!scratchnet_mnist::idx::IdxSource::open(&p).unwrap().is_gzip());
-    /// # std::fs::remove_file(&p).unwrap();
+    /// // a device is refused, never read
+    /// let err = scratchnet_mnist::idx::IdxSource::open("/dev/zero").err().unwrap();
+    /// assert_eq!(err.to_string(), "/dev/zero is a character device, not a regular file");
     /// ```
-    pub fn open(path: &Path) -> Result<Self, MnistError> {
-        let file = File::open(path).map_err(|e| MnistError::io("open", path, e))?;
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, MnistError> {
+        Self::open_limited(path, MAX_FILE_BYTES)
+    }
+
+    /// Opens `path` if it is a regular file of at most `limit` bytes (checked from its size and
+    /// again while reading, so a file that grows is cut off), sniffing gzip by content.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("labels");
+    /// std::fs::write(&p, scratchnet_mnist::idx::encode_labels(&[1, 2])).unwrap();
+    /// let err = scratchnet_mnist::idx::IdxSource::open_limited(&p, 5).err().unwrap();
+    /// assert!(err.to_string().ends_with("is larger than 5 bytes, more than any file of this kind"));
+    /// ```
+    pub fn open_limited(path: impl AsRef<Path>, limit: u64) -> Result<Self, MnistError> {
+        let path = path.as_ref();
+        let file = scratchnet_fileio::open_regular(path)?;
         let len = file
             .metadata()
             .map_err(|e| MnistError::io("read", path, e))?
             .len();
-        let mut src = Self::from_reader(file, path)?;
+        if len > limit {
+            return Err(scratchnet_fileio::FileError::TooLarge {
+                path: path.into(),
+                limit,
+            }
+            .into());
+        }
+        // The size can change after the check: the reader stops one byte past the limit, which
+        // the parser then reports as trailing data or a checksum mismatch.
+        let mut src = Self::from_reader(file.take(limit.saturating_add(1)), path)?;
         src.input_len = Some(len);
         Ok(src)
     }
@@ -275,22 +305,24 @@ fn check_size(count: u32, item_bytes: u64, path: &Path) -> Result<u64, MnistErro
 /// Reads the image file at `path` (raw or gzip).
 ///
 /// ```no_run
-/// let img = scratchnet_mnist::idx::read_images_file("data/mnist/t10k-images-idx3-ubyte.gz".as_ref())?;
+/// let img = scratchnet_mnist::idx::read_images_file("data/mnist/t10k-images-idx3-ubyte.gz")?;
 /// assert_eq!(img.count, 10_000);
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
-pub fn read_images_file(path: &Path) -> Result<IdxImages, MnistError> {
+pub fn read_images_file(path: impl AsRef<Path>) -> Result<IdxImages, MnistError> {
+    let path = path.as_ref();
     IdxSource::open(path)?.read_images(path)
 }
 
 /// Reads the label file at `path` (raw or gzip).
 ///
 /// ```no_run
-/// let labels = scratchnet_mnist::idx::read_labels_file("data/mnist/t10k-labels-idx1-ubyte.gz".as_ref())?;
+/// let labels = scratchnet_mnist::idx::read_labels_file("data/mnist/t10k-labels-idx1-ubyte.gz")?;
 /// assert_eq!(labels.len(), 10_000);
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
-pub fn read_labels_file(path: &Path) -> Result<Vec<u8>, MnistError> {
+pub fn read_labels_file(path: impl AsRef<Path>) -> Result<Vec<u8>, MnistError> {
+    let path = path.as_ref();
     IdxSource::open(path)?.read_labels(path)
 }
 

@@ -1,239 +1,18 @@
 //! `load_mnist` (§3.6.1 of the book): the four files parsed once, cached beside the data, and
 //! shaped the way the book's three options ask.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2, ArrayD, ArrayView2, Ix2};
-use scratchnet_tensor::{Scalar, argmax_rows, one_hot};
+use ndarray::{Array1, Array2};
+use scratchnet_tensor::Scalar;
 
 use crate::cache::{self, SourceStamp};
-use crate::idx::IdxSource;
+use crate::dataset::{Dataset, IMAGE_PIXELS, LoadOptions, RawMnist, RawSplit};
+use crate::idx::{IdxSource, MAX_FILE_BYTES};
 use crate::{MnistError, MnistFile, missing_files};
 
-/// Pixels per image, 28 × 28.
-pub const IMAGE_PIXELS: usize = 784;
-/// Number of classes, the digits 0–9.
-pub const CLASSES: usize = 10;
 /// The environment variable naming the data folder, read by [`default_dir`].
 pub const DIR_ENV: &str = "MNIST_DIR";
-
-/// The book's three options of `load_mnist`. The default is the book's:
-/// `normalize=True, flatten=True, one_hot_label=False`.
-///
-/// ```
-/// let o = scratchnet_mnist::LoadOptions::default();
-/// assert!(o.normalize && o.flatten && !o.one_hot_label);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoadOptions {
-    /// Pixels as floats in [0, 1] (`v / 255`); otherwise the raw values 0–255 as floats.
-    pub normalize: bool,
-    /// Images as rows of 784, shape (N, 784); otherwise (N, 1, 28, 28).
-    pub flatten: bool,
-    /// Labels one-hot, shape (N, 10); otherwise class indices, shape (N,).
-    pub one_hot_label: bool,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            normalize: true,
-            flatten: true,
-            one_hot_label: false,
-        }
-    }
-}
-
-/// Labels as class indices or one-hot rows.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Labels<A> {
-    /// Class indices 0–9, shape (N,).
-    Index(Array1<u8>),
-    /// One-hot rows, shape (N, 10).
-    OneHot(Array2<A>),
-}
-
-impl<A> Labels<A> {
-    /// Number of labels.
-    pub fn len(&self) -> usize {
-        match self {
-            Labels::Index(l) => l.len(),
-            Labels::OneHot(t) => t.nrows(),
-        }
-    }
-
-    /// No labels at all?
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<A: Scalar> Labels<A> {
-    /// Class indices either way (argmax of one-hot rows).
-    ///
-    /// ```
-    /// use ndarray::array;
-    /// let l = scratchnet_mnist::Labels::OneHot(array![[0.0, 1.0], [1.0, 0.0]]);
-    /// assert_eq!(l.to_indices(), vec![1, 0]);
-    /// ```
-    pub fn to_indices(&self) -> Vec<usize> {
-        match self {
-            Labels::Index(l) => l.iter().map(|&v| v as usize).collect(),
-            Labels::OneHot(t) => argmax_rows(t),
-        }
-    }
-}
-
-/// Images and labels of one split, shaped by [`LoadOptions`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Split<A> {
-    /// Shape (N, 784), or (N, 1, 28, 28) when not flattened.
-    pub images: ArrayD<A>,
-    /// Shape (N,) or (N, 10).
-    pub labels: Labels<A>,
-}
-
-impl<A> Split<A> {
-    /// Number of examples N.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// No examples at all?
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The images as (N, 784) rows whatever their shape, without copying.
-    ///
-    /// ```
-    /// use ndarray::{Array2, ArrayD, IxDyn};
-    /// use scratchnet_mnist::{Labels, Split};
-    /// let s = Split::<f32> { images: ArrayD::zeros(IxDyn(&[2, 1, 28, 28])), labels: Labels::OneHot(Array2::zeros((2, 10))) };
-    /// assert_eq!(s.flat_images().dim(), (2, 784));
-    /// ```
-    ///
-    /// # Panics
-    /// If the images are not in standard (row-major) layout, which the loader always produces.
-    pub fn flat_images(&self) -> ArrayView2<'_, A> {
-        let n = self.images.shape().first().copied().unwrap_or(0);
-        let per: usize = self.images.shape().iter().skip(1).product();
-        self.images
-            .view()
-            .into_shape_with_order((n, per))
-            .expect("loader images are contiguous")
-            .into_dimensionality::<Ix2>()
-            .expect("two axes")
-    }
-}
-
-/// The training and test splits: `(x_train, t_train), (x_test, t_test)` of the book.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Dataset<A> {
-    /// 60000 training examples.
-    pub train: Split<A>,
-    /// 10000 test examples.
-    pub test: Split<A>,
-}
-
-/// One split exactly as in the files: 0–255 pixels and 0–9 labels.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawSplit {
-    /// Shape (N, 784), row-major pixels, 0 = background.
-    pub images: Array2<u8>,
-    /// Shape (N,), digits 0–9.
-    pub labels: Array1<u8>,
-}
-
-impl RawSplit {
-    /// Number of examples N.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// No examples at all?
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The images as floats: `v / 255` in [0, 1] if `normalize`, else `v` in [0, 255].
-    ///
-    /// ```
-    /// use ndarray::array;
-    /// let s = scratchnet_mnist::RawSplit { images: array![[0, 51, 255]], labels: array![3] };
-    /// assert_eq!(s.images_as::<f64>(true), array![[0.0, 0.2, 1.0]]);
-    /// assert_eq!(s.images_as::<f32>(false), array![[0.0, 51.0, 255.0]]);
-    /// ```
-    pub fn images_as<A: Scalar>(&self, normalize: bool) -> Array2<A> {
-        let scale = if normalize { 255.0 } else { 1.0 };
-        // 256 possible inputs: a table beats 47 million divisions. Rounding v/255 computed in
-        // f64 to f32 gives the f32 quotient exactly (53 >= 2*24+2 bits), as numpy's float32.
-        let table: [A; 256] = std::array::from_fn(|v| A::of_f64(v as f64 / scale));
-        self.images.mapv(|p| table[p as usize])
-    }
-
-    /// The labels as `usize` class indices.
-    ///
-    /// ```
-    /// use ndarray::array;
-    /// let s = scratchnet_mnist::RawSplit { images: array![[0], [0]], labels: array![3, 9] };
-    /// assert_eq!(s.labels_usize(), vec![3, 9]);
-    /// ```
-    pub fn labels_usize(&self) -> Vec<usize> {
-        self.labels.iter().map(|&l| l as usize).collect()
-    }
-
-    /// This split shaped by `opts`, as in the book's `load_mnist`.
-    ///
-    /// # Panics
-    /// If the images are not 784 pixels wide when `opts.flatten` is false.
-    ///
-    /// ```
-    /// use ndarray::{Array1, Array2};
-    /// use scratchnet_mnist::{LoadOptions, RawSplit};
-    /// let raw = RawSplit { images: Array2::from_elem((2, 784), 255), labels: Array1::from(vec![1, 2]) };
-    /// let s = raw.to_split::<f32>(LoadOptions { flatten: false, one_hot_label: true, ..Default::default() });
-    /// assert_eq!(s.images.shape(), &[2, 1, 28, 28]);
-    /// assert_eq!(s.images[[1, 0, 27, 27]], 1.0);
-    /// assert_eq!(s.labels.to_indices(), vec![1, 2]);
-    /// ```
-    pub fn to_split<A: Scalar>(&self, opts: LoadOptions) -> Split<A> {
-        let flat = self.images_as::<A>(opts.normalize);
-        let images = if opts.flatten {
-            flat.into_dyn()
-        } else {
-            flat.into_shape_with_order((self.len(), 1, 28, 28))
-                .expect("MNIST images have 784 pixels")
-                .into_dyn()
-        };
-        let labels = if opts.one_hot_label {
-            Labels::OneHot(one_hot(&self.labels_usize(), CLASSES))
-        } else {
-            Labels::Index(self.labels.clone())
-        };
-        Split { images, labels }
-    }
-}
-
-/// Both splits exactly as in the files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawMnist {
-    /// The training split.
-    pub train: RawSplit,
-    /// The test split.
-    pub test: RawSplit,
-}
-
-impl RawMnist {
-    /// Both splits shaped by `opts`.
-    pub fn to_dataset<A: Scalar>(&self, opts: LoadOptions) -> Dataset<A> {
-        Dataset {
-            train: self.train.to_split(opts),
-            test: self.test.to_split(opts),
-        }
-    }
-}
 
 /// What [`load_raw_report`] did with the cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -250,17 +29,42 @@ pub enum CacheUse {
     },
 }
 
-/// The data folder: `$MNIST_DIR` if set, else `data/mnist` (relative to the current folder).
+/// The data folder named by `$MNIST_DIR`, if it is set and not empty.
 ///
 /// ```
-/// let d = scratchnet_mnist::default_dir();
-/// assert!(!d.as_os_str().is_empty());
+/// // With MNIST_DIR=/data/mnist this is Some("/data/mnist").
+/// let from_env = scratchnet_mnist::env_dir();
+/// assert!(from_env.is_none_or(|d| !d.as_os_str().is_empty()));
 /// ```
-pub fn default_dir() -> PathBuf {
+pub fn env_dir() -> Option<PathBuf> {
     std::env::var_os(DIR_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| "data/mnist".into())
+}
+
+/// The data folder for a project rooted at `root`: `$MNIST_DIR` if set and not empty, else
+/// `root/data/mnist`. The one lookup every tool, example and test of scratchnet uses.
+///
+/// ```
+/// let d = scratchnet_mnist::default_dir_in("/work/project");
+/// match scratchnet_mnist::env_dir() {
+///     Some(e) => assert_eq!(d, e),
+///     None => assert_eq!(d, std::path::Path::new("/work/project/data/mnist")),
+/// }
+/// ```
+pub fn default_dir_in(root: impl AsRef<Path>) -> PathBuf {
+    env_dir().unwrap_or_else(|| root.as_ref().join("data").join("mnist"))
+}
+
+/// The data folder: `$MNIST_DIR` if set and not empty, else `data/mnist` relative to the
+/// current folder ([`default_dir_in`] of the current folder).
+///
+/// ```
+/// let d = scratchnet_mnist::default_dir();
+/// assert!(d.ends_with("data/mnist") || scratchnet_mnist::env_dir().is_some());
+/// ```
+pub fn default_dir() -> PathBuf {
+    default_dir_in("")
 }
 
 /// Loads MNIST from `dir` as the book's `load_mnist(normalize, flatten, one_hot_label)`, in
@@ -273,11 +77,15 @@ pub fn default_dir() -> PathBuf {
 /// ```no_run
 /// use scratchnet_mnist::{LoadOptions, load_mnist};
 /// let opts = LoadOptions { one_hot_label: true, ..Default::default() };
-/// let data = load_mnist::<f32>("data/mnist".as_ref(), opts)?;
+/// let data = load_mnist::<f32>("data/mnist", opts)?;
+/// let loss_input = (&data.train.images, &data.train.labels); // what `net.loss` takes
 /// assert_eq!(data.train.images.shape(), &[60000, 784]);
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
-pub fn load_mnist<A: Scalar>(dir: &Path, opts: LoadOptions) -> Result<Dataset<A>, MnistError> {
+pub fn load_mnist<A: Scalar>(
+    dir: impl AsRef<Path>,
+    opts: LoadOptions,
+) -> Result<Dataset<A>, MnistError> {
     Ok(load_raw(dir)?.to_dataset(opts))
 }
 
@@ -286,11 +94,11 @@ pub fn load_mnist<A: Scalar>(dir: &Path, opts: LoadOptions) -> Result<Dataset<A>
 /// read-only folder, is skipped silently; see [`load_raw_report`]).
 ///
 /// ```no_run
-/// let raw = scratchnet_mnist::load_raw("data/mnist".as_ref())?;
+/// let raw = scratchnet_mnist::load_raw("data/mnist")?;
 /// assert_eq!(raw.test.len(), 10_000);
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
-pub fn load_raw(dir: &Path) -> Result<RawMnist, MnistError> {
+pub fn load_raw(dir: impl AsRef<Path>) -> Result<RawMnist, MnistError> {
     load_raw_report(dir).map(|(raw, _)| raw)
 }
 
@@ -298,16 +106,17 @@ pub fn load_raw(dir: &Path) -> Result<RawMnist, MnistError> {
 ///
 /// ```no_run
 /// use scratchnet_mnist::{CacheUse, load_raw_report};
-/// let (_, first) = load_raw_report("data/mnist".as_ref())?;
-/// let (_, second) = load_raw_report("data/mnist".as_ref())?;
+/// let (_, first) = load_raw_report("data/mnist")?;
+/// let (_, second) = load_raw_report("data/mnist")?;
 /// assert_eq!(second, CacheUse::Hit);
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
-pub fn load_raw_report(dir: &Path) -> Result<(RawMnist, CacheUse), MnistError> {
+pub fn load_raw_report(dir: impl AsRef<Path>) -> Result<(RawMnist, CacheUse), MnistError> {
+    let dir = dir.as_ref();
     let paths = find_sources(dir)?;
     let stamps = paths
         .iter()
-        .map(|p| SourceStamp::of_file(p).map_err(|e| MnistError::io("read", p, e)))
+        .map(|p| SourceStamp::of_file(p))
         .collect::<Result<Vec<_>, _>>()?;
     let cache_file = cache::cache_path(dir);
     let reason = match cache::read(&cache_file, &stamps) {
@@ -330,11 +139,12 @@ pub fn load_raw_report(dir: &Path) -> Result<(RawMnist, CacheUse), MnistError> {
 /// Parses the IDX files in `dir` without reading or writing the cache.
 ///
 /// ```no_run
-/// let raw = scratchnet_mnist::load_raw_uncached("data/mnist".as_ref())?;
+/// let raw = scratchnet_mnist::load_raw_uncached("data/mnist")?;
 /// assert_eq!(raw.train.images.dim(), (60_000, 784));
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
-pub fn load_raw_uncached(dir: &Path) -> Result<RawMnist, MnistError> {
+pub fn load_raw_uncached(dir: impl AsRef<Path>) -> Result<RawMnist, MnistError> {
+    let dir = dir.as_ref();
     parse_sources(read_sources(&find_sources(dir)?)?)
 }
 
@@ -364,9 +174,11 @@ fn read_sources(paths: &[PathBuf]) -> Result<Sources, MnistError> {
     paths
         .iter()
         .map(|p| {
+            // Regular files only, bounded while reading: a FIFO, /dev/zero or a 30 GB sparse
+            // file under an MNIST name is an error, never a hang or an exhausted memory.
             Ok((
                 p.clone(),
-                fs::read(p).map_err(|e| MnistError::io("read", p, e))?,
+                scratchnet_fileio::read_limited(p, MAX_FILE_BYTES)?,
             ))
         })
         .collect()

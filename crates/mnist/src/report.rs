@@ -40,8 +40,10 @@ pub struct FileReport {
     pub digest: FileDigest,
     /// Sources tried before the one that worked, with their causes.
     pub failed: Vec<Attempt>,
-    /// Why a file that was already there was replaced, if it was.
+    /// Why a file that was already there was replaced, if it was (only ever with `force`).
     pub replaced: Option<String>,
+    /// Where the files this one displaced were moved (`NAME.bad-<unix time>`): never deleted.
+    pub moved_aside: Vec<PathBuf>,
 }
 
 impl fmt::Display for FileReport {
@@ -57,6 +59,9 @@ impl fmt::Display for FileReport {
         if let Some(why) = &self.replaced {
             write!(f, "; replaced the previous file ({why})")?;
         }
+        for p in &self.moved_aside {
+            write!(f, "; the previous file is kept as {}", p.display())?;
+        }
         for a in &self.failed {
             write!(f, "\n    tried first: {a}")?;
         }
@@ -67,7 +72,11 @@ impl fmt::Display for FileReport {
 /// One [`FileReport`] per MNIST file, in [`MnistFile::ALL`] order.
 ///
 /// ```
-/// let r = scratchnet_mnist::FetchReport { dir: "data/mnist".into(), files: vec![] };
+/// let r = scratchnet_mnist::FetchReport {
+///     dir: "data/mnist".into(),
+///     files: vec![],
+///     removed_temps: vec![],
+/// };
 /// assert_eq!(r.copied(), 0);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +85,8 @@ pub struct FetchReport {
     pub dir: PathBuf,
     /// The four files.
     pub files: Vec<FileReport>,
+    /// Temp files of an earlier fetch that was killed, removed before this one started.
+    pub removed_temps: Vec<PathBuf>,
 }
 
 impl FetchReport {
@@ -90,10 +101,18 @@ impl FetchReport {
 
 impl fmt::Display for FetchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, file) in self.files.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
+        let mut first = true;
+        let mut line = |f: &mut fmt::Formatter<'_>| {
+            let sep = if first { "" } else { "\n" };
+            first = false;
+            f.write_str(sep)
+        };
+        for p in &self.removed_temps {
+            line(f)?;
+            write!(f, "removed {}, left by an interrupted fetch", p.display())?;
+        }
+        for file in &self.files {
+            line(f)?;
             write!(f, "{file}")?;
         }
         Ok(())

@@ -177,3 +177,30 @@ fn an_unwritable_cache_does_not_stop_loading() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn stale_cache_temps_of_a_killed_load_are_removed_and_young_ones_kept() {
+    let (dir, _) = fresh();
+    let old = dir.path().join(".mnist.bincode.scratchnet-tmp-Old123");
+    let young = dir.path().join(".mnist.bincode.scratchnet-tmp-New456");
+    let theirs = dir.path().join(".mnist.bincode.notes");
+    for p in [&old, &young, &theirs] {
+        fs::write(p, b"half a cache").unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for p in [&old, &theirs] {
+        fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
+    load_raw_report(dir.path()).unwrap();
+    assert!(!old.exists(), "an hour-old temp of ours is removed");
+    assert!(
+        young.exists(),
+        "a young one may be another load's write in progress"
+    );
+    assert!(theirs.exists(), "a file that is not ours is never touched");
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::http::{Reply, Server};
 use common::{Fixture, fixture, listing};
 use scratchnet_mnist::download::{FetchOptions, fetch, file_url};
-use scratchnet_mnist::{Checksums, MnistError, MnistFile, Source, idx, load_raw, missing_files};
+use scratchnet_mnist::{MnistError, MnistFile, Source, idx, load_raw, missing_files};
 
 /// Routes serving `fx` gzip-compressed under the mirror names, below `prefix`.
 fn good_routes(fx: &Fixture, prefix: &str) -> HashMap<String, Reply> {
@@ -26,11 +26,9 @@ fn good_routes(fx: &Fixture, prefix: &str) -> HashMap<String, Reply> {
 
 fn opts(mirrors: Vec<String>, fx: &Fixture) -> FetchOptions {
     FetchOptions {
-        mirrors,
         timeout: Duration::from_millis(500),
-        use_default_mirrors: false,
         checksums: fx.checksums.clone(),
-        ..Default::default()
+        ..FetchOptions::only(mirrors)
     }
 }
 
@@ -285,29 +283,108 @@ fn no_mirror_at_all_is_an_error_not_a_panic() {
 }
 
 #[test]
-fn a_wrong_file_already_present_is_replaced() {
+fn a_wrong_file_already_present_is_reported_and_left_alone() {
+    // Fashion-MNIST, or any file of the user's, under an MNIST name: never deleted.
     let fx = fixture(4, 2, 11);
     let server = Server::start(good_routes(&fx, ""));
     let dir = tempfile::tempdir().unwrap();
-    fixture(4, 2, 12).write(
-        dir.path(),
-        common::Style {
-            gzip: false,
-            dotted: true,
-        },
+    let style = common::Style {
+        gzip: false,
+        dotted: true,
+    };
+    let theirs = fixture(4, 2, 12);
+    theirs.write(dir.path(), style);
+    let before = listing(dir.path());
+    let err = fetch(dir.path(), &opts(vec![server.base.clone()], &fx)).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, MnistError::Unverified { .. }), "{msg}");
+    let first = dir
+        .path()
+        .join(Fixture::name(MnistFile::TrainImages, style));
+    assert!(
+        msg.starts_with(&format!(
+            "{} is not the expected MNIST file (SHA-256 of the decompressed bytes is {}, expected {})",
+            first.display(),
+            scratchnet_mnist::checksum::sha256_hex(&theirs.bytes(MnistFile::TrainImages, false)),
+            fx.checksums.get(MnistFile::TrainImages)
+        )),
+        "{msg}"
     );
-    let report = fetch(dir.path(), &opts(vec![server.base.clone()], &fx)).unwrap();
+    assert!(msg.contains("--force"), "{msg}");
+    assert_eq!(listing(dir.path()), before, "nothing removed or added");
+    for f in MnistFile::ALL {
+        let p = dir.path().join(Fixture::name(f, style));
+        assert_eq!(std::fs::read(&p).unwrap(), theirs.bytes(f, false));
+    }
+    assert!(
+        server.hits().is_empty(),
+        "nothing downloaded before the check"
+    );
+}
+
+#[test]
+fn force_replaces_a_wrong_file_and_keeps_it_aside() {
+    let fx = fixture(4, 2, 11);
+    let server = Server::start(good_routes(&fx, ""));
+    let dir = tempfile::tempdir().unwrap();
+    let style = common::Style {
+        gzip: true,
+        dotted: false,
+    };
+    let theirs = fixture(4, 2, 12);
+    theirs.write(dir.path(), style);
+    let o = FetchOptions {
+        force: true,
+        ..opts(vec![server.base.clone()], &fx)
+    };
+    let report = fetch(dir.path(), &o).unwrap();
     for r in &report.files {
+        assert!(r.replaced.as_deref().unwrap().contains("SHA-256"), "{r}");
+        assert_eq!(r.moved_aside.len(), 1, "{r}");
+        let aside = &r.moved_aside[0];
+        let name = aside.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
-            r.replaced.as_deref().unwrap().contains("SHA-256"),
-            "{:?}",
-            r.replaced
+            name.starts_with(&format!("{}.bad-", r.file.remote_name())),
+            "{name}"
+        );
+        assert_eq!(std::fs::read(aside).unwrap(), theirs.bytes(r.file, true));
+        assert!(
+            r.to_string().contains("the previous file is kept as"),
+            "{r}"
         );
     }
-    let mut want: Vec<String> = MnistFile::ALL.iter().map(|f| f.remote_name()).collect();
-    want.sort();
-    assert_eq!(listing(dir.path()), want, "the wrong files are gone");
+    assert_eq!(
+        listing(dir.path()).len(),
+        8,
+        "four verified, four kept aside"
+    );
     assert_loads(dir.path(), &fx);
+}
+
+#[test]
+fn a_failed_download_leaves_the_wrong_file_where_it_was_even_with_force() {
+    let fx = fixture(3, 2, 14);
+    let dead = Server::start(HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let style = common::Style {
+        gzip: true,
+        dotted: false,
+    };
+    fixture(3, 2, 15).write(dir.path(), style);
+    let before: Vec<Vec<u8>> = MnistFile::ALL
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(f.remote_name())).unwrap())
+        .collect();
+    let o = FetchOptions {
+        force: true,
+        ..opts(vec![dead.base.clone()], &fx)
+    };
+    let err = fetch(dir.path(), &o).unwrap_err();
+    assert!(matches!(err, MnistError::AllMirrorsFailed { .. }), "{err}");
+    for (f, b) in MnistFile::ALL.iter().zip(&before) {
+        assert_eq!(&std::fs::read(dir.path().join(f.remote_name())).unwrap(), b);
+    }
+    assert_eq!(listing(dir.path()).len(), 4);
 }
 
 #[test]
@@ -329,37 +406,6 @@ fn raw_idx_on_a_mirror_is_accepted_by_content() {
             .all(|r| !r.digest.gzip && r.path.ends_with(r.file.stem()))
     );
     assert_loads(dir.path(), &fx);
-}
-
-#[test]
-fn real_mnist_files_download_and_verify_with_the_published_checksums() {
-    let shared = common::shared_mnist_dir();
-    let routes: HashMap<String, Reply> = MnistFile::ALL
-        .into_iter()
-        .map(|f| {
-            let p = shared.join(f.remote_name());
-            let bytes = std::fs::read(&p).unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e}; set SCRATCHNET_SHARED_MNIST to the folder of the real .gz files",
-                    p.display()
-                )
-            });
-            (f.remote_name(), Reply::Body(bytes))
-        })
-        .collect();
-    let server = Server::start(routes);
-    let dir = tempfile::tempdir().unwrap();
-    let o = FetchOptions {
-        mirrors: vec![server.base.clone()],
-        use_default_mirrors: false,
-        checksums: Checksums::mnist(),
-        ..Default::default()
-    };
-    let report = fetch(dir.path(), &o).unwrap();
-    let lens: Vec<u64> = report.files.iter().map(|r| r.digest.len).collect();
-    assert_eq!(lens, [47_040_016, 60_008, 7_840_016, 10_008]); // from shared/mnist/README.md
-    let raw = load_raw(dir.path()).unwrap();
-    assert_eq!((raw.train.len(), raw.test.len()), (60_000, 10_000));
 }
 
 #[test]

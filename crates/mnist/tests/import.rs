@@ -6,8 +6,7 @@ use std::path::Path;
 
 use common::{Fixture, Style, fixture, listing};
 use scratchnet_mnist::{
-    Checksums, ImportOptions, MnistError, MnistFile, Source, import, import_with, load_raw,
-    missing_files,
+    ImportOptions, MnistError, MnistFile, Source, import, import_with, load_raw,
 };
 
 fn opts(fx: &Fixture) -> ImportOptions {
@@ -149,7 +148,7 @@ fn archive_missing_a_file_is_an_error() {
     let work = tempfile::tempdir().unwrap();
     let archive = work.path().join("partial.tar");
     std::fs::write(&archive, b.into_inner().unwrap()).unwrap();
-    let e = import_with(&archive, &work.path().join("d"), &opts(&fx)).unwrap_err();
+    let e = import_with(&archive, work.path().join("d"), &opts(&fx)).unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
@@ -209,9 +208,9 @@ fn not_an_archive() {
     let work = tempfile::tempdir().unwrap();
     let p = work.path().join("notes.txt");
     std::fs::write(&p, vec![b'x'; 2000]).unwrap();
-    let e = import(&p, &work.path().join("d")).unwrap_err();
+    let e = import(&p, work.path().join("d")).unwrap_err();
     assert!(matches!(e, MnistError::Import { .. }), "{e}");
-    let e = import(&work.path().join("nope"), &work.path().join("d")).unwrap_err();
+    let e = import(work.path().join("nope"), work.path().join("d")).unwrap_err();
     assert!(
         e.to_string().ends_with("nope: no such folder or archive"),
         "{e}"
@@ -244,17 +243,15 @@ fn force_copies_again() {
 }
 
 #[test]
-fn raw_import_replaces_a_shadowing_gzip() {
-    // A verified raw file must not stay hidden behind an older .gz of another data set.
+fn a_shadowing_gzip_of_another_data_set_stops_the_import_unless_forced() {
     let fx = fixture(3, 2, 58);
     let dst = tempfile::tempdir().unwrap();
-    fixture(3, 2, 59).write(
-        dst.path(),
-        Style {
-            gzip: true,
-            dotted: false,
-        },
-    );
+    let theirs = fixture(3, 2, 59);
+    let gz = Style {
+        gzip: true,
+        dotted: false,
+    };
+    theirs.write(dst.path(), gz);
     let src = tempfile::tempdir().unwrap();
     fx.write(
         src.path(),
@@ -263,30 +260,29 @@ fn raw_import_replaces_a_shadowing_gzip() {
             dotted: false,
         },
     );
-    let r = import_with(src.path(), dst.path(), &opts(&fx)).unwrap();
-    assert!(r.files.iter().all(|f| f.replaced.is_some()));
+    let e = import_with(src.path(), dst.path(), &opts(&fx)).unwrap_err();
+    assert!(matches!(e, MnistError::Unverified { .. }), "{e}");
+    assert!(e.to_string().contains("it was left as it is"), "{e}");
     assert_eq!(listing(dst.path()).len(), 4);
-    check_loaded(dst.path(), &fx);
-}
 
-#[test]
-fn real_mnist_folder_imports_with_the_published_checksums() {
-    let shared = common::shared_mnist_dir();
-    assert!(
-        missing_files(&shared).is_empty(),
-        "real MNIST not at {}; set SCRATCHNET_SHARED_MNIST",
-        shared.display()
-    );
-    let dst = tempfile::tempdir().unwrap();
+    // Forced: the raw verified files go in, the .gz files that would shadow them are kept aside.
     let r = import_with(
-        &shared,
+        src.path(),
         dst.path(),
         &ImportOptions {
-            checksums: Checksums::mnist(),
-            force: false,
+            force: true,
+            ..opts(&fx)
         },
     )
     .unwrap();
-    assert_eq!(r.copied(), 4);
-    assert!(r.files.iter().all(|f| f.digest.sha256 == f.file.sha256()));
+    for f in &r.files {
+        assert!(f.replaced.is_some(), "{f}");
+        assert_eq!(f.moved_aside.len(), 1, "{f}");
+        assert_eq!(
+            std::fs::read(&f.moved_aside[0]).unwrap(),
+            theirs.bytes(f.file, true)
+        );
+    }
+    assert_eq!(listing(dst.path()).len(), 8);
+    check_loaded(dst.path(), &fx);
 }

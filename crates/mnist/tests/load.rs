@@ -31,7 +31,7 @@ fn book_defaults_normalize_and_flatten_with_index_labels() {
     }
     assert_eq!(
         d.train.labels,
-        Labels::Index(fx.train_labels.clone().into())
+        Labels::Index(fx.train_labels.iter().map(|&l| l as usize).collect())
     );
 }
 
@@ -121,4 +121,28 @@ fn epoch_covers_every_example_once() {
 #[test]
 fn empty_epoch() {
     assert_eq!(EpochBatches::new(&mut rng_from_seed(0), 0, 4).count(), 0);
+}
+
+#[test]
+fn pixel_table_is_the_one_conversion_of_the_loader() {
+    use scratchnet_mnist::{RawSplit, pixel_table};
+    let raw = RawSplit {
+        images: ndarray::Array2::from_shape_fn((1, 256), |(_, j)| j as u8),
+        labels: ndarray::Array1::from(vec![0]),
+    };
+    for normalize in [true, false] {
+        let t32 = pixel_table::<f32>(normalize);
+        let t64 = pixel_table::<f64>(normalize);
+        let x32 = raw.images_as::<f32>(normalize);
+        let x64 = raw.images_as::<f64>(normalize);
+        let scale = if normalize { 255.0 } else { 1.0 };
+        for v in 0..256 {
+            // f32: the f64 quotient rounded once, which is the correctly rounded f32 quotient.
+            assert_eq!(t32[v].to_bits(), ((v as f64 / scale) as f32).to_bits());
+            assert_eq!(t32[v].to_bits(), (v as f32 / scale as f32).to_bits());
+            assert_eq!(t64[v].to_bits(), (v as f64 / scale).to_bits());
+            assert_eq!(x32[[0, v]].to_bits(), t32[v].to_bits());
+            assert_eq!(x64[[0, v]].to_bits(), t64[v].to_bits());
+        }
+    }
 }

@@ -22,6 +22,13 @@ pub enum Reply {
     Stall,
     /// Sends the headers and `prefix` of the body, then never sends more.
     StallMidBody { prefix: Vec<u8>, claimed: usize },
+    /// 200 announcing `body.len()` bytes, then one byte of it every `every` (a drip that never
+    /// trips a per-read timeout).
+    Drip { body: Vec<u8>, every: Duration },
+    /// 200 without Content-Length, then zeros until the client hangs up (or 60 s pass).
+    Endless,
+    /// 302 to this Location.
+    Redirect(String),
 }
 
 pub struct Server {
@@ -127,6 +134,39 @@ fn serve(
             let _ = conn.write_all(&body);
         }
         Reply::Stall => stall(),
+        Reply::Drip { body, every } => {
+            let _ = conn.write_all(head("200 OK", body.len()).as_bytes());
+            let t = Instant::now();
+            for b in body {
+                if stop.load(Ordering::SeqCst) || t.elapsed() > Duration::from_secs(60) {
+                    break;
+                }
+                if conn.write_all(&[b]).and_then(|()| conn.flush()).is_err() {
+                    break;
+                }
+                thread::sleep(every);
+            }
+        }
+        Reply::Endless => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+            );
+            let chunk = vec![0u8; 1 << 16];
+            let t = Instant::now();
+            while !stop.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(60) {
+                if conn.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+        Reply::Redirect(to) => {
+            let _ = conn.write_all(
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+        }
         Reply::StallMidBody { prefix, claimed } => {
             let _ = conn.write_all(head("200 OK", claimed).as_bytes());
             let _ = conn.write_all(&prefix);

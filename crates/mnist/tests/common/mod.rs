@@ -5,7 +5,7 @@
 
 pub mod http;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use scratchnet_mnist::checksum::sha256_hex;
 use scratchnet_mnist::{Checksums, MnistFile, idx};
@@ -57,10 +57,10 @@ pub fn fixture(train: usize, test: usize, seed: u32) -> Fixture {
         ),
         (MnistFile::TestLabels, idx::encode_labels(&test_labels)),
     ];
-    let mut checksums = Checksums::mnist();
-    for (f, b) in &idx {
-        checksums.set(*f, &sha256_hex(b));
-    }
+    let checksums = Checksums::new(std::array::from_fn(|i| {
+        let b = &idx[i].1;
+        (sha256_hex(b), b.len() as u64)
+    }));
     Fixture {
         idx,
         checksums,
@@ -105,23 +105,6 @@ impl Fixture {
         for f in MnistFile::ALL {
             std::fs::write(dir.join(Self::name(f, style)), self.bytes(f, style.gzip)).unwrap();
         }
-    }
-}
-
-/// The shared folder with the real MNIST files: `$SCRATCHNET_SHARED_MNIST`, else
-/// `<workspace>/../shared/mnist` (CI keeps `shared` beside the clone).
-pub fn shared_mnist_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("SCRATCHNET_SHARED_MNIST") {
-        return d.into();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/mnist")
-}
-
-/// The project's data folder: `$MNIST_DIR`, else `<workspace>/data/mnist`.
-pub fn mnist_dir() -> PathBuf {
-    match std::env::var_os("MNIST_DIR") {
-        Some(d) if !d.is_empty() => d.into(),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
     }
 }
 

@@ -1,5 +1,7 @@
-//! Real MNIST from `$MNIST_DIR` or `<workspace>/data/mnist`. These tests never skip: without
-//! the files they fail and say how to get them (`cargo xtask test` fetches them first).
+//! The mnist crate on the real MNIST from `$MNIST_DIR` or `<workspace>/data/mnist`
+//! ([`scratchnet_mnist::default_dir_in`]). These tests never skip: without the files they fail
+//! and say how to get them (`cargo xtask test` fetches them first). They live here, not in
+//! crates/mnist, so that `cargo test -p scratchnet-mnist` stays hermetic and offline.
 //!
 //! Golden numbers were computed independently of this crate, with Python's standard library
 //! on the shared copies of the files:
@@ -12,17 +14,23 @@
 //! [collections.Counter(lab)[d] for d in range(10)]
 //! ```
 
-mod common;
+#[path = "../../crates/mnist/tests/common/http.rs"]
+#[allow(dead_code)] // the loopback server of the mnist tests; only its 200 replies are used here
+mod http;
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use ndarray::Axis;
+use scratchnet_mnist::download::{FetchOptions, fetch};
 use scratchnet_mnist::{
-    CacheUse, Labels, LoadOptions, MnistFile, checksum, load_mnist, load_raw, load_raw_report,
+    CacheUse, Checksums, ImportOptions, Labels, LoadOptions, MnistFile, checksum, import_with,
+    load_mnist, load_raw, load_raw_report,
 };
 
 fn data_dir() -> PathBuf {
-    let dir = common::mnist_dir();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = scratchnet_mnist::default_dir_in(root);
     let missing = scratchnet_mnist::missing_files(&dir);
     assert!(
         missing.is_empty(),
@@ -52,7 +60,7 @@ fn files_have_the_published_checksums() {
 
 #[test]
 fn counts_pixel_sums_and_label_histograms() {
-    let raw = load_raw(&data_dir()).unwrap();
+    let raw = load_raw(data_dir()).unwrap();
     assert_eq!(raw.train.images.dim(), (60_000, 784));
     assert_eq!(raw.test.images.dim(), (10_000, 784));
     let sum = |a: &ndarray::Array2<u8>| a.iter().map(|&v| v as u64).sum::<u64>();
@@ -79,7 +87,7 @@ fn counts_pixel_sums_and_label_histograms() {
 #[test]
 fn normalization_range_and_one_hot() {
     let d = load_mnist::<f32>(
-        &data_dir(),
+        data_dir(),
         LoadOptions {
             one_hot_label: true,
             ..Default::default()
@@ -110,7 +118,7 @@ fn normalization_range_and_one_hot() {
     );
 
     let raw = load_mnist::<f64>(
-        &data_dir(),
+        data_dir(),
         LoadOptions {
             normalize: false,
             flatten: false,
@@ -131,4 +139,41 @@ fn cached_load_equals_a_fresh_parse() {
     // Another process may rewrite the cache between the two calls; either way the data agree.
     assert!(matches!(how, CacheUse::Hit | CacheUse::Rebuilt { .. }));
     assert_eq!(cached, scratchnet_mnist::load_raw_uncached(&dir).unwrap());
+}
+
+#[test]
+fn real_files_download_from_a_loopback_mirror_and_verify() {
+    let dir = data_dir();
+    let routes = MnistFile::ALL
+        .into_iter()
+        .map(|f| {
+            let p = f.find_in(&dir).unwrap();
+            let bytes = std::fs::read(&p).unwrap();
+            (f.remote_name(), http::Reply::Body(bytes))
+        })
+        .collect::<HashMap<_, _>>();
+    let server = http::Server::start(routes);
+    let dst = tempfile::tempdir().unwrap();
+    let report = fetch(dst.path(), &FetchOptions::only([server.base.clone()])).unwrap();
+    let lens: Vec<u64> = report.files.iter().map(|r| r.digest.len).collect();
+    assert_eq!(lens, MnistFile::ALL.map(MnistFile::idx_len));
+    assert_eq!(lens, [47_040_016, 60_008, 7_840_016, 10_008]);
+    let raw = load_raw(dst.path()).unwrap();
+    assert_eq!((raw.train.len(), raw.test.len()), (60_000, 10_000));
+}
+
+#[test]
+fn real_folder_imports_with_the_published_checksums() {
+    let dst = tempfile::tempdir().unwrap();
+    let r = import_with(
+        data_dir(),
+        dst.path(),
+        &ImportOptions {
+            checksums: Checksums::mnist(),
+            force: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(r.copied(), 4);
+    assert!(r.files.iter().all(|f| f.digest.sha256 == f.file.sha256()));
 }
