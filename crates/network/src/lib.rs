@@ -34,6 +34,7 @@ mod gradcheck;
 mod input;
 pub mod layers;
 mod npz;
+pub mod optimizer;
 mod params;
 mod simple_net;
 mod two_layer_net;
