@@ -156,7 +156,7 @@ impl Figure {
             self.height,
             image::ColorType::Rgb8,
         )
-            .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?;
         Ok(png)
     }
 
