@@ -20,9 +20,9 @@
 //! assert!((loss + (y[[0, 2]] + 1e-7).ln()).abs() < 1e-15); // -ln(0.7366 + 1e-7) ≈ 0.3057
 //! ```
 
-mod exp;
-
-pub use exp::exp;
+/// Re-exported from `scratchnet-tensor`, where the fused SIMD kernels use them too: `eˣ`
+/// without branches (within 2 ulps of `f64::exp`) and the logistic function of one number.
+pub use scratchnet_tensor::{exp, sigmoid_scalar};
 
 use ndarray::{Array, ArrayBase, Axis, Data, Dimension, Ix1, Ix2, RemoveAxis, Zip};
 use scratchnet_tensor::Scalar;
@@ -34,22 +34,6 @@ use scratchnet_tensor::Scalar;
 /// assert_eq!(scratchnet_functions::CE_DELTA, 1e-7);
 /// ```
 pub const CE_DELTA: f64 = 1e-7;
-
-/// The logistic function of one number: `1 / (1 + e^(-x))`, computed in `f64` with [`exp`]
-/// (branch-free, so that a row of sigmoids vectorises) and rounded to `A`.
-///
-/// Never NaN for finite input: for very negative `x`, `e^(-x)` overflows to infinity and the
-/// result is `0`.
-///
-/// ```
-/// use scratchnet_functions::sigmoid_scalar;
-/// assert_eq!(sigmoid_scalar(0.0), 0.5);
-/// assert_eq!(sigmoid_scalar(-1000.0f32), 0.0);
-/// ```
-#[inline]
-pub fn sigmoid_scalar<A: Scalar>(x: A) -> A {
-    A::of_f64(1.0 / (1.0 + exp(-x.as_f64())))
-}
 
 /// Element-wise [`sigmoid_scalar`]: `1 / (1 + e^(-x))`.
 ///

@@ -35,7 +35,9 @@ fn bench_dtype<A: Scalar>(c: &mut Criterion) {
     let (x, t, idx, train) = batch::<A>();
     let net = TwoLayerNet::<A>::new(784, 50, 10, 0.01, &mut rng_from_seed(1));
     let mut g = c.benchmark_group(format!("two_layer_{}", A::DTYPE));
-    g.bench_function("backprop", |b| b.iter(|| black_box(net.gradient(&x, &t))));
+    g.bench_function("backprop", |b| {
+        b.iter(|| black_box(net.gradient_fused(&x, &t)))
+    });
     // The trainer's path: the training set is sparse once, each step gathers its batch from it
     // into one buffer and computes the gradient into reused buffers, on a thread of rayon's pool.
     let mut xb = train.gather_rows(&idx);
@@ -48,7 +50,9 @@ fn bench_dtype<A: Scalar>(c: &mut Criterion) {
             })
         })
     });
-    g.bench_function("forward_loss", |b| b.iter(|| black_box(net.loss(&x, &t))));
+    g.bench_function("forward_loss", |b| {
+        b.iter(|| black_box(net.loss_fused(&x, &t)))
+    });
     g.measurement_time(Duration::from_secs(10));
     g.bench_function("fast_numgrad", |b| {
         b.iter(|| black_box(net.numerical_gradient_with(&x, &t, NumGrad::Fast)))

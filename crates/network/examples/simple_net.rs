@@ -20,10 +20,15 @@ fn main() {
     println!("W (the book's) =\n{:.8}", net.w);
     let x = array![0.6, 0.9];
     let p = net.predict(&x);
-    println!("probability {p:.9}");
+    // the notebook labels these "probability"; they are the scores x·W (logits), whose
+    // softmax is the probability
+    println!("scores (logits) {p:.9}");
     println!("argmax {}", argmax(&p));
     let t = array![0.0, 0.0, 1.0];
     println!("loss {:.16}", net.loss(&x, &t));
+    // The book prints [[0.21924763, 0.14356247, -0.36281009], [0.32887144, 0.2153437, -0.54421514]],
+    // computed from its unrounded random weights; for the printed W the exact values differ by up
+    // to 1.4e-7. Either way row 1 is 1.5 × row 0, because x1 = 1.5·x0.
     println!("dW =\n{:.10}", net.numerical_gradient(&x, &t));
 
     // The notebook's last cell: a random net, ten steps of W -= dW.

@@ -39,7 +39,7 @@ fn main() {
     println!("batch x {:?}, loss {:.6}", x.dim(), net.loss(&x, &t));
 
     let start = Instant::now();
-    let fast = net.numerical_gradient_with(&x, &t, NumGrad::Fast);
+    let fast = net.numerical_gradient_fast(&x, &t);
     println!(
         "fast numerical gradient: {:.1} ms ({} threads; the notebook took 24.55 s)",
         start.elapsed().as_secs_f64() * 1e3,
@@ -55,10 +55,15 @@ fn main() {
         );
     }
     let start = Instant::now();
-    let _ = net.gradient(&x, &t);
+    let book = net.gradient(&x, &t);
+    let book_ms = start.elapsed().as_secs_f64() * 1e3;
+    let start = Instant::now();
+    let fused = net.gradient_fused(&x, &t);
     println!(
-        "backprop gradient: {:.3} ms",
-        start.elapsed().as_secs_f64() * 1e3
+        "backprop gradient: {:.3} ms through the book's layers, {:.3} ms fused (max |diff| {:.1e})",
+        book_ms,
+        start.elapsed().as_secs_f64() * 1e3,
+        book.max_abs_diff(&fused)
     );
     println!(
         "\ngradient check (numerical vs backprop):\n{}",

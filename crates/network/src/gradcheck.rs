@@ -1,3 +1,5 @@
+//! The gradient check of the book's `gradient_check.py`: numerical against backprop, per parameter.
+
 use scratchnet_tensor::Scalar;
 
 use crate::{Input, NumGrad, Targets, TwoLayerNet};
@@ -40,8 +42,8 @@ impl std::fmt::Display for GradCheck {
     }
 }
 
-/// The book's `gradient_check.py`: the numerical gradient (by `strategy`) against backprop, per
-/// parameter.
+/// The book's `gradient_check.py`: the numerical gradient (by `strategy`) against backprop (the
+/// fused [`TwoLayerNet::gradient_fused`], which the trainer trains with), per parameter.
 ///
 /// ```
 /// use scratchnet_network::{NumGrad, TwoLayerNet, gradient_check};
@@ -59,7 +61,7 @@ pub fn gradient_check<'x, 't, A: Scalar>(
 ) -> GradCheck {
     let (x, t) = (x.into(), t.into());
     let num = net.numerical_gradient_with(x.reborrow(), t, strategy);
-    let bp = net.gradient(x, t);
+    let bp = net.gradient_fused(x, t);
     let params = num
         .named()
         .iter()

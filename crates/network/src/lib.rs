@@ -1,15 +1,26 @@
 //! The networks of *Deep Learning from Scratch* chapter 4: the 2x3 [`SimpleNet`] (§4.4.2) and the
-//! [`TwoLayerNet`] (§4.5.1), with three ways to get the gradient of the loss:
+//! [`TwoLayerNet`] (§4.5.1), built from the chapter 5 [`layers`] (`Affine`, `Sigmoid`, `Relu`,
+//! `SoftmaxWithLoss`).
 //!
-//! | method | what it is | cost (784-50-10, batch 100) |
+//! Each computation has the book's form, written as the book writes it, and a fast form with the
+//! same mathematics, which `scratchnet train` runs; tests hold every fast form to the book's:
+//!
+//! | the book's (two_layer_net.rs, layers.rs) | fast (fused.rs, fast_numgrad.rs) | held equal by |
 //! |---|---|---|
-//! | [`TwoLayerNet::numerical_gradient_with`]`(.., NumGrad::Generic)` | the book's method: central differences with full forward passes, rayon-parallel over parameters | seconds |
-//! | [`TwoLayerNet::numerical_gradient`] ([`NumGrad::Fast`]) | the same central differences, each perturbed loss recomputed only where the parameter reaches | milliseconds |
-//! | [`TwoLayerNet::gradient`] | backpropagation through the book's chapter 5 layers | well under a millisecond |
+//! | [`TwoLayerNet::predict`], [`loss`](TwoLayerNet::loss), [`accuracy`](TwoLayerNet::accuracy) | [`predict_fused`](TwoLayerNet::predict_fused), [`loss_fused`](TwoLayerNet::loss_fused), [`accuracy_fused`](TwoLayerNet::accuracy_fused): parallel blocks of rows, sparse first layer | `fused_forward_equals_the_book_forward` (1e-12) |
+//! | [`TwoLayerNet::gradient`]: layers forward, then backward in reverse (sub-millisecond to milliseconds) | [`gradient_fused`](TwoLayerNet::gradient_fused), [`gradient_in`](TwoLayerNet::gradient_in) with a reused [`Workspace`] (the trainer's `--grad backprop`) | `fused_backprop_equals_the_layers_one_by_one` (1e-12 of the max-norm) |
+//! | [`TwoLayerNet::numerical_gradient`]: `numgrad::numerical_gradient` per tensor, full forward passes (seconds) | [`numerical_gradient_fast`](TwoLayerNet::numerical_gradient_fast): each perturbed loss recomputed only where the parameter reaches (milliseconds; the trainer's default) | `fast_equals_the_book_to_1e_8_of_the_max_norm` |
 //!
-//! [`gradient_check`] compares them (the book's `gradient_check.py`); [`TwoLayerNet::save`] /
-//! [`TwoLayerNet::load`] keep parameters in a checked binary file and [`TwoLayerNet::export_npz`]
-//! writes them for NumPy.
+//! [`TwoLayerNet::numerical_gradient_with`] picks the trainer's strategy ([`NumGrad::Fast`] or
+//! the generic method over the fused forward pass, [`NumGrad::Generic`]). [`gradient_check`]
+//! compares a numerical gradient with backprop (the book's `gradient_check.py`);
+//! [`TwoLayerNet::save`] / [`TwoLayerNet::load`] keep parameters in a checked binary file and
+//! [`TwoLayerNet::export_npz`] writes them for NumPy.
+//!
+//! Inputs are anything that converts into [`Input`] (2-D arrays and views, `ArrayD` images of
+//! any shape `(N, …)`, [`scratchnet_tensor::SparseRows`]); targets anything that converts into
+//! [`Targets`] (`&[usize]`, `&[usize; N]`, `&Vec<usize>`, `&Array1<usize>`, one-hot `&Array2`).
+//! Hyper-parameters (`weight_init_std`, `lr`) are `f64`.
 //!
 //! ```
 //! use scratchnet_network::TwoLayerNet;
@@ -20,16 +31,16 @@
 //! let mut net = TwoLayerNet::<f64>::new(4, 3, 2, 0.5, &mut rng);
 //! let x = Array2::from_shape_fn((5, 4), |(i, j)| ((i + j) % 3) as f64 / 2.0);
 //! let labels = [0, 1, 1, 0, 1];
-//! let before = net.loss(&x, &labels[..]);
-//! let grads = net.gradient(&x, &labels[..]);
+//! let before = net.loss(&x, &labels);
+//! let grads = net.gradient(&x, &labels);
 //! net.sgd_step(&grads, 0.5);
-//! assert!(net.loss(&x, &labels[..]) < before);
+//! assert!(net.loss(&x, &labels) < before);
 //! ```
 
-mod backprop;
 mod checkpoint;
 mod error;
 mod fast_numgrad;
+mod fused;
 mod gradcheck;
 mod input;
 pub mod layers;
@@ -39,13 +50,15 @@ mod params;
 mod simple_net;
 mod two_layer_net;
 
-pub use backprop::Workspace;
 pub use checkpoint::{FORMAT_VERSION, ModelHeader};
 pub use error::ModelError;
+pub use fast_numgrad::{NumGrad, Param};
+pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
 pub use params::{Grads, PARAM_NAMES, Params};
-/// Re-exported from `scratchnet-tensor`, where `scratchnet-mnist` can convert its labels into it.
+/// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
+/// so that the loader's labels convert into it without either crate depending on the other.
 pub use scratchnet_tensor::Targets;
 pub use simple_net::SimpleNet;
-pub use two_layer_net::{NumGrad, Param, TwoLayerNet};
+pub use two_layer_net::TwoLayerNet;

@@ -1,3 +1,5 @@
+//! The parameters of the two-layer net, the book's `params` dict as a struct.
+
 use ndarray::{Array1, Array2, ArrayViewD, Zip};
 use scratchnet_tensor::{Rng, Scalar, randn};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,11 @@ pub type Grads<A> = Params<A>;
 impl<A: Scalar> Params<A> {
     /// The book's initialisation: weights `weight_init_std * randn`, drawn W1 then W2 in
     /// row-major order, biases zero.
+    ///
+    /// ```
+    /// let p = scratchnet_network::Params::<f64>::init(3, 2, 1, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
+    /// assert!(p.w1.iter().all(|w| w.abs() < 0.1) && p.b1.iter().all(|&b| b == 0.0));
+    /// ```
     pub fn init(
         input: usize,
         hidden: usize,
@@ -66,16 +73,28 @@ impl<A: Scalar> Params<A> {
     }
 
     /// `(input, hidden, output)` sizes.
+    ///
+    /// ```
+    /// assert_eq!(scratchnet_network::Params::<f64>::zeros(3, 2, 1).sizes(), (3, 2, 1));
+    /// ```
     pub fn sizes(&self) -> (usize, usize, usize) {
         (self.w1.nrows(), self.w1.ncols(), self.w2.ncols())
     }
 
     /// Total number of scalars.
+    ///
+    /// ```
+    /// assert_eq!(scratchnet_network::Params::<f64>::zeros(3, 2, 1).len(), 6 + 2 + 2 + 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.w1.len() + self.b1.len() + self.w2.len() + self.b2.len()
     }
 
     /// True when there are no parameters at all.
+    ///
+    /// ```
+    /// assert!(scratchnet_network::Params::<f64>::zeros(0, 0, 0).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -96,7 +115,8 @@ impl<A: Scalar> Params<A> {
         ]
     }
 
-    /// `self -= lr * grads`, the SGD update of §4.5.2.
+    /// `self -= lr * grads`, the SGD update of §4.5.2. `lr` is an `f64` like every
+    /// hyper-parameter, rounded to `A` once.
     ///
     /// # Panics
     /// If the shapes differ.
@@ -109,7 +129,8 @@ impl<A: Scalar> Params<A> {
     /// p.sgd_step(&g, 0.1);
     /// assert_eq!(p.b2[0], -0.2);
     /// ```
-    pub fn sgd_step(&mut self, grads: &Grads<A>, lr: A) {
+    pub fn sgd_step(&mut self, grads: &Grads<A>, lr: f64) {
+        let lr = A::of_f64(lr);
         let upd = |p: &mut A, &g: &A| *p -= lr * g;
         Zip::from(&mut self.w1).and(&grads.w1).for_each(upd);
         Zip::from(&mut self.b1).and(&grads.b1).for_each(upd);
@@ -118,6 +139,12 @@ impl<A: Scalar> Params<A> {
     }
 
     /// The largest absolute entry over all four tensors (the max-norm).
+    ///
+    /// ```
+    /// let mut p = scratchnet_network::Params::<f64>::zeros(2, 2, 1);
+    /// p.b1[1] = -3.0;
+    /// assert_eq!(p.max_abs(), 3.0);
+    /// ```
     pub fn max_abs(&self) -> A {
         self.named()
             .iter()
@@ -149,6 +176,13 @@ impl<A: Scalar> Params<A> {
     }
 
     /// True when every entry is finite.
+    ///
+    /// ```
+    /// let mut p = scratchnet_network::Params::<f64>::zeros(2, 2, 1);
+    /// assert!(p.all_finite());
+    /// p.w2[[0, 0]] = f64::NAN;
+    /// assert!(!p.all_finite());
+    /// ```
     pub fn all_finite(&self) -> bool {
         self.named()
             .iter()

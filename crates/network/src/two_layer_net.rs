@@ -1,59 +1,117 @@
-use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2};
-use scratchnet_functions::{cross_entropy_error, cross_entropy_error_labels, softmax};
+//! The book's two-layer net (§4.5.1, and `two_layer_net.py` of chapter 5): its layers in order,
+//! `predict`, `loss`, `accuracy`, `numerical_gradient` and `gradient` written the way the book
+//! writes them. This is the readable path and the oracle of the tests; the fast paths the trainer
+//! runs are in `fused.rs` ([`TwoLayerNet::gradient_in`], [`TwoLayerNet::loss_fused`], …) and
+//! `fast_numgrad.rs` ([`TwoLayerNet::numerical_gradient_fast`]).
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use scratchnet_functions::softmax;
 use scratchnet_numgrad::numerical_gradient;
 use scratchnet_tensor::{Rng, Scalar, argmax_rows};
 
-use crate::backprop::{Weights, in_pool, logits};
 use crate::input::Input;
-use crate::{Grads, Params, Targets, Workspace};
+use crate::layers::{Affine, Layer, Mode, Sigmoid, SoftmaxWithLoss};
+use crate::{Grads, Params, Targets};
 
-/// Which numerical-gradient algorithm [`TwoLayerNet::numerical_gradient_with`] runs. Both are
-/// central differences with `h = 1e-4` on the same loss; they differ only in how much they recompute.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum NumGrad {
-    /// Recomputes each perturbed loss only where the parameter reaches, from activations cached
-    /// once per call. Exact, not an approximation; the default.
-    #[default]
-    Fast,
-    /// The book's method: [`scratchnet_numgrad::numerical_gradient`] over each parameter tensor,
-    /// two full forward passes per scalar.
-    Generic,
-}
-
-/// One of the four parameter tensors, for [`TwoLayerNet::generic_numerical_gradient_of`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Param {
-    /// First-layer weights.
-    W1,
-    /// First-layer bias.
-    B1,
-    /// Second-layer weights.
-    W2,
-    /// Second-layer bias.
-    B2,
-}
-
-/// The book's two-layer network (§4.5.1): `x → Affine(W1, b1) → sigmoid → Affine(W2, b2) → softmax`.
+/// The book's two-layer network: `x → Affine(W1, b1) → Sigmoid → Affine(W2, b2) →
+/// SoftmaxWithLoss`.
 ///
 /// `predict` feeds the sigmoid *output* `z1` to the second layer, as the book does; the notebook's
 /// cell passes the pre-activation `a1`, a slip that turns the net into one linear map.
 ///
+/// Every method has two forms: the book's, written as the book writes it (`predict`, `loss`,
+/// `accuracy`, `numerical_gradient`, `gradient`), and a fast one with the same mathematics
+/// (`predict_fused`, `loss_fused`, `accuracy_fused`, `gradient_fused`/`gradient_in`,
+/// `numerical_gradient_fast`), which is what `scratchnet train` runs. Tests hold each fast form
+/// to the book's.
+///
 /// ```
 /// use scratchnet_network::TwoLayerNet;
-/// let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
-/// let x = ndarray::Array2::<f64>::zeros((3, 784));
+/// use ndarray::Array2;
+///
+/// let mut net = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
+/// let x = Array2::from_shape_fn((3, 784), |(i, j)| ((i * 7 + j) % 5) as f64 / 4.0);
+/// let t = [3, 1, 4];
 /// let y = net.predict(&x);
 /// assert_eq!(y.dim(), (3, 10));
 /// assert!((y.sum() - 3.0).abs() < 1e-12);
+/// // one step of the notebook's loop, by backprop through the book's layers
+/// let before = net.loss(&x, &t);
+/// let grads = net.gradient(&x, &t);
+/// net.sgd_step(&grads, 0.1);
+/// assert!(net.loss(&x, &t) < before);
+/// ```
+///
+/// The same in `f32`, with labels as `&Vec<usize>` and the fast paths:
+///
+/// ```
+/// use scratchnet_network::TwoLayerNet;
+/// let mut net = TwoLayerNet::<f32>::new(4, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+/// let x = ndarray::array![[0.0f32, 1.0, 0.5, 0.0], [1.0, 0.0, 0.0, 0.25]];
+/// let t = vec![1, 0];
+/// let before = net.loss_fused(&x, &t);
+/// let grads = net.gradient_fused(&x, &t);
+/// net.sgd_step(&grads, 0.5);
+/// assert!(net.loss_fused(&x, &t) < before);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct TwoLayerNet<A = f64> {
-    /// W1, b1, W2, b2.
+    /// W1, b1, W2, b2: the book's `self.params`.
     pub params: Params<A>,
+}
+
+/// The book's `self.layers` (an ordered dict) and `self.lastLayer`, over views of the weights:
+/// the net's own parameters, or a perturbed copy of one of them for the numerical gradient.
+struct Layers<'p, 't, A: Scalar> {
+    affine1: Affine<'p, A>,
+    sigmoid1: Sigmoid<A>,
+    affine2: Affine<'p, A>,
+    last_layer: SoftmaxWithLoss<'t, A>,
+}
+
+impl<'p, 't, A: Scalar> Layers<'p, 't, A> {
+    fn new(
+        w1: ArrayView2<'p, A>,
+        b1: ArrayView1<'p, A>,
+        w2: ArrayView2<'p, A>,
+        b2: ArrayView1<'p, A>,
+    ) -> Self {
+        Self {
+            affine1: Affine::new(w1, b1),
+            sigmoid1: Sigmoid::new(),
+            affine2: Affine::new(w2, b2),
+            last_layer: SoftmaxWithLoss::new(),
+        }
+    }
+
+    /// `self.layers.values()`, in order.
+    fn in_order(&mut self) -> [&mut dyn Layer<A>; 3] {
+        [&mut self.affine1, &mut self.sigmoid1, &mut self.affine2]
+    }
+
+    /// The scores: every layer's forward pass in order.
+    fn predict(&mut self, x: ArrayView2<'_, A>, mode: Mode) -> Array2<A> {
+        let mut x = x.to_owned();
+        for layer in self.in_order() {
+            x = layer.forward(x.view(), mode);
+        }
+        x
+    }
+
+    /// `self.lastLayer.forward(self.predict(x), t)`.
+    fn loss(&mut self, x: ArrayView2<'_, A>, t: Targets<'t, A>, mode: Mode) -> A {
+        let y = self.predict(x, mode);
+        self.last_layer.forward(y.view(), t)
+    }
 }
 
 impl<A: Scalar> TwoLayerNet<A> {
     /// A net with weights drawn from N(0, `weight_init_std`²) (the book uses 0.01) and zero biases.
+    ///
+    /// ```
+    /// let net = scratchnet_network::TwoLayerNet::<f32>::new(784, 50, 10, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
+    /// assert_eq!(net.sizes(), (784, 50, 10));
+    /// ```
     pub fn new(
         input: usize,
         hidden: usize,
@@ -86,210 +144,209 @@ impl<A: Scalar> TwoLayerNet<A> {
     }
 
     /// `(input, hidden, output)` sizes.
+    ///
+    /// ```
+    /// let net = scratchnet_network::TwoLayerNet::<f64>::new(5, 4, 3, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
+    /// assert_eq!(net.sizes(), (5, 4, 3));
+    /// ```
     pub fn sizes(&self) -> (usize, usize, usize) {
         self.params.sizes()
     }
 
-    /// Class probabilities, one row per sample: `softmax(sigmoid(x·W1 + b1)·W2 + b2)`.
+    /// The layers over the net's own parameters.
+    fn layers<'t>(&self) -> Layers<'_, 't, A> {
+        let p = &self.params;
+        Layers::new(p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view())
+    }
+
+    /// Class probabilities, one row per sample: the layers' forward passes in order, then
+    /// softmax (chapter 4's `predict`; chapter 5's returns the scores before the softmax, which
+    /// have the same argmax).
     ///
     /// # Panics
     /// If `x` does not have `input` columns.
-    pub fn predict<'x>(&self, x: impl Into<Input<'x, A>> + Send) -> Array2<A> {
-        in_pool(|| softmax(&self.logits(&x.into())))
-    }
-
-    /// The batch-mean cross-entropy of the predictions (§4.2.4), with one-hot or label targets.
     ///
     /// ```
     /// use scratchnet_network::TwoLayerNet;
-    /// let net = TwoLayerNet::<f64>::new(2, 2, 3, 0.0, &mut scratchnet_tensor::rng_from_seed(0));
-    /// let x = ndarray::array![[1.0, 2.0]];
-    /// // zero weights: uniform predictions, loss ln 3
-    /// assert!((net.loss(&x, &vec![1]) - 3f64.ln()).abs() < 1e-6);
+    /// let net = TwoLayerNet::<f32>::new(3, 2, 4, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+    /// let y = net.predict(&ndarray::array![[0.5f32, 0.0, 1.0]]);
+    /// assert!((y.sum() - 1.0).abs() < 1e-6);
     /// ```
-    pub fn loss<'x, 't>(
-        &self,
-        x: impl Into<Input<'x, A>> + Send,
-        t: impl Into<Targets<'t, A>>,
-    ) -> A {
-        cross_entropy(&self.predict(x), t.into())
+    pub fn predict<'x>(&self, x: impl Into<Input<'x, A>>) -> Array2<A> {
+        let x = x.into();
+        let x = x.to_dense();
+        softmax(&self.layers().predict(x.view(), Mode::Test))
     }
 
-    /// Fraction of samples whose most probable class is the target class. The first layer runs in
-    /// parallel over fixed blocks of rows, so the result does not depend on the thread count.
+    /// The batch-mean cross-entropy (§4.2.4): `self.lastLayer.forward(self.predict(x), t)`, with
+    /// one-hot or label targets (anything that converts into [`Targets`]).
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net: the message says which (see [`Targets::check`]).
+    ///
+    /// ```
+    /// use ndarray::{Array1, array};
+    /// use scratchnet_network::TwoLayerNet;
+    /// let net = TwoLayerNet::<f64>::new(2, 2, 3, 0.0, &mut scratchnet_tensor::rng_from_seed(0));
+    /// let x = array![[1.0, 2.0], [0.0, 1.0]];
+    /// // zero weights: uniform predictions, loss ln 3, whatever form the labels take
+    /// let labels = vec![1, 2];
+    /// for loss in [
+    ///     net.loss(&x, &labels),                  // &Vec<usize>
+    ///     net.loss(&x, &labels[..]),              // &[usize]
+    ///     net.loss(&x, &[1, 2]),                  // &[usize; N]
+    ///     net.loss(&x, &Array1::from(vec![1, 2])), // &Array1<usize>
+    ///     net.loss(&x, &array![[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]), // one-hot &Array2
+    /// ] {
+    ///     assert!((loss - 3f64.ln()).abs() < 1e-6);
+    /// }
+    /// ```
+    pub fn loss<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
+        let x = x.into();
+        let x = x.to_dense();
+        self.layers().loss(x.view(), t.into(), Mode::Test)
+    }
+
+    /// Fraction of samples whose most probable class is the target class (0 for no samples).
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net.
     ///
     /// ```
     /// use scratchnet_network::TwoLayerNet;
     /// let net = TwoLayerNet::<f64>::new(2, 2, 3, 0.0, &mut scratchnet_tensor::rng_from_seed(0));
     /// // uniform predictions: argmax is class 0 for every row
-    /// assert_eq!(net.accuracy(&ndarray::array![[1.0, 0.0], [0.0, 1.0]], &vec![0, 2]), 0.5);
+    /// assert_eq!(net.accuracy(&ndarray::array![[1.0, 0.0], [0.0, 1.0]], &[0, 2]), 0.5);
     /// ```
     pub fn accuracy<'x, 't>(
         &self,
-        x: impl Into<Input<'x, A>> + Send,
+        x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
     ) -> f64 {
-        let x = in_pool(|| x.into());
-        let labels = t.into().labels();
-        assert_eq!(labels.len(), x.dim().0, "one target per row of x");
-        if labels.is_empty() {
+        let x = x.into();
+        let x = x.to_dense();
+        let t = t.into();
+        t.check(x.nrows(), self.sizes().2);
+        if t.is_empty() {
             return 0.0;
         }
-        let predicted = argmax_rows(&in_pool(|| self.logits(&x)));
-        let correct = predicted
-            .iter()
-            .zip(&labels)
-            .filter(|(p, t)| p == t)
-            .count();
-        correct as f64 / labels.len() as f64
+        let y = argmax_rows(&self.layers().predict(x.view(), Mode::Test));
+        let t = t.labels();
+        let correct = y.iter().zip(&t).filter(|(y, t)| y == t).count();
+        correct as f64 / x.nrows() as f64
     }
 
-    /// The numerical gradient of [`loss`](Self::loss) with the default, fast strategy.
+    /// The book's numerical gradient: [`scratchnet_numgrad::numerical_gradient`] of the loss
+    /// over each parameter tensor in turn, two full forward passes through the layers per
+    /// scalar. Seconds for the 784-50-10 net; the trainer runs the exact and much faster
+    /// [`numerical_gradient_fast`](Self::numerical_gradient_fast), which a test holds to this
+    /// within 1e-8 of the gradient's max-norm.
+    ///
+    /// The book writes `loss_W = lambda W: self.loss(x, t)`: the lambda ignores its argument and
+    /// still sees the perturbed weights, because `self.params['W1']` *is* the array that
+    /// `numerical_gradient` perturbs in place. A Rust closure cannot alias the net's weights
+    /// that way, so `|_w| net.loss(&x, &t)` would return the unperturbed loss every time and an
+    /// all-zero gradient. Here the closure builds the layers over the perturbed tensor `w` it is
+    /// given:
     ///
     /// ```
-    /// use scratchnet_network::TwoLayerNet;
+    /// use ndarray::ArrayView1;
+    /// use scratchnet_network::{Params, TwoLayerNet};
+    /// use scratchnet_numgrad::numerical_gradient;
     /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
-    /// let x = ndarray::array![[0.0, 0.5, 1.0], [1.0, 0.0, 0.25]];
-    /// let g = net.numerical_gradient(&x, &vec![1, 0]);
-    /// let b = net.gradient(&x, &vec![1, 0]);
-    /// assert!((&g.w1 - &b.w1).iter().all(|d| d.abs() < 1e-8));
+    /// let (x, t) = (ndarray::array![[0.0, 0.5, 1.0], [1.0, 0.0, 0.25]], [1, 0]);
+    /// // the Rust way: evaluate the loss at the perturbed b2 that `f` receives
+    /// let f = |b2: ArrayView1<f64>| {
+    ///     let p = Params { b2: b2.to_owned(), ..net.params.clone() };
+    ///     TwoLayerNet::from_params(p).loss(&x, &t)
+    /// };
+    /// let db2 = numerical_gradient(f, &net.params.b2);
+    /// assert_eq!(db2, net.numerical_gradient(&x, &t).b2);
+    /// // the book's form ported literally: a silent all-zero gradient
+    /// let zero = numerical_gradient(|_b2: ArrayView1<f64>| net.loss(&x, &t), &net.params.b2);
+    /// assert!(zero.iter().all(|&g| g == 0.0));
     /// ```
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net.
     pub fn numerical_gradient<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
     ) -> Grads<A> {
-        self.numerical_gradient_with(x, t, NumGrad::Fast)
-    }
-
-    /// The numerical gradient of [`loss`](Self::loss) by the chosen strategy: for every parameter
-    /// `θ`, `(L(θ + h) − L(θ − h)) / 2h` with `h = 1e-4`, rayon-parallel over parameters and
-    /// bit-identical whatever the number of threads.
-    ///
-    /// # Panics
-    /// If `x` and the targets do not fit the net.
-    pub fn numerical_gradient_with<'x, 't>(
-        &self,
-        x: impl Into<Input<'x, A>>,
-        t: impl Into<Targets<'t, A>>,
-        strategy: NumGrad,
-    ) -> Grads<A> {
-        let t = t.into();
-        match strategy {
-            NumGrad::Fast => crate::fast_numgrad::numerical_gradient(&self.params, &x.into(), t),
-            NumGrad::Generic => self.generic_numerical_gradient(&x.into(), t),
-        }
-    }
-
-    /// The gradient by backpropagation through the chapter 5 layers (see [`crate::layers`] for
-    /// the layers one by one; this runs them fused per block of samples, in parallel, with the
-    /// same arithmetic).
-    ///
-    /// # Panics
-    /// If `x` and the targets do not fit the net.
-    pub fn gradient<'x, 't>(
-        &self,
-        x: impl Into<Input<'x, A>> + Send,
-        t: impl Into<Targets<'t, A>> + Send,
-    ) -> Grads<A> {
-        let mut ws = Workspace::new();
-        self.gradient_in(x, t, &mut ws);
-        ws.into_grads()
-    }
-
-    /// [`gradient`](Self::gradient) into the reusable buffers of `ws`, which it returns: the
-    /// training loop's form, allocating nothing once `ws` has the batch's size.
-    ///
-    /// # Panics
-    /// If `x` and the targets do not fit the net.
-    ///
-    /// ```
-    /// use scratchnet_network::{TwoLayerNet, Workspace};
-    /// let mut net = TwoLayerNet::<f64>::new(2, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(1));
-    /// let (x, t) = (ndarray::array![[1.0, 0.0], [0.0, 1.0]], vec![0, 1]);
-    /// let mut ws = Workspace::new();
-    /// let before = net.loss(&x, &t);
-    /// for _ in 0..10 {
-    ///     let g = net.gradient_in(&x, &t, &mut ws);
-    ///     net.params.sgd_step(g, 0.5);
-    /// }
-    /// assert!(net.loss(&x, &t) < before);
-    /// ```
-    pub fn gradient_in<'x, 't, 'w>(
-        &self,
-        x: impl Into<Input<'x, A>> + Send,
-        t: impl Into<Targets<'t, A>> + Send,
-        ws: &'w mut Workspace<A>,
-    ) -> &'w Grads<A> {
-        in_pool(|| crate::backprop::gradient(&self.params, &x.into(), t.into(), ws))
-    }
-
-    /// One SGD step: `θ ← θ − lr · ∂L/∂θ` for all four tensors.
-    pub fn sgd_step(&mut self, grads: &Grads<A>, lr: A) {
-        self.params.sgd_step(grads, lr);
-    }
-
-    fn logits(&self, x: &Input<'_, A>) -> Array2<A> {
-        logits(Weights::from(&self.params), x)
-    }
-
-    /// The generic (book's) numerical gradient of one parameter tensor: the book computes
-    /// `grads['W1']`, `grads['b1']`, … one at a time exactly like this.
-    ///
-    /// ```
-    /// use scratchnet_network::{NumGrad, Param, TwoLayerNet};
-    /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
-    /// let x = ndarray::array![[0.0, 0.5, 1.0]];
-    /// let all = net.numerical_gradient_with(&x, &vec![1], NumGrad::Generic);
-    /// assert_eq!(net.generic_numerical_gradient_of(&x, &vec![1], Param::B2), all.b2.into_dyn());
-    /// ```
-    pub fn generic_numerical_gradient_of<'x, 't>(
-        &self,
-        x: impl Into<Input<'x, A>>,
-        t: impl Into<Targets<'t, A>>,
-        param: Param,
-    ) -> ArrayD<A> {
-        let (x, t) = (x.into(), t.into());
+        let x = x.into();
+        let (x, t) = (x.to_dense(), t.into());
+        t.check(x.nrows(), self.sizes().2);
         let p = &self.params;
         let (w1, b1, w2, b2) = (p.w1.view(), p.b1.view(), p.w2.view(), p.b2.view());
-        let loss = |w1: ArrayView2<'_, A>,
-                    b1: ArrayView1<'_, A>,
-                    w2: ArrayView2<'_, A>,
-                    b2: ArrayView1<'_, A>| {
-            cross_entropy(&softmax(&logits(Weights { w1, b1, w2, b2 }, &x)), t)
+        // the loss with the layers built over (w1, b1, w2, b2), any of them perturbed
+        let loss_w = |w1: ArrayView2<'_, A>,
+                      b1: ArrayView1<'_, A>,
+                      w2: ArrayView2<'_, A>,
+                      b2: ArrayView1<'_, A>| {
+            Layers::new(w1, b1, w2, b2).loss(x.view(), t, Mode::Train)
         };
-        match param {
-            Param::W1 => {
-                numerical_gradient(|w: ArrayView2<'_, A>| loss(w, b1, w2, b2), &w1).into_dyn()
-            }
-            Param::B1 => {
-                numerical_gradient(|b: ArrayView1<'_, A>| loss(w1, b, w2, b2), &b1).into_dyn()
-            }
-            Param::W2 => {
-                numerical_gradient(|w: ArrayView2<'_, A>| loss(w1, b1, w, b2), &w2).into_dyn()
-            }
-            Param::B2 => {
-                numerical_gradient(|b: ArrayView1<'_, A>| loss(w1, b1, w2, b), &b2).into_dyn()
-            }
-        }
-    }
-
-    fn generic_numerical_gradient(&self, x: &Input<'_, A>, t: Targets<'_, A>) -> Grads<A> {
-        let g = |p| self.generic_numerical_gradient_of(x.reborrow(), t, p);
-        let fixed = "a parameter's gradient has its shape";
         Grads {
-            w1: g(Param::W1).into_dimensionality().expect(fixed),
-            b1: g(Param::B1).into_dimensionality().expect(fixed),
-            w2: g(Param::W2).into_dimensionality().expect(fixed),
-            b2: g(Param::B2).into_dimensionality().expect(fixed),
+            w1: numerical_gradient(|w: ArrayView2<'_, A>| loss_w(w, b1, w2, b2), &w1),
+            b1: numerical_gradient(|b: ArrayView1<'_, A>| loss_w(w1, b, w2, b2), &b1),
+            w2: numerical_gradient(|w: ArrayView2<'_, A>| loss_w(w1, b1, w, b2), &w2),
+            b2: numerical_gradient(|b: ArrayView1<'_, A>| loss_w(w1, b1, w2, b), &b2),
         }
     }
-}
 
-/// Batch-mean cross-entropy of probabilities `y` against either kind of target.
-pub(crate) fn cross_entropy<A: Scalar>(y: &Array2<A>, t: Targets<'_, A>) -> A {
-    match t {
-        Targets::Labels(l) => cross_entropy_error_labels(y, l),
-        Targets::OneHot(t) => cross_entropy_error(y, &t),
+    /// The gradient by backpropagation, as the book's chapter 5 writes it: the forward pass
+    /// through the layers and the loss, then `lastLayer.backward(1)` and every layer's `backward`
+    /// in reverse order; the gradients are the affine layers' `dW` and `db`. The trainer runs
+    /// the same arithmetic fused ([`gradient_in`](Self::gradient_in)); a test holds the two
+    /// within 1e-12 of the gradient's max-norm.
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net: the message says which (see [`Targets::check`]).
+    ///
+    /// ```
+    /// use scratchnet_network::TwoLayerNet;
+    /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
+    /// let x = ndarray::array![[0.0, 0.5, 1.0], [1.0, 0.0, 0.25]];
+    /// let g = net.gradient(&x, &vec![1, 0]);
+    /// let n = net.numerical_gradient(&x, &vec![1, 0]);
+    /// assert!(g.max_abs_diff(&n) < 1e-8);
+    /// ```
+    pub fn gradient<'x, 't>(
+        &self,
+        x: impl Into<Input<'x, A>>,
+        t: impl Into<Targets<'t, A>>,
+    ) -> Grads<A> {
+        let x = x.into();
+        let x = x.to_dense();
+        let mut layers = self.layers();
+        // forward
+        layers.loss(x.view(), t.into(), Mode::Train);
+        // backward
+        let mut dout = layers.last_layer.backward(A::one());
+        for layer in layers.in_order().into_iter().rev() {
+            dout = layer.backward(dout.view());
+        }
+        Grads {
+            w1: layers.affine1.dw,
+            b1: layers.affine1.db,
+            w2: layers.affine2.dw,
+            b2: layers.affine2.db,
+        }
+    }
+
+    /// One SGD step: `θ ← θ − lr · ∂L/∂θ` for all four tensors (§4.5.2). Hyper-parameters are
+    /// `f64` everywhere (as `weight_init_std` of [`new`](Self::new)); `lr` is rounded to `A` once.
+    ///
+    /// ```
+    /// use scratchnet_network::TwoLayerNet;
+    /// let mut net = TwoLayerNet::<f32>::new(2, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+    /// let x = ndarray::array![[1.0f32, 0.0]];
+    /// let g = net.gradient(&x, &[1]);
+    /// let before = net.params.b2[1];
+    /// net.sgd_step(&g, 0.1);
+    /// assert_eq!(net.params.b2[1], before - 0.1f32 * g.b2[1]);
+    /// ```
+    pub fn sgd_step(&mut self, grads: &Grads<A>, lr: f64) {
+        self.params.sgd_step(grads, lr);
     }
 }

@@ -1,4 +1,5 @@
-//! §4.5.1: TwoLayerNet gradients by three methods, thread independence, files.
+//! §4.5.1: TwoLayerNet's fast paths against the book's path (the oracle), thread independence,
+//! clear messages for bad targets, files.
 
 use ndarray::{Array2, array};
 use proptest::prelude::*;
@@ -37,9 +38,10 @@ fn predict_uses_the_sigmoid_output_z1() {
     let x = array![[3.0]];
     let z = [1.0 / (1.0 + (-3.5f64).exp()), 1.0 / (1.0 + 6.0f64.exp())];
     let e = [z[0].exp(), z[1].exp()];
-    let y = net.predict(&x);
-    assert!((y[[0, 0]] - e[0] / (e[0] + e[1])).abs() < 1e-15);
-    assert!((y[[0, 1]] - e[1] / (e[0] + e[1])).abs() < 1e-15);
+    for y in [net.predict(&x), net.predict_fused(&x)] {
+        assert!((y[[0, 0]] - e[0] / (e[0] + e[1])).abs() < 1e-15);
+        assert!((y[[0, 1]] - e[1] / (e[0] + e[1])).abs() < 1e-15);
+    }
 }
 
 #[test]
@@ -49,10 +51,49 @@ fn loss_and_accuracy_take_labels_or_one_hot() {
     let (x, t) = batch(&mut rng, 20, 6, 4);
     let oh: Array2<f64> = one_hot(&t, 4);
     assert_eq!(net.loss(&x, &t), net.loss(&x, &oh));
+    assert_eq!(net.loss_fused(&x, &t), net.loss_fused(&x, &oh));
     assert_eq!(net.accuracy(&x, &t), net.accuracy(&x, &oh));
+    assert_eq!(net.accuracy_fused(&x, &t), net.accuracy_fused(&x, &oh));
     let pred = scratchnet_tensor::argmax_rows(&net.predict(&x));
     let hits = pred.iter().zip(&t).filter(|(p, t)| p == t).count();
     assert_eq!(net.accuracy(&x, &t), hits as f64 / 20.0);
+    assert_eq!(net.accuracy_fused(&x, &t), hits as f64 / 20.0);
+}
+
+#[test]
+fn fused_forward_equals_the_book_forward() {
+    let mut rng = rng_from_seed(11);
+    for (n, input, hidden, classes) in [(1, 5, 3, 2), (150, 60, 50, 10), (100, 30, 7, 4)] {
+        let net = TwoLayerNet::<f64>::new(input, hidden, classes, 0.5, &mut rng);
+        let (x, t) = batch(&mut rng, n, input, classes);
+        let book = net.predict(&x);
+        let fused = net.predict_fused(&x);
+        let sparse = net.predict_fused(SparseRows::from_dense(&x));
+        for y in [&fused, &sparse] {
+            let d = (y - &book).iter().fold(0.0f64, |m, d| m.max(d.abs()));
+            assert!(d <= 1e-12, "n = {n}: {d}");
+        }
+        assert!((net.loss(&x, &t) - net.loss_fused(&x, &t)).abs() <= 1e-12);
+        // argmax ties are impossible here, so the accuracies agree exactly
+        assert_eq!(net.accuracy(&x, &t), net.accuracy_fused(&x, &t));
+    }
+}
+
+#[test]
+fn fast_equals_the_book_to_1e_8_of_the_max_norm() {
+    for seed in 0..4 {
+        let mut rng = rng_from_seed(100 + seed);
+        let net = TwoLayerNet::<f64>::new(12, 7, 5, 0.3, &mut rng);
+        let (x, t) = batch(&mut rng, 9, 12, 5);
+        let fast = net.numerical_gradient_fast(&x, &t);
+        let book = net.numerical_gradient(&x, &t);
+        let scale = book.max_abs();
+        assert!(scale > 1e-3);
+        let d = max_diff(&fast, &book);
+        assert!(d < 1e-8 * scale, "seed {seed}: {d} vs {scale}");
+        // and the book's numerical gradient against the book's backprop
+        assert!(max_diff(&book, &net.gradient(&x, &t)) < 1e-8 * scale);
+    }
 }
 
 #[test]
@@ -61,7 +102,7 @@ fn fast_equals_generic_to_1e_8_of_the_max_norm() {
         let mut rng = rng_from_seed(seed);
         let net = TwoLayerNet::<f64>::new(12, 7, 5, 0.3, &mut rng);
         let (x, t) = batch(&mut rng, 9, 12, 5);
-        let fast = net.numerical_gradient_with(&x, &t, NumGrad::Fast);
+        let fast = net.numerical_gradient_fast(&x, &t);
         let generic = net.numerical_gradient_with(&x, &t, NumGrad::Generic);
         let scale = generic.max_abs();
         assert!(scale > 1e-3);
@@ -86,8 +127,11 @@ fn soft_targets_take_the_dense_path() {
     let fast = net.numerical_gradient_with(&x, &t, NumGrad::Fast);
     let generic = net.numerical_gradient_with(&x, &t, NumGrad::Generic);
     let bp = net.gradient(&x, &t);
+    let book = net.numerical_gradient(&x, &t);
     assert!(max_diff(&fast, &generic) < 1e-8 * generic.max_abs());
+    assert!(max_diff(&fast, &book) < 1e-8 * generic.max_abs());
     assert!(max_diff(&bp, &generic) < 1e-6 * generic.max_abs());
+    assert!(max_diff(&net.gradient_fused(&x, &t), &bp) < 1e-12 * bp.max_abs());
 }
 
 proptest! {
@@ -99,9 +143,12 @@ proptest! {
         let (x, t) = batch(&mut rng, n, input, classes);
         let bp = net.gradient(&x, &t);
         let scale = bp.max_abs().max(1e-12);
+        prop_assert!(max_diff(&net.gradient_fused(&x, &t), &bp) <= 1e-12 * scale);
+        let book = net.numerical_gradient(&x, &t);
+        prop_assert!(max_diff(&book, &bp) < 1e-6 * scale, "book: {} vs {}", max_diff(&book, &bp), scale);
         for strategy in [NumGrad::Fast, NumGrad::Generic] {
             let num = net.numerical_gradient_with(&x, &t, strategy);
-            prop_assert!(max_diff(&num, &bp) < 1e-6 * scale, "{strategy:?}: {} vs {}", max_diff(&num, &bp), scale);
+            prop_assert!(max_diff(&num, &book) < 1e-8 * scale.max(book.max_abs()), "{strategy:?}: {} vs {}", max_diff(&num, &book), scale);
         }
     }
 }
@@ -118,29 +165,16 @@ fn gradients_are_identical_for_1_and_4_threads() {
             .unwrap();
         pool.install(|| {
             (
-                net.numerical_gradient_with(&x, &t, NumGrad::Fast),
+                net.numerical_gradient_fast(&x, &t),
                 net.numerical_gradient_with(&x, &t, NumGrad::Generic),
+                net.numerical_gradient(&x, &t),
+                net.gradient_fused(&x, &t),
                 net.gradient(&x, &t),
-                net.accuracy(&x, &t),
+                net.accuracy_fused(&x, &t),
             )
         })
     };
     assert_eq!(run(1), run(4));
-}
-
-/// The backward pass of the book's chapter 5, one layer at a time on whole arrays.
-fn layer_by_layer(net: &TwoLayerNet<f64>, x: &Array2<f64>, t: Targets<'_, f64>) -> Params<f64> {
-    use scratchnet_network::layers::*;
-    let p = &net.params;
-    let a1 = x.dot(&p.w1) + &p.b1;
-    let z1 = scratchnet_functions::sigmoid(&a1);
-    let a2 = z1.dot(&p.w2) + &p.b2;
-    let (y, _) = softmax_with_loss(&a2, t);
-    let da2 = softmax_with_loss_backward(&y, t);
-    let (w2, b2) = affine_backward_params(&z1, &da2);
-    let da1 = sigmoid_backward(&z1, &affine_backward_input(&p.w2, &da2));
-    let (w1, b1) = affine_backward_params(x, &da1);
-    Params { w1, b1, w2, b2 }
 }
 
 #[test]
@@ -164,10 +198,11 @@ fn fused_backprop_equals_the_layers_one_by_one() {
         });
         let hot = one_hot::<f64>(&t, classes);
         for targets in [Targets::from(&t), Targets::from(&hot)] {
-            let reference = layer_by_layer(&net, &x, targets);
+            // the oracle: the book's layers, forward in order and backward in reverse
+            let reference = net.gradient(&x, targets);
             let tol = 1e-12 * reference.max_abs();
-            let dense = net.gradient(Input::Dense(x.view()), targets);
-            let sparse = net.gradient(SparseRows::from_dense(&x), targets);
+            let dense = net.gradient_fused(Input::Dense(x.view()), targets);
+            let sparse = net.gradient_fused(SparseRows::from_dense(&x), targets);
             assert!(max_diff(&dense, &reference) <= tol, "dense, n = {n}");
             assert!(max_diff(&sparse, &reference) <= tol, "sparse, n = {n}");
         }
@@ -181,7 +216,10 @@ fn a_reused_workspace_gives_what_a_fresh_one_gives() {
     for (n, input, hidden) in [(16, 20, 6), (5, 20, 6), (16, 9, 11), (16, 20, 6)] {
         let net = TwoLayerNet::<f64>::new(input, hidden, 3, 0.5, &mut rng);
         let (x, t) = batch(&mut rng, n, input, 3);
-        assert_eq!(*net.gradient_in(&x, &t, &mut ws), net.gradient(&x, &t));
+        assert_eq!(
+            *net.gradient_in(&x, &t, &mut ws),
+            net.gradient_fused(&x, &t)
+        );
         assert_eq!(ws.grads().sizes(), (input, hidden, 3));
     }
 }
@@ -198,7 +236,13 @@ fn sparse_gradients_and_accuracy_are_identical_for_1_and_2_threads() {
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| (net.gradient(&s, &t), net.loss(&s, &t), net.predict(&s)))
+            .install(|| {
+                (
+                    net.gradient_fused(&s, &t),
+                    net.loss_fused(&s, &t),
+                    net.predict_fused(&s),
+                )
+            })
     };
     assert_eq!(run(1), run(2));
 }
@@ -216,7 +260,7 @@ fn gradient_check_reports_small_differences() {
         assert!(p.max_abs > 0.0);
     }
     // a wrong gradient is caught: perturb the net between the two computations
-    let num = net.numerical_gradient(&x, &t);
+    let num = net.numerical_gradient_fast(&x, &t);
     let mut other = net.clone();
     other.params.w2[[0, 0]] += 0.5;
     let bp = other.gradient(&x, &t);
@@ -251,7 +295,8 @@ fn f32_gradients_track_f64() {
     });
     let x32 = x.mapv(|v| v as f32);
     let g64 = net.gradient(&x, &t);
-    let g32 = net32.gradient(&x32, &t);
+    let g32 = net32.gradient_fused(&x32, &t);
+    assert!(net32.gradient(&x32, &t).max_abs_diff(&g32) < 1e-5 * g32.max_abs());
     let d = g64
         .w1
         .iter()
@@ -260,7 +305,7 @@ fn f32_gradients_track_f64() {
         .fold(0.0, f64::max);
     assert!(d < 1e-5 * g64.max_abs(), "{d}");
     // f32 numerical gradient is rougher (h = 1e-4 against 7 digits) but in the right direction
-    let n32 = net32.numerical_gradient(&x32, &t);
+    let n32 = net32.numerical_gradient_fast(&x32, &t);
     let d = g64
         .w1
         .iter()
@@ -268,6 +313,85 @@ fn f32_gradients_track_f64() {
         .map(|(a, &b)| (a - b as f64).abs())
         .fold(0.0, f64::max);
     assert!(d < 0.05 * g64.max_abs(), "{d}");
+}
+
+#[test]
+fn a_bad_label_has_one_clear_message_everywhere() {
+    let net = TwoLayerNet::<f64>::new(3, 2, 10, 0.5, &mut rng_from_seed(0));
+    let x = array![[0.0, 1.0, 0.5], [1.0, 0.0, 0.0]];
+    let t = [3, 11];
+    let message = |f: &dyn Fn()| {
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
+        err.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let want = "label 11 (sample 1) out of range for 10 classes";
+    let calls: [(&str, &dyn Fn()); 8] = [
+        ("loss", &|| {
+            let _ = net.loss(&x, &t);
+        }),
+        ("loss_fused", &|| {
+            let _ = net.loss_fused(&x, &t);
+        }),
+        ("accuracy", &|| {
+            let _ = net.accuracy(&x, &t);
+        }),
+        ("accuracy_fused", &|| {
+            let _ = net.accuracy_fused(&x, &t);
+        }),
+        ("gradient", &|| {
+            let _ = net.gradient(&x, &t);
+        }),
+        ("gradient_fused", &|| {
+            let _ = net.gradient_fused(&x, &t);
+        }),
+        ("numerical_gradient", &|| {
+            let _ = net.numerical_gradient(&x, &t);
+        }),
+        ("numerical_gradient_fast", &|| {
+            let _ = net.numerical_gradient_fast(&x, &t);
+        }),
+    ];
+    for (name, call) in calls {
+        assert_eq!(message(call), want, "{name}");
+    }
+    let short = [1];
+    let m = message(&|| {
+        let _ = net.gradient_fused(&x, &short);
+    });
+    assert!(m.contains("1 targets for 2 rows"), "{m}");
+}
+
+#[test]
+fn images_of_any_shape_are_flattened_like_the_books_affine() {
+    use ndarray::{ArrayD, IxDyn};
+    let mut rng = rng_from_seed(31);
+    let net = TwoLayerNet::<f64>::new(12, 4, 3, 0.5, &mut rng);
+    let (x, t) = batch(&mut rng, 5, 12, 3);
+    let images: ArrayD<f64> = x
+        .clone()
+        .into_shape_with_order(IxDyn(&[5, 1, 3, 4]))
+        .unwrap();
+    assert_eq!(net.loss(&images, &t), net.loss(&x, &t));
+    assert_eq!(net.loss_fused(&images, &t), net.loss_fused(&x, &t));
+    assert_eq!(net.gradient(&images, &t), net.gradient(&x, &t));
+    // a strided view is copied, with the same result up to the order of additions
+    let mut wide = ArrayD::<f64>::zeros(IxDyn(&[5, 1, 3, 8]));
+    wide.slice_each_axis_mut(|a| {
+        if a.axis.index() == 3 {
+            ndarray::Slice::new(0, None, 2)
+        } else {
+            ndarray::Slice::from(..)
+        }
+    })
+    .assign(&images);
+    let strided = wide.slice_each_axis(|a| {
+        if a.axis.index() == 3 {
+            ndarray::Slice::new(0, None, 2)
+        } else {
+            ndarray::Slice::from(..)
+        }
+    });
+    assert!((net.loss_fused(strided, &t) - net.loss_fused(&x, &t)).abs() < 1e-15);
 }
 
 fn saved(dir: &std::path::Path) -> (std::path::PathBuf, TwoLayerNet<f64>) {

@@ -582,11 +582,11 @@ fn from_rows<A: Scalar>(rows: ArrayView2<'_, A>) -> Compressed<A> {
     Compressed::from_rows(rows)
 }
 
-/// The kernels compiled for AVX2 and FMA too, chosen at run time (see [`crate::dispatch_avx2_fma`]).
+/// The kernels compiled for AVX2 and FMA too, chosen at run time (see [`crate::dispatch`]).
 mod simd {
     use super::{ArrayView2, Compressed, Padded};
 
-    crate::dispatch_avx2_fma! {
+    crate::dispatch::dispatch_avx2_fma! {
         pub(super) fn lines_block<A: Scalar>(
             out: &mut [A],
             m: &Compressed<A>,

@@ -1,16 +1,35 @@
-use ndarray::{Array2, ArrayView2};
+//! Training targets, shared by the loader (`scratchnet-mnist`) and the networks, which must not
+//! depend on each other.
+
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 
 /// Training targets: class labels (`t` of `load_mnist(one_hot_label=False)`) or one-hot rows
-/// (`one_hot_label=True`). Every loss and accuracy in this crate takes either.
+/// (`one_hot_label=True`). Every loss, accuracy and gradient of the networks takes anything
+/// that converts into this:
 ///
 /// ```
-/// use ndarray::array;
+/// use ndarray::{Array1, array};
 /// use scratchnet_tensor::Targets;
-/// let labels = vec![2, 0];
+/// let vec = vec![2, 0];
+/// let arr = [2, 0];
+/// let nd = Array1::from(vec![2, 0]);
 /// let onehot = array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]];
-/// assert_eq!(Targets::<f64>::from(&labels).len(), 2);
-/// assert_eq!(Targets::from(&onehot).labels(), vec![2, 0]);
+/// for t in [
+///     Targets::<f64>::from(&vec),       // &Vec<usize>
+///     Targets::from(&vec[..]),          // &[usize]
+///     Targets::from(&arr),              // &[usize; N]
+///     Targets::from(&nd),               // &Array1<usize>
+///     Targets::from(nd.view()),         // ArrayView1<usize>
+///     Targets::from(&onehot),           // &Array2<A>, one-hot rows
+///     Targets::from(onehot.view()),     // ArrayView2<A>
+/// ] {
+///     assert_eq!(t.labels(), vec![2, 0]);
+/// }
+/// let one_hot_f32 = array![[0.0f32, 1.0]];
+/// assert_eq!(Targets::from(&one_hot_f32).len(), 1);
 /// ```
+///
+/// An owned `Array1<usize>` is borrowed: pass `&labels`.
 #[derive(Clone, Copy, Debug)]
 pub enum Targets<'a, A> {
     /// One class index per sample.
@@ -31,6 +50,42 @@ impl<A: crate::Scalar> Targets<'_, A> {
     /// True when there are no samples.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Checks that these targets fit a batch of `rows` samples and `classes` classes, with a
+    /// message that says what is wrong: every network method calls this before any arithmetic.
+    ///
+    /// # Panics
+    /// If there is not one target per row, a label is `>= classes`, or one-hot rows do not
+    /// have one entry per class.
+    ///
+    /// ```
+    /// use scratchnet_tensor::Targets;
+    /// let labels = [3, 11];
+    /// Targets::<f64>::from(&labels).check(2, 12);
+    /// let err = std::panic::catch_unwind(|| Targets::<f64>::from(&labels).check(2, 10));
+    /// assert!(err.is_err()); // "label 11 (sample 1) out of range for 10 classes"
+    /// ```
+    pub fn check(&self, rows: usize, classes: usize) {
+        assert_eq!(
+            self.len(),
+            rows,
+            "one target per sample: {} targets for {rows} rows of x",
+            self.len()
+        );
+        match self {
+            Targets::Labels(l) => {
+                if let Some((n, &l)) = l.iter().enumerate().find(|&(_, &l)| l >= classes) {
+                    panic!("label {l} (sample {n}) out of range for {classes} classes");
+                }
+            }
+            Targets::OneHot(t) => assert_eq!(
+                t.ncols(),
+                classes,
+                "one-hot targets need one column per class: {} columns for {classes} classes",
+                t.ncols()
+            ),
+        }
     }
 
     /// The class of each sample (row-wise argmax for one-hot rows).
@@ -72,8 +127,30 @@ impl<'a, A> From<&'a Vec<usize>> for Targets<'a, A> {
     }
 }
 
-impl<'a, A> From<&'a Array2<A>> for Targets<'a, A> {
-    fn from(t: &'a Array2<A>) -> Self {
+impl<'a, A, const N: usize> From<&'a [usize; N]> for Targets<'a, A> {
+    fn from(l: &'a [usize; N]) -> Self {
+        Targets::Labels(l)
+    }
+}
+
+/// # Panics
+/// If the array is not contiguous (an owned `Array1` always is; a strided view may not be).
+impl<'a, A> From<&'a Array1<usize>> for Targets<'a, A> {
+    fn from(l: &'a Array1<usize>) -> Self {
+        Targets::Labels(l.as_slice().expect("labels must be contiguous"))
+    }
+}
+
+/// # Panics
+/// If the view is not contiguous.
+impl<'a, A> From<ArrayView1<'a, usize>> for Targets<'a, A> {
+    fn from(l: ArrayView1<'a, usize>) -> Self {
+        Targets::Labels(l.to_slice().expect("labels must be contiguous"))
+    }
+}
+
+impl<'a, A, S: Data<Elem = A>> From<&'a ArrayBase<S, Ix2>> for Targets<'a, A> {
+    fn from(t: &'a ArrayBase<S, Ix2>) -> Self {
         Targets::OneHot(t.view())
     }
 }

@@ -484,8 +484,8 @@ fn eval_as<A: Scalar>(model: &Path, data_dir: &DataDir) -> Result<Exit, TrainErr
     let net = TwoLayerNet::<A>::load(model).map_err(TrainError::ModelInput)?;
     check_mnist_shape(&net, model)?;
     let data = load_data::<A>(data_dir, false)?;
-    let train = net.accuracy(&data.x_train, &data.t_train);
-    let test = net.accuracy(&data.x_test, &data.t_test);
+    let train = net.accuracy_fused(&data.x_train, &data.t_train);
+    let test = net.accuracy_fused(&data.x_test, &data.t_test);
     let (_, h, _) = net.sizes();
     eprintln!(
         "{}: 784-{h}-10 {} network; {} train and {} test images from {}",

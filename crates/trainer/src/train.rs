@@ -216,7 +216,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 ..
             } = self;
             let (loss, ()) = rayon::join(
-                || net.loss(&current.x, &current.t).as_f64(),
+                || net.loss_fused(&current.x, &current.t).as_f64(),
                 || {
                     if more {
                         ahead.draw(rng, data, config.batch);
@@ -262,8 +262,10 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// Accuracy of the current network on the full training and test sets.
     pub fn evaluate(&self) -> (f64, f64) {
         (
-            self.net.accuracy(&self.data.x_train, &self.data.t_train),
-            self.net.accuracy(&self.data.x_test, &self.data.t_test),
+            self.net
+                .accuracy_fused(&self.data.x_train, &self.data.t_train),
+            self.net
+                .accuracy_fused(&self.data.x_test, &self.data.t_test),
         )
     }
 
@@ -504,11 +506,11 @@ mod tests {
             let x = data.x_train.gather_rows(&idx);
             let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
             let g = match cfg.grad {
-                GradMethod::Backprop => net.gradient(&x, &t),
-                GradMethod::Numeric => net.numerical_gradient(&x, &t),
+                GradMethod::Backprop => net.gradient_fused(&x, &t),
+                GradMethod::Numeric => net.numerical_gradient_fast(&x, &t),
             };
             net.sgd_step(&g, cfg.lr);
-            losses.push(net.loss(&x, &t));
+            losses.push(net.loss_fused(&x, &t));
         }
         (losses, net)
     }
