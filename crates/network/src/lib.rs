@@ -44,6 +44,7 @@ mod fused;
 mod gradcheck;
 mod input;
 pub mod layers;
+mod multi_layer_fast;
 mod multi_layer_net;
 mod npz;
 pub mod optimizer;

@@ -159,31 +159,44 @@ pub struct MultiLayerNet<A = f64> {
 
 /// The book's `self.layers` (affine and activation layers in order) and `self.last_layer`, over
 /// views of the weights: the net's own, or with one tensor perturbed for the numerical gradient.
-struct Layers<'p, 't, A: Scalar> {
-    affine: Vec<Affine<'p, A>>,
-    activation: Vec<Box<dyn Layer<A>>>,
-    last_layer: SoftmaxWithLoss<'t, A>,
+pub(crate) struct Layers<'p, 't, A: Scalar> {
+    pub(crate) affine: Vec<Affine<'p, A>>,
+    pub(crate) activation: Vec<Box<dyn Layer<A>>>,
+    pub(crate) last_layer: SoftmaxWithLoss<'t, A>,
 }
 
 impl<'p, 't, A: Scalar> Layers<'p, 't, A> {
-    fn new(
+    pub(crate) fn new(
         weights: impl Iterator<Item = (ArrayView2<'p, A>, ArrayView1<'p, A>)>,
         activation: Activation,
     ) -> Self {
         let affine: Vec<Affine<'p, A>> = weights.map(|(w, b)| Affine::new(w, b)).collect();
         let activation = (1..affine.len())
-            .map(|_| -> Box<dyn Layer<A>> {
-                match activation {
-                    Activation::Relu => Box::new(Relu::new()),
-                    Activation::Sigmoid => Box::new(Sigmoid::new()),
-                }
-            })
+            .map(|_| Self::activation_layer(activation))
             .collect();
         Layers {
             affine,
             activation,
             last_layer: SoftmaxWithLoss::new(),
         }
+    }
+
+    pub(crate) fn activation_layer(activation: Activation) -> Box<dyn Layer<A>> {
+        match activation {
+            Activation::Relu => Box::new(Relu::new()),
+            Activation::Sigmoid => Box::new(Sigmoid::new()),
+        }
+    }
+
+    /// For layers built without the first affine one (and with its activation first): the
+    /// scores from that layer's output `a1`.
+    pub(crate) fn predict_after_first(&mut self, a1: Array2<A>, mode: Mode) -> Array2<A> {
+        let mut x = a1;
+        for (act, affine) in self.activation.iter_mut().zip(self.affine.iter_mut()) {
+            x = act.forward(x.view(), mode);
+            x = affine.forward(x.view(), mode);
+        }
+        x
     }
 
     /// The scores: `Affine1, Activation1, Affine2, …, AffineL` forward, in order.
@@ -300,6 +313,16 @@ impl<A: Scalar> MultiLayerNet<A> {
         )
     }
 
+    pub(crate) fn check_dims(&self, (_, cols): (usize, usize), rows: usize, t: &Targets<'_, A>) {
+        let sizes = self.sizes();
+        assert_eq!(
+            cols, sizes[0],
+            "x has {cols} columns but the net has {} inputs",
+            sizes[0]
+        );
+        t.check(rows, sizes[sizes.len() - 1]);
+    }
+
     fn check(&self, x: &ArrayView2<'_, A>, t: &Targets<'_, A>) {
         let sizes = self.sizes();
         assert_eq!(
@@ -313,7 +336,7 @@ impl<A: Scalar> MultiLayerNet<A> {
     }
 
     /// `½λ Σ_i ‖W_i‖²` over the given weights (0 without weight decay).
-    fn decay<'a>(&self, weights: impl Iterator<Item = ArrayView2<'a, A>>) -> A
+    pub(crate) fn decay<'a>(&self, weights: impl Iterator<Item = ArrayView2<'a, A>>) -> A
     where
         A: 'a,
     {

@@ -200,3 +200,42 @@ fn a_wrong_input_width_is_a_clear_panic() {
     );
     net.loss(&array![[1.0, 2.0, 3.0]], &[0]);
 }
+
+#[test]
+fn fast_path_equals_the_book_path() {
+    for activation in [Activation::Sigmoid, Activation::Relu] {
+        for hidden in [&[30][..], &[20, 10, 10][..]] {
+            let net = MultiLayerNet::<f64>::new(
+                64,
+                hidden,
+                10,
+                activation,
+                WeightInit::He,
+                &mut rng_from_seed(5),
+            )
+            .with_weight_decay(0.01);
+            let (x, t) = (batch(32, 64, 6), labels(32, 10));
+            let sparse = scratchnet_tensor::SparseRows::from_dense(&x);
+            let book = net.gradient(&x, &t);
+            let scale = book
+                .iter()
+                .map(|p| p.w.iter().chain(&p.b).fold(0.0f64, |m, v| m.max(v.abs())))
+                .fold(0.0, f64::max);
+            for fast in [net.gradient_fast(&x, &t), net.gradient_fast(&sparse, &t)] {
+                for (b, f) in book.iter().zip(&fast) {
+                    let d = (&b.w - &f.w)
+                        .iter()
+                        .chain((&b.b - &f.b).iter())
+                        .fold(0.0f64, |m, v| m.max(v.abs()));
+                    assert!(
+                        d <= 1e-12 * scale,
+                        "{activation} {hidden:?}: {d:e} of {scale:e}"
+                    );
+                }
+            }
+            let (py, pf) = (net.predict(&x), net.predict_fast(&sparse));
+            assert!((&py - &pf).iter().all(|d| d.abs() < 1e-12));
+            assert_eq!(net.accuracy(&x, &t), net.accuracy_fast(&sparse, &t));
+        }
+    }
+}
