@@ -258,3 +258,81 @@ pub fn compact(v: f64) -> String {
     let sci = format!("{v:e}");
     if sci.len() < plain.len() { sci } else { plain }
 }
+
+/// The book's `smooth_curve` (`common/util.py`): each point replaced by the average of the 11
+/// points around it, weighted by a Kaiser window (β = 2), the ends mirrored. Loss curves of
+/// single mini-batches are noisy; the book plots them through this.
+///
+/// ```
+/// let flat = vec![2.0; 30];
+/// let s = scratchnet_plot::smooth_curve(&flat);
+/// assert_eq!(s.len(), 30);
+/// assert!(s.iter().all(|v| (v - 2.0).abs() < 1e-12));
+/// assert!(scratchnet_plot::smooth_curve(&[]).is_empty());
+/// ```
+pub fn smooth_curve(x: &[f64]) -> Vec<f64> {
+    const LEN: usize = 11;
+    if x.len() < LEN {
+        return x.to_vec();
+    }
+    let w = kaiser(LEN, 2.0);
+    let total: f64 = w.iter().sum();
+    let half = LEN / 2;
+    // the ends mirrored as `np.r_[x[k-1:0:-1], x, x[-1:-k:-1]]`: the first point not repeated,
+    // the last one repeated
+    let at = |i: isize| -> f64 {
+        let n = x.len() as isize;
+        let j = if i < 0 {
+            -i
+        } else if i >= n {
+            2 * n - 1 - i
+        } else {
+            i
+        };
+        x[j.clamp(0, n - 1) as usize]
+    };
+    (0..x.len() as isize)
+        .map(|i| {
+            w.iter()
+                .enumerate()
+                .map(|(k, wk)| wk * at(i + k as isize - half as isize))
+                .sum::<f64>()
+                / total
+        })
+        .collect()
+}
+
+/// The Kaiser window of `n` points and shape `beta` (NumPy's `np.kaiser`).
+fn kaiser(n: usize, beta: f64) -> Vec<f64> {
+    let m = (n - 1) as f64;
+    (0..n)
+        .map(|k| {
+            let r = 2.0 * k as f64 / m - 1.0;
+            bessel_i0(beta * (1.0 - r * r).sqrt()) / bessel_i0(beta)
+        })
+        .collect()
+}
+
+/// The modified Bessel function I₀ by its power series (converges fast for the small arguments a
+/// window uses).
+fn bessel_i0(x: f64) -> f64 {
+    let (mut term, mut sum, q) = (1.0f64, 1.0f64, x * x / 4.0);
+    for k in 1..60 {
+        term *= q / (k * k) as f64;
+        sum += term;
+        if term < sum * 1e-17 {
+            break;
+        }
+    }
+    sum
+}
+
+/// The colours of the book's figures (matplotlib's default cycle): blue, orange, green, red,
+/// purple.
+pub const PALETTE: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+];

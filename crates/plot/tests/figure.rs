@@ -60,3 +60,58 @@ fn a_drawing_error_names_the_figure_and_writes_nothing() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn smooth_curve_is_the_books_kaiser_average() {
+    // np.kaiser(11, 2) from its definition, then the weighted average at an interior point
+    let x: Vec<f64> = (0..40).map(|i| ((i * 37) % 11) as f64).collect();
+    let s = scratchnet_plot::smooth_curve(&x);
+    let i0 = |v: f64| {
+        (0..40)
+            .fold((1.0f64, 1.0f64), |(t, s), k| {
+                let t = if k == 0 {
+                    1.0
+                } else {
+                    t * (v * v / 4.0) / (k * k) as f64
+                };
+                (t, if k == 0 { 1.0 } else { s + t })
+            })
+            .1
+    };
+    let w: Vec<f64> = (0..11)
+        .map(|k| i0(2.0 * (1.0 - ((k as f64) / 5.0 - 1.0).powi(2)).sqrt()) / i0(2.0))
+        .collect();
+    let want: f64 = (0..11).map(|k| w[k] * x[20 - 5 + k]).sum::<f64>() / w.iter().sum::<f64>();
+    assert!((s[20] - want).abs() < 1e-12, "{} vs {want}", s[20]);
+    // a linear ramp stays linear inside (the window is symmetric)
+    let ramp: Vec<f64> = (0..30).map(f64::from).collect();
+    assert!((scratchnet_plot::smooth_curve(&ramp)[15] - 15.0).abs() < 1e-12);
+}
+
+#[test]
+fn smooth_curve_mirrors_the_ends_as_the_book_pads_them() {
+    // the book pads x[10..1] before and x[n-1..n-10] after
+    let x: Vec<f64> = (0..15).map(|i| (i * i) as f64).collect();
+    let n = x.len();
+    let mut s = Vec::new();
+    s.extend((1..=10).rev().map(|i| x[i]));
+    s.extend(&x);
+    s.extend((0..10).map(|r| x[n - 1 - r]));
+    let i0 = |v: f64| {
+        (1..40)
+            .fold((1.0f64, 1.0f64), |(t, s), k| {
+                let t = t * (v * v / 4.0) / (k * k) as f64;
+                (t, s + t)
+            })
+            .1
+    };
+    let w: Vec<f64> = (0..11)
+        .map(|k| i0(2.0 * (1.0 - ((k as f64) / 5.0 - 1.0).powi(2)).sqrt()) / i0(2.0))
+        .collect();
+    let total: f64 = w.iter().sum();
+    let got = scratchnet_plot::smooth_curve(&x);
+    for i in [0, 1, n - 2, n - 1] {
+        let want: f64 = (0..11).map(|k| w[k] * s[i + 5 + k]).sum::<f64>() / total;
+        assert!((got[i] - want).abs() < 1e-9, "{i}: {} vs {want}", got[i]);
+    }
+}
