@@ -50,6 +50,24 @@ impl<A: Scalar> MultiLayerNet<A> {
         rest.predict_after_first(a1, Mode::Test)
     }
 
+    /// [`loss`](Self::loss) with a sparse first layer.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// let net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_weight_decay(0.1);
+    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]];
+    /// assert!((net.loss(&x, &[0, 1]) - net.loss_fast(&x, &[0, 1])).abs() < 1e-15);
+    /// ```
+    pub fn loss_fast<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
+        let (x, t) = (x.into(), t.into());
+        self.check_dims(x.dim(), x.dim().0, &t);
+        let (mut rest, a1) = self.first_affine(&x);
+        let scores = rest.predict_after_first(a1, Mode::Test);
+        rest.last_layer.forward(scores.view(), t)
+            + self.decay(self.params.iter().map(|p| p.w.view()))
+    }
+
     /// [`accuracy`](Self::accuracy) with a sparse first layer.
     pub fn accuracy_fast<'x, 't>(
         &self,

@@ -201,8 +201,8 @@ fn downsample(big: &[u8], w: u32, h: u32, k: u32) -> Vec<u8> {
 
 /// A chart with a title, labelled axes and a light grid in the shared style, on `root`.
 ///
-/// Label areas are sized so that tick labels of up to six digits are not clipped, and the
-/// right margin leaves room for the last x tick label.
+/// Label areas are sized so that tick labels of up to six digits are not clipped, the right
+/// margin leaves room for the last x tick label, and ticks are written by [`tick`].
 pub fn chart<'a, 'b>(
     root: &'a Area<'b>,
     s: Scale,
@@ -224,9 +224,26 @@ pub fn chart<'a, 'b>(
         .y_desc(y_desc)
         .axis_desc_style(s.font(20))
         .label_style(s.font(16))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
     Ok(chart)
+}
+
+/// A tick label as matplotlib writes it: `200`, not `200.0`; `0.3`, not `0.30000000000000004`.
+///
+/// ```
+/// use scratchnet_plot::tick;
+/// assert_eq!(tick(200.0), "200");
+/// assert_eq!(tick(0.1 + 0.2), "0.3");
+/// assert_eq!(tick(-2.5), "-2.5");
+/// assert_eq!(tick(-0.0), "0");
+/// ```
+pub fn tick(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
 }
 
 /// Tick labels for whole-number axes: `600`, not `600.0`; nothing at fractional ticks.
