@@ -68,6 +68,11 @@ impl<A: Scalar> Default for Workspace<A> {
 
 impl<A: Scalar> Workspace<A> {
     /// Empty buffers; the first gradient sizes them.
+    ///
+    /// ```
+    /// let ws = scratchnet_network::Workspace::<f32>::new();
+    /// assert_eq!(ws.grads().sizes(), (0, 0, 0));
+    /// ```
     pub fn new() -> Self {
         Self {
             z1: Array2::zeros((0, 0)),
@@ -78,11 +83,28 @@ impl<A: Scalar> Workspace<A> {
     }
 
     /// The gradient of the last call, keyed like the parameters.
+    ///
+    /// ```
+    /// use scratchnet_network::{TwoLayerNet, Workspace};
+    /// let net = TwoLayerNet::<f64>::new(2, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+    /// let mut ws = Workspace::new();
+    /// net.gradient_in(&ndarray::array![[1.0, 0.5]], &[1], &mut ws);
+    /// assert_eq!(ws.grads().sizes(), (2, 3, 2));
+    /// ```
     pub fn grads(&self) -> &Grads<A> {
         &self.grads
     }
 
     /// The gradient of the last call, taking it out of the workspace.
+    ///
+    /// ```
+    /// use scratchnet_network::{TwoLayerNet, Workspace};
+    /// let net = TwoLayerNet::<f64>::new(2, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+    /// let (x, t) = (ndarray::array![[1.0, 0.5]], [1]);
+    /// let mut ws = Workspace::new();
+    /// net.gradient_in(&x, &t, &mut ws);
+    /// assert_eq!(ws.into_grads(), net.gradient_fused(&x, &t));
+    /// ```
     pub fn into_grads(self) -> Grads<A> {
         self.grads
     }

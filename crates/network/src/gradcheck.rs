@@ -5,6 +5,15 @@ use scratchnet_tensor::Scalar;
 use crate::{Input, NumGrad, Targets, TwoLayerNet};
 
 /// The comparison of one parameter tensor's numerical and backprop gradients.
+///
+/// ```
+/// use scratchnet_network::{NumGrad, TwoLayerNet, gradient_check};
+/// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+/// let check = gradient_check(&net, &ndarray::array![[1.0, 0.0, 0.5]], &[1], NumGrad::Fast);
+/// let w2 = &check.params[2];
+/// assert_eq!(w2.name, "W2");
+/// assert!(w2.max_rel_diff < 1e-6 && w2.max_abs > 0.0);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamCheck {
     /// `W1`, `b1`, `W2` or `b2`.
@@ -18,6 +27,15 @@ pub struct ParamCheck {
 }
 
 /// The result of [`gradient_check`]: one row per parameter, in the order W1, b1, W2, b2.
+/// Its `Display` is a table of the figures.
+///
+/// ```
+/// use scratchnet_network::{NumGrad, TwoLayerNet, gradient_check};
+/// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+/// let check = gradient_check(&net, &ndarray::array![[1.0, 0.0, 0.5]], &[1], NumGrad::Fast);
+/// assert_eq!(check.params.len(), 4);
+/// assert!(check.to_string().contains("b2"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradCheck {
     /// Per-parameter figures.

@@ -56,6 +56,13 @@ pub enum Input<'a, A: Clone> {
 
 impl<'a, A: Scalar> Input<'a, A> {
     /// `x` as is when more than half of it is non-zero, else its [`SparseRows`].
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_network::Input;
+    /// assert!(matches!(Input::auto(array![[1.0, 2.0]].view()), Input::Dense(_)));
+    /// assert!(matches!(Input::auto(array![[0.0, 0.0, 2.0]].view()), Input::Sparse(_)));
+    /// ```
     pub fn auto(x: ArrayView2<'a, A>) -> Self {
         let s = SparseRows::from_dense(&x);
         if x.is_empty() || s.density() > SPARSE_BELOW {
@@ -66,6 +73,12 @@ impl<'a, A: Scalar> Input<'a, A> {
     }
 
     /// The same input, borrowed.
+    ///
+    /// ```
+    /// let x = ndarray::array![[1.0, 2.0]];
+    /// let input = scratchnet_network::Input::from(&x);
+    /// assert_eq!(input.reborrow().dim(), input.dim());
+    /// ```
     pub fn reborrow(&self) -> Input<'_, A> {
         match self {
             Input::Dense(x) => Input::Dense(x.view()),
@@ -74,6 +87,11 @@ impl<'a, A: Scalar> Input<'a, A> {
     }
 
     /// `(samples, features)`.
+    ///
+    /// ```
+    /// let x = ndarray::Array2::<f32>::zeros((4, 3));
+    /// assert_eq!(scratchnet_network::Input::from(&x).dim(), (4, 3));
+    /// ```
     pub fn dim(&self) -> (usize, usize) {
         match self {
             Input::Dense(x) => x.dim(),

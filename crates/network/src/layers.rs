@@ -15,7 +15,9 @@
 //! The book's `Affine` keeps references to the net's `W` and `b`, so that the net's update is
 //! seen by the layer. Here an [`Affine`] borrows views of the weights; a net builds its layers
 //! over its parameters (or over a perturbed copy, for the numerical gradient) for each call, see
-//! `two_layer_net.rs`.
+//! `two_layer_net.rs`. State that must outlive one call, such as `BatchNormalization`'s running
+//! mean and variance or `Dropout`'s random generator, belongs to the net in the same way and is
+//! borrowed (mutably) by the layer; what a layer caches for its backward pass lives in the layer.
 //!
 //! ```
 //! use ndarray::array;
@@ -125,6 +127,12 @@ impl<'p, A: Scalar> Affine<'p, A> {
     ///
     /// # Panics
     /// If `b.len()` is not the number of columns of `w`.
+    ///
+    /// ```
+    /// let (w, b) = (ndarray::Array2::<f32>::zeros((784, 50)), ndarray::Array1::zeros(50));
+    /// let layer = scratchnet_network::layers::Affine::new(w.view(), b.view());
+    /// assert_eq!(layer.dw.dim(), (784, 50));
+    /// ```
     pub fn new(w: ArrayView2<'p, A>, b: ArrayView1<'p, A>) -> Self {
         assert_eq!(
             b.len(),
@@ -182,6 +190,10 @@ pub struct Sigmoid<A> {
 
 impl<A: Scalar> Sigmoid<A> {
     /// A layer that has not run yet.
+    ///
+    /// ```
+    /// let _layer = scratchnet_network::layers::Sigmoid::<f32>::new();
+    /// ```
     pub fn new() -> Self {
         Self { out: None }
     }
@@ -220,6 +232,10 @@ pub struct Relu {
 
 impl Relu {
     /// A layer that has not run yet.
+    ///
+    /// ```
+    /// let _layer = scratchnet_network::layers::Relu::new();
+    /// ```
     pub fn new() -> Self {
         Self { mask: None }
     }
@@ -271,6 +287,11 @@ pub struct SoftmaxWithLoss<'t, A> {
 
 impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
     /// A layer that has not run yet.
+    ///
+    /// ```
+    /// let last = scratchnet_network::layers::SoftmaxWithLoss::<f64>::new();
+    /// assert!(last.y().is_none());
+    /// ```
     pub fn new() -> Self {
         Self { y: None, t: None }
     }
@@ -280,6 +301,14 @@ impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
     /// # Panics
     /// If `t` does not have one target per row of `x`, a label is out of range, or one-hot rows
     /// do not have one entry per column of `x`.
+    ///
+    /// ```
+    /// use scratchnet_network::layers::SoftmaxWithLoss;
+    /// let mut last = SoftmaxWithLoss::<f32>::new();
+    /// let t = ndarray::array![[0.0f32, 1.0]];
+    /// let loss = last.forward(ndarray::array![[0.0f32, 0.0]].view(), (&t).into());
+    /// assert!((loss - 2f32.ln()).abs() < 1e-5);
+    /// ```
     pub fn forward(&mut self, x: ArrayView2<'_, A>, t: Targets<'t, A>) -> A {
         t.check(x.nrows(), x.ncols());
         let y = softmax(&x);
@@ -290,6 +319,13 @@ impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
     }
 
     /// The softmax output of the last forward pass, the book's `self.y`.
+    ///
+    /// ```
+    /// use scratchnet_network::layers::SoftmaxWithLoss;
+    /// let mut last = SoftmaxWithLoss::<f64>::new();
+    /// last.forward(ndarray::array![[1.0, 1.0]].view(), scratchnet_tensor::Targets::Labels(&[0]));
+    /// assert_eq!(last.y(), Some(&ndarray::array![[0.5, 0.5]]));
+    /// ```
     pub fn y(&self) -> Option<&Array2<A>> {
         self.y.as_ref()
     }
@@ -298,6 +334,14 @@ impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
     ///
     /// # Panics
     /// If called before `forward`.
+    ///
+    /// ```
+    /// use scratchnet_network::layers::SoftmaxWithLoss;
+    /// let mut last = SoftmaxWithLoss::<f64>::new();
+    /// last.forward(ndarray::array![[0.0, 0.0]].view(), scratchnet_tensor::Targets::Labels(&[0]));
+    /// let (one, two) = (last.backward(1.0), last.backward(2.0));
+    /// assert_eq!(two, one * 2.0);
+    /// ```
     pub fn backward(&mut self, dout: A) -> Array2<A> {
         let (y, t) = match (&self.y, self.t) {
             (Some(y), Some(t)) => (y, t),

@@ -5,6 +5,10 @@ use scratchnet_tensor::{Rng, Scalar, randn};
 use serde::{Deserialize, Serialize};
 
 /// The book's parameter names, in the order used by files and reports.
+///
+/// ```
+/// assert_eq!(scratchnet_network::PARAM_NAMES, ["W1", "b1", "W2", "b2"]);
+/// ```
 pub const PARAM_NAMES: [&str; 4] = ["W1", "b1", "W2", "b2"];
 
 /// The parameters of a [`TwoLayerNet`](crate::TwoLayerNet): the book's `params` dict as a struct.
@@ -30,6 +34,13 @@ pub struct Params<A> {
 }
 
 /// Gradients have exactly the shape of the parameters: `grads.w1` is ∂L/∂W1, and so on.
+///
+/// ```
+/// use scratchnet_network::TwoLayerNet;
+/// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+/// let g: scratchnet_network::Grads<f64> = net.gradient(&ndarray::array![[1.0, 0.0, 0.5]], &[0]);
+/// assert_eq!(g.sizes(), net.sizes());
+/// ```
 pub type Grads<A> = Params<A>;
 
 impl<A: Scalar> Params<A> {

@@ -15,9 +15,51 @@
 //! use scratchnet_numgrad::numerical_gradient;
 //!
 //! // f(x0, x1) = x0² + x1², the notebook's function_2: ∇f(3, 4) = (6, 8).
-//! let g = numerical_gradient(|x: ArrayView1<f64>| x.mapv(|v| v * v).sum(), &array![3.0, 4.0]);
+//! // A closure stored in a `let` first needs its argument type written out, `ArrayView1<f64>`
+//! // (`ArrayView2<f64>` for a matrix, `ArrayViewD<f64>` for any shape): see below.
+//! let function_2 = |x: ArrayView1<f64>| x.mapv(|v| v * v).sum();
+//! let g = numerical_gradient(function_2, &array![3.0, 4.0]);
 //! assert!((g[0] - 6.0).abs() < 1e-9 && (g[1] - 8.0).abs() < 1e-9);
 //! ```
+//!
+//! # Writing `f`
+//! `f` receives a view of the perturbed array, valid for the one call: its type is
+//! `ArrayView<'_, A, D>` for *every* lifetime. Passed straight to [`numerical_gradient`], a
+//! closure gets that signature from the call; stored in a `let` first, it gets it only from an
+//! annotation on its argument. Without one, as in `let f = |_x| 1.0;`, the compiler says
+//! "implementation of `Fn` is not general enough":
+//!
+//! ```compile_fail
+//! # use ndarray::array;
+//! let f = |_x| 1.0;
+//! scratchnet_numgrad::numerical_gradient(f, &array![3.0, 4.0]); // error: not general enough
+//! ```
+//!
+//! **`f` must compute from the array it is given.** The book's `f = lambda W: net.loss(x, t)`
+//! ignores its argument and still works, because `net.W` *is* the array that numpy's
+//! `numerical_gradient` perturbs in place. Nothing aliases that way in Rust: the same closure
+//! ported as `|_w| net.loss(&x, &t)` sees the unperturbed weights every time and returns an
+//! all-zero gradient, without a warning. Evaluate the loss at `w`:
+//!
+//! ```
+//! use ndarray::{array, ArrayView1};
+//! use scratchnet_numgrad::numerical_gradient;
+//! struct Net { w: ndarray::Array1<f64> }
+//! impl Net {
+//!     fn loss(&self) -> f64 { Self::loss_at(self.w.view()) }
+//!     fn loss_at(w: ArrayView1<f64>) -> f64 { w.dot(&w) }
+//! }
+//! let net = Net { w: array![1.0, -2.0] };
+//! // the literal port of the book: an all-zero gradient
+//! let wrong = numerical_gradient(|_w: ArrayView1<f64>| net.loss(), &net.w);
+//! assert_eq!(wrong, array![0.0, 0.0]);
+//! // the Rust way: the loss at the perturbed weights `w`
+//! let right = numerical_gradient(|w: ArrayView1<f64>| Net::loss_at(w), &net.w);
+//! assert!((right[0] - 2.0).abs() < 1e-9 && (right[1] + 4.0).abs() < 1e-9);
+//! ```
+//!
+//! The networks do this for you: `SimpleNet::numerical_gradient` and
+//! `TwoLayerNet::numerical_gradient` in `scratchnet-network`.
 //!
 //! # Precision
 //! Everything is generic over [`Scalar`], but with `h = 1e-4` a difference quotient divides the
@@ -40,14 +82,17 @@ pub const H: f64 = 1e-4;
 ///
 /// The error is `O(h²)`; for a quadratic it is exact up to rounding. This is the book's
 /// improvement of the notebook's forward difference ([`numerical_diff_forward`]). For the
-/// notebook's `function_1` in `f64` it returns exactly the book's printed
-/// `0.1999999999990898` (x = 5) and `0.2999999999986347` (x = 10).
+/// notebook's `function_1`, written as it writes it (`0.01*(x**2) + 0.1*x`), in `f64` it
+/// returns exactly the book's printed `0.1999999999990898` (x = 5) and `0.2999999999986347`
+/// (x = 10). The rounding depends on how `f` is written: `0.01 * x * x + 0.1 * x`, which
+/// multiplies `0.01 * x` first, gives `0.2999999999997449` at x = 10.
 ///
 /// ```
 /// use scratchnet_numgrad::numerical_diff;
-/// let function_1 = |x: f64| 0.01 * x * x + 0.1 * x;
-/// assert!((numerical_diff(function_1, 5.0) - 0.2).abs() < 1e-10);
-/// assert!((numerical_diff(function_1, 10.0) - 0.3).abs() < 1e-10);
+/// let function_1 = |x: f64| 0.01 * (x * x) + 0.1 * x;
+/// assert_eq!(numerical_diff(function_1, 5.0), 0.1999999999990898);
+/// assert_eq!(numerical_diff(function_1, 10.0), 0.2999999999986347);
+/// assert_eq!(numerical_diff(|x: f64| 0.01 * x * x + 0.1 * x, 10.0), 0.2999999999997449);
 /// ```
 pub fn numerical_diff<A: Scalar>(f: impl Fn(A) -> A, x: A) -> A {
     let h = A::of_f64(H);
@@ -68,7 +113,7 @@ pub fn numerical_diff<A: Scalar>(f: impl Fn(A) -> A, x: A) -> A {
 ///
 /// ```
 /// use scratchnet_numgrad::{numerical_diff, numerical_diff_forward};
-/// let function_1 = |x: f64| 0.01 * x * x + 0.1 * x;
+/// let function_1 = |x: f64| 0.01 * (x * x) + 0.1 * x;
 /// let forward = numerical_diff_forward(function_1, 5.0);
 /// assert!((forward - 0.200001).abs() < 1e-10);
 /// assert!((numerical_diff(function_1, 5.0) - 0.2).abs() < (forward - 0.2).abs());
@@ -110,7 +155,7 @@ impl<A: Scalar> TangentLine<A> {
 ///
 /// ```
 /// use scratchnet_numgrad::tangent_line;
-/// let function_1 = |x: f64| 0.01 * x * x + 0.1 * x;
+/// let function_1 = |x: f64| 0.01 * (x * x) + 0.1 * x;
 /// let l = tangent_line(function_1, 5.0);
 /// assert!((l.slope - 0.2).abs() < 1e-10 && (l.intercept + 0.25).abs() < 1e-9);
 /// ```
@@ -162,6 +207,10 @@ where
 /// The result has the shape of `x` in standard layout. Unlike the notebook's version, a 2-D `x`
 /// is treated as one point (every element a variable, like the book's `common/gradient.py`);
 /// for one gradient per row see [`numerical_gradient_points`].
+///
+/// A closure stored in a `let` before the call needs its argument type written out
+/// (`|w: ArrayView2<f64>| …`), and it must compute from that `w`, not from a copy of the
+/// weights it captured: see [Writing `f`](crate#writing-f).
 ///
 /// ```
 /// use ndarray::{array, ArrayView2};

@@ -2,7 +2,7 @@
 //! crate's `fused.rs` drives them in parallel over blocks of samples).
 //!
 //! They live in this crate, beside the sparse products, so that the one `unsafe` call of the
-//! run-time AVX2 dispatch ([`crate::dispatch`]) stays in one crate. They are plain safe
+//! run-time AVX2 dispatch (`src/dispatch.rs`) stays in one crate. They are plain safe
 //! functions: each runs its `#[inline(always)]` body compiled for AVX2 + FMA when the CPU has
 //! both, and compiled for the baseline otherwise. They use no `mul_add`, so both copies give the
 //! same bits.
@@ -55,6 +55,11 @@ pub struct PaddedMatrix<A> {
 
 impl<A: Scalar> PaddedMatrix<A> {
     /// A padded copy of `m`.
+    ///
+    /// ```
+    /// let m = scratchnet_tensor::fused::PaddedMatrix::new(ndarray::Array2::<f32>::zeros((3, 20)).view());
+    /// assert_eq!(m.dim(), (3, 20));
+    /// ```
     pub fn new(m: ArrayView2<'_, A>) -> Self {
         let (rows, cols) = m.dim();
         let stride = cols.div_ceil(CHUNK) * CHUNK;
@@ -73,6 +78,11 @@ impl<A: Scalar> PaddedMatrix<A> {
     }
 
     /// `(rows, columns)` of the matrix (without the padding).
+    ///
+    /// ```
+    /// let m = scratchnet_tensor::fused::PaddedMatrix::new(ndarray::array![[1.0, 2.0, 3.0]].view());
+    /// assert_eq!(m.dim(), (1, 3));
+    /// ```
     pub fn dim(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
@@ -248,7 +258,8 @@ pub fn sigmoid_affine_rows<A: Scalar>(
 /// use scratchnet_tensor::{Targets, fused::{PaddedMatrix, softmax_loss_sigmoid_backward_rows}};
 /// let mut y = array![[0.0, 0.0]];
 /// let mut da1 = array![[0.0]];
-/// let w2t = PaddedMatrix::new(array![[1.0], [-1.0]].t());
+/// let w2 = array![[1.0, -1.0]]; // one hidden unit, two classes
+/// let w2t = PaddedMatrix::new(w2.t());
 /// let labels = [0];
 /// softmax_loss_sigmoid_backward_rows(y.view_mut(), array![[0.5]].view(), da1.view_mut(), &w2t, Targets::Labels(&labels), 0, 1.0, 0.0);
 /// assert_eq!(y, array![[-0.5, 0.5]]);

@@ -1,8 +1,10 @@
 //! Scalar trait, reproducible RNG and array helpers shared by every scratchnet crate.
 //!
-//! This is the bottom layer: it knows nothing of losses, gradients, networks or files.
-//! Everything here is small and generic over [`Scalar`] (`f32` or `f64`; `f64` is the
-//! default elsewhere in the workspace).
+//! This is the bottom layer: it does no I/O and holds no global state. Everything here is
+//! generic over [`Scalar`] (`f32` or `f64`; `f64` is the default elsewhere in the workspace).
+//! It is also the one crate with `unsafe` code: the run-time AVX2 dispatch of its SIMD kernels
+//! (the sparse products of [`SparseRows`] and the two-layer net's fused rows in [`fused`]),
+//! each behind a safe function, so that every other crate can `forbid(unsafe_code)`.
 //!
 //! ```
 //! use ndarray::array;

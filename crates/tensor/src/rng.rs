@@ -11,6 +11,13 @@ use crate::Scalar;
 ///
 /// Every random thing in scratchnet takes `&mut Rng` explicitly; nothing reads a global or
 /// thread-local RNG, so the same seed gives the same numbers.
+///
+/// ```
+/// use rand::RngExt;
+/// let mut rng: scratchnet_tensor::Rng = scratchnet_tensor::rng_from_seed(3);
+/// let x: f64 = rng.random();
+/// assert!((0.0..1.0).contains(&x));
+/// ```
 pub type Rng = rand::rngs::ChaCha8Rng;
 
 /// A reproducible [`Rng`] from a `u64` seed.
@@ -48,6 +55,11 @@ pub struct RngState {
 
 impl RngState {
     /// Captures the state of `rng`.
+    ///
+    /// ```
+    /// let state = scratchnet_tensor::RngState::of(&scratchnet_tensor::rng_from_seed(5));
+    /// assert_eq!(state.word_pos, 0);
+    /// ```
     pub fn of(rng: &Rng) -> Self {
         Self {
             seed: rng.get_seed(),
@@ -57,6 +69,12 @@ impl RngState {
     }
 
     /// An [`Rng`] that continues exactly where the captured one was.
+    ///
+    /// ```
+    /// use scratchnet_tensor::{RngState, rng_from_seed};
+    /// let rng = rng_from_seed(5);
+    /// assert_eq!(RngState::of(&RngState::of(&rng).restore()), RngState::of(&rng));
+    /// ```
     pub fn restore(&self) -> Rng {
         let mut rng = Rng::from_seed(self.seed);
         rng.set_stream(self.stream);

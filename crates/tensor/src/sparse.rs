@@ -98,6 +98,11 @@ impl<A: Scalar> SparseRows<A> {
     ///
     /// # Panics
     /// If `x` has more than `u32::MAX` rows or columns (indices are stored as `u32`).
+    ///
+    /// ```
+    /// let s = scratchnet_tensor::SparseRows::from_dense(&ndarray::array![[0.0, 2.0], [0.0, 0.0]]);
+    /// assert_eq!((s.dim(), s.nnz()), ((2, 2), 1));
+    /// ```
     pub fn from_dense<S: Data<Elem = A>>(x: &ArrayBase<S, Ix2>) -> Self {
         let (nrows, ncols) = x.dim();
         assert!(
@@ -251,16 +256,31 @@ impl<A: Scalar> SparseRows<A> {
     }
 
     /// `(rows, columns)`.
+    ///
+    /// ```
+    /// let s = scratchnet_tensor::SparseRows::from_dense(&ndarray::Array2::<f32>::zeros((3, 4)));
+    /// assert_eq!(s.dim(), (3, 4));
+    /// ```
     pub fn dim(&self) -> (usize, usize) {
         (self.nrows, self.ncols)
     }
 
     /// Number of stored (non-zero) entries.
+    ///
+    /// ```
+    /// let s = scratchnet_tensor::SparseRows::from_dense(&ndarray::array![[1.0, 0.0, 3.0]]);
+    /// assert_eq!(s.nnz(), 2);
+    /// ```
     pub fn nnz(&self) -> usize {
         self.by_row.val.len()
     }
 
     /// Fraction of entries that are non-zero (0 for an empty array).
+    ///
+    /// ```
+    /// let s = scratchnet_tensor::SparseRows::from_dense(&ndarray::array![[1.0, 0.0], [0.0, 0.0]]);
+    /// assert_eq!(s.density(), 0.25);
+    /// ```
     pub fn density(&self) -> f64 {
         let len = self.nrows * self.ncols;
         if len == 0 {
@@ -274,6 +294,11 @@ impl<A: Scalar> SparseRows<A> {
     ///
     /// # Panics
     /// If `r` is out of bounds.
+    ///
+    /// ```
+    /// let s = scratchnet_tensor::SparseRows::from_dense(&ndarray::array![[0.0, 5.0, 0.0, 7.0]]);
+    /// assert_eq!(s.row(0), (&[1u32, 3][..], &[5.0, 7.0][..]));
+    /// ```
     pub fn row(&self, r: usize) -> (&[u32], &[A]) {
         self.by_row.line(r)
     }
@@ -282,6 +307,13 @@ impl<A: Scalar> SparseRows<A> {
     ///
     /// # Panics
     /// If `w.nrows()` is not the number of columns of `x`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let x = array![[0.0, 2.0], [1.0, 0.0]];
+    /// let w = array![[3.0], [5.0]];
+    /// assert_eq!(scratchnet_tensor::SparseRows::from_dense(&x).dot(&w), x.dot(&w));
+    /// ```
     pub fn dot<S: Data<Elem = A>>(&self, w: &ArrayBase<S, Ix2>) -> Array2<A> {
         let mut y = Array2::zeros((self.nrows, w.ncols()));
         self.dot_into(w, y.view_mut());
@@ -373,6 +405,13 @@ impl<A: Scalar> SparseRows<A> {
     ///
     /// # Panics
     /// If `d.nrows()` is not the number of rows of `x`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let x = array![[0.0, 2.0], [1.0, 0.0]];
+    /// let d = array![[3.0], [5.0]];
+    /// assert_eq!(scratchnet_tensor::SparseRows::from_dense(&x).t_dot(&d), x.t().dot(&d));
+    /// ```
     pub fn t_dot<S: Data<Elem = A>>(&self, d: &ArrayBase<S, Ix2>) -> Array2<A> {
         let mut y = Array2::zeros((self.ncols, d.ncols()));
         self.t_dot_into(d, y.view_mut());

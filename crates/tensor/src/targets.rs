@@ -40,6 +40,10 @@ pub enum Targets<'a, A> {
 
 impl<A: crate::Scalar> Targets<'_, A> {
     /// Number of samples.
+    ///
+    /// ```
+    /// assert_eq!(scratchnet_tensor::Targets::<f64>::Labels(&[1, 2, 0]).len(), 3);
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             Targets::Labels(l) => l.len(),
@@ -48,6 +52,10 @@ impl<A: crate::Scalar> Targets<'_, A> {
     }
 
     /// True when there are no samples.
+    ///
+    /// ```
+    /// assert!(scratchnet_tensor::Targets::<f32>::Labels(&[]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -89,6 +97,11 @@ impl<A: crate::Scalar> Targets<'_, A> {
     }
 
     /// The class of each sample (row-wise argmax for one-hot rows).
+    ///
+    /// ```
+    /// let t = ndarray::array![[0.0f32, 1.0], [1.0, 0.0]];
+    /// assert_eq!(scratchnet_tensor::Targets::from(&t).labels(), vec![1, 0]);
+    /// ```
     pub fn labels(&self) -> Vec<usize> {
         match self {
             Targets::Labels(l) => l.to_vec(),
@@ -100,6 +113,11 @@ impl<A: crate::Scalar> Targets<'_, A> {
     ///
     /// # Panics
     /// If a label is `>= classes` or one-hot rows have another width.
+    ///
+    /// ```
+    /// let dense = scratchnet_tensor::Targets::<f64>::Labels(&[2]).to_dense(3);
+    /// assert_eq!(dense, ndarray::array![[0.0, 0.0, 1.0]]);
+    /// ```
     pub fn to_dense(&self, classes: usize) -> Array2<A> {
         match self {
             Targets::Labels(l) => crate::one_hot(l, classes),

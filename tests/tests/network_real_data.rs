@@ -1,0 +1,98 @@
+//! The network's fast paths against the book's path (its oracle) on real MNIST batches: the fused
+//! forward and backward passes against the chapter 5 layers composed one by one, the fast
+//! numerical gradient against the book's numerical gradient. The same comparisons on random nets
+//! run offline in `crates/network/tests/two_layer_net.rs`.
+//!
+//! Data: `MNIST_DIR` (set by `cargo xtask test`), else `<workspace>/data/mnist`. Missing data is a
+//! failure with the command that fetches it, never a skip.
+
+use std::path::PathBuf;
+
+use ndarray::{Array2, ArrayD, IxDyn};
+use scratchnet_mnist::{RawMnist, load_raw, random_batch};
+use scratchnet_network::TwoLayerNet;
+use scratchnet_tensor::{SparseRows, gather_rows, one_hot, rng_from_seed};
+
+fn mnist() -> RawMnist {
+    let dir = std::env::var_os("MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/mnist"));
+    load_raw(&dir).unwrap_or_else(|e| {
+        panic!(
+            "{e}\nfetch the data with: cargo xtask fetch-mnist --dir {}",
+            dir.display()
+        )
+    })
+}
+
+/// A normalised training batch of `n` images and their labels.
+fn batch(m: &RawMnist, seed: u64, n: usize) -> (Array2<f64>, Vec<usize>) {
+    let idx = random_batch(&mut rng_from_seed(seed), m.train.len(), n);
+    let x = gather_rows(&m.train.images, &idx).mapv(|p| f64::from(p) / 255.0);
+    let labels = m.train.labels_usize();
+    (x, idx.iter().map(|&i| labels[i]).collect())
+}
+
+#[test]
+fn fused_backprop_equals_the_books_layers_on_a_real_batch() {
+    let m = mnist();
+    let (x, t) = batch(&m, 5, 100);
+    let hot = one_hot::<f64>(&t, 10);
+    for seed in [0, 1] {
+        let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut rng_from_seed(seed));
+        let book = net.gradient(&x, &t);
+        let tol = 1e-12 * book.max_abs();
+        assert!(book.max_abs() > 1e-4);
+        let dense = net.gradient_fused(&x, &t);
+        let sparse = net.gradient_fused(SparseRows::from_dense(&x), &t);
+        let one_hot = net.gradient_fused(&x, &hot);
+        for (name, g) in [("dense", dense), ("sparse", sparse), ("one-hot", one_hot)] {
+            let d = g.max_abs_diff(&book);
+            assert!(d <= tol, "{name}, seed {seed}: {d:e} > {tol:e}");
+        }
+    }
+}
+
+#[test]
+fn fast_numerical_gradient_equals_the_books_on_a_real_batch() {
+    let m = mnist();
+    let (x, t) = batch(&m, 6, 20);
+    // a narrow hidden layer keeps the book's method (two passes through the layers per
+    // parameter, 7,960 parameters) to a few seconds
+    let net = TwoLayerNet::<f64>::new(784, 10, 10, 0.01, &mut rng_from_seed(3));
+    let book = net.numerical_gradient(&x, &t);
+    let fast = net.numerical_gradient_fast(&x, &t);
+    let scale = book.max_abs();
+    let diff = fast.max_abs_diff(&book);
+    assert!(scale > 1e-4, "{scale}");
+    assert!(
+        diff <= 1e-8 * scale,
+        "max |fast - book| = {diff:e}, max-norm {scale:e}"
+    );
+}
+
+#[test]
+fn fused_forward_equals_the_books_on_the_test_set_in_any_shape() {
+    let m = mnist();
+    let x = m.test.images_as::<f64>(true);
+    let t = m.test.labels_usize();
+    let mut rng = rng_from_seed(8);
+    let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.5, &mut rng);
+    let book = net.predict(&x);
+    let fused = net.predict_fused(&x);
+    let d = (&book - &fused)
+        .iter()
+        .fold(0.0f64, |acc, d| acc.max(d.abs()));
+    assert!(d <= 1e-12, "max |fused - book| = {d:e}");
+    assert!((net.loss(&x, &t) - net.loss_fused(&x, &t)).abs() <= 1e-12);
+    // a near-tie may flip one argmax between the two roundings, no more
+    let (a, b) = (net.accuracy(&x, &t), net.accuracy_fused(&x, &t));
+    assert!((a - b).abs() <= 2.0 / t.len() as f64, "{a} vs {b}");
+    // the images as `load_mnist` returns them unflattened, (N, 1, 28, 28)
+    let images: ArrayD<f64> = x
+        .clone()
+        .into_shape_with_order(IxDyn(&[t.len(), 1, 28, 28]))
+        .unwrap();
+    assert_eq!(net.accuracy_fused(&images, &t), b);
+    assert_eq!(net.loss(&images, &t), net.loss(&x, &t));
+}
