@@ -1,8 +1,9 @@
 //! The gradient check of the book's `gradient_check.py`: numerical against backprop, per parameter.
 
+use ndarray::ArrayViewD;
 use scratchnet_tensor::Scalar;
 
-use crate::{Input, NumGrad, Targets, TwoLayerNet};
+use crate::{Input, MultiLayerNet, NumGrad, Targets, TwoLayerNet};
 
 /// The comparison of one parameter tensor's numerical and backprop gradients.
 ///
@@ -16,8 +17,8 @@ use crate::{Input, NumGrad, Targets, TwoLayerNet};
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamCheck {
-    /// `W1`, `b1`, `W2` or `b2`.
-    pub name: &'static str,
+    /// The book's name of the tensor: `W1`, `b1`, `W2`, `b2`, `W3`, …
+    pub name: String,
     /// Mean of `|numerical − backprop|`, the figure the book prints.
     pub mean_abs_diff: f64,
     /// Max over entries of `|numerical − backprop| / max(|numerical|, |backprop|)`, 0 where both are 0.
@@ -26,7 +27,8 @@ pub struct ParamCheck {
     pub max_abs: f64,
 }
 
-/// The result of [`gradient_check`]: one row per parameter, in the order W1, b1, W2, b2.
+/// The result of [`gradient_check`] or [`MultiLayerNet::gradient_check`]: one row per
+/// parameter tensor, in the order W1, b1, W2, b2, ….
 /// Its `Display` is a table of the figures.
 ///
 /// ```
@@ -80,31 +82,107 @@ pub fn gradient_check<'x, 't, A: Scalar>(
     let (x, t) = (x.into(), t.into());
     let num = net.numerical_gradient_with(x.reborrow(), t, strategy);
     let bp = net.gradient_fused(x, t);
-    let params = num
-        .named()
-        .iter()
-        .zip(bp.named().iter())
-        .map(|((name, a), (_, b))| {
-            let mut sum = 0.0;
-            let mut max_rel: f64 = 0.0;
-            let mut max_abs: f64 = 0.0;
-            for (&u, &v) in a.iter().zip(b.iter()) {
-                let (u, v) = (u.as_f64(), v.as_f64());
-                let d = (u - v).abs();
-                sum += d;
-                let scale = u.abs().max(v.abs());
-                if scale > 0.0 {
-                    max_rel = max_rel.max(d / scale);
+    GradCheck::of(
+        num.named()
+            .into_iter()
+            .zip(bp.named())
+            .map(|((name, a), (_, b))| (name.to_string(), a, b)),
+    )
+}
+
+impl GradCheck {
+    /// The figures of each `(name, numerical, backprop)` triple.
+    ///
+    /// # Panics
+    /// If a pair of tensors differs in shape.
+    ///
+    /// ```
+    /// use ndarray::arr1;
+    /// let (num, bp) = (arr1(&[1.0, 2.0]).into_dyn(), arr1(&[1.0, 2.2]).into_dyn());
+    /// let check = scratchnet_network::GradCheck::of([("W1".to_string(), num.view(), bp.view())]);
+    /// assert!((check.params[0].max_rel_diff - 0.2 / 2.2).abs() < 1e-12);
+    /// assert!((check.params[0].mean_abs_diff - 0.1).abs() < 1e-12);
+    /// ```
+    pub fn of<'a, A: Scalar>(
+        tensors: impl IntoIterator<Item = (String, ArrayViewD<'a, A>, ArrayViewD<'a, A>)>,
+    ) -> GradCheck {
+        let params = tensors
+            .into_iter()
+            .map(|(name, a, b)| {
+                assert_eq!(
+                    a.shape(),
+                    b.shape(),
+                    "{name}: gradients of different shapes"
+                );
+                let mut sum = 0.0;
+                let mut max_rel: f64 = 0.0;
+                let mut max_abs: f64 = 0.0;
+                for (&u, &v) in a.iter().zip(b.iter()) {
+                    let (u, v) = (u.as_f64(), v.as_f64());
+                    let d = (u - v).abs();
+                    sum += d;
+                    let scale = u.abs().max(v.abs());
+                    if scale > 0.0 {
+                        max_rel = max_rel.max(d / scale);
+                    }
+                    max_abs = max_abs.max(v.abs());
                 }
-                max_abs = max_abs.max(v.abs());
-            }
-            ParamCheck {
-                name,
-                mean_abs_diff: sum / a.len().max(1) as f64,
-                max_rel_diff: max_rel,
-                max_abs,
-            }
-        })
-        .collect();
-    GradCheck { params }
+                ParamCheck {
+                    name,
+                    mean_abs_diff: sum / a.len().max(1) as f64,
+                    max_rel_diff: max_rel,
+                    max_abs,
+                }
+            })
+            .collect();
+        GradCheck { params }
+    }
+
+    /// The largest [`ParamCheck::max_rel_diff`] over every tensor.
+    pub fn max_rel_diff(&self) -> f64 {
+        self.params
+            .iter()
+            .map(|p| p.max_rel_diff)
+            .fold(0.0, f64::max)
+    }
+}
+
+impl<A: Scalar> MultiLayerNet<A> {
+    /// The book's gradient check for a net of any depth: the numerical gradient (the generic,
+    /// parallel [`numerical_gradient`](Self::numerical_gradient)) against backprop (the fast
+    /// path the trainer runs, [`gradient_fast`](Self::gradient_fast)), per parameter tensor.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// let net = MultiLayerNet::<f64>::new(4, &[5, 5], 3, Activation::Sigmoid, WeightInit::Xavier,
+    ///     &mut scratchnet_tensor::rng_from_seed(1));
+    /// let x = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64 / 12.0);
+    /// let check = net.gradient_check(&x, &[0, 1, 2]);
+    /// assert_eq!(check.params.len(), 6);
+    /// assert_eq!(check.params[4].name, "W3");
+    /// assert!(check.max_rel_diff() < 1e-6);
+    /// ```
+    pub fn gradient_check<'x, 't>(
+        &self,
+        x: impl Into<Input<'x, A>>,
+        t: impl Into<Targets<'t, A>>,
+    ) -> GradCheck {
+        let (x, t) = (x.into(), t.into());
+        let num = self.numerical_gradient(x.reborrow(), t);
+        let bp = self.gradient_fast(x, t);
+        GradCheck::of(num.iter().zip(&bp).enumerate().flat_map(|(i, (n, b))| {
+            [
+                (
+                    format!("W{}", i + 1),
+                    n.w.view().into_dyn(),
+                    b.w.view().into_dyn(),
+                ),
+                (
+                    format!("b{}", i + 1),
+                    n.b.view().into_dyn(),
+                    b.b.view().into_dyn(),
+                ),
+            ]
+        }))
+    }
 }

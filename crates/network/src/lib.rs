@@ -44,7 +44,10 @@ mod fused;
 mod gradcheck;
 mod input;
 pub mod layers;
+mod multi_layer_fast;
+mod multi_layer_net;
 mod npz;
+pub mod optimizer;
 mod params;
 mod simple_net;
 mod two_layer_net;
@@ -55,6 +58,7 @@ pub use fast_numgrad::{NumGrad, Param};
 pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
+pub use multi_layer_net::{Activation, AffineParams, MultiLayerNet, WeightInit};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.

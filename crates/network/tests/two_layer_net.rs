@@ -253,7 +253,7 @@ fn gradient_check_reports_small_differences() {
     let net = TwoLayerNet::<f64>::new(10, 6, 3, 0.5, &mut rng);
     let (x, t) = batch(&mut rng, 5, 10, 3);
     let check = gradient_check(&net, &x, &t, NumGrad::Fast);
-    let names: Vec<_> = check.params.iter().map(|p| p.name).collect();
+    let names: Vec<_> = check.params.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["W1", "b1", "W2", "b2"]);
     for p in &check.params {
         assert!(p.mean_abs_diff < 1e-9, "{check}");

@@ -1,0 +1,77 @@
+//! The layered net's cost next to the fused two-layer path, on a real MNIST batch of 100 gathered
+//! from the sparse training set (the trainer's layout), f64: the chapter 4 configuration
+//! (784-50-10 sigmoid) by `TwoLayerNet::gradient_in` (fused), `MultiLayerNet::gradient_fast`
+//! (the layered fast path) and `MultiLayerNet::gradient` (the book's path), and the chapter 6
+//! configuration 784-100-100-10 ReLU by `gradient_fast`. `cargo bench -p scratchnet-network
+//! --bench multi_layer` (data from `MNIST_DIR` or `data/mnist`).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use scratchnet_network::{Activation, MultiLayerNet, TwoLayerNet, WeightInit, Workspace};
+use scratchnet_tensor::{SparseRows, choice_with_replacement, rng_from_seed};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"))
+}
+
+fn benches(c: &mut Criterion) {
+    let mnist = scratchnet_mnist::load_raw(&data_dir())
+        .expect("MNIST missing: run `cargo xtask fetch-mnist`");
+    let train = SparseRows::from_dense(&mnist.train.images_as::<f64>(true));
+    let labels = mnist.train.labels_usize();
+    let idx = choice_with_replacement(&mut rng_from_seed(0), mnist.train.len(), 100);
+    let t: Vec<usize> = idx.iter().map(|&i| labels[i]).collect();
+    let mut xb = train.gather_rows(&idx);
+    let dense = scratchnet_network::Input::from(&xb).to_dense().into_owned();
+
+    let mut g = c.benchmark_group("layered_f64");
+    let two = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut rng_from_seed(1));
+    let mut ws = Workspace::new();
+    g.bench_function("ch4_fused_gradient_in", |b| {
+        rayon::scope(|_| {
+            b.iter(|| {
+                train.gather_rows_into(&idx, &mut xb);
+                black_box(two.gradient_in(&xb, &t, &mut ws));
+            })
+        })
+    });
+    let deep = MultiLayerNet::<f64>::new(
+        784,
+        &[50],
+        10,
+        Activation::Sigmoid,
+        WeightInit::Std(0.01),
+        &mut rng_from_seed(1),
+    );
+    g.bench_function("ch4_layered_gradient_fast", |b| {
+        b.iter(|| {
+            train.gather_rows_into(&idx, &mut xb);
+            black_box(deep.gradient_fast(&xb, &t));
+        })
+    });
+    g.bench_function("ch4_layered_gradient_book", |b| {
+        b.iter(|| black_box(deep.gradient(&dense, &t)))
+    });
+    let ch6 = MultiLayerNet::<f64>::new(
+        784,
+        &[100, 100],
+        10,
+        Activation::Relu,
+        WeightInit::He,
+        &mut rng_from_seed(1),
+    );
+    g.bench_function("ch6_784_100_100_10_relu_gradient_fast", |b| {
+        b.iter(|| {
+            train.gather_rows_into(&idx, &mut xb);
+            black_box(ch6.gradient_fast(&xb, &t));
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(multi_layer, benches);
+criterion_main!(multi_layer);

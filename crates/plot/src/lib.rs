@@ -1,0 +1,355 @@
+//! The figures of scratchnet, one place for every example, the trainer and the notebook: PNG
+//! charts drawn with [plotters], with the embedded DejaVu Sans (no system font needed),
+//! anti-aliased like matplotlib's by drawing at [`SUPERSAMPLE`]× the size and averaging down,
+//! and written atomically through `scratchnet-fileio` (a reader never sees half an image, and a
+//! directory or device under the name is refused, never replaced).
+//!
+//! Drawing code gets a [`Scale`]: every size in pixels (fonts, margins, stroke widths, marker
+//! radii) goes through [`Scale::px`], so a figure looks the same at any supersampling.
+//!
+//! ```
+//! use plotters::prelude::*;
+//! use scratchnet_plot::{Figure, chart};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("line.png");
+//! Figure::new(400, 300)
+//!     .save(&path, |root, s| {
+//!         let mut c = chart(root, s, "y = x²", ("x", "y"), -1.0..1.0, 0.0..1.0)?;
+//!         c.draw_series(LineSeries::new(
+//!             (-10..=10).map(|i| (i as f64 / 10.0, (i * i) as f64 / 100.0)),
+//!             BLUE.stroke_width(s.px(2)),
+//!         ))?;
+//!         Ok(())
+//!     })
+//!     .unwrap();
+//! assert_eq!(&std::fs::read(&path).unwrap()[1..4], b"PNG");
+//! ```
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+/// Font family of every text; the embedded DejaVu Sans is registered under this name.
+pub const FONT: &str = "sans-serif";
+
+/// Each figure is drawn at this many times its size in both directions, then averaged down:
+/// the anti-aliasing that plotters' bitmap backend does not do itself.
+pub const SUPERSAMPLE: u32 = 3;
+
+/// A drawing area of the supersampled bitmap.
+pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// A 2-D chart with `f64` axes on an [`Area`].
+pub type Chart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// What drawing code returns: any plotters error, or a message.
+pub type DrawResult = Result<(), Box<dyn Error>>;
+
+/// Why a figure was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The drawing code failed.
+    #[error("cannot draw {}: {what}", path.display())]
+    Draw {
+        /// The figure's path.
+        path: PathBuf,
+        /// What went wrong.
+        what: String,
+    },
+    /// The file could not be written.
+    #[error(transparent)]
+    File(#[from] scratchnet_fileio::FileError),
+}
+
+/// Pixel sizes of the final image, multiplied for the supersampled canvas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scale(u32);
+
+impl Scale {
+    /// `v` final-image pixels in canvas pixels.
+    ///
+    /// ```
+    /// # use plotters::prelude::*;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// scratchnet_plot::Figure::new(10, 10).save(dir.path().join("a.png"), |_, s| {
+    ///     assert_eq!(s.px(2), 2 * scratchnet_plot::SUPERSAMPLE);
+    ///     Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn px(self, v: u32) -> u32 {
+        v * self.0
+    }
+
+    /// [`px`](Self::px) for plotters' signed coordinates.
+    pub fn i(self, v: i32) -> i32 {
+        v * self.0 as i32
+    }
+
+    /// A font of `size` final-image pixels in [`FONT`].
+    pub fn font(self, size: u32) -> TextStyle<'static> {
+        (FONT, f64::from(self.px(size))).into_font().into()
+    }
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are the dejavu crate's embedded TTF, fixed at compile time: failing to parse
+        // them is a build defect, never a user error.
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is a valid TTF"));
+    });
+}
+
+/// A PNG figure of a given final size.
+#[derive(Clone, Copy, Debug)]
+pub struct Figure {
+    width: u32,
+    height: u32,
+}
+
+impl Figure {
+    /// A figure `width × height` pixels.
+    ///
+    /// # Panics
+    /// If either side is 0 or above 10,000 pixels.
+    pub fn new(width: u32, height: u32) -> Self {
+        assert!(
+            (1..=10_000).contains(&width) && (1..=10_000).contains(&height),
+            "figure size {width}x{height} out of range"
+        );
+        Figure { width, height }
+    }
+
+    /// Draws the figure with `draw` on a white canvas and returns the PNG file's bytes.
+    ///
+    /// ```
+    /// let png = scratchnet_plot::Figure::new(20, 10).render(|_, _| Ok(())).unwrap();
+    /// assert_eq!(&png[1..4], b"PNG");
+    /// ```
+    pub fn render(
+        self,
+        draw: impl FnOnce(&Area<'_>, Scale) -> DrawResult,
+    ) -> Result<Vec<u8>, String> {
+        register_font();
+        let k = SUPERSAMPLE;
+        let (w, h) = (self.width * k, self.height * k);
+        let mut big = vec![255u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut big, (w, h)).into_drawing_area();
+            draw(&root, Scale(k)).map_err(|e| e.to_string())?;
+            root.present().map_err(|e| e.to_string())?;
+        }
+        let small = downsample(&big, self.width, self.height, k);
+        let mut png = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut png),
+            &small,
+            self.width,
+            self.height,
+            image::ColorType::Rgb8,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(png)
+    }
+
+    /// [`render`](Self::render)s the figure and writes it to `path` atomically.
+    pub fn save(
+        self,
+        path: impl AsRef<Path>,
+        draw: impl FnOnce(&Area<'_>, Scale) -> DrawResult,
+    ) -> Result<(), PlotError> {
+        let path = path.as_ref();
+        let png = self.render(draw).map_err(|what| PlotError::Draw {
+            path: path.to_owned(),
+            what,
+        })?;
+        scratchnet_fileio::write_atomic(path, &png)?;
+        Ok(())
+    }
+}
+
+/// Averages each `k × k` block of the RGB image `big` (`w·k × h·k`) into one pixel.
+fn downsample(big: &[u8], w: u32, h: u32, k: u32) -> Vec<u8> {
+    let (w, h, k) = (w as usize, h as usize, k as usize);
+    let row = w * k * 3;
+    let mut out = vec![0u8; w * h * 3];
+    let n = (k * k) as u32;
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut sum = 0u32;
+                for dy in 0..k {
+                    let base = (y * k + dy) * row + x * k * 3 + c;
+                    for dx in 0..k {
+                        sum += u32::from(big[base + dx * 3]);
+                    }
+                }
+                out[(y * w + x) * 3 + c] = ((sum + n / 2) / n) as u8;
+            }
+        }
+    }
+    out
+}
+
+/// A chart with a title, labelled axes and a light grid in the shared style, on `root`.
+///
+/// Label areas are sized so that tick labels of up to six digits are not clipped, the right
+/// margin leaves room for the last x tick label, and ticks are written by [`tick`].
+pub fn chart<'a, 'b>(
+    root: &'a Area<'b>,
+    s: Scale,
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Chart<'a, 'b>, Box<dyn Error>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, s.font(24))
+        .margin(s.px(14))
+        .margin_right(s.px(34))
+        .x_label_area_size(s.px(52))
+        .y_label_area_size(s.px(72))
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(s.font(20))
+        .label_style(s.font(16))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    Ok(chart)
+}
+
+/// A tick label as matplotlib writes it: `200`, not `200.0`; `0.3`, not `0.30000000000000004`.
+///
+/// ```
+/// use scratchnet_plot::tick;
+/// assert_eq!(tick(200.0), "200");
+/// assert_eq!(tick(0.1 + 0.2), "0.3");
+/// assert_eq!(tick(-2.5), "-2.5");
+/// assert_eq!(tick(-0.0), "0");
+/// ```
+pub fn tick(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+/// Tick labels for whole-number axes: `600`, not `600.0`; nothing at fractional ticks.
+///
+/// ```
+/// assert_eq!(scratchnet_plot::whole(600.0), "600");
+/// assert_eq!(scratchnet_plot::whole(0.5), "");
+/// ```
+pub fn whole(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        String::new()
+    }
+}
+
+/// A number as short as it can be written and still read back exactly: `0.1`, `3e38`, `1e-7`,
+/// for titles and banners (Rust's `{}` prints `3e38` as 39 digits).
+///
+/// ```
+/// use scratchnet_plot::compact;
+/// assert_eq!(compact(0.1), "0.1");
+/// assert_eq!(compact(3e38), "3e38");
+/// assert_eq!(compact(1e-7), "1e-7");
+/// assert_eq!(compact(100.0), "100");
+/// ```
+pub fn compact(v: f64) -> String {
+    let plain = format!("{v}");
+    let sci = format!("{v:e}");
+    if sci.len() < plain.len() { sci } else { plain }
+}
+
+/// The book's `smooth_curve` (`common/util.py`): each point replaced by the average of the 11
+/// points around it, weighted by a Kaiser window (β = 2), the ends mirrored. Loss curves of
+/// single mini-batches are noisy; the book plots them through this.
+///
+/// ```
+/// let flat = vec![2.0; 30];
+/// let s = scratchnet_plot::smooth_curve(&flat);
+/// assert_eq!(s.len(), 30);
+/// assert!(s.iter().all(|v| (v - 2.0).abs() < 1e-12));
+/// assert!(scratchnet_plot::smooth_curve(&[]).is_empty());
+/// ```
+pub fn smooth_curve(x: &[f64]) -> Vec<f64> {
+    const LEN: usize = 11;
+    if x.len() < LEN {
+        return x.to_vec();
+    }
+    let w = kaiser(LEN, 2.0);
+    let total: f64 = w.iter().sum();
+    let half = LEN / 2;
+    // the ends mirrored as `np.r_[x[k-1:0:-1], x, x[-1:-k:-1]]`: the first point not repeated,
+    // the last one repeated
+    let at = |i: isize| -> f64 {
+        let n = x.len() as isize;
+        let j = if i < 0 {
+            -i
+        } else if i >= n {
+            2 * n - 1 - i
+        } else {
+            i
+        };
+        x[j.clamp(0, n - 1) as usize]
+    };
+    (0..x.len() as isize)
+        .map(|i| {
+            w.iter()
+                .enumerate()
+                .map(|(k, wk)| wk * at(i + k as isize - half as isize))
+                .sum::<f64>()
+                / total
+        })
+        .collect()
+}
+
+/// The Kaiser window of `n` points and shape `beta` (NumPy's `np.kaiser`).
+fn kaiser(n: usize, beta: f64) -> Vec<f64> {
+    let m = (n - 1) as f64;
+    (0..n)
+        .map(|k| {
+            let r = 2.0 * k as f64 / m - 1.0;
+            bessel_i0(beta * (1.0 - r * r).sqrt()) / bessel_i0(beta)
+        })
+        .collect()
+}
+
+/// The modified Bessel function I₀ by its power series (converges fast for the small arguments a
+/// window uses).
+fn bessel_i0(x: f64) -> f64 {
+    let (mut term, mut sum, q) = (1.0f64, 1.0f64, x * x / 4.0);
+    for k in 1..60 {
+        term *= q / (k * k) as f64;
+        sum += term;
+        if term < sum * 1e-17 {
+            break;
+        }
+    }
+    sum
+}
+
+/// The colours of the book's figures (matplotlib's default cycle): blue, orange, green, red,
+/// purple.
+pub const PALETTE: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+];
