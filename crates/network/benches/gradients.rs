@@ -21,7 +21,7 @@ fn data_dir() -> PathBuf {
 /// A batch of 100 as a dense array, the batch's indices, and the whole training set stored
 /// sparse once (the trainer's layout).
 fn batch<A: Scalar>() -> (Array2<A>, Vec<usize>, Vec<usize>, SparseRows<A>) {
-    let mnist = scratchnet_mnist::load_raw(&data_dir())
+    let mnist = scratchnet_mnist::load_raw(data_dir())
         .expect("MNIST missing: run `cargo xtask fetch-mnist`");
     let mut rng = rng_from_seed(0);
     let idx = choice_with_replacement(&mut rng, mnist.train.len(), 100);

@@ -19,7 +19,7 @@ fn data_dir() -> PathBuf {
 }
 
 fn benches(c: &mut Criterion) {
-    let mnist = scratchnet_mnist::load_raw(&data_dir())
+    let mnist = scratchnet_mnist::load_raw(data_dir())
         .expect("MNIST missing: run `cargo xtask fetch-mnist`");
     let train = SparseRows::from_dense(&mnist.train.images_as::<f64>(true));
     let labels = mnist.train.labels_usize();

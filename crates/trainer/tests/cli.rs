@@ -663,7 +663,7 @@ fn the_default_data_folder_is_fetched_into_from_mnist_mirror() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("downloading"), "{err}");
-    assert!(scratchnet_mnist::missing_files(&cwd.path().join("data/mnist")).is_empty());
+    assert!(scratchnet_mnist::missing_files(cwd.path().join("data/mnist")).is_empty());
     let runs: Vec<_> = std::fs::read_dir(cwd.path().join("runs"))
         .unwrap()
         .collect();
