@@ -6,7 +6,6 @@
 //! Data: `MNIST_DIR` (set by `cargo xtask test`), else `<workspace>/data/mnist`. Missing data is a
 //! failure with the command that fetches it, never a skip.
 
-use std::path::PathBuf;
 
 use ndarray::{Array2, ArrayD, IxDyn};
 use scratchnet_mnist::{RawMnist, load_raw, random_batch};
@@ -14,9 +13,7 @@ use scratchnet_network::TwoLayerNet;
 use scratchnet_tensor::{SparseRows, gather_rows, one_hot, rng_from_seed};
 
 fn mnist() -> RawMnist {
-    let dir = std::env::var_os("MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/mnist"));
+    let dir = scratchnet_mnist::default_dir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     load_raw(&dir).unwrap_or_else(|e| {
         panic!(
             "{e}\nfetch the data with: cargo xtask fetch-mnist --dir {}",

@@ -13,9 +13,7 @@ use scratchnet_network::{NumGrad, Param, TwoLayerNet, Workspace};
 use scratchnet_tensor::{Scalar, SparseRows, choice_with_replacement, gather_rows, rng_from_seed};
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"))
+    scratchnet_mnist::default_dir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 /// A batch of 100 as a dense array, the batch's indices, and the whole training set stored

@@ -13,9 +13,7 @@ use scratchnet_network::{Activation, MultiLayerNet, TwoLayerNet, WeightInit, Wor
 use scratchnet_tensor::{SparseRows, choice_with_replacement, rng_from_seed};
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"))
+    scratchnet_mnist::default_dir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn benches(c: &mut Criterion) {

@@ -5,7 +5,6 @@
 //! `cargo run --release -p scratchnet-network --example two_layer_net [-- --generic]`
 //! (MNIST from `MNIST_DIR` or `data/mnist`; `cargo xtask fetch-mnist` puts it there.)
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use scratchnet_network::{NumGrad, TwoLayerNet, gradient_check};
@@ -13,9 +12,7 @@ use scratchnet_tensor::{gather_rows, rng_from_seed};
 
 fn main() {
     let generic = std::env::args().any(|a| a == "--generic");
-    let dir = std::env::var_os("MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"));
+    let dir = scratchnet_mnist::default_dir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mnist = match scratchnet_mnist::load_raw(&dir) {
         Ok(m) => m,
         Err(e) => {
