@@ -6,7 +6,6 @@
 //! Data: `MNIST_DIR` (set by `cargo xtask test`), else `<workspace>/data/mnist`. Missing data is a
 //! failure with the command that fetches it, never a skip.
 
-
 use ndarray::{Array2, ArrayD, IxDyn};
 use scratchnet_mnist::{RawMnist, load_raw, random_batch};
 use scratchnet_network::TwoLayerNet;

@@ -11,7 +11,6 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::FONT;
 use ndarray::{ArrayView1, array};
 use plotters::prelude::*;
 use scratchnet_numgrad::gradient_descent;
@@ -68,9 +67,9 @@ fn main() {
         }
         println!("  final x = ({:+.6}, {:+.6})", d.x[0], d.x[1]);
 
-        common::save_png(dir, "gradient_descent.png", (800, 800), |root| {
+        common::save_png(dir, "gradient_descent.png", (800, 800), |root, s| {
             let title = format!("gradient descent on x0² + x1², lr = {lr}, {steps} steps");
-            let mut chart = common::chart(root, &title, ("x0", "x1"), -5.0..5.0, -5.0..5.0)?;
+            let mut chart = common::chart(root, s, &title, ("x0", "x1"), -5.0..5.0, -5.0..5.0)?;
             // The notebook colours the points by step; blend from dark blue (start) to yellow-green.
             let color = |k: usize| {
                 let t = k as f64 / (tmp.len() - 1).max(1) as f64;
@@ -81,18 +80,19 @@ fn main() {
                 .draw_series(
                     tmp.iter()
                         .enumerate()
-                        .map(|(k, p)| Circle::new((p[0], p[1]), 8, color(k).filled())),
+                        .map(|(k, p)| Circle::new((p[0], p[1]), s.i(8), color(k).filled())),
                 )?
                 .label("x before step k = 0..9 (darker = earlier)")
-                .legend(move |(x, y)| Circle::new((x + 10, y), 6, color(0).filled()));
+                .legend(move |(x, y)| Circle::new((x + s.i(10), y), s.i(6), color(0).filled()));
             chart
-                .draw_series([TriangleMarker::new((0.0, 0.0), 22, RED.filled())])?
+                .draw_series([TriangleMarker::new((0.0, 0.0), s.i(22), RED.filled())])?
                 .label("minimum (0, 0)")
-                .legend(|(x, y)| TriangleMarker::new((x + 10, y), 8, RED.filled()));
+                .legend(move |(x, y)| TriangleMarker::new((x + s.i(10), y), s.i(8), RED.filled()));
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperRight)
-                .label_font((FONT, 18))
+                .label_font(s.font(18))
+                .legend_area_size(s.px(34))
                 .background_style(WHITE.mix(0.9))
                 .border_style(BLACK)
                 .draw()?;

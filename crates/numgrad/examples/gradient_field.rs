@@ -75,21 +75,22 @@ fn main() {
             .map(|g| g[0].hypot(g[1]))
             .fold(0.0, f64::max);
         let scale = 1.2 * 0.25 / longest;
-        common::save_png(dir, "gradient_field.png", (800, 800), |root| {
+        common::save_png(dir, "gradient_field.png", (800, 800), |root, s| {
             let mut chart = common::chart(
                 root,
+                s,
                 "−∇f of f(x0, x1) = x0² + x1²",
                 ("x0", "x1"),
                 -2.3..2.3,
                 -2.3..2.3,
             )?;
-            let style = RGBColor(90, 90, 90).stroke_width(2);
+            let style = RGBColor(90, 90, 90).stroke_width(s.px(2));
             for (p, g) in points.rows().into_iter().zip(grad.rows()) {
                 let from = (p[0], p[1]);
                 let to = (p[0] - scale * g[0], p[1] - scale * g[1]);
                 chart.draw_series(arrow(from, to, style))?;
             }
-            chart.draw_series([TriangleMarker::new((0.0, 0.0), 9, RED.filled())])?;
+            chart.draw_series([TriangleMarker::new((0.0, 0.0), s.i(9), RED.filled())])?;
             Ok(())
         })?;
         Ok(())

@@ -9,7 +9,6 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::FONT;
 use plotters::prelude::*;
 use scratchnet_numgrad::{H, numerical_diff, numerical_diff_forward, tangent_line};
 use scratchnet_tensor::Scalar;
@@ -55,9 +54,10 @@ fn main() {
             );
         }
 
-        common::save_png(dir, "numerical_diff.png", (900, 650), |root| {
+        common::save_png(dir, "numerical_diff.png", (900, 650), |root, s| {
             let mut chart = common::chart(
                 root,
+                s,
                 "function_1 and its tangent lines",
                 ("x", "y"),
                 0.0..20.0,
@@ -67,26 +67,29 @@ fn main() {
             chart
                 .draw_series(LineSeries::new(
                     xs.iter().map(|&x| (x, function_1(x))),
-                    BLUE.stroke_width(3),
+                    BLUE.stroke_width(s.px(3)),
                 ))?
                 .label("y = 0.01x² + 0.1x")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 25, y)], BLUE.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + s.i(25), y)], BLUE.stroke_width(s.px(3)))
+                });
             for ((x0, l), color) in lines.iter().zip([RED, RGBColor(0, 150, 0)]) {
                 chart
                     .draw_series(LineSeries::new(
                         xs.iter().map(|&t| (t, l.at(t))),
-                        color.stroke_width(2),
+                        color.stroke_width(s.px(2)),
                     ))?
                     .label(format!("tangent at x = {x0}: slope {:.4}", l.slope))
                     .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 25, y)], color.stroke_width(2))
+                        PathElement::new([(x, y), (x + s.i(25), y)], color.stroke_width(s.px(2)))
                     });
-                chart.draw_series([Circle::new((*x0, function_1(*x0)), 6, color.filled())])?;
+                chart.draw_series([Circle::new((*x0, function_1(*x0)), s.i(6), color.filled())])?;
             }
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FONT, 18))
+                .label_font(s.font(18))
+                .legend_area_size(s.px(34))
                 .background_style(WHITE.mix(0.9))
                 .border_style(BLACK)
                 .draw()?;
