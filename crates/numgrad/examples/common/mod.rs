@@ -3,6 +3,8 @@
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
+// each example includes this module on its own and uses a part of it
+#[allow(unused_imports)]
 pub use scratchnet_plot::{Area, DrawResult, Scale, chart};
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
