@@ -27,22 +27,22 @@
 //! ```
 
 mod backprop;
-mod checkpoint;
 mod error;
 mod fast_numgrad;
 mod gradcheck;
 mod input;
 pub mod layers;
+mod model_file;
 mod npz;
 mod params;
 mod simple_net;
 mod two_layer_net;
 
 pub use backprop::Workspace;
-pub use checkpoint::{FORMAT_VERSION, ModelHeader};
 pub use error::ModelError;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
+pub use model_file::{FORMAT_VERSION, ModelHeader};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, where `scratchnet-mnist` can convert its labels into it.
 pub use scratchnet_tensor::Targets;
