@@ -8,6 +8,7 @@ use scratchnet_mnist::{MnistError, RawMnist, download, load_raw, missing_files};
 use scratchnet_tensor::{Scalar, SparseRows};
 
 use crate::TrainError;
+use crate::console::errln;
 
 /// The folder MNIST is read from, and whether it may be fetched into.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +72,7 @@ pub fn ensure_data(dir: &DataDir, progress: bool) -> Result<(), TrainError> {
             names: missing,
         })),
         DataDir::Default(p) => {
-            eprintln!(
+            errln!(
                 "MNIST is not in {}: downloading {} (verified by SHA-256)",
                 p.display(),
                 missing.join(", ")
@@ -82,7 +83,7 @@ pub fn ensure_data(dir: &DataDir, progress: bool) -> Result<(), TrainError> {
                 ..Default::default()
             };
             let report = download::fetch(p, &opts).map_err(TrainError::Fetch)?;
-            eprintln!("{report}");
+            errln!("{report}");
             Ok(())
         }
     }

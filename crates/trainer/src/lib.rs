@@ -9,7 +9,8 @@
 //! * [`run_session`]: drives a trainer to the end or to an interrupt, with progress, and writes
 //!   the run folder (CSV histories, PNG plots, the model, `summary.json`, a resumable
 //!   [`Checkpoint`]).
-//! * [`cli`]: the `scratchnet` command line (`train`, `eval`, `gradcheck`, `plot`, `export`).
+//! * the `scratchnet` command line (`train`, `eval`, `gradcheck`, `plot`, `export`) is the
+//!   binary's, not part of this API; its exit codes follow [`EXIT_CODES`].
 //!
 //! ```no_run
 //! use scratchnet_trainer::{GradMethod, Mnist, Step, TrainConfig, Trainer};
@@ -28,11 +29,12 @@
 //! data: `max(train_size / batch, 1)` = 600 for MNIST, hence 17 evaluations in 10 000 iterations.
 
 pub mod checkpoint;
+#[doc(hidden)]
 pub mod cli;
 pub mod config;
+mod console;
 mod data;
 mod error;
-mod fsio;
 mod metrics;
 mod outdir;
 pub mod plot;
@@ -42,9 +44,11 @@ mod train;
 pub use checkpoint::Checkpoint;
 pub use config::{Dtype, GradMethod, NumGradMethod, TrainConfig};
 pub use data::{DataDir, Mnist, ensure_data};
-pub use error::TrainError;
-pub use fsio::write_atomically;
+pub use error::{EXIT_CODES, TrainError};
 pub use metrics::{ACCURACY_CSV, AccuracyRow, LOSS_CSV, Metrics};
-pub use outdir::{RUNS_DIR, check_new_out_dir, create_out_dir, default_out_dir};
+pub use outdir::{
+    LOCK_FILE, RUNS_DIR, RunDir, check_new_out_dir, create_out_dir, default_out_dir, new_run_id,
+    resolve_dir,
+};
 pub use run::{MODEL_FILE, Outcome, Progress, SUMMARY_FILE, Session, Summary, run_session};
 pub use train::{Step, Trainer};

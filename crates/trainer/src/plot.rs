@@ -35,35 +35,34 @@ fn whole(v: f64) -> String {
     }
 }
 
-/// Draws into a temp `.png` beside `path` and renames it into place, so a reader never sees a
-/// half-drawn image.
+/// Draws into an RGB buffer in memory, encodes it as PNG and writes the file atomically with
+/// [`scratchnet_fileio::write_atomic`]: a reader never sees a half-drawn image, and a `path`
+/// that is a directory, device or FIFO is refused, never replaced.
 fn draw_atomically(
     path: &Path,
-    draw: impl FnOnce(&Path) -> Result<(), String>,
+    draw: impl FnOnce(BitMapBackend<'_>) -> Result<(), String>,
 ) -> Result<(), TrainError> {
     register_font();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    // The bitmap backend picks the image format from the extension.
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".png")
-        .tempfile_in(dir)
-        .map_err(|e| TrainError::io("create a temp file in", dir, e))?;
-    draw(tmp.path()).map_err(|what| TrainError::Plot {
+    let plot_err = |what: String| TrainError::Plot {
         path: path.to_owned(),
         what,
-    })?;
-    #[cfg(unix)]
+    };
+    // Refuse a bad target before drawing.
+    scratchnet_fileio::resolve_output(path).map_err(TrainError::Output)?;
+    let (w, h) = SIZE;
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    draw(BitMapBackend::with_buffer(&mut rgb, SIZE)).map_err(plot_err)?;
+    let mut png_bytes = Vec::new();
     {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+        let mut enc = png::Encoder::new(&mut png_bytes, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| plot_err(e.to_string()))?;
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| plot_err(e.to_string()))?;
     }
-    tmp.persist(path)
-        .map_err(|e| TrainError::io("rename a temp file to", path, e.error))?;
-    Ok(())
+    scratchnet_fileio::write_atomic(path, &png_bytes).map_err(TrainError::Output)
 }
 
 /// Draws the loss of every iteration (`loss.csv`) as the notebook's `plt.plot(x, train_loss_list)`:
@@ -76,8 +75,8 @@ fn draw_atomically(
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
 pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), TrainError> {
-    draw_atomically(path, |tmp| {
-        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
+    draw_atomically(path, |backend| {
+        let root = backend.into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let n = losses.len().max(2) as f64;
         let finite = losses.iter().copied().filter(|v| v.is_finite());
@@ -123,8 +122,8 @@ pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), Trai
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
 pub fn draw_accuracy(path: &Path, rows: &[AccuracyRow], subtitle: &str) -> Result<(), TrainError> {
-    draw_atomically(path, |tmp| {
-        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
+    draw_atomically(path, |backend| {
+        let root = backend.into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let last = rows.iter().map(|r| r.epoch).max().unwrap_or(0).max(1) as f64;
         let caption = format!("Accuracy per epoch ({subtitle})");
