@@ -191,7 +191,7 @@ mod tests {
         std::fs::write(&p, b).unwrap();
         let e = Checkpoint::<f32>::read(&p).unwrap_err();
         assert!(e.to_string().contains("checksum"), "{e}");
-        assert!(!e.to_string().contains("tmp"), "{e}");
+        assert!(!e.to_string().contains("scratchnet-tmp"), "{e}");
         assert_eq!(e.exit_code(), 2);
     }
 
