@@ -96,7 +96,9 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// Reads parameters written by [`save`](Self::save). A file that is not a model, of another
     /// format version, truncated, altered, or of another dtype is an error naming the file; no
     /// length in a file can make it allocate more than the file holds.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+    ///
+    /// `path` is anything that names a path, by reference: `"model.bin"`, `&path_buf`.
+    pub fn load<P: AsRef<Path> + ?Sized>(path: &P) -> Result<Self, ModelError> {
         let path = path.as_ref();
         let (header, mut r) = open(path)?;
         if header.dtype != A::DTYPE {

@@ -18,7 +18,7 @@ fn version_1_model_still_loads() {
         (h.dtype.as_str(), h.input, h.hidden, h.output),
         ("f32", 784, 2, 10)
     );
-    let net = TwoLayerNet::<f32>::load(golden()).unwrap();
+    let net = TwoLayerNet::<f32>::load(&golden()).unwrap();
     assert_eq!(net.sizes(), (784, 2, 10));
     assert!(net.params.all_finite());
     // two SGD steps from weights of std 0.01: small but not all zero

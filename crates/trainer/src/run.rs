@@ -144,7 +144,7 @@ fn write_all<A: Scalar>(
 ) -> Result<Summary, TrainError> {
     write_progress(t, wall_s, &s.out, s.run_id.as_deref())?;
     t.net()
-        .save(&s.out.join(MODEL_FILE))
+        .save(s.out.join(MODEL_FILE))
         .map_err(TrainError::ModelOutput)?;
     let subtitle = t.config().describe();
     draw_loss(&s.out.join(LOSS_PNG), &t.metrics().losses, &subtitle)?;

@@ -506,7 +506,7 @@ fn version_1_files_written_by_earlier_builds_still_resume() {
         (ck.iters_done, ck.config.iters, ck.config.hidden, ck.run_id),
         (2, 4, 2, None)
     );
-    let net = scratchnet_network::TwoLayerNet::<f32>::load(golden.join("model.bin")).unwrap();
+    let net = scratchnet_network::TwoLayerNet::<f32>::load(&golden.join("model.bin")).unwrap();
     assert_eq!(net.params, ck.params);
     let dir = tmp.path().join("old");
     std::fs::create_dir(&dir).unwrap();
