@@ -201,7 +201,9 @@ fn memory_budget() -> u128 {
 /// `bytes` for a person: `3.5 TB`, `620 MB`.
 fn fmt_bytes(bytes: u128) -> String {
     let b = bytes as f64;
-    if b >= 1e12 {
+    if b >= 1e15 {
+        format!("{b:.0e} bytes")
+    } else if b >= 1e12 {
         format!("{:.1} TB", b / 1e12)
     } else if b >= 1e9 {
         format!("{:.1} GB", b / 1e9)
@@ -293,7 +295,7 @@ impl TrainConfig {
             return Err(TrainError::config(
                 field,
                 format!(
-                    "{value} needs about {} of memory (with --hidden {} and --batch {}), more than the {} this machine can give a run",
+                    "{value} needs about {} of memory (hidden {}, batch {}), more than the {} this machine can give a run",
                     fmt_bytes(need),
                     self.hidden,
                     self.batch,
