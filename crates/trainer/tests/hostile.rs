@@ -652,3 +652,36 @@ fn banners_and_progress_read_well() {
         .unwrap_or(rate_line);
     assert!(!rate.contains(','), "{rate_line}");
 }
+
+#[test]
+fn a_running_run_cannot_be_resumed_or_reused_at_the_same_time() {
+    let (tmp, data) = mnist_fixture();
+    let out = tmp.path().join("busy");
+    // 10 of 1,000,000 iterations: its resume runs long enough
+    let mut args = quick(&data, "1000000");
+    args.extend(["--out", s(&out)]);
+    let o = run_within(
+        &args,
+        &[("SCRATCHNET_STOP_AFTER", "10")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    // a long resume holds the folder
+    let mut long = Command::new(BIN)
+        .args(["train", "--quiet", "--resume", s(&out), "--data", s(&data)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait until it holds the lock
+    let lock = out.join(scratchnet_trainer::LOCK_FILE);
+    let start = Instant::now();
+    while !lock.exists() && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(lock.exists(), "the resumed run never took the lock");
+    let o = run(&["train", "--resume", s(&out), "--data", s(&data)]);
+    let _ = long.kill();
+    let _ = long.wait();
+    assert_input_error(&o, "in use by another run");
+}
