@@ -81,8 +81,17 @@ fn one_epoch_on_mnist_reaches_the_books_accuracy_and_eval_agrees() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let o = scratchnet(&[
-        "train", "--grad", "backprop", "--iters", "601", "--dtype", "f32", "--data", s(&data),
-        "--out", s(&out),
+        "train",
+        "--grad",
+        "backprop",
+        "--iters",
+        "601",
+        "--dtype",
+        "f32",
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -91,7 +100,13 @@ fn one_epoch_on_mnist_reaches_the_books_accuracy_and_eval_agrees() {
     let sum = json(&out.join("summary.json"));
     assert!(sum["test_acc"].as_f64().unwrap() > 0.7, "{sum}");
     assert_eq!(listing(&out), RUN_FILES);
-    let o = scratchnet(&["eval", "--model", s(&out.join("model.bin")), "--data", s(&data)]);
+    let o = scratchnet(&[
+        "eval",
+        "--model",
+        s(&out.join("model.bin")),
+        "--data",
+        s(&data),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), lines[1]);
 }
