@@ -14,7 +14,7 @@ mod common;
 use plotters::prelude::*;
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-use scratchnet_plot::{Figure, PALETTE, chart, smooth_curve};
+use scratchnet_plot::{Figure, PALETTE, chart, segments, smooth_curve};
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {

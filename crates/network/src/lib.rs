@@ -37,13 +37,13 @@
 //! assert!(net.loss(&x, &labels) < before);
 //! ```
 
-mod checkpoint;
 mod error;
 mod fast_numgrad;
 mod fused;
 mod gradcheck;
 mod input;
 pub mod layers;
+mod model_file;
 mod multi_layer_fast;
 mod multi_layer_net;
 mod npz;
@@ -52,12 +52,12 @@ mod params;
 mod simple_net;
 mod two_layer_net;
 
-pub use checkpoint::{FORMAT_VERSION, ModelHeader};
 pub use error::ModelError;
 pub use fast_numgrad::{NumGrad, Param};
 pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
+pub use model_file::{FORMAT_VERSION, ModelHeader};
 pub use multi_layer_net::{Activation, AffineParams, MultiLayerNet, WeightInit};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,

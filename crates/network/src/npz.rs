@@ -7,8 +7,10 @@ use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzReader, NpzWriter, ReadableElement, WritableElement};
 use scratchnet_tensor::Scalar;
 
-use crate::checkpoint::write_atomically;
 use crate::{ModelError, Params, TwoLayerNet};
+
+/// Larger `.npz` files are refused while reading.
+const MAX_NPZ: u64 = 1 << 32;
 
 fn npz_err(path: &Path, what: impl std::fmt::Display) -> ModelError {
     ModelError::Npz {
@@ -19,7 +21,8 @@ fn npz_err(path: &Path, what: impl std::fmt::Display) -> ModelError {
 
 impl<A: Scalar + WritableElement + ReadableElement> TwoLayerNet<A> {
     /// Writes W1, b1, W2, b2 as a NumPy `.npz` (`np.load(path)["W1"]` has shape `(input, hidden)`),
-    /// atomically like [`save`](Self::save).
+    /// atomically like [`save`](Self::save) (a `path` that is a directory, device or FIFO is
+    /// refused, a symbolic link followed).
     ///
     /// ```
     /// use scratchnet_network::TwoLayerNet;
@@ -29,7 +32,8 @@ impl<A: Scalar + WritableElement + ReadableElement> TwoLayerNet<A> {
     /// net.export_npz(&path).unwrap();
     /// assert_eq!(TwoLayerNet::<f32>::import_npz(&path).unwrap(), net);
     /// ```
-    pub fn export_npz(&self, path: &Path) -> Result<(), ModelError> {
+    pub fn export_npz(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        let path = path.as_ref();
         let mut buf = Vec::new();
         {
             let mut w = NpzWriter::new(Cursor::new(&mut buf));
@@ -40,14 +44,16 @@ impl<A: Scalar + WritableElement + ReadableElement> TwoLayerNet<A> {
             w.add_array("b2", &p.b2).map_err(|e| npz_err(path, e))?;
             w.finish().map_err(|e| npz_err(path, e))?;
         }
-        write_atomically(path, &buf)
+        scratchnet_fileio::write_atomic(path, &buf).map_err(ModelError::from)
     }
 
     /// Reads W1, b1, W2, b2 from a `.npz` (for example one saved by the book's Python code with
     /// `np.savez`). Missing arrays, another element type and shapes that do not fit are errors.
-    pub fn import_npz(path: &Path) -> Result<Self, ModelError> {
-        let file = std::fs::File::open(path).map_err(|e| ModelError::io(path, e))?;
-        let mut r = NpzReader::new(file).map_err(|e| npz_err(path, e))?;
+    /// Only a regular file of at most 4 GiB is read.
+    pub fn import_npz(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let bytes = scratchnet_fileio::read_limited(path, MAX_NPZ)?;
+        let mut r = NpzReader::new(Cursor::new(bytes)).map_err(|e| npz_err(path, e))?;
         let w1: Array2<A> = r
             .by_name("W1")
             .map_err(|e| npz_err(path, format!("W1: {e}")))?;

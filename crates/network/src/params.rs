@@ -149,6 +149,45 @@ impl<A: Scalar> Params<A> {
         Zip::from(&mut self.b2).and(&grads.b2).for_each(upd);
     }
 
+    /// `out = self − lr · grads` for all four tensors: the same arithmetic, bit for bit, as
+    /// [`sgd_step`](Self::sgd_step) (`θ -= lr · g`), written into a second set of parameters (so
+    /// the old ones survive, e.g. for a step whose loss turns out not finite). W1, the large
+    /// tensor, is updated in parallel element by element, which changes no result.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    ///
+    /// ```
+    /// use scratchnet_network::Params;
+    /// let mut rng = scratchnet_tensor::rng_from_seed(1);
+    /// let p = Params::<f32>::init(7, 5, 3, 0.3, &mut rng);
+    /// let g = Params::<f32>::init(7, 5, 3, 1.7, &mut rng);
+    /// let mut stepped = p.clone();
+    /// stepped.sgd_step(&g, 0.1);
+    /// let mut out = Params::zeros(7, 5, 3);
+    /// p.sgd_step_into(&g, 0.1, &mut out);
+    /// assert_eq!(out, stepped);
+    /// ```
+    pub fn sgd_step_into(&self, grads: &Grads<A>, lr: A, out: &mut Params<A>) {
+        let f = |d: &mut A, &p: &A, &g: &A| *d = p - lr * g;
+        Zip::from(&mut out.w1)
+            .and(&self.w1)
+            .and(&grads.w1)
+            .par_for_each(f);
+        Zip::from(&mut out.b1)
+            .and(&self.b1)
+            .and(&grads.b1)
+            .for_each(f);
+        Zip::from(&mut out.w2)
+            .and(&self.w2)
+            .and(&grads.w2)
+            .for_each(f);
+        Zip::from(&mut out.b2)
+            .and(&self.b2)
+            .and(&grads.b2)
+            .for_each(f);
+    }
+
     /// The largest absolute entry over all four tensors (the max-norm).
     ///
     /// ```

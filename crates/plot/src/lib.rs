@@ -353,3 +353,25 @@ pub const PALETTE: [RGBColor; 5] = [
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
 ];
+
+/// A line through `points` as separate two-point segments: plotters joins the segments of a
+/// thick `LineSeries` with miter joins, which turn every sharp zigzag (a noisy loss curve) into a
+/// long spike; separate segments have no joins.
+///
+/// ```
+/// use plotters::prelude::*;
+/// let pts = [(0.0, 0.0), (1.0, 1.0), (2.0, 0.0)];
+/// assert_eq!(scratchnet_plot::segments(pts, BLUE.stroke_width(2)).count(), 2);
+/// ```
+pub fn segments(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    style: ShapeStyle,
+) -> impl Iterator<Item = PathElement<(f64, f64)>> {
+    let mut it = points.into_iter();
+    let mut prev = it.next();
+    std::iter::from_fn(move || {
+        let (a, b) = (prev?, it.next()?);
+        prev = Some(b);
+        Some(PathElement::new(vec![a, b], style))
+    })
+}

@@ -1,29 +1,33 @@
 //! The resumable state of a run: the configuration, the step count, the RNG state, the
-//! parameters and the histories, in one checked file.
+//! parameters and the histories, in one checked file (the framed format of
+//! [`scratchnet_fileio::frame`]).
 //!
 //! ```text
-//! b"SNETCKPT" | u32 LE version | bincode(TrainConfig) | bincode(State<A>) | sha256(all before)
+//! b"SNETCKPT" | u32 LE version 1 | bincode(TrainConfig) | bincode(State<A>) | [bincode(run id)] | sha256(all before)
 //! ```
 //!
 //! The configuration comes first so that its dtype can be read before the parameters are
-//! decoded. bincode is used only here and in the network crate's model file.
+//! decoded. The run id (the same as in the folder's `summary.json`) was added within version 1:
+//! files written before it have none, and still load.
 
 use std::path::Path;
 
+use scratchnet_fileio::frame::Format;
 use scratchnet_network::Params;
 use scratchnet_tensor::{RngState, Scalar};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::{Metrics, TrainConfig, TrainError, write_atomically};
+use crate::{Metrics, TrainConfig, TrainError};
 
 /// File name of the checkpoint in a run folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
 
-const MAGIC: &[u8; 8] = b"SNETCKPT";
-const VERSION: u32 = 1;
-const TRAILER: usize = 32;
-/// Larger files are refused unread; a 784-1000-10 f64 checkpoint is about 6 MB.
+const CHECKPOINT: Format = Format {
+    magic: *b"SNETCKPT",
+    version: 1,
+    what: "scratchnet checkpoint",
+};
+/// Larger files are refused while reading; a 784-1000-10 f64 checkpoint is about 6 MB.
 const MAX_FILE: u64 = 1 << 32;
 
 /// Everything needed to continue a run exactly where it stopped.
@@ -42,6 +46,7 @@ const MAX_FILE: u64 = 1 << 32;
 ///     metrics: Metrics { losses: vec![2.0, 1.5, 1.25], accuracy: vec![] },
 ///     wall_s: 0.5,
 ///     train_size: 60_000,
+///     run_id: Some("2026-12-01_10-00-00-123".into()),
 /// };
 /// ck.write(&path).unwrap();
 /// assert_eq!(Checkpoint::read_config(&path).unwrap(), ck.config);
@@ -63,6 +68,9 @@ pub struct Checkpoint<A> {
     pub wall_s: f64,
     /// Size of the training set the run draws from (a resume on other data is refused).
     pub train_size: usize,
+    /// The run this state belongs to (as in its `summary.json`); `None` in files written before
+    /// run ids existed.
+    pub run_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -76,13 +84,14 @@ struct State<A> {
     train_size: usize,
 }
 
+fn corrupt(path: &Path, what: impl Into<String>) -> TrainError {
+    TrainError::bad_input(path, format!("corrupt checkpoint: {}", what.into()))
+}
+
 impl<A: Scalar> Checkpoint<A> {
-    /// Writes the checkpoint atomically (temp file + rename).
+    /// Writes the checkpoint atomically (temp file + rename; a path that is not a regular file is
+    /// refused).
     pub fn write(&self, path: &Path) -> Result<(), TrainError> {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bincode::serialize_into(&mut bytes, &self.config)
-            .expect("serialising to memory cannot fail");
         let state = State {
             iters_done: self.iters_done,
             rng: self.rng,
@@ -91,19 +100,20 @@ impl<A: Scalar> Checkpoint<A> {
             wall_s: self.wall_s,
             train_size: self.train_size,
         };
-        bincode::serialize_into(&mut bytes, &state).expect("serialising to memory cannot fail");
-        let digest = Sha256::digest(&bytes);
-        bytes.extend_from_slice(&digest);
-        write_atomically(path, &bytes)
+        let mut w = CHECKPOINT.writer();
+        w.push(&self.config).push(&state);
+        if let Some(id) = &self.run_id {
+            w.push(id);
+        }
+        w.write(path).map_err(TrainError::Output)
     }
 
-    /// Reads a checkpoint of dtype `A`. A missing, truncated or altered file, or one of another
-    /// dtype, is an error naming the file.
+    /// Reads a checkpoint of dtype `A`. A missing, truncated or altered file, one of another
+    /// dtype or format version, or anything but a regular file, is an error naming the file; no
+    /// length in the file can make it allocate more than the file holds.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
-        let body = read_verified(path)?;
-        let mut cur = std::io::Cursor::new(&body[..]);
-        let config: TrainConfig = bincode::deserialize_from(&mut cur)
-            .map_err(|e| TrainError::bad_input(path, format!("corrupt checkpoint: {e}")))?;
+        let mut r = CHECKPOINT.read(path, MAX_FILE).map_err(TrainError::Input)?;
+        let config: TrainConfig = r.next("configuration").map_err(TrainError::Input)?;
         if config.dtype.as_str() != A::DTYPE {
             return Err(TrainError::bad_input(
                 path,
@@ -114,15 +124,14 @@ impl<A: Scalar> Checkpoint<A> {
                 ),
             ));
         }
-        let s: State<A> = bincode::deserialize_from(&mut cur)
-            .map_err(|e| TrainError::bad_input(path, format!("corrupt checkpoint: {e}")))?;
+        let s: State<A> = r.next("state").map_err(TrainError::Input)?;
+        // Absent in files written before run ids (the checksum already vouches for the bytes).
+        let run_id = r.next::<String>("run id").ok();
+        r.finish().map_err(TrainError::Input)?;
         let (_, h, o) = s.params.sizes();
         let fits = s.params.b1.len() == h && s.params.w2.nrows() == h && s.params.b2.len() == o;
         if !fits || h != config.hidden || s.metrics.losses.len() != s.iters_done {
-            return Err(TrainError::bad_input(
-                path,
-                "corrupt checkpoint: contents do not fit together",
-            ));
+            return Err(corrupt(path, "contents do not fit together"));
         }
         Ok(Checkpoint {
             config,
@@ -132,6 +141,7 @@ impl<A: Scalar> Checkpoint<A> {
             metrics: s.metrics,
             wall_s: s.wall_s,
             train_size: s.train_size,
+            run_id,
         })
     }
 }
@@ -140,43 +150,9 @@ impl Checkpoint<f64> {
     /// Reads only the configuration of a checkpoint (after verifying the whole file), to learn
     /// its dtype before reading it with [`Checkpoint::read`].
     pub fn read_config(path: &Path) -> Result<TrainConfig, TrainError> {
-        let body = read_verified(path)?;
-        bincode::deserialize(&body)
-            .map_err(|e| TrainError::bad_input(path, format!("corrupt checkpoint: {e}")))
+        let mut r = CHECKPOINT.read(path, MAX_FILE).map_err(TrainError::Input)?;
+        r.next("configuration").map_err(TrainError::Input)
     }
-}
-
-/// The bytes between the version and the trailer, after checking magic, version and checksum.
-fn read_verified(path: &Path) -> Result<Vec<u8>, TrainError> {
-    let meta = std::fs::metadata(path).map_err(|e| TrainError::bad_input(path, e.to_string()))?;
-    if meta.len() > MAX_FILE {
-        return Err(TrainError::bad_input(
-            path,
-            "too large to be a scratchnet checkpoint",
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| TrainError::bad_input(path, e.to_string()))?;
-    if bytes.len() < MAGIC.len() + 4 + TRAILER || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(TrainError::bad_input(
-            path,
-            "not a scratchnet checkpoint (bad magic bytes or too short)",
-        ));
-    }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != VERSION {
-        return Err(TrainError::bad_input(
-            path,
-            format!("checkpoint format version {version}, this build reads version {VERSION}"),
-        ));
-    }
-    let (body, trailer) = bytes.split_at(bytes.len() - TRAILER);
-    if Sha256::digest(body).as_slice() != trailer {
-        return Err(TrainError::bad_input(
-            path,
-            "corrupt checkpoint: checksum mismatch (truncated or altered)",
-        ));
-    }
-    Ok(body[12..].to_vec())
 }
 
 #[cfg(test)]
@@ -200,6 +176,7 @@ mod tests {
             },
             wall_s: 1.0,
             train_size: 10,
+            run_id: Some("r".into()),
         }
     }
 
@@ -214,6 +191,7 @@ mod tests {
         std::fs::write(&p, b).unwrap();
         let e = Checkpoint::<f32>::read(&p).unwrap_err();
         assert!(e.to_string().contains("checksum"), "{e}");
+        assert!(!e.to_string().contains("scratchnet-tmp"), "{e}");
         assert_eq!(e.exit_code(), 2);
     }
 

@@ -1,24 +1,33 @@
-//! The `scratchnet` command line: flags (clap) and the five subcommands.
+//! The `scratchnet` command line: flags (clap), the five subcommands, Ctrl-C and exit codes.
+//!
+//! Not part of the library's API: the binary's `main` is [`main`], and tests drive the binary.
 
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
+use ndarray_npy::{ReadableElement, WritableElement};
 use scratchnet_network::{ModelHeader, TwoLayerNet, gradient_check};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{DEFAULT_SEED, check_lr, check_weight_init_std};
+use crate::config::{DEFAULT_SEED, max_threads, parse_count, parse_std};
+use crate::console::{errln, outln};
+use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
-use crate::run::{SUMMARY_FILE, Summary};
+use crate::run::{MODEL_FILE, SUMMARY_FILE, Summary};
 use crate::{
-    Checkpoint, DataDir, Dtype, GradMethod, Mnist, NumGradMethod, Outcome, Progress, Session,
-    TrainConfig, TrainError, Trainer, check_new_out_dir, create_out_dir, default_out_dir,
-    ensure_data, run_session,
+    Checkpoint, DataDir, Dtype, GradMethod, Mnist, NumGradMethod, Outcome, Progress, RunDir,
+    Session, TrainConfig, TrainError, Trainer, check_new_out_dir, ensure_data, new_run_id,
+    run_session,
 };
+
+/// Testing aid: `SCRATCHNET_STOP_AFTER=N` stops a training run as Ctrl-C would once N
+/// iterations are done in total.
+pub const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
 
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
 ///
@@ -29,7 +38,7 @@ use crate::{
 /// use scratchnet_trainer::{GradMethod, cli::Cli};
 /// let cli = Cli::try_parse_from(["scratchnet", "--grad", "backprop", "--iters", "600"]).unwrap();
 /// assert!(cli.command.is_none()); // train
-/// let config = cli.train.config();
+/// let config = &cli.train.config;
 /// assert_eq!((config.grad, config.iters, config.batch), (GradMethod::Backprop, 600, 100));
 /// assert!(Cli::try_parse_from(["scratchnet", "--lr", "nan"]).is_err());
 /// ```
@@ -40,7 +49,8 @@ use crate::{
     args_conflicts_with_subcommands = true,
     about = "Trains the two-layer network of \"Deep Learning from Scratch\" chapter 4 on MNIST.",
     long_about = "Trains the two-layer network of \"Deep Learning from Scratch\" chapter 4 on MNIST.\n\n\
-                  Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default)."
+                  Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default).",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// What to do (default: train).
@@ -57,85 +67,50 @@ pub enum Command {
     /// Train TwoLayerNet with mini-batch SGD (§4.5.2-4.5.3), printing the accuracy every epoch and
     /// writing loss.csv, accuracy.csv, loss.png, accuracy.png, model.bin, summary.json and
     /// checkpoint.bin to the output folder.
+    #[command(after_help = EXIT_CODES)]
     Train(TrainArgs),
     /// Print the train and test accuracy of a saved model.
+    #[command(after_help = EXIT_CODES)]
     Eval(EvalArgs),
     /// The book's gradient check: numerical gradient vs backprop on a real MNIST batch, per
     /// parameter.
+    #[command(after_help = EXIT_CODES)]
     Gradcheck(GradcheckArgs),
     /// Re-draw loss.png and accuracy.png of a run folder from its CSV files.
+    #[command(after_help = EXIT_CODES)]
     Plot(PlotArgs),
     /// Write a saved model's parameters as a NumPy .npz with arrays W1, b1, W2, b2.
+    #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
 }
 
-fn parse_lr(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number"))?;
-    check_lr(v).map_err(|e| e.trim_start_matches("--lr ").to_string())
-}
-
-fn parse_std(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number"))?;
-    check_weight_init_std(v).map_err(|e| e.trim_start_matches("--weight-init-std ").to_string())
-}
-
-fn parse_count(s: &str) -> Result<usize, String> {
-    let v: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a whole number"))?;
-    if v == 0 {
-        Err("must be at least 1, got 0".into())
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n = parse_count(s)?;
+    let max = max_threads();
+    if n > max {
+        Err(format!(
+            "{n} is more than {max} (4 per CPU, at most 256); results do not depend on it"
+        ))
     } else {
-        Ok(v)
+        Ok(n)
     }
 }
 
 /// Flags of `scratchnet train`; the defaults are the notebook's.
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Gradient method: `numeric` (central differences, as the notebook) or `backprop`.
-    #[arg(long, value_enum, default_value = "numeric")]
-    pub grad: GradMethod,
-    /// Numerical-gradient algorithm for `--grad numeric`: `fast` (exact, recomputes only what a
-    /// parameter changes) or `generic` (the book's: two full forward passes per parameter).
-    #[arg(long, value_enum, default_value = "fast")]
-    pub numgrad: NumGradMethod,
-    /// Number of SGD iterations (`iters_num`).
-    #[arg(long, default_value = "10000", value_parser = parse_count)]
-    pub iters: usize,
-    /// Mini-batch size, drawn with replacement (`batch_size`); at most the training-set size.
-    #[arg(long, default_value = "100", value_parser = parse_count)]
-    pub batch: usize,
-    /// Learning rate (`learning_rate`), a finite number > 0.
-    #[arg(long, default_value = "0.1", value_parser = parse_lr, allow_negative_numbers = true)]
-    pub lr: f64,
-    /// Hidden-layer width (`hidden_size`).
-    #[arg(long, default_value = "50", value_parser = parse_count)]
-    pub hidden: usize,
-    /// Standard deviation of the initial weights.
-    #[arg(long, default_value = "0.01", value_parser = parse_std, allow_negative_numbers = true)]
-    pub weight_init_std: f64,
-    /// Seed of the RNG that draws the initial weights and every mini-batch.
-    #[arg(long, default_value_t = DEFAULT_SEED)]
-    pub seed: u64,
-    /// Element type of all arrays.
-    #[arg(long, value_enum, default_value = "f64")]
-    pub dtype: Dtype,
+    /// What to train (the notebook's values by default).
+    #[command(flatten)]
+    pub config: TrainConfig,
     /// Worker threads [default: one per CPU]; results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<NonZeroUsize>,
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
     /// MNIST folder [default: $MNIST_DIR, else data/mnist]. Only the default folder is ever
     /// downloaded into (mirrors from $MNIST_MIRROR first).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Output folder, new or empty [default: a new folder under runs/].
+    /// Output folder, new or empty [default: a new folder under runs/]. Claimed by this run
+    /// alone (a lock file while it runs).
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
     /// Continue the interrupted run in DIR to its planned iteration count, with its own
@@ -146,30 +121,10 @@ pub struct TrainArgs {
         conflicts_with_all = ["grad", "numgrad", "iters", "batch", "lr", "hidden", "weight_init_std", "seed", "dtype"]
     )]
     pub resume: Option<PathBuf>,
-    /// Testing aid: stop as Ctrl-C would once N iterations are done in total.
-    #[arg(long, value_name = "N", hide = true)]
-    pub stop_after: Option<usize>,
     /// Progress display: a bar on a terminal, plain lines otherwise; `--quiet` prints neither
     /// (the accuracy lines included).
     #[arg(long)]
     pub quiet: bool,
-}
-
-impl TrainArgs {
-    /// The configuration these flags ask for (see [`Cli`] for an example).
-    pub fn config(&self) -> TrainConfig {
-        TrainConfig {
-            grad: self.grad,
-            numgrad: self.numgrad,
-            iters: self.iters,
-            batch: self.batch,
-            lr: self.lr,
-            hidden: self.hidden,
-            weight_init_std: self.weight_init_std,
-            seed: self.seed,
-            dtype: self.dtype,
-        }
-    }
 }
 
 /// Flags of `scratchnet eval`.
@@ -182,8 +137,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Worker threads [default: one per CPU].
-    #[arg(long)]
-    pub threads: Option<NonZeroUsize>,
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
 }
 
 /// Flags of `scratchnet gradcheck`.
@@ -211,8 +166,25 @@ pub struct GradcheckArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Worker threads [default: one per CPU].
-    #[arg(long)]
-    pub threads: Option<NonZeroUsize>,
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+}
+
+impl GradcheckArgs {
+    /// The configuration of the checked network, validated exactly as `train` validates its own.
+    fn config(&self) -> TrainConfig {
+        TrainConfig {
+            grad: GradMethod::Backprop,
+            numgrad: self.numgrad,
+            iters: 1,
+            batch: self.batch,
+            hidden: self.hidden,
+            weight_init_std: self.weight_init_std,
+            seed: self.seed,
+            dtype: self.dtype,
+            ..TrainConfig::default()
+        }
+    }
 }
 
 /// Flags of `scratchnet plot`.
@@ -230,7 +202,7 @@ pub struct ExportArgs {
     /// The model file (model.bin of a run folder).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// The .npz file to write.
+    /// The .npz file to write (a new or regular file; a symbolic link is followed).
     #[arg(long, value_name = "OUT")]
     pub npz: PathBuf,
 }
@@ -240,7 +212,7 @@ pub struct ExportArgs {
 pub enum Exit {
     /// Done: exit code 0.
     Done,
-    /// Training stopped by Ctrl-C (or `--stop-after`): exit code 130, as a shell reports SIGINT.
+    /// Training stopped by Ctrl-C: exit code 130, as a shell reports SIGINT.
     Interrupted,
 }
 
@@ -257,6 +229,22 @@ impl Exit {
         }
     }
 }
+
+/// What Ctrl-C does: inside a training loop it asks the loop to stop after the current
+/// iteration (`stop`), anywhere else (loading, downloading, eval, gradcheck) it ends the process
+/// at once with exit code 130, before anything is written.
+#[derive(Debug, Default)]
+pub struct Interrupt {
+    /// Set by the first Ctrl-C during training.
+    pub stop: Arc<AtomicBool>,
+    /// True while a training loop runs (and writes its files).
+    pub training: AtomicBool,
+}
+
+/// Raised by Ctrl-C while MNIST downloads: the fetch stops between reads and leaves no temp file.
+static FETCH_CANCEL: LazyLock<Arc<AtomicBool>> = LazyLock::new(Default::default);
+/// True while [`load_data`] may be downloading.
+static DOWNLOADING: AtomicBool = AtomicBool::new(false);
 
 /// The folder the default `data/mnist` and `runs/` are relative to: the workspace root when the
 /// binary is run by `cargo run` (Cargo then sets `CARGO_MANIFEST_DIR` to this crate's folder),
@@ -277,27 +265,97 @@ pub fn default_root() -> PathBuf {
     }
 }
 
-fn set_threads(threads: Option<NonZeroUsize>) -> Result<(), TrainError> {
+fn set_threads(threads: Option<usize>) -> Result<(), TrainError> {
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.get())
+            .num_threads(n)
             .build_global()
             .map_err(|e| TrainError::Usage(format!("--threads {n}: {e}")))?;
     }
     Ok(())
 }
 
-/// Runs the parsed command line. `interrupt` is the flag a Ctrl-C handler sets.
+/// The error as the command line prints it: a configuration error names its flag
+/// (`--weight-init-std must be ...`).
 ///
-/// ```no_run
-/// use clap::Parser;
-/// use scratchnet_trainer::cli::{Cli, run_cli};
-/// let cli = Cli::parse_from(["scratchnet", "eval", "--model", "runs/x/model.bin"]);
-/// let exit = run_cli(cli, Default::default())?;
-/// std::process::exit(exit.code());
-/// # Ok::<(), scratchnet_trainer::TrainError>(())
 /// ```
-pub fn run_cli(cli: Cli, interrupt: Arc<AtomicBool>) -> Result<Exit, TrainError> {
+/// use scratchnet_trainer::{TrainError, cli::message};
+/// let e = TrainError::Config { field: "weight_init_std", problem: "must be a finite number >= 0, got -1".into() };
+/// assert_eq!(message(&e), "--weight-init-std must be a finite number >= 0, got -1");
+/// ```
+pub fn message(e: &TrainError) -> String {
+    match e {
+        TrainError::Config { field, problem } => {
+            format!("--{} {problem}", field.replace('_', "-"))
+        }
+        e => e.to_string(),
+    }
+}
+
+/// The `scratchnet` binary: parses the command line, installs the Ctrl-C handler, runs the
+/// command and exits with the code of the rule in [`EXIT_CODES`].
+pub fn main() -> ! {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                std::process::exit(0)
+            }
+            _ => {
+                // One line: clap's message and its details (possible values, the conflicting
+                // flag), without the usage block.
+                let text = e.render().to_string();
+                let line = text
+                    .lines()
+                    .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                errln!("{line} (see --help)");
+                std::process::exit(2);
+            }
+        },
+    };
+    let interrupt = Arc::new(Interrupt::default());
+    let state = interrupt.clone();
+    let handler = ctrlc::set_handler(move || {
+        if DOWNLOADING.load(Ordering::SeqCst) {
+            // the fetch notices between reads, removes its temp file and returns Interrupted
+            FETCH_CANCEL.store(true, Ordering::SeqCst);
+            errln!("\ninterrupted: stopping the download");
+            return;
+        }
+        if !state.training.load(Ordering::SeqCst) {
+            errln!("\ninterrupted");
+            std::process::exit(130);
+        }
+        // The first Ctrl-C asks the loop to stop after the current iteration and write its
+        // files; a second one gives up at once (every file on disk is complete: all are
+        // written atomically).
+        if state.stop.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        errln!("\nstopping after the current iteration (Ctrl-C again to quit at once)");
+    });
+    if let Err(e) = handler {
+        errln!("warning: cannot catch Ctrl-C: {e}");
+    }
+    match run_cli(cli, &interrupt) {
+        Ok(exit) => std::process::exit(exit.code()),
+        Err(TrainError::Interrupted) => std::process::exit(130),
+        Err(e) => {
+            errln!("error: {}", message(&e));
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+/// Runs the parsed command line; `interrupt` is what the Ctrl-C handler sees.
+pub fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     match cli.command {
         None => train(cli.train, interrupt),
         Some(Command::Train(a)) => train(a, interrupt),
@@ -305,6 +363,35 @@ pub fn run_cli(cli: Cli, interrupt: Arc<AtomicBool>) -> Result<Exit, TrainError>
         Some(Command::Gradcheck(a)) => gradcheck(a),
         Some(Command::Plot(a)) => plot(a),
         Some(Command::Export(a)) => export(a),
+    }
+}
+
+/// The element types a run can use, and what each needs.
+trait RunScalar: Scalar + WritableElement + ReadableElement {}
+impl<A: Scalar + WritableElement + ReadableElement> RunScalar for A {}
+
+/// A job generic over the element type: the one dtype dispatch of the command line is
+/// [`dispatch`].
+trait ForDtype {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError>;
+}
+
+fn dispatch(dtype: Dtype, job: impl ForDtype) -> Result<Exit, TrainError> {
+    match dtype {
+        Dtype::F64 => job.run::<f64>(),
+        Dtype::F32 => job.run::<f32>(),
+    }
+}
+
+/// The dtype a model file holds.
+fn model_dtype(model: &Path) -> Result<(ModelHeader, Dtype), TrainError> {
+    let header = ModelHeader::read(model).map_err(TrainError::ModelInput)?;
+    match Dtype::parse(&header.dtype) {
+        Some(d) => Ok((header, d)),
+        None => Err(TrainError::bad_input(
+            model,
+            format!("unknown dtype `{}`", header.dtype),
+        )),
     }
 }
 
@@ -318,29 +405,117 @@ fn progress_mode(quiet: bool) -> Progress {
 
 /// Loads MNIST as `A`, fetching into the default folder first if needed.
 fn load_data<A: Scalar>(dir: &DataDir, quiet: bool) -> Result<Mnist<A>, TrainError> {
-    ensure_data(dir, !quiet)?;
+    DOWNLOADING.store(true, Ordering::SeqCst);
+    let fetched = ensure_data(dir, !quiet, Some(FETCH_CANCEL.clone()));
+    DOWNLOADING.store(false, Ordering::SeqCst);
+    fetched?;
     Mnist::load(dir.path())
 }
 
-fn train(a: TrainArgs, interrupt: Arc<AtomicBool>) -> Result<Exit, TrainError> {
+fn stop_after() -> Option<usize> {
+    std::env::var(STOP_AFTER_ENV).ok()?.trim().parse().ok()
+}
+
+/// The files of a run folder, each checked to be writable before any training (a directory
+/// or FIFO under one of these names is refused now, not after the work).
+const RUN_OUTPUTS: [&str; 7] = [
+    CHECKPOINT_FILE,
+    crate::LOSS_CSV,
+    crate::ACCURACY_CSV,
+    MODEL_FILE,
+    LOSS_PNG,
+    ACCURACY_PNG,
+    SUMMARY_FILE,
+];
+
+fn check_outputs(dir: &Path) -> Result<(), TrainError> {
+    for name in RUN_OUTPUTS {
+        scratchnet_fileio::resolve_output(dir.join(name)).map_err(TrainError::Output)?;
+    }
+    crate::outdir::probe_writable(dir)
+}
+
+fn train(a: TrainArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     let root = default_root();
     let data_dir = DataDir::resolve(a.data.clone(), &root);
     if let Some(dir) = a.resume.clone() {
-        let config = Checkpoint::read_config(&dir.join(CHECKPOINT_FILE))?;
+        let ck_path = dir.join(CHECKPOINT_FILE);
+        let config = Checkpoint::read_config(&ck_path)?;
+        check_outputs(&dir)?;
         set_threads(a.threads)?;
-        return match config.dtype {
-            Dtype::F64 => resume::<f64>(&a, &dir, &data_dir, interrupt),
-            Dtype::F32 => resume::<f32>(&a, &dir, &data_dir, interrupt),
+        let job = Train {
+            a: &a,
+            config,
+            data_dir: &data_dir,
+            target: Target::Resume(dir),
+            interrupt,
         };
+        return dispatch(job.config.dtype, job);
     }
-    let config = a.config();
+    let config = a.config.clone();
     config.validate()?;
-    let out = a.out.clone().unwrap_or_else(|| default_out_dir(&root));
-    check_new_out_dir(&out)?;
+    if let Some(out) = &a.out {
+        check_new_out_dir(out)?;
+    }
     set_threads(a.threads)?;
-    match config.dtype {
-        Dtype::F64 => train_new::<f64>(&a, config, &data_dir, out, interrupt),
-        Dtype::F32 => train_new::<f32>(&a, config, &data_dir, out, interrupt),
+    let job = Train {
+        a: &a,
+        config,
+        data_dir: &data_dir,
+        target: match &a.out {
+            Some(out) => Target::New(out.clone()),
+            None => Target::Default(root),
+        },
+        interrupt,
+    };
+    dispatch(job.config.dtype, job)
+}
+
+enum Target {
+    /// `--out DIR`.
+    New(PathBuf),
+    /// A new folder under `<root>/runs/`.
+    Default(PathBuf),
+    /// `--resume DIR`.
+    Resume(PathBuf),
+}
+
+struct Train<'a> {
+    a: &'a TrainArgs,
+    config: TrainConfig,
+    data_dir: &'a DataDir,
+    target: Target,
+    interrupt: &'a Interrupt,
+}
+
+impl ForDtype for Train<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let Train {
+            a,
+            config,
+            data_dir,
+            target,
+            interrupt,
+        } = self;
+        match target {
+            Target::Resume(dir) => resume::<A>(a, &dir, data_dir, interrupt),
+            Target::New(_) | Target::Default(_) => {
+                let data = load_data::<A>(data_dir, a.quiet)?;
+                let trainer = Trainer::new(config, &data)?;
+                let run = match &target {
+                    Target::New(out) => RunDir::claim_new(out)?,
+                    _ => {
+                        let Target::Default(root) = &target else {
+                            unreachable!()
+                        };
+                        RunDir::claim_default(root)?
+                    }
+                };
+                interrupt.training.store(true, Ordering::SeqCst);
+                announce(a, trainer.config(), data_dir.path(), run.path(), 0);
+                finish(a, trainer, 0.0, &run, new_run_id(), data_dir, interrupt)
+            }
+        }
     }
 }
 
@@ -348,9 +523,9 @@ fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: 
     if a.quiet {
         return;
     }
-    eprintln!(
+    errln!(
         "scratchnet train: {}, {} iterations{}, seed {}, {} thread(s)",
-        Summary::describe_config(config),
+        config.describe(),
         config.iters,
         if from > 0 {
             format!(" (resuming after {from})")
@@ -360,33 +535,43 @@ fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: 
         config.seed,
         rayon::current_num_threads()
     );
-    eprintln!("data: {}   results: {}", data.display(), out.display());
+    errln!("data: {}   results: {}", data.display(), out.display());
 }
 
-fn train_new<A: Scalar>(
-    a: &TrainArgs,
-    config: TrainConfig,
-    data_dir: &DataDir,
-    out: PathBuf,
-    interrupt: Arc<AtomicBool>,
-) -> Result<Exit, TrainError> {
-    let data = load_data::<A>(data_dir, a.quiet)?;
-    let trainer = Trainer::new(config, &data)?;
-    create_out_dir(&out)?;
-    announce(a, trainer.config(), data_dir.path(), &out, 0);
-    finish(a, trainer, 0.0, out, data_dir, interrupt)
+/// Checks that the checkpoint belongs to the folder's run: the run id (and configuration) of
+/// its `summary.json`, when there is one, must be the checkpoint's.
+fn check_belongs<A>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainError> {
+    let summary_path = dir.join(SUMMARY_FILE);
+    if !summary_path.exists() {
+        return Ok(());
+    }
+    let summary = Summary::read(&summary_path)?;
+    if summary.run_id != ck.run_id || summary.config != ck.config {
+        let id = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+        return Err(TrainError::Usage(format!(
+            "{} is not this folder's run: it belongs to run {} ({}), {} to run {} ({}); refusing to resume",
+            CHECKPOINT_FILE,
+            id(&ck.run_id),
+            ck.config.describe(),
+            SUMMARY_FILE,
+            id(&summary.run_id),
+            summary.config.describe()
+        )));
+    }
+    Ok(())
 }
 
-fn resume<A: Scalar>(
+fn resume<A: RunScalar>(
     a: &TrainArgs,
     dir: &Path,
     data_dir: &DataDir,
-    interrupt: Arc<AtomicBool>,
+    interrupt: &Interrupt,
 ) -> Result<Exit, TrainError> {
     let ck = Checkpoint::<A>::read(&dir.join(CHECKPOINT_FILE))?;
+    check_belongs(dir, &ck)?;
     if ck.iters_done >= ck.config.iters {
         if !a.quiet {
-            eprintln!(
+            errln!(
                 "{}: the run is already complete ({} of {} iterations)",
                 dir.display(),
                 ck.iters_done,
@@ -397,7 +582,19 @@ fn resume<A: Scalar>(
     }
     let data = load_data::<A>(data_dir, a.quiet)?;
     let wall = ck.wall_s;
+    let run_id = ck.run_id.clone().unwrap_or_else(new_run_id);
     let trainer = Trainer::from_checkpoint(ck, &data)?;
+    let run = RunDir::claim_existing(dir)?;
+    interrupt.training.store(true, Ordering::SeqCst);
+    // We hold the folder: temp files in it are leftovers of a killed process.
+    let removed = scratchnet_fileio::remove_stale_temps(run.path(), std::time::Duration::ZERO)
+        .map_err(TrainError::Output)?;
+    if !removed.is_empty() && !a.quiet {
+        errln!(
+            "removed {} stale temp file(s) of an earlier, killed session",
+            removed.len()
+        );
+    }
     announce(
         a,
         trainer.config(),
@@ -405,27 +602,30 @@ fn resume<A: Scalar>(
         dir,
         trainer.iters_done(),
     );
-    finish(a, trainer, wall, dir.to_owned(), data_dir, interrupt)
+    finish(a, trainer, wall, &run, run_id, data_dir, interrupt)
 }
 
 fn finish<A: Scalar>(
     a: &TrainArgs,
     trainer: Trainer<'_, A>,
     wall_before: f64,
-    out: PathBuf,
+    run: &RunDir,
+    run_id: String,
     data_dir: &DataDir,
-    interrupt: Arc<AtomicBool>,
+    interrupt: &Interrupt,
 ) -> Result<Exit, TrainError> {
+    let out = run.path().to_owned();
     let session = Session {
         out: out.clone(),
-        stop_after: a.stop_after,
-        interrupt,
+        run_id: Some(run_id),
+        stop_after: stop_after(),
+        interrupt: interrupt.stop.clone(),
         progress: progress_mode(a.quiet),
         data_dir: data_dir.path().to_owned(),
     };
     let (outcome, s) = run_session(trainer, wall_before, &session)?;
     if !a.quiet {
-        eprintln!(
+        errln!(
             "{} {} of {} iterations in {:.2} s ({:.1} it/s); final model: train acc {:.4}, test acc {:.4}",
             if outcome == Outcome::Interrupted {
                 "interrupted after"
@@ -433,40 +633,26 @@ fn finish<A: Scalar>(
                 "done:"
             },
             s.iters_done,
-            s.iters,
+            s.config.iters,
             s.wall_s,
             s.iters_per_s,
             s.train_acc,
             s.test_acc
         );
         if outcome == Outcome::Interrupted {
-            eprintln!(
+            errln!(
                 "results so far in {}; continue with: scratchnet train --resume {}",
                 out.display(),
                 out.display()
             );
         } else {
-            eprintln!("results in {}", out.display());
+            errln!("results in {}", out.display());
         }
     }
     Ok(match outcome {
         Outcome::Finished => Exit::Done,
         Outcome::Interrupted => Exit::Interrupted,
     })
-}
-
-fn eval(a: EvalArgs) -> Result<Exit, TrainError> {
-    let header = ModelHeader::read(&a.model).map_err(TrainError::ModelInput)?;
-    let data_dir = DataDir::resolve(a.data, &default_root());
-    set_threads(a.threads)?;
-    match Dtype::parse(&header.dtype) {
-        Some(Dtype::F64) => eval_as::<f64>(&a.model, &data_dir),
-        Some(Dtype::F32) => eval_as::<f32>(&a.model, &data_dir),
-        None => Err(TrainError::bad_input(
-            &a.model,
-            format!("unknown dtype `{}`", header.dtype),
-        )),
-    }
 }
 
 fn check_mnist_shape<A: Scalar>(net: &TwoLayerNet<A>, model: &Path) -> Result<(), TrainError> {
@@ -480,71 +666,91 @@ fn check_mnist_shape<A: Scalar>(net: &TwoLayerNet<A>, model: &Path) -> Result<()
     Ok(())
 }
 
-fn eval_as<A: Scalar>(model: &Path, data_dir: &DataDir) -> Result<Exit, TrainError> {
-    let net = TwoLayerNet::<A>::load(model).map_err(TrainError::ModelInput)?;
-    check_mnist_shape(&net, model)?;
-    let data = load_data::<A>(data_dir, false)?;
-    let train = net.accuracy_fused(&data.x_train, &data.t_train);
-    let test = net.accuracy_fused(&data.x_test, &data.t_test);
-    let (_, h, _) = net.sizes();
-    eprintln!(
-        "{}: 784-{h}-10 {} network; {} train and {} test images from {}",
-        model.display(),
-        A::DTYPE,
-        data.train_size(),
-        data.test_size(),
-        data_dir.path().display()
-    );
-    println!("train acc, test acc | {train:.4}, {test:.4}");
-    Ok(Exit::Done)
+fn eval(a: EvalArgs) -> Result<Exit, TrainError> {
+    let (_, dtype) = model_dtype(&a.model)?;
+    let data_dir = DataDir::resolve(a.data.clone(), &default_root());
+    set_threads(a.threads)?;
+    dispatch(dtype, Eval(&a.model, &data_dir))
+}
+
+struct Eval<'a>(&'a Path, &'a DataDir);
+
+impl ForDtype for Eval<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let Eval(model, data_dir) = self;
+        let net = TwoLayerNet::<A>::load(model).map_err(TrainError::ModelInput)?;
+        check_mnist_shape(&net, model)?;
+        let data = load_data::<A>(data_dir, false)?;
+        let train = net.accuracy_fused(&data.x_train, &data.t_train);
+        let test = net.accuracy_fused(&data.x_test, &data.t_test);
+        let (_, h, _) = net.sizes();
+        errln!(
+            "{}: 784-{h}-10 {} network; {} train and {} test images from {}",
+            model.display(),
+            A::DTYPE,
+            data.train_size(),
+            data.test_size(),
+            data_dir.path().display()
+        );
+        outln!("train acc, test acc | {train:.4}, {test:.4}");
+        Ok(Exit::Done)
+    }
 }
 
 fn gradcheck(a: GradcheckArgs) -> Result<Exit, TrainError> {
+    a.config().validate()?;
     let data_dir = DataDir::resolve(a.data.clone(), &default_root());
     set_threads(a.threads)?;
-    match a.dtype {
-        Dtype::F64 => gradcheck_as::<f64>(&a, &data_dir),
-        Dtype::F32 => gradcheck_as::<f32>(&a, &data_dir),
-    }
+    dispatch(a.dtype, Gradcheck(&a, &data_dir))
 }
 
-fn gradcheck_as<A: Scalar>(a: &GradcheckArgs, data_dir: &DataDir) -> Result<Exit, TrainError> {
-    let data = load_data::<A>(data_dir, false)?;
-    if a.batch > data.train_size() {
-        return Err(TrainError::Usage(format!(
-            "--batch {} is larger than the training set ({} images)",
-            a.batch,
-            data.train_size()
-        )));
+struct Gradcheck<'a>(&'a GradcheckArgs, &'a DataDir);
+
+impl ForDtype for Gradcheck<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let Gradcheck(a, data_dir) = self;
+        let data = load_data::<A>(data_dir, false)?;
+        let config = a.config();
+        config.validate_for(data.train_size())?;
+        let idx: Vec<usize> = (0..a.batch).collect();
+        let x = data.x_train.gather_rows(&idx);
+        let t = data.t_train[..a.batch].to_vec();
+        let net = TwoLayerNet::<A>::new(
+            784,
+            a.hidden,
+            10,
+            a.weight_init_std,
+            &mut rng_from_seed(a.seed),
+        );
+        if !net.params.all_finite() {
+            return Err(TrainError::config(
+                "weight_init_std",
+                format!(
+                    "{} gives initial weights that are not finite in {}",
+                    a.weight_init_std,
+                    A::DTYPE
+                ),
+            ));
+        }
+        let check = gradient_check(&net, &x, &t, a.numgrad.strategy());
+        outln!(
+            "gradient check: {} numerical gradient vs backprop, 784-{}-10 {} network (seed {}), first {} training images",
+            a.numgrad.as_str(),
+            a.hidden,
+            A::DTYPE,
+            a.seed,
+            a.batch
+        );
+        crate::console::out(format_args!("{check}"));
+        Ok(Exit::Done)
     }
-    let idx: Vec<usize> = (0..a.batch).collect();
-    let x = data.x_train.gather_rows(&idx);
-    let t = data.t_train[..a.batch].to_vec();
-    let net = TwoLayerNet::<A>::new(
-        784,
-        a.hidden,
-        10,
-        a.weight_init_std,
-        &mut rng_from_seed(a.seed),
-    );
-    let check = gradient_check(&net, &x, &t, a.numgrad.strategy());
-    println!(
-        "gradient check: {} numerical gradient vs backprop, 784-{}-10 {} network (seed {}), first {} training images",
-        a.numgrad.as_str(),
-        a.hidden,
-        A::DTYPE,
-        a.seed,
-        a.batch
-    );
-    print!("{check}");
-    Ok(Exit::Done)
 }
 
 fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     let metrics = Metrics::read_csvs(&a.dir)?;
     let summary_path = a.dir.join(SUMMARY_FILE);
     let subtitle = if summary_path.exists() {
-        Summary::describe_config(&Summary::read(&summary_path)?.config())
+        Summary::read(&summary_path)?.config.describe()
     } else {
         a.dir
             .file_name()
@@ -555,29 +761,16 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     let acc = a.dir.join(ACCURACY_PNG);
     draw_loss(&loss, &metrics.losses, &subtitle)?;
     draw_accuracy(&acc, &metrics.accuracy, &subtitle)?;
-    eprintln!("wrote {} and {}", loss.display(), acc.display());
+    errln!("wrote {} and {}", loss.display(), acc.display());
     Ok(Exit::Done)
 }
 
 fn export(a: ExportArgs) -> Result<Exit, TrainError> {
-    let header = ModelHeader::read(&a.model).map_err(TrainError::ModelInput)?;
-    match Dtype::parse(&header.dtype) {
-        Some(Dtype::F64) => {
-            let net = TwoLayerNet::<f64>::load(&a.model).map_err(TrainError::ModelInput)?;
-            net.export_npz(&a.npz).map_err(TrainError::ModelOutput)?;
-        }
-        Some(Dtype::F32) => {
-            let net = TwoLayerNet::<f32>::load(&a.model).map_err(TrainError::ModelInput)?;
-            net.export_npz(&a.npz).map_err(TrainError::ModelOutput)?;
-        }
-        None => {
-            return Err(TrainError::bad_input(
-                &a.model,
-                format!("unknown dtype `{}`", header.dtype),
-            ));
-        }
-    }
-    eprintln!(
+    let (header, dtype) = model_dtype(&a.model)?;
+    // Refuse a bad target before reading the whole model.
+    scratchnet_fileio::resolve_output(&a.npz).map_err(TrainError::Output)?;
+    dispatch(dtype, Export(&a))?;
+    errln!(
         "wrote {}: W1 ({}, {}), b1 ({}), W2 ({}, {}), b2 ({}) as {}",
         a.npz.display(),
         header.input,
@@ -589,4 +782,15 @@ fn export(a: ExportArgs) -> Result<Exit, TrainError> {
         header.dtype
     );
     Ok(Exit::Done)
+}
+
+struct Export<'a>(&'a ExportArgs);
+
+impl ForDtype for Export<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let net = TwoLayerNet::<A>::load(&self.0.model).map_err(TrainError::ModelInput)?;
+        net.export_npz(&self.0.npz)
+            .map_err(TrainError::ModelOutput)?;
+        Ok(Exit::Done)
+    }
 }

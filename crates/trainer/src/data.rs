@@ -3,11 +3,14 @@
 //! and accuracy are the same for one-hot rows and their labels, and indices are 80 times smaller).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use scratchnet_mnist::{MnistError, RawMnist, download, load_raw, missing_files};
 use scratchnet_tensor::{Scalar, SparseRows};
 
 use crate::TrainError;
+use crate::console::errln;
 
 /// The folder MNIST is read from, and whether it may be fetched into.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,25 +45,31 @@ impl DataDir {
         if let Some(p) = flag {
             return DataDir::Explicit(p);
         }
-        match std::env::var_os(scratchnet_mnist::DIR_ENV) {
-            Some(v) if !v.is_empty() => DataDir::Explicit(v.into()),
-            _ => DataDir::Default(root.join("data").join("mnist")),
+        // the workspace's one lookup, with an explicit MNIST_DIR told from the default
+        match scratchnet_mnist::env_dir() {
+            Some(p) => DataDir::Explicit(p),
+            None => DataDir::Default(scratchnet_mnist::default_dir_in(root)),
         }
     }
 }
 
 /// Makes sure the four files are in the data folder: for the default folder, missing files are
 /// downloaded and verified (mirrors from `MNIST_MIRROR` first); an explicit folder is only
-/// checked, and the error says how to fetch into it.
+/// checked, and the error says how to fetch into it. Raising `cancel` stops a download between
+/// reads ([`TrainError::Interrupted`], no temp file left).
 ///
 /// ```
 /// use scratchnet_trainer::{DataDir, ensure_data};
 /// let empty = tempfile::tempdir().unwrap();
-/// let e = ensure_data(&DataDir::Explicit(empty.path().into()), false).unwrap_err();
+/// let e = ensure_data(&DataDir::Explicit(empty.path().into()), false, None).unwrap_err();
 /// assert!(e.to_string().contains("cargo xtask fetch-mnist --dir"));
 /// assert_eq!(e.exit_code(), 2);
 /// ```
-pub fn ensure_data(dir: &DataDir, progress: bool) -> Result<(), TrainError> {
+pub fn ensure_data(
+    dir: &DataDir,
+    progress: bool,
+    cancel: Option<Arc<AtomicBool>>,
+) -> Result<(), TrainError> {
     let missing = missing_files(dir.path());
     if missing.is_empty() {
         return Ok(());
@@ -71,7 +80,7 @@ pub fn ensure_data(dir: &DataDir, progress: bool) -> Result<(), TrainError> {
             names: missing,
         })),
         DataDir::Default(p) => {
-            eprintln!(
+            errln!(
                 "MNIST is not in {}: downloading {} (verified by SHA-256)",
                 p.display(),
                 missing.join(", ")
@@ -79,10 +88,14 @@ pub fn ensure_data(dir: &DataDir, progress: bool) -> Result<(), TrainError> {
             let opts = download::FetchOptions {
                 mirrors: download::mirrors_from_env(),
                 progress,
+                cancel,
                 ..Default::default()
             };
-            let report = download::fetch(p, &opts).map_err(TrainError::Fetch)?;
-            eprintln!("{report}");
+            let report = download::fetch(p, &opts).map_err(|e| match e {
+                MnistError::Interrupted => TrainError::Interrupted,
+                e => TrainError::Fetch(e),
+            })?;
+            errln!("{report}");
             Ok(())
         }
     }
@@ -117,8 +130,8 @@ impl<A: Scalar> Mnist<A> {
     /// assert_eq!(m.t_test, vec![7]);
     /// ```
     pub fn from_raw(raw: &RawMnist) -> Self {
-        // as `images_as(true)`: a table of the 256 quotients, computed in f64
-        let table: [A; 256] = std::array::from_fn(|v| A::of_f64(v as f64 / 255.0));
+        // the mnist crate's table of the 256 quotients, the values of `images_as(true)`
+        let table = scratchnet_mnist::pixel_table::<A>(true);
         let sparse = |images| SparseRows::from_dense_map(images, |p: u8| table[usize::from(p)]);
         Mnist {
             x_train: sparse(&raw.train.images),

@@ -1,24 +1,43 @@
+//! The trainer's errors and the one exit-code rule.
+
 use std::path::{Path, PathBuf};
 
+use scratchnet_fileio::FileError;
 use scratchnet_mnist::MnistError;
 use scratchnet_network::ModelError;
 
+/// The exit-code rule of `scratchnet`, as printed by `--help`.
+pub const EXIT_CODES: &str = "Exit codes: 0 done; 2 the input is at fault (a flag, a file or folder given: \
+missing, malformed, of another run, not a regular file, an output folder in use or not empty); \
+1 the environment or the run failed (I/O, permissions, full disk, network, a loss that became NaN); \
+130 interrupted (Ctrl-C; a stopped run continues with --resume).";
+
 /// Everything the trainer reports to its user. Each message is one line naming the value, file
-/// or folder at fault; [`TrainError::exit_code`] tells bad input (2) from other failures (1).
+/// or folder at fault; [`TrainError::exit_code`] applies the rule of [`EXIT_CODES`].
 ///
 /// ```
 /// use scratchnet_trainer::TrainError;
-/// let e = TrainError::Usage("--lr must be a finite number > 0, got NaN".into());
+/// let e = TrainError::Config { field: "lr", problem: "must be a finite number > 0, got NaN".into() };
 /// assert_eq!(e.exit_code(), 2);
-/// assert_eq!(e.to_string(), "--lr must be a finite number > 0, got NaN");
+/// assert_eq!(e.to_string(), "lr must be a finite number > 0, got NaN");
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// A flag value or combination that cannot work.
+    /// A configuration value that cannot work; `field` is the [`TrainConfig`](crate::TrainConfig)
+    /// field (the command line names its flag).
+    #[error("{field} {problem}")]
+    Config {
+        /// The field, e.g. `"weight_init_std"`.
+        field: &'static str,
+        /// What is wrong, e.g. `"must be a finite number >= 0, got -1"`.
+        problem: String,
+    },
+
+    /// A combination of inputs that cannot work (e.g. a checkpoint of another run).
     #[error("{0}")]
     Usage(String),
 
-    /// The output folder cannot be used.
+    /// The output folder cannot be used (not a folder, not empty, in use by another run).
     #[error("output folder {}: {reason}", path.display())]
     OutDir {
         /// The folder.
@@ -35,15 +54,23 @@ pub enum TrainError {
     #[error("{0}")]
     Fetch(MnistError),
 
-    /// A model file could not be read (bad input).
+    /// A model file given as input could not be read.
     #[error("{0}")]
     ModelInput(ModelError),
 
-    /// A model file could not be written.
+    /// A model or `.npz` file could not be written.
     #[error("{0}")]
     ModelOutput(ModelError),
 
-    /// A checkpoint, CSV or summary file given as input is missing or malformed.
+    /// A checkpoint, CSV or summary file given as input could not be read.
+    #[error("{0}")]
+    Input(FileError),
+
+    /// A result file could not be written.
+    #[error("{0}")]
+    Output(FileError),
+
+    /// A checkpoint, CSV or summary file given as input is malformed.
     #[error("{}: {what}", path.display())]
     BadInput {
         /// The file.
@@ -52,7 +79,7 @@ pub enum TrainError {
         what: String,
     },
 
-    /// An operating-system error while writing results.
+    /// An operating-system error while preparing or writing results.
     #[error("cannot {op} {}: {source}", path.display())]
     Io {
         /// What we were doing.
@@ -85,23 +112,65 @@ pub enum TrainError {
         /// The output folder.
         out: PathBuf,
     },
+
+    /// Stopped by Ctrl-C before anything was written.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+fn output_is_input_fault(e: &FileError) -> bool {
+    matches!(
+        e,
+        FileError::NotRegular { .. } | FileError::DanglingLink { .. }
+    )
 }
 
 impl TrainError {
-    /// The process exit code for this error: 2 for bad input (flags, data, model or checkpoint
-    /// files given by the user, an unusable output folder), 1 for everything else.
+    /// The process exit code, by the rule of [`EXIT_CODES`]: 2 for the user's input (flags,
+    /// files and folders given, an output path that names a directory, device or FIFO), 1 for
+    /// the environment (operating-system errors while writing, downloads, plotting) and a loss
+    /// that became non-finite, 130 for an interrupt.
+    ///
+    /// ```
+    /// use scratchnet_trainer::TrainError;
+    /// let e = TrainError::Output(scratchnet_fileio::write_atomic("/dev/null", b"").unwrap_err());
+    /// assert_eq!(e.exit_code(), 2);
+    /// assert_eq!(TrainError::Interrupted.exit_code(), 130);
+    /// ```
     pub fn exit_code(&self) -> i32 {
         match self {
-            TrainError::Usage(_)
+            TrainError::Config { .. }
+            | TrainError::Usage(_)
             | TrainError::OutDir { .. }
             | TrainError::Data(_)
             | TrainError::ModelInput(_)
+            | TrainError::Input(_)
             | TrainError::BadInput { .. } => 2,
+            TrainError::ModelOutput(e) => {
+                if e.is_environment() {
+                    1
+                } else {
+                    2
+                }
+            }
+            TrainError::Output(e) => {
+                if output_is_input_fault(e) {
+                    2
+                } else {
+                    1
+                }
+            }
+            // a file under an MNIST name that is not MNIST, or not a regular file: the user's
+            TrainError::Fetch(
+                MnistError::Unverified { .. }
+                | MnistError::File(_)
+                | MnistError::InvalidOption { .. },
+            ) => 2,
             TrainError::Fetch(_)
-            | TrainError::ModelOutput(_)
             | TrainError::Io { .. }
             | TrainError::Plot { .. }
             | TrainError::NonFinite { .. } => 1,
+            TrainError::Interrupted => 130,
         }
     }
 
@@ -117,6 +186,13 @@ impl TrainError {
         TrainError::BadInput {
             path: path.to_owned(),
             what: what.into(),
+        }
+    }
+
+    pub(crate) fn config(field: &'static str, problem: impl Into<String>) -> Self {
+        TrainError::Config {
+            field,
+            problem: problem.into(),
         }
     }
 }

@@ -9,7 +9,8 @@
 //! * [`run_session`]: drives a trainer to the end or to an interrupt, with progress, and writes
 //!   the run folder (CSV histories, PNG plots, the model, `summary.json`, a resumable
 //!   [`Checkpoint`]).
-//! * [`cli`]: the `scratchnet` command line (`train`, `eval`, `gradcheck`, `plot`, `export`).
+//! * the `scratchnet` command line (`train`, `eval`, `gradcheck`, `plot`, `export`) is the
+//!   binary's, not part of this API; its exit codes follow [`EXIT_CODES`].
 //!
 //! ```no_run
 //! use scratchnet_trainer::{GradMethod, Mnist, Step, TrainConfig, Trainer};
@@ -27,12 +28,35 @@
 //! because an earlier cell left `train_size` defined); here it is computed from the loaded
 //! data: `max(train_size / batch, 1)` = 600 for MNIST, hence 17 evaluations in 10 000 iterations.
 
+//! # Guarantees (each held by a test in `crates/trainer/tests/hostile.rs` unless named)
+//!
+//! - Nothing that is not a regular file is replaced: every output (`--out` files, `export
+//!   --npz`, `plot`, model, checkpoint, CSVs, summary) goes through
+//!   [`scratchnet_fileio::write_atomic`], which refuses a directory, device, FIFO or socket and
+//!   follows a symbolic link (`export_never_replaces_a_device_fifo_or_folder_and_follows_links`).
+//! - A run folder belongs to one run: it is claimed through its lock file on its resolved path
+//!   ([`RunDir`]); default names never collide; a checkpoint of another run is not resumed
+//!   (`a_run_folder_belongs_to_one_run`, `resume_refuses_a_checkpoint_of_another_run_and_an_unwritable_folder_before_training`,
+//!   `a_running_run_cannot_be_resumed_or_reused_at_the_same_time`).
+//! - Printing never loses a run: a closed or full stdout/stderr ends that output quietly
+//!   (`a_closed_or_full_stdout_never_loses_a_run`).
+//! - No file can make a reader abort or hang: bounded, framed decoding; FIFOs and devices refused
+//!   (`huge_lengths_and_other_versions_in_valid_files_are_errors_not_aborts`); version-1 files of
+//!   earlier builds still load (`version_1_files_written_by_earlier_builds_still_resume`).
+//! - Sizes are checked against the machine before allocating, by one validation for every
+//!   subcommand ([`TrainConfig::validate`]; `one_validation_for_every_subcommand`).
+//! - Ctrl-C: in training, stops after the iteration with every file written (exit 130); anywhere
+//!   else, exits 130 at once (`ctrl_c_in_training_stops_with_every_file_and_resumes`,
+//!   `ctrl_c_in_gradcheck_exits_130_at_once`).
+//! - One exit-code rule, [`EXIT_CODES`] (`exit_codes_follow_one_rule_and_help_states_it`).
+
 pub mod checkpoint;
+#[doc(hidden)]
 pub mod cli;
 pub mod config;
+mod console;
 mod data;
 mod error;
-mod fsio;
 mod metrics;
 mod outdir;
 pub mod plot;
@@ -42,9 +66,11 @@ mod train;
 pub use checkpoint::Checkpoint;
 pub use config::{Dtype, GradMethod, NumGradMethod, TrainConfig};
 pub use data::{DataDir, Mnist, ensure_data};
-pub use error::TrainError;
-pub use fsio::write_atomically;
+pub use error::{EXIT_CODES, TrainError};
 pub use metrics::{ACCURACY_CSV, AccuracyRow, LOSS_CSV, Metrics};
-pub use outdir::{RUNS_DIR, check_new_out_dir, create_out_dir, default_out_dir};
+pub use outdir::{
+    LOCK_FILE, RUNS_DIR, RunDir, check_new_out_dir, create_out_dir, default_out_dir, new_run_id,
+    resolve_dir,
+};
 pub use run::{MODEL_FILE, Outcome, Progress, SUMMARY_FILE, Session, Summary, run_session};
 pub use train::{Step, Trainer};

@@ -14,7 +14,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Dtype, TrainError, write_atomically};
+use crate::{Dtype, TrainError};
+
+/// CSV files larger than this are refused while reading (10,000 iterations take 250 kB).
+const MAX_CSV: u64 = 1 << 30;
 
 /// File name of the loss history in a run folder.
 pub const LOSS_CSV: &str = "loss.csv";
@@ -112,8 +115,12 @@ impl Metrics {
 
     /// Writes `loss.csv` and `accuracy.csv` into `dir`, each atomically.
     pub fn write_csvs(&self, dir: &Path, dtype: Dtype) -> Result<(), TrainError> {
-        write_atomically(&dir.join(LOSS_CSV), self.loss_csv(dtype).as_bytes())?;
-        write_atomically(&dir.join(ACCURACY_CSV), self.accuracy_csv().as_bytes())
+        let write = |name: &str, text: String| {
+            scratchnet_fileio::write_atomic(dir.join(name), text.as_bytes())
+                .map_err(TrainError::Output)
+        };
+        write(LOSS_CSV, self.loss_csv(dtype))?;
+        write(ACCURACY_CSV, self.accuracy_csv())
     }
 
     /// Reads `loss.csv` and `accuracy.csv` from `dir` (as written by [`write_csvs`](Self::write_csvs)).
@@ -133,7 +140,7 @@ impl Metrics {
 }
 
 fn read_text(path: &Path) -> Result<String, TrainError> {
-    std::fs::read_to_string(path).map_err(|e| TrainError::bad_input(path, e.to_string()))
+    scratchnet_fileio::read_to_string_limited(path, MAX_CSV).map_err(TrainError::Input)
 }
 
 /// The data lines of a CSV after checking its header, with 1-based line numbers.

@@ -1,6 +1,13 @@
-//! The run folder: its default name, and the checks made before anything is written.
+//! The run folder: its default name, the checks made before anything is written, and the claim
+//! that makes one process its only writer.
+//!
+//! A run folder is claimed by creating its lock file `.scratchnet.lock` exclusively (it holds the
+//! process id and is removed when the run ends); a new run's folder must also be empty apart
+//! from that lock, on its resolved path (`victim/x/..` is `victim`). A lock whose process is gone
+//! (killed) is stale and taken over.
 
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::TrainError;
@@ -8,26 +15,45 @@ use crate::TrainError;
 /// The folder under which default run folders are made.
 pub const RUNS_DIR: &str = "runs";
 
-/// A new folder name under `<root>/runs/`: the UTC start time, `runs/2026-11-28_17-05-09`, with
-/// `-2`, `-3`, … appended if that exists already. Nothing is created.
+/// The lock file that marks a run folder as being written by a process.
+pub const LOCK_FILE: &str = ".scratchnet.lock";
+
+fn now() -> std::time::Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// The first candidate name under `<root>/runs/`: the UTC start time, `runs/2026-11-28_17-05-09`.
+/// [`RunDir::claim_default`] appends `-2`, `-3`, … while a name is taken. Nothing is created.
 ///
 /// ```
 /// let d = scratchnet_trainer::default_out_dir(std::path::Path::new("/tmp/x"));
 /// assert!(d.starts_with("/tmp/x/runs"));
 /// ```
 pub fn default_out_dir(root: &Path) -> PathBuf {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let base = root.join(RUNS_DIR).join(utc_stamp(secs));
-    if !base.exists() {
-        return base;
-    }
-    (2..)
-        .map(|k| PathBuf::from(format!("{}-{k}", base.display())))
-        .find(|p| !p.exists())
-        .expect("some suffix is free")
+    root.join(RUNS_DIR).join(utc_stamp(now().as_secs()))
+}
+
+/// A new run id: the UTC start time, the process id and the nanoseconds,
+/// `2026-12-01_21-45-02-4711-123456789`. Stored in `summary.json` and `checkpoint.bin`, so that
+/// `--resume` can tell the folder's own checkpoint from one copied in from another run.
+///
+/// ```
+/// assert_ne!(scratchnet_trainer::new_run_id(), scratchnet_trainer::new_run_id());
+/// ```
+pub fn new_run_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let t = now();
+    let k = COUNT.fetch_add(1, Ordering::Relaxed);
+    let base = format!(
+        "{}-{}-{:09}",
+        utc_stamp(t.as_secs()),
+        std::process::id(),
+        t.subsec_nanos()
+    );
+    if k == 0 { base } else { format!("{base}-{k}") }
 }
 
 /// `YYYY-MM-DD_HH-MM-SS` (UTC) of a Unix time.
@@ -59,9 +85,77 @@ fn out_err(path: &Path, reason: impl Into<String>) -> TrainError {
     }
 }
 
-/// Checks, without leaving anything behind, that a new run can be written to `path`: it is an
-/// empty folder, or does not exist and its nearest existing ancestor is a folder; and a file can
-/// be created there (a probe file is made and removed at once).
+/// `path` with every existing part resolved (symbolic links followed) and the rest normalised:
+/// `victim/x/..` is `victim` even while `x` does not exist, so no check is fooled by a name.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let real = std::fs::canonicalize(dir.path()).unwrap();
+/// let p = scratchnet_trainer::resolve_dir(&dir.path().join("new/../other/./run")).unwrap();
+/// assert_eq!(p, real.join("other/run"));
+/// ```
+pub fn resolve_dir(path: &Path) -> Result<PathBuf, TrainError> {
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    let mut existing = path;
+    let mut rest: Vec<Component<'_>> = Vec::new();
+    loop {
+        match std::fs::canonicalize(existing) {
+            Ok(real) => {
+                let mut out = real;
+                for c in rest.iter().rev() {
+                    match c {
+                        Component::Normal(n) => out.push(n),
+                        Component::ParentDir => {
+                            out.pop();
+                        }
+                        _ => {}
+                    }
+                }
+                return Ok(out);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut comps = existing.components();
+                match comps.next_back() {
+                    Some(c) => {
+                        rest.push(c);
+                        let parent = comps.as_path();
+                        existing = if parent.as_os_str().is_empty() {
+                            Path::new(".")
+                        } else {
+                            parent
+                        };
+                    }
+                    None => return Err(TrainError::io("resolve", path, e)),
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                return Err(out_err(
+                    path,
+                    format!("cannot be created: {} is not a folder", existing.display()),
+                ));
+            }
+            Err(e) => return Err(TrainError::io("resolve", path, e)),
+        }
+    }
+}
+
+/// The entries of `dir` other than its lock file.
+fn entries_besides_lock(dir: &Path) -> Result<usize, TrainError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| TrainError::io("list", dir, e))?;
+    Ok(rd
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() != LOCK_FILE)
+        .count())
+}
+
+/// Checks, without leaving anything behind, that a new run can be written to `path` (on its
+/// resolved path, see [`resolve_dir`]): it is an empty folder, or does not exist and its
+/// nearest existing ancestor is a folder; and a file can be created there (a probe file is made
+/// and removed at once). [`RunDir::claim_new`] makes the same checks atomically later.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -70,53 +164,228 @@ fn out_err(path: &Path, reason: impl Into<String>) -> TrainError {
 /// std::fs::write(dir.path().join("f"), "x").unwrap();
 /// assert!(scratchnet_trainer::check_new_out_dir(dir.path()).is_err()); // not empty
 /// assert!(scratchnet_trainer::check_new_out_dir(&dir.path().join("f/sub")).is_err());
+/// assert!(scratchnet_trainer::check_new_out_dir(&dir.path().join("g/..")).is_err()); // = dir
 /// ```
 pub fn check_new_out_dir(path: &Path) -> Result<(), TrainError> {
-    let probe_in = if path.exists() {
-        if !path.is_dir() {
-            return Err(out_err(path, "exists and is not a folder"));
+    let resolved = resolve_dir(path)?;
+    let probe_in = match std::fs::metadata(&resolved) {
+        Ok(meta) => {
+            if !meta.is_dir() {
+                return Err(out_err(path, "exists and is not a folder"));
+            }
+            check_empty(path, &resolved)?;
+            resolved
         }
-        let mut entries =
-            std::fs::read_dir(path).map_err(|e| out_err(path, format!("cannot be read: {e}")))?;
-        if entries.next().is_some() {
+        Err(_) => {
+            let ancestor = resolved
+                .ancestors()
+                .skip(1)
+                .find(|a| a.exists())
+                .unwrap_or(Path::new("/"))
+                .to_owned();
+            if !ancestor.is_dir() {
+                return Err(out_err(
+                    path,
+                    format!("cannot be created: {} is not a folder", ancestor.display()),
+                ));
+            }
+            ancestor
+        }
+    };
+    probe_writable(&probe_in)
+}
+
+fn check_empty(path: &Path, resolved: &Path) -> Result<(), TrainError> {
+    if let Some(pid) = lock_holder(&resolved.join(LOCK_FILE)) {
+        return Err(out_err(
+            path,
+            format!("is in use by another run (process {pid})"),
+        ));
+    }
+    if entries_besides_lock(resolved)? > 0 {
+        return Err(out_err(
+            path,
+            "is not empty (pick a new --out, or continue the run in it with --resume)",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates and removes a file in `dir`: can results be written there?
+pub(crate) fn probe_writable(dir: &Path) -> Result<(), TrainError> {
+    let probe = dir.join(format!(".scratchnet-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| TrainError::io("write in", dir, e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// True when the process with id `pid` still runs (Linux: `/proc/<pid>` exists; elsewhere a
+/// lock is always taken to be held).
+fn process_alive(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The live process holding the lock file `lock`, if any.
+fn lock_holder(lock: &Path) -> Option<u32> {
+    let pid = std::fs::read_to_string(lock)
+        .ok()?
+        .trim()
+        .parse::<u32>()
+        .ok()?;
+    process_alive(pid).then_some(pid)
+}
+
+/// A run folder claimed by this process: its lock file exists while this value lives.
+///
+/// ```
+/// use scratchnet_trainer::RunDir;
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("run");
+/// let run = RunDir::claim_new(&out).unwrap();
+/// assert!(RunDir::claim_new(&out).unwrap_err().to_string().contains("in use by another run"));
+/// drop(run);
+/// assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0); // the lock is gone
+/// ```
+#[derive(Debug)]
+pub struct RunDir {
+    path: PathBuf,
+    lock: PathBuf,
+}
+
+impl RunDir {
+    /// The folder (as resolved when it was claimed).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Claims `path` for a new run: creates it (and its parents) if missing, takes its lock, and
+    /// checks that nothing else is in it. Exactly one of several processes claiming one folder
+    /// succeeds; the others get "in use by another run" or "not empty".
+    pub fn claim_new(path: &Path) -> Result<Self, TrainError> {
+        let resolved = resolve_dir(path)?;
+        match std::fs::metadata(&resolved) {
+            Ok(m) if !m.is_dir() => return Err(out_err(path, "exists and is not a folder")),
+            Ok(_) => {}
+            Err(_) => {
+                if let Some(parent) = resolved.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| out_err(path, format!("cannot be created: {e}")))?;
+                }
+                match std::fs::create_dir(&resolved) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(out_err(path, format!("cannot be created: {e}"))),
+                }
+            }
+        }
+        let run = Self::lock(path, resolved)?;
+        if entries_besides_lock(&run.path)? > 0 {
             return Err(out_err(
                 path,
                 "is not empty (pick a new --out, or continue the run in it with --resume)",
             ));
         }
-        path.to_owned()
-    } else {
-        let ancestor = path
-            .ancestors()
-            .skip(1)
-            .map(|a| {
-                if a.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    a
+        Ok(run)
+    }
+
+    /// Claims a new folder under `<root>/runs/` named by the start time, with `-2`, `-3`, …
+    /// appended while a name exists: each candidate is created exclusively, so runs started in
+    /// the same second get different folders.
+    ///
+    /// ```
+    /// use scratchnet_trainer::RunDir;
+    /// let root = tempfile::tempdir().unwrap();
+    /// let a = RunDir::claim_default(root.path()).unwrap();
+    /// let b = RunDir::claim_default(root.path()).unwrap();
+    /// assert_ne!(a.path(), b.path());
+    /// ```
+    pub fn claim_default(root: &Path) -> Result<Self, TrainError> {
+        let base = default_out_dir(root);
+        let parent = base.parent().unwrap_or(root).to_owned();
+        std::fs::create_dir_all(&parent)
+            .map_err(|e| out_err(&parent, format!("cannot be created: {e}")))?;
+        for k in 1..10_000 {
+            let candidate = if k == 1 {
+                base.clone()
+            } else {
+                PathBuf::from(format!("{}-{k}", base.display()))
+            };
+            match std::fs::create_dir(&candidate) {
+                Ok(()) => {
+                    let resolved = resolve_dir(&candidate)?;
+                    return Self::lock(&candidate, resolved);
                 }
-            })
-            .find(|a| a.exists())
-            .unwrap_or(Path::new("."))
-            .to_owned();
-        if !ancestor.is_dir() {
-            return Err(out_err(
-                path,
-                format!("cannot be created: {} is not a folder", ancestor.display()),
-            ));
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(out_err(&candidate, format!("cannot be created: {e}"))),
+            }
         }
-        ancestor
-    };
-    tempfile::Builder::new()
-        .prefix(".scratchnet-probe-")
-        .tempfile_in(&probe_in)
-        .map(drop)
-        .map_err(|e| {
-            out_err(
-                path,
-                format!("cannot be written ({}: {e})", probe_in.display()),
-            )
-        })
+        Err(out_err(
+            &base,
+            "no free name (10,000 runs started this second?)",
+        ))
+    }
+
+    /// Claims the existing run folder `path` to continue its run (`--resume`): takes its lock
+    /// (a stale lock of a killed process is taken over).
+    pub fn claim_existing(path: &Path) -> Result<Self, TrainError> {
+        let resolved = resolve_dir(path)?;
+        if !resolved.is_dir() {
+            return Err(out_err(path, "is not a folder"));
+        }
+        Self::lock(path, resolved)
+    }
+
+    fn lock(path: &Path, resolved: PathBuf) -> Result<Self, TrainError> {
+        let lock = resolved.join(LOCK_FILE);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "{}", std::process::id());
+                    return Ok(RunDir {
+                        path: resolved,
+                        lock,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&lock)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<u32>().ok());
+                    match holder {
+                        Some(pid) if !process_alive(pid) => {
+                            // stale: its process was killed
+                            let _ = std::fs::remove_file(&lock);
+                        }
+                        Some(pid) => {
+                            return Err(out_err(
+                                path,
+                                format!("is in use by another run (process {pid})"),
+                            ));
+                        }
+                        None => return Err(out_err(path, "is in use by another run")),
+                    }
+                }
+                Err(e) => return Err(TrainError::io("write in", path, e)),
+            }
+        }
+        Err(out_err(path, "is in use by another run"))
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.lock);
+    }
 }
 
 /// Creates the run folder (and its parents).
@@ -151,14 +420,35 @@ mod tests {
     #[test]
     fn taken_default_name_gets_a_suffix() {
         let dir = tempfile::tempdir().unwrap();
-        let first = default_out_dir(dir.path());
-        std::fs::create_dir_all(&first).unwrap();
-        let second = default_out_dir(dir.path());
-        assert_ne!(first, second);
+        let first = RunDir::claim_default(dir.path()).unwrap();
+        let second = RunDir::claim_default(dir.path()).unwrap();
+        assert_ne!(first.path(), second.path());
         assert!(
             second
+                .path()
                 .to_string_lossy()
-                .starts_with(&*first.to_string_lossy())
+                .starts_with(&*first.path().to_string_lossy())
         );
+    }
+
+    #[test]
+    fn a_parent_dir_through_a_missing_folder_is_the_folder_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::create_dir(&victim).unwrap();
+        std::fs::write(victim.join("loss.csv"), "mine").unwrap();
+        let e = RunDir::claim_new(&victim.join("x/..")).unwrap_err();
+        assert!(e.to_string().contains("not empty"), "{e}");
+        assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_stale_lock_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        // above Linux's largest pid (2^22): no process has it
+        std::fs::write(dir.path().join(LOCK_FILE), "4194305\n").unwrap();
+        let run = RunDir::claim_existing(dir.path()).unwrap();
+        drop(run);
+        assert!(!dir.path().join(LOCK_FILE).exists());
     }
 }

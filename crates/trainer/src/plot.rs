@@ -1,12 +1,11 @@
 //! The notebook's two figures: the training loss per iteration (§4.5.2) and the train/test
-//! accuracy per epoch (§4.5.3), as PNG files drawn with plotters and the embedded DejaVu Sans
-//! font (no system fonts needed).
+//! accuracy per epoch (§4.5.3), as PNG files drawn with `scratchnet-plot` (plotters, anti-aliased,
+//! the embedded DejaVu Sans font: no system fonts needed).
 
 use std::path::Path;
-use std::sync::Once;
 
 use plotters::prelude::*;
-use plotters::style::FontStyle;
+use scratchnet_plot::{Area, DrawResult, Figure, PlotError, Scale, segments, whole};
 
 use crate::{AccuracyRow, TrainError};
 
@@ -16,54 +15,25 @@ pub const LOSS_PNG: &str = "loss.png";
 pub const ACCURACY_PNG: &str = "accuracy.png";
 
 const SIZE: (u32, u32) = (1000, 640);
-const FONT: &str = "sans-serif";
 
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
-            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is a valid TTF"));
-    });
-}
-
-/// Tick labels on integer axes: `600`, not `600.0`; nothing at fractional ticks.
-fn whole(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        String::new()
-    }
-}
-
-/// Draws into a temp `.png` beside `path` and renames it into place, so a reader never sees a
-/// half-drawn image.
+/// Draws with `draw` through [`scratchnet_plot::Figure`] (anti-aliased, the embedded font,
+/// written atomically: a reader never sees a half-drawn image, and a `path` that is a
+/// directory, device or FIFO is refused, never replaced).
 fn draw_atomically(
     path: &Path,
-    draw: impl FnOnce(&Path) -> Result<(), String>,
+    draw: impl FnOnce(&Area<'_>, Scale) -> DrawResult,
 ) -> Result<(), TrainError> {
-    register_font();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    // The bitmap backend picks the image format from the extension.
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".png")
-        .tempfile_in(dir)
-        .map_err(|e| TrainError::io("create a temp file in", dir, e))?;
-    draw(tmp.path()).map_err(|what| TrainError::Plot {
-        path: path.to_owned(),
-        what,
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path)
-        .map_err(|e| TrainError::io("rename a temp file to", path, e.error))?;
-    Ok(())
+    // Refuse a bad target before drawing.
+    scratchnet_fileio::resolve_output(path).map_err(TrainError::Output)?;
+    Figure::new(SIZE.0, SIZE.1)
+        .save(path, |root, s| {
+            root.fill(&WHITE)?;
+            draw(root, s)
+        })
+        .map_err(|e| match e {
+            PlotError::File(e) => TrainError::Output(e),
+            PlotError::Draw { path, what } => TrainError::Plot { path, what },
+        })
 }
 
 /// Draws the loss of every iteration (`loss.csv`) as the notebook's `plt.plot(x, train_loss_list)`:
@@ -76,37 +46,33 @@ fn draw_atomically(
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
 pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), TrainError> {
-    draw_atomically(path, |tmp| {
-        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+    draw_atomically(path, |root, s| {
         let n = losses.len().max(2) as f64;
         let finite = losses.iter().copied().filter(|v| v.is_finite());
         let ymax = finite.fold(0.0f64, f64::max);
         let ymax = if ymax > 0.0 { ymax * 1.05 } else { 1.0 };
         let caption = format!("Training loss per iteration ({subtitle})");
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, (FONT, 28))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..n, 0f64..ymax)
-            .map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, s.font(26))
+            .margin(s.px(20))
+            // room for the last x tick label ("10000") inside the image
+            .margin_right(s.px(40))
+            .x_label_area_size(s.px(60))
+            .y_label_area_size(s.px(80))
+            .build_cartesian_2d(0f64..n, 0f64..ymax)?;
         chart
             .configure_mesh()
             .x_desc("iteration")
             .x_label_formatter(&|v| whole(*v))
             .y_desc("loss (cross-entropy of the mini-batch)")
-            .label_style((FONT, 18))
-            .axis_desc_style((FONT, 22))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(LineSeries::new(
-                losses.iter().enumerate().map(|(k, &l)| ((k + 1) as f64, l)),
-                &BLUE,
-            ))
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())
+            .label_style(s.font(18))
+            .axis_desc_style(s.font(22))
+            .draw()?;
+        chart.draw_series(segments(
+            losses.iter().enumerate().map(|(k, &l)| ((k + 1) as f64, l)),
+            BLUE.stroke_width(s.px(1)),
+        ))?;
+        Ok(())
     })
 }
 
@@ -123,72 +89,66 @@ pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), Trai
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
 pub fn draw_accuracy(path: &Path, rows: &[AccuracyRow], subtitle: &str) -> Result<(), TrainError> {
-    draw_atomically(path, |tmp| {
-        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+    draw_atomically(path, |root, s| {
         let last = rows.iter().map(|r| r.epoch).max().unwrap_or(0).max(1) as f64;
         let caption = format!("Accuracy per epoch ({subtitle})");
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, (FONT, 28))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d(-0.25f64..last + 0.25, 0f64..1.0)
-            .map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, s.font(26))
+            .margin(s.px(20))
+            // room for the last x tick label ("10000") inside the image
+            .margin_right(s.px(40))
+            .x_label_area_size(s.px(60))
+            .y_label_area_size(s.px(80))
+            .build_cartesian_2d(-0.25f64..last + 0.25, 0f64..1.0)?;
         chart
             .configure_mesh()
             .x_desc("epochs")
             .x_labels((last as usize + 1).min(21))
             .x_label_formatter(&|v| whole(*v))
             .y_desc("accuracy")
-            .label_style((FONT, 18))
-            .axis_desc_style((FONT, 22))
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .label_style(s.font(18))
+            .axis_desc_style(s.font(22))
+            .draw()?;
         let red = RGBColor(214, 39, 40);
         // The book's figure: train solid with circles, test dashed with triangles.
         chart
             .draw_series(LineSeries::new(
                 rows.iter().map(|r| (r.epoch as f64, r.train_acc)),
-                BLUE.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
+                BLUE.stroke_width(s.px(2)),
+            ))?
             .label("train acc")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
-        chart
-            .draw_series(
-                rows.iter()
-                    .map(|r| Circle::new((r.epoch as f64, r.train_acc), 4, BLUE.filled())),
-            )
-            .map_err(|e| e.to_string())?;
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + s.i(24), y)], BLUE.stroke_width(s.px(3)))
+            });
+        chart.draw_series(
+            rows.iter()
+                .map(|r| Circle::new((r.epoch as f64, r.train_acc), s.i(4), BLUE.filled())),
+        )?;
         chart
             .draw_series(DashedLineSeries::new(
                 rows.iter().map(|r| (r.epoch as f64, r.test_acc)),
-                8,
-                5,
-                red.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?
+                s.px(8),
+                s.px(5),
+                red.stroke_width(s.px(2)),
+            ))?
             .label("test acc")
             .legend(move |(x, y)| {
                 EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (9, 0)], red.stroke_width(3))
-                    + PathElement::new(vec![(15, 0), (24, 0)], red.stroke_width(3))
+                    + PathElement::new(vec![(0, 0), (s.i(9), 0)], red.stroke_width(s.px(3)))
+                    + PathElement::new(vec![(s.i(15), 0), (s.i(24), 0)], red.stroke_width(s.px(3)))
             });
         chart
-            .draw_series(
-                rows.iter()
-                    .map(|r| TriangleMarker::new((r.epoch as f64, r.test_acc), 5, red.filled())),
-            )
-            .map_err(|e| e.to_string())?;
+            .draw_series(rows.iter().map(|r| {
+                TriangleMarker::new((r.epoch as f64, r.test_acc), s.i(5), red.filled())
+            }))?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 20))
+            .label_font(s.font(20))
+            .legend_area_size(s.px(34))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())
+            .draw()?;
+        Ok(())
     })
 }

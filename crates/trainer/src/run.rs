@@ -19,10 +19,9 @@ use scratchnet_tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CHECKPOINT_FILE;
+use crate::console::{errln, outln};
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
-use crate::{
-    Dtype, GradMethod, NumGradMethod, Step, TrainConfig, TrainError, Trainer, write_atomically,
-};
+use crate::{Step, TrainConfig, TrainError, Trainer};
 
 /// File name of the trained network (the network crate's model format).
 pub const MODEL_FILE: &str = "model.bin";
@@ -46,10 +45,13 @@ pub enum Progress {
 /// Where and how a session runs.
 #[derive(Clone, Debug)]
 pub struct Session {
-    /// The run folder; it must exist.
+    /// The run folder; it must exist (and be claimed, see [`RunDir`](crate::RunDir)).
     pub out: PathBuf,
+    /// The run's id, written to `summary.json` and `checkpoint.bin`.
+    pub run_id: Option<String>,
     /// Testing aid: behave as if Ctrl-C was pressed once this many iterations are done in
     /// total (counting those of earlier sessions of the run).
+    #[doc(hidden)]
     pub stop_after: Option<usize>,
     /// Set (e.g. by a Ctrl-C handler) to stop after the current iteration.
     pub interrupt: Arc<AtomicBool>,
@@ -71,26 +73,14 @@ pub enum Outcome {
 /// `summary.json`: the configuration and the results of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    /// Gradient method.
-    pub grad: GradMethod,
-    /// Numerical-gradient algorithm (meaningful with `grad = numeric`).
-    pub numgrad: NumGradMethod,
-    /// Element type.
-    pub dtype: Dtype,
-    /// RNG seed.
-    pub seed: u64,
-    /// Planned iterations.
-    pub iters: usize,
+    /// The configuration (its fields at the top level of the JSON object).
+    #[serde(flatten)]
+    pub config: TrainConfig,
+    /// The run's id, as in its `checkpoint.bin` (absent in summaries of older builds).
+    #[serde(default)]
+    pub run_id: Option<String>,
     /// Iterations done.
     pub iters_done: usize,
-    /// Mini-batch size.
-    pub batch: usize,
-    /// Learning rate.
-    pub lr: f64,
-    /// Hidden-layer width.
-    pub hidden: usize,
-    /// Standard deviation of the initial weights.
-    pub weight_init_std: f64,
     /// Training-set size.
     pub train_size: usize,
     /// Test-set size.
@@ -120,48 +110,15 @@ pub struct Summary {
     pub data_dir: String,
 }
 
+/// `summary.json` files larger than this are refused while reading.
+const MAX_SUMMARY: u64 = 1 << 20;
+
 impl Summary {
-    /// Reads a `summary.json` (see [`run_session`] for an example).
+    /// Reads a `summary.json` (see [`run_session`] for an example); only a regular file is read.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| TrainError::bad_input(path, e.to_string()))?;
+        let text = scratchnet_fileio::read_to_string_limited(path, MAX_SUMMARY)
+            .map_err(TrainError::Input)?;
         serde_json::from_str(&text).map_err(|e| TrainError::bad_input(path, e.to_string()))
-    }
-
-    /// Short description for plot titles: `backprop, f64, batch 100, lr 0.1`.
-    ///
-    /// ```
-    /// use scratchnet_trainer::{Summary, TrainConfig};
-    /// let s = Summary::describe_config(&TrainConfig::default());
-    /// assert_eq!(s, "numeric (fast), f64, hidden 50, batch 100, lr 0.1");
-    /// ```
-    pub fn describe_config(c: &TrainConfig) -> String {
-        let grad = match c.grad {
-            GradMethod::Backprop => "backprop".to_string(),
-            GradMethod::Numeric => format!("numeric ({})", c.numgrad.as_str()),
-        };
-        format!(
-            "{grad}, {}, hidden {}, batch {}, lr {}",
-            c.dtype.as_str(),
-            c.hidden,
-            c.batch,
-            c.lr
-        )
-    }
-
-    /// The configuration the summary was made with.
-    pub fn config(&self) -> TrainConfig {
-        TrainConfig {
-            grad: self.grad,
-            numgrad: self.numgrad,
-            iters: self.iters,
-            batch: self.batch,
-            lr: self.lr,
-            hidden: self.hidden,
-            weight_init_std: self.weight_init_std,
-            seed: self.seed,
-            dtype: self.dtype,
-        }
     }
 }
 
@@ -170,8 +127,11 @@ fn write_progress<A: Scalar>(
     t: &Trainer<'_, A>,
     wall_s: f64,
     out: &Path,
+    run_id: Option<&str>,
 ) -> Result<(), TrainError> {
-    t.checkpoint(wall_s).write(&out.join(CHECKPOINT_FILE))?;
+    let mut ck = t.checkpoint(wall_s);
+    ck.run_id = run_id.map(str::to_owned);
+    ck.write(&out.join(CHECKPOINT_FILE))?;
     t.metrics().write_csvs(out, t.config().dtype)
 }
 
@@ -182,29 +142,21 @@ fn write_all<A: Scalar>(
     s: &Session,
     error: Option<String>,
 ) -> Result<Summary, TrainError> {
-    write_progress(t, wall_s, &s.out)?;
+    write_progress(t, wall_s, &s.out, s.run_id.as_deref())?;
     t.net()
-        .save(&s.out.join(MODEL_FILE))
+        .save(s.out.join(MODEL_FILE))
         .map_err(TrainError::ModelOutput)?;
-    let subtitle = Summary::describe_config(t.config());
+    let subtitle = t.config().describe();
     draw_loss(&s.out.join(LOSS_PNG), &t.metrics().losses, &subtitle)?;
     draw_accuracy(&s.out.join(ACCURACY_PNG), &t.metrics().accuracy, &subtitle)?;
     let (train_acc, test_acc) = match t.metrics().accuracy.last() {
         Some(r) if r.iteration == t.iters_done() => (r.train_acc, r.test_acc),
         _ => t.evaluate(),
     };
-    let c = t.config();
     let summary = Summary {
-        grad: c.grad,
-        numgrad: c.numgrad,
-        dtype: c.dtype,
-        seed: c.seed,
-        iters: c.iters,
+        config: t.config().clone(),
+        run_id: s.run_id.clone(),
         iters_done: t.iters_done(),
-        batch: c.batch,
-        lr: c.lr,
-        hidden: c.hidden,
-        weight_init_std: c.weight_init_std,
         train_size: t.data().train_size(),
         test_size: t.data().test_size(),
         iter_per_epoch: t.iter_per_epoch(),
@@ -224,7 +176,8 @@ fn write_all<A: Scalar>(
         data_dir: s.data_dir.display().to_string(),
     };
     let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
-    write_atomically(&s.out.join(SUMMARY_FILE), format!("{json}\n").as_bytes())?;
+    scratchnet_fileio::write_atomic(s.out.join(SUMMARY_FILE), format!("{json}\n").as_bytes())
+        .map_err(TrainError::Output)?;
     Ok(summary)
 }
 
@@ -245,14 +198,11 @@ impl Reporter {
             m => m,
         };
         let bar = (mode == Progress::Bar).then(|| {
-            let style = ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} it | loss {msg} | {per_sec} | ETA {eta}",
-            )
-            .expect("a valid template")
-            .progress_chars("=> ");
-            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr())
-                .with_style(style)
-                .with_position(done as u64);
+            let style = bar_style(true);
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr())
+                    .with_style(style)
+                    .with_position(done as u64);
             bar.reset_eta();
             bar
         });
@@ -273,11 +223,11 @@ impl Reporter {
                 bar.set_message(format!("{loss:.4}"));
             }
             if let Some(r) = eval {
-                bar.suspend(|| println!("{}", r.notebook_line()));
+                bar.suspend(|| outln!("{}", r.notebook_line()));
             }
         } else if self.lines {
             if let Some(r) = eval {
-                println!("{}", r.notebook_line());
+                outln!("{}", r.notebook_line());
             }
             let now = Instant::now();
             if eval.is_some() || now - self.last_line >= Duration::from_secs(10) || done == total {
@@ -288,19 +238,54 @@ impl Reporter {
                 let speed = if steps >= 10 {
                     let rate = steps as f64 / secs.max(1e-9);
                     let eta = (total - done) as f64 / rate.max(1e-9);
-                    format!("{rate:.1} it/s  ETA {}", fmt_secs(eta))
+                    format!("{} it/s  ETA {}", fmt_rate(rate), fmt_secs(eta))
                 } else {
                     "-- it/s  ETA --".to_string()
                 };
-                eprintln!("iteration {done}/{total}  loss {loss:.4}  {speed}");
+                errln!("iteration {done}/{total}  loss {loss:.4}  {speed}");
             }
         }
     }
 
-    fn finish(&self) {
+    /// Ends the bar; `stopped` (Ctrl-C, an error) drops its ETA, which no longer means anything.
+    fn finish(&self, stopped: bool) {
         if let Some(bar) = &self.bar {
+            if stopped {
+                bar.set_style(bar_style(false));
+            }
             bar.abandon();
         }
+    }
+}
+
+/// The bar: `00:00:02 [=====>    ] 1200/10000 it | loss 0.3123 | 2301 it/s | ETA 4s`.
+fn bar_style(with_eta: bool) -> ProgressStyle {
+    let template = if with_eta {
+        "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} it | loss {msg} | {rate} | ETA {eta}"
+    } else {
+        "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} it | loss {msg} | {rate} | stopped"
+    };
+    ProgressStyle::with_template(template)
+        .expect("a valid template")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{} it/s", fmt_rate(state.per_sec()));
+            },
+        )
+        .progress_chars("=> ")
+}
+
+/// An iteration rate for a person: `2301`, `48.7`, `0.04`.
+fn fmt_rate(rate: f64) -> String {
+    if !rate.is_finite() {
+        "--".into()
+    } else if rate >= 100.0 {
+        format!("{rate:.0}")
+    } else if rate >= 1.0 {
+        format!("{rate:.1}")
+    } else {
+        format!("{rate:.2}")
     }
 }
 
@@ -332,6 +317,7 @@ fn fmt_secs(s: f64) -> String {
 /// let dir = tempfile::tempdir()?;
 /// let session = Session {
 ///     out: dir.path().to_owned(),
+///     run_id: Some(new_run_id()),
 ///     stop_after: Some(4), // as if Ctrl-C came after 4 iterations
 ///     interrupt: Arc::new(AtomicBool::new(false)),
 ///     progress: Progress::Quiet,
@@ -373,11 +359,11 @@ pub fn run_session<A: Scalar>(
                 Step::Done { loss, eval } => {
                     rep.step(trainer.iters_done(), total, loss, eval.as_ref());
                     if eval.is_some() {
-                        write_progress(&trainer, wall(start), &s.out)?;
+                        write_progress(&trainer, wall(start), &s.out, s.run_id.as_deref())?;
                     }
                 }
                 Step::NonFinite { loss } => {
-                    rep.finish();
+                    rep.finish(true);
                     let err = TrainError::NonFinite {
                         iteration: trainer.iters_done() + 1,
                         loss: loss.to_string(),
@@ -390,7 +376,7 @@ pub fn run_session<A: Scalar>(
         }
         Ok(false)
     })?;
-    rep.finish();
+    rep.finish(interrupted);
     let summary = write_all(&trainer, wall(start), s, None)?;
     let outcome = if interrupted {
         Outcome::Interrupted

@@ -13,16 +13,11 @@
 //! and the network's gradients and accuracies do not depend on the thread count, so a run is
 //! reproducible bit for bit whatever rayon's pool size.
 
-use ndarray::Zip;
 use scratchnet_network::{Grads, Params, TwoLayerNet, Workspace};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
+use crate::config::{INPUT, OUTPUT};
 use crate::{AccuracyRow, Checkpoint, GradMethod, Metrics, Mnist, TrainConfig, TrainError};
-
-/// Input width of MNIST images.
-const INPUT: usize = 784;
-/// Number of classes.
-const OUTPUT: usize = 10;
 
 /// What one call of [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,11 +102,14 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             &mut rng,
         );
         if !net.params.all_finite() {
-            return Err(TrainError::Usage(format!(
-                "--weight-init-std {} gives initial weights that are not finite in {}",
-                crate::config::fmt_num(config.weight_init_std),
-                A::DTYPE
-            )));
+            return Err(TrainError::config(
+                "weight_init_std",
+                format!(
+                    "{} gives initial weights that are not finite in {}",
+                    crate::config::fmt_num(config.weight_init_std),
+                    A::DTYPE
+                ),
+            ));
         }
         Ok(Self::assemble(
             config,
@@ -200,7 +198,9 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         }
         let rng_after = RngState::of(&self.rng);
         let grads = self.numeric.as_ref().unwrap_or(self.workspace.grads());
-        sgd_into(&mut self.spare, &self.net.params, grads, self.lr);
+        self.net
+            .params
+            .sgd_step_into(grads, self.lr, &mut self.spare);
         std::mem::swap(&mut self.net.params, &mut self.spare);
         let more = i + 1 < self.config.iters;
         let loss = {
@@ -314,6 +314,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             metrics: self.metrics.clone(),
             wall_s,
             train_size: self.data.train_size(),
+            run_id: None,
         }
     }
 }
@@ -373,20 +374,6 @@ fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
     }
 }
 
-/// `dst = src − lr · g` for all four tensors: the same arithmetic, bit for bit, as
-/// [`Params::sgd_step`] (`θ -= lr · g`), written into a second buffer.
-fn sgd_into<A: Scalar>(dst: &mut Params<A>, src: &Params<A>, g: &Grads<A>, lr: A) {
-    let f = |d: &mut A, &p: &A, &g: &A| *d = p - lr * g;
-    // element by element, so splitting W1 over threads changes no result
-    Zip::from(&mut dst.w1)
-        .and(&src.w1)
-        .and(&g.w1)
-        .par_for_each(f);
-    Zip::from(&mut dst.b1).and(&src.b1).and(&g.b1).for_each(f);
-    Zip::from(&mut dst.w2).and(&src.w2).and(&g.w2).for_each(f);
-    Zip::from(&mut dst.b2).and(&src.b2).and(&g.b2).for_each(f);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,18 +390,6 @@ mod tests {
             x_test: x,
             t_test: t,
         }
-    }
-
-    #[test]
-    fn double_buffered_sgd_equals_sgd_step_bitwise() {
-        let mut rng = rng_from_seed(1);
-        let p = Params::<f32>::init(7, 5, 3, 0.3, &mut rng);
-        let g = Params::<f32>::init(7, 5, 3, 1.7, &mut rng);
-        let mut a = p.clone();
-        a.sgd_step(&g, 0.1);
-        let mut b = Params::zeros(7, 5, 3);
-        sgd_into(&mut b, &p, &g, 0.1);
-        assert_eq!(a, b);
     }
 
     #[test]
@@ -547,6 +522,6 @@ mod tests {
         };
         let e = Trainer::new(cfg, &data).unwrap_err();
         assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("--batch 41"), "{e}");
+        assert!(e.to_string().contains("batch 41"), "{e}");
     }
 }

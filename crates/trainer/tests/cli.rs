@@ -1,27 +1,67 @@
-//! The `scratchnet` binary end to end on the real MNIST: bad input, reproducibility across
-//! thread counts, interrupt and resume, non-finite loss, and the other subcommands.
-//!
-//! The data folder is `$MNIST_DIR`, else `<workspace>/data/mnist`; if the files are not there
-//! the tests fail and say how to fetch them.
+//! The `scratchnet` binary end to end on small generated MNIST-format data (200 training and 50
+//! test images, written by the mnist crate's IDX encoder): bad input, reproducibility across
+//! thread counts, interrupt and resume, non-finite loss, and the other subcommands. No test here
+//! needs the real MNIST (those live in the workspace's `tests/` crate).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scratchnet");
 
-fn mnist_dir() -> PathBuf {
-    let dir = std::env::var_os("MNIST_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"));
-    let missing = scratchnet_mnist::missing_files(&dir);
-    assert!(
-        missing.is_empty(),
-        "MNIST files {missing:?} are missing in {}: run `cargo xtask fetch-mnist --dir {}` (or set MNIST_DIR)",
-        dir.display(),
-        dir.display()
-    );
-    dir
+/// Training images of the fixture.
+const TRAIN: usize = 200;
+
+/// Writes a small data set in the MNIST layout into `<dir>/mnist` and returns that folder.
+fn fixture_in(dir: &Path) -> PathBuf {
+    use scratchnet_mnist::idx;
+    let data = dir.join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let pixels = |n: usize, salt: usize| -> Vec<u8> {
+        (0..n * 784)
+            .map(|i| {
+                let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(97)) as u32;
+                let h = h ^ (h >> 15);
+                if (h >> 8) % 5 == 0 { h as u8 } else { 0 }
+            })
+            .collect()
+    };
+    let labels = |n: usize| -> Vec<u8> { (0..n).map(|i| (i % 10) as u8).collect() };
+    let files = [
+        (
+            "train-images-idx3-ubyte",
+            idx::encode_images(28, 28, &pixels(TRAIN, 1)),
+        ),
+        (
+            "train-labels-idx1-ubyte",
+            idx::encode_labels(&labels(TRAIN)),
+        ),
+        (
+            "t10k-images-idx3-ubyte",
+            idx::encode_images(28, 28, &pixels(50, 2)),
+        ),
+        ("t10k-labels-idx1-ubyte", idx::encode_labels(&labels(50))),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(data.join(name), bytes).unwrap();
+    }
+    data
+}
+
+/// A fixture in a temp folder of its own (kept alive by the returned guard).
+fn mnist_fixture() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = fixture_in(tmp.path());
+    (tmp, data)
+}
+
+/// Runs the binary with the testing aid that stops it as Ctrl-C would after `n` iterations.
+fn stop_after(args: &[&str], n: usize) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .env("SCRATCHNET_STOP_AFTER", n.to_string())
+        .output()
+        .expect("the scratchnet binary runs")
 }
 
 fn scratchnet(args: &[&str]) -> Output {
@@ -55,7 +95,7 @@ fn json(p: &Path) -> serde_json::Value {
 /// Runs `train` with `extra` flags (they must make it fail), and checks exit code 2, a one-line
 /// error containing `expect`, no panic, and that `out` was not created.
 fn assert_bad_train(extra: &[&str], expect: &str) {
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let mut args = vec!["train", "--quiet", "--data", s(&data), "--out", s(&out)];
@@ -91,8 +131,16 @@ fn bad_numbers_are_one_line_errors_with_exit_code_2_and_no_files() {
     assert_bad_train(&["--lr", "1e308", "--dtype", "f32"], "in f32");
     assert_bad_train(&["--batch", "0"], "--batch");
     assert_bad_train(
-        &["--batch", "60001"],
-        "larger than the training set (60000 images)",
+        &["--batch", "201"],
+        "larger than the training set (200 images)",
+    );
+    assert_bad_train(&["--hidden", "18446744073709551615"], "of memory");
+    assert_bad_train(&["--hidden", "100000000"], "of memory");
+    assert_bad_train(&["--batch", "18446744073709551615"], "of memory");
+    assert_bad_train(&["--threads", "10000"], "--threads");
+    assert_bad_train(
+        &["--weight-init-std", "1e39", "--dtype", "f32"],
+        "overflows f32",
     );
     assert_bad_train(&["--hidden", "0"], "--hidden");
     assert_bad_train(&["--iters", "0"], "--iters");
@@ -104,7 +152,7 @@ fn bad_numbers_are_one_line_errors_with_exit_code_2_and_no_files() {
 
 #[test]
 fn unusable_out_folders_are_refused_before_training() {
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
@@ -166,7 +214,7 @@ fn missing_data_says_how_to_fetch_and_is_never_fetched_into() {
 
 #[test]
 fn malformed_mnist_is_the_mnist_crates_error() {
-    let real = mnist_dir();
+    let (_keep, real) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     std::fs::create_dir(&data).unwrap();
@@ -179,7 +227,7 @@ fn malformed_mnist_is_the_mnist_crates_error() {
         .find_in(&data)
         .unwrap();
     std::fs::remove_file(&labels).unwrap();
-    let mut bad = scratchnet_mnist::idx::encode_labels(&[1; 10_000]);
+    let mut bad = scratchnet_mnist::idx::encode_labels(&[1; 50]);
     bad[3] = 0x02;
     std::fs::write(data.join("t10k-labels-idx1-ubyte"), bad).unwrap();
     let out = tmp.path().join("run");
@@ -246,7 +294,7 @@ fn train_args<'a>(data: &'a Path, out: &'a Path, grad: &'a str, iters: &'a str) 
 
 #[test]
 fn thread_count_does_not_change_any_number() {
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     for (grad, iters) in [("backprop", "700"), ("numeric", "4")] {
         let mut outs = Vec::new();
@@ -278,19 +326,17 @@ fn thread_count_does_not_change_any_number() {
 
 #[test]
 fn interrupted_then_resumed_equals_uninterrupted() {
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     let whole = tmp.path().join("whole");
     let o = scratchnet(&train_args(&data, &whole, "backprop", "700"));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(listing(&whole), RUN_FILES);
     let acc = read(&whole.join("accuracy.csv"));
-    assert_eq!(acc.lines().count(), 3, "{acc}");
+    assert_eq!(acc.lines().count(), 1 + 350, "{acc}");
 
     let parts = tmp.path().join("parts");
-    let mut args = train_args(&data, &parts, "backprop", "700");
-    args.extend(["--stop-after", "250"]);
-    let o = scratchnet(&args);
+    let o = stop_after(&train_args(&data, &parts, "backprop", "700"), 250);
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert_eq!(listing(&parts), RUN_FILES);
     let sum = json(&parts.join("summary.json"));
@@ -299,16 +345,17 @@ fn interrupted_then_resumed_equals_uninterrupted() {
     assert_eq!(read(&parts.join("loss.csv")).lines().count(), 251);
 
     // a second interruption, then the rest on another thread count
-    let o = scratchnet(&[
-        "train",
-        "--quiet",
-        "--resume",
-        s(&parts),
-        "--stop-after",
-        "500",
-        "--data",
-        s(&data),
-    ]);
+    let o = stop_after(
+        &[
+            "train",
+            "--quiet",
+            "--resume",
+            s(&parts),
+            "--data",
+            s(&data),
+        ],
+        500,
+    );
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert_eq!(json(&parts.join("summary.json"))["iters_done"], 500);
     let o = scratchnet(&[
@@ -354,7 +401,7 @@ fn interrupted_then_resumed_equals_uninterrupted() {
 
 #[test]
 fn one_epoch_prints_the_notebook_lines_and_writes_every_file() {
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let o = scratchnet(&[
@@ -362,7 +409,7 @@ fn one_epoch_prints_the_notebook_lines_and_writes_every_file() {
         "--grad",
         "backprop",
         "--iters",
-        "601",
+        "3",
         "--dtype",
         "f32",
         "--data",
@@ -382,7 +429,7 @@ fn one_epoch_prints_the_notebook_lines_and_writes_every_file() {
         }
     }
     // not a terminal: plain progress lines on stderr
-    assert!(stderr(&o).contains("iteration 601/601"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("iteration 3/3"), "{}", stderr(&o));
     let sum = json(&out.join("summary.json"));
     for k in [
         "grad",
@@ -403,10 +450,10 @@ fn one_epoch_prints_the_notebook_lines_and_writes_every_file() {
     }
     assert_eq!(sum["dtype"], "f32");
     assert_eq!(sum["grad"], "backprop");
-    assert!(sum["test_acc"].as_f64().unwrap() > 0.7, "{sum}");
+    assert!(sum["run_id"].is_string(), "{sum}");
     let last_row = read(&out.join("accuracy.csv"));
     let last = last_row.lines().last().unwrap();
-    assert!(last.starts_with("1,601,"), "{last}");
+    assert!(last.starts_with("1,3,"), "{last}");
     assert!(lines[1].ends_with(&format!("{:.4}", sum["test_acc"].as_f64().unwrap())));
     for png in ["loss.png", "accuracy.png"] {
         let bytes = std::fs::read(out.join(png)).unwrap();
@@ -464,7 +511,7 @@ fn corrupted_model_is_an_error_for_eval_and_export() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x40;
     std::fs::write(&model, &bytes).unwrap();
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let o = scratchnet(&["eval", "--model", s(&model), "--data", s(&data)]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -497,7 +544,7 @@ fn corrupted_model_is_an_error_for_eval_and_export() {
 
 #[test]
 fn non_finite_loss_stops_with_an_error_and_keeps_the_last_finite_state() {
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     // weights of ~3e307: sums of 50 of them overflow, two logits reach +inf and softmax gives NaN (inf − inf) on the first step.
@@ -538,7 +585,7 @@ fn plot_of_a_folder_without_csvs_is_bad_input() {
 
 #[test]
 fn gradcheck_prints_a_small_difference_per_parameter() {
-    let data = mnist_dir();
+    let (_keep, data) = mnist_fixture();
     let o = scratchnet(&["gradcheck", "--numgrad", "fast", "--data", s(&data)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
@@ -590,85 +637,4 @@ fn help_explains_every_flag_with_its_default() {
         h.contains("train") && h.contains("eval") && h.contains("--grad"),
         "{h}"
     );
-}
-
-/// Serves the files of `dir` over HTTP on a loopback port: a stand-in MNIST mirror.
-fn serve_dir(dir: PathBuf) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            if reader.read_line(&mut request).is_err() {
-                continue;
-            }
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok() && line.trim() != "" {
-                line.clear();
-            }
-            let name = request
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .trim_start_matches('/');
-            let body = std::fs::read(dir.join(name)).ok();
-            let head = match &body {
-                Some(b) => format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    b.len()
-                ),
-                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_string(),
-            };
-            let _ = stream.write_all(head.as_bytes());
-            if let Some(b) = body {
-                let _ = stream.write_all(&b);
-            }
-        }
-    });
-    format!("http://127.0.0.1:{port}/")
-}
-
-#[test]
-fn the_default_data_folder_is_fetched_into_from_mnist_mirror() {
-    let real = mnist_dir();
-    let gz = tempfile::tempdir().unwrap();
-    for f in scratchnet_mnist::MnistFile::ALL {
-        let src = f.find_in(&real).unwrap();
-        let name = f.remote_name();
-        if src.extension().is_some_and(|e| e == "gz") {
-            std::fs::copy(&src, gz.path().join(&name)).unwrap();
-        } else {
-            std::fs::write(
-                gz.path().join(&name),
-                scratchnet_mnist::idx::gzip(&std::fs::read(&src).unwrap()),
-            )
-            .unwrap();
-        }
-    }
-    let mirror = serve_dir(gz.path().to_owned());
-    let cwd = tempfile::tempdir().unwrap();
-    // Neither `cargo run` nor MNIST_DIR: the defaults are data/mnist and runs/ in the current folder.
-    let o = Command::new(BIN)
-        .args(["--grad", "backprop", "--iters", "3"])
-        .current_dir(cwd.path())
-        .env_remove("CARGO_MANIFEST_DIR")
-        .env_remove("MNIST_DIR")
-        .env("MNIST_MIRROR", &mirror)
-        .output()
-        .unwrap();
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(err.contains("downloading"), "{err}");
-    assert!(scratchnet_mnist::missing_files(cwd.path().join("data/mnist")).is_empty());
-    let runs: Vec<_> = std::fs::read_dir(cwd.path().join("runs"))
-        .unwrap()
-        .collect();
-    assert_eq!(runs.len(), 1);
-    let run = runs[0].as_ref().unwrap().path();
-    assert_eq!(listing(&run), RUN_FILES);
-    assert_eq!(json(&run.join("summary.json"))["iters_done"], 3);
 }
