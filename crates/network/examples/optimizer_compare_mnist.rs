@@ -62,7 +62,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         for (k, ((name, _, _), l)) in nets.iter().zip(&losses).enumerate() {
             let colour = PALETTE[k];
-            c.draw_series(LineSeries::new(
+            c.draw_series(segments(
                 smooth_curve(l)
                     .into_iter()
                     .enumerate()
