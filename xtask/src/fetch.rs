@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     from: Option<PathBuf>,
     /// Fetch even files that are already present and verified, and replace a file under an
-    /// MNIST name that fails the checksum (kept as NAME.bad-<unix time>, never deleted). Without
+    /// MNIST name that fails the checksum (kept as `NAME.bad-<unix time>`, never deleted). Without
     /// it such a file stops the fetch and is left as it is.
     #[arg(long)]
     force: bool,
