@@ -92,3 +92,38 @@ fn fused_forward_equals_the_books_on_the_test_set_in_any_shape() {
     assert_eq!(net.accuracy_fused(&images, &t), b);
     assert_eq!(net.loss(&images, &t), net.loss(&x, &t));
 }
+
+/// The learner's first try, as the README writes it: what `load_mnist` returns goes into the
+/// net as it is, with index or one-hot labels, flattened or not, in f64 and f32.
+#[test]
+fn load_mnist_feeds_the_network_as_it_is() {
+    use scratchnet_mnist::{LoadOptions, load_mnist};
+    let dir = scratchnet_mnist::default_dir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let net = TwoLayerNet::<f64>::new(784, 10, 10, 0.01, &mut rng_from_seed(0));
+    let mut losses = Vec::new();
+    for one_hot_label in [false, true] {
+        for flatten in [true, false] {
+            let opts = LoadOptions {
+                one_hot_label,
+                flatten,
+                ..Default::default()
+            };
+            let data = load_mnist::<f64>(&dir, opts).unwrap();
+            losses.push(net.loss(&data.test.images, &data.test.labels));
+            let acc = net.accuracy(&data.test.images, &data.test.labels);
+            assert!(
+                (0.0..=0.3).contains(&acc),
+                "an untrained net guesses: {acc}"
+            );
+        }
+    }
+    // the same images and labels in every form: the same loss, close to ln 10
+    assert!(
+        losses.iter().all(|l| (l - losses[0]).abs() < 1e-12),
+        "{losses:?}"
+    );
+    assert!((losses[0] - 10f64.ln()).abs() < 0.05, "{}", losses[0]);
+    let data = load_mnist::<f32>(&dir, LoadOptions::default()).unwrap();
+    let net32 = TwoLayerNet::<f32>::new(784, 10, 10, 0.01, &mut rng_from_seed(0));
+    assert!(net32.loss(&data.test.images, &data.test.labels).is_finite());
+}

@@ -1,4 +1,4 @@
-//! The classes of issue 9 against the binary, on small generated MNIST-format data: nothing of the
+//! The classes of hostile input against the binary, on small generated MNIST-format data: nothing of the
 //! user's is replaced or overwritten, no input panics or aborts, printing can never lose a run,
 //! sizes are bounded, Ctrl-C is prompt, and one exit-code rule holds everywhere.
 
