@@ -11,10 +11,8 @@
 
 mod common;
 
-use plotters::prelude::*;
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-use scratchnet_plot::{Figure, PALETTE, chart, segments, smooth_curve};
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {
@@ -54,39 +52,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed().as_secs_f64()
     );
     let out = dir.join("weight_init_compare.png");
-    Figure::new(900, 620).save(&out, |root, s| {
-        root.fill(&WHITE)?;
-        let mut c = chart(
-            root,
-            s,
-            "Weight initialisation on MNIST (5 layers, ReLU, SGD)",
-            ("iterations", "loss"),
-            0.0..2000.0,
-            0.0..2.5,
-        )?;
-        for (k, ((name, _, _), l)) in nets.iter().zip(&losses).enumerate() {
-            let colour = PALETTE[k];
-            c.draw_series(segments(
-                smooth_curve(l)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| (i as f64, v)),
-                colour.stroke_width(s.px(2)),
-            ))?
-            .label(name.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + s.i(24), y)], colour.stroke_width(s.px(3)))
-            });
-        }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(s.font(16))
-            .legend_area_size(s.px(34))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
-    })?;
-    println!("wrote {}", out.display());
+    let names: Vec<&str> = nets.iter().map(|(n, _, _)| n.as_str()).collect();
+    common::plot_losses(
+        &out,
+        "Weight initialisation on MNIST (5 layers, ReLU, SGD)",
+        &names,
+        &losses,
+        2.5,
+    )?;
     Ok(())
 }

@@ -3,86 +3,11 @@
 //! thread counts, interrupt and resume, non-finite loss, and the other subcommands. No test here
 //! needs the real MNIST (those live in the workspace's `tests/` crate).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_scratchnet");
-
-/// Training images of the fixture.
-const TRAIN: usize = 200;
-
-/// Writes a small data set in the MNIST layout into `<dir>/mnist` and returns that folder.
-fn fixture_in(dir: &Path) -> PathBuf {
-    use scratchnet_mnist::idx;
-    let data = dir.join("mnist");
-    std::fs::create_dir_all(&data).unwrap();
-    let pixels = |n: usize, salt: usize| -> Vec<u8> {
-        (0..n * 784)
-            .map(|i| {
-                let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(97)) as u32;
-                let h = h ^ (h >> 15);
-                if (h >> 8) % 5 == 0 { h as u8 } else { 0 }
-            })
-            .collect()
-    };
-    let labels = |n: usize| -> Vec<u8> { (0..n).map(|i| (i % 10) as u8).collect() };
-    let files = [
-        (
-            "train-images-idx3-ubyte",
-            idx::encode_images(28, 28, &pixels(TRAIN, 1)),
-        ),
-        (
-            "train-labels-idx1-ubyte",
-            idx::encode_labels(&labels(TRAIN)),
-        ),
-        (
-            "t10k-images-idx3-ubyte",
-            idx::encode_images(28, 28, &pixels(50, 2)),
-        ),
-        ("t10k-labels-idx1-ubyte", idx::encode_labels(&labels(50))),
-    ];
-    for (name, bytes) in files {
-        std::fs::write(data.join(name), bytes).unwrap();
-    }
-    data
-}
-
-/// A fixture in a temp folder of its own (kept alive by the returned guard).
-fn mnist_fixture() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = fixture_in(tmp.path());
-    (tmp, data)
-}
-
-/// Runs the binary with the testing aid that stops it as Ctrl-C would after `n` iterations.
-fn stop_after(args: &[&str], n: usize) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("MNIST_DIR")
-        .env("SCRATCHNET_STOP_AFTER", n.to_string())
-        .output()
-        .expect("the scratchnet binary runs")
-}
-
-fn scratchnet(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("MNIST_DIR")
-        .output()
-        .expect("the scratchnet binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
+use std::path::Path;
+use std::process::Command;
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -264,15 +189,6 @@ const RUN_FILES: [&str; 7] = [
     "model.bin",
     "summary.json",
 ];
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
 
 /// Two evaluations (i = 0 and i = 600) in 700 iterations.
 fn train_args<'a>(data: &'a Path, out: &'a Path, grad: &'a str, iters: &'a str) -> Vec<&'a str> {

@@ -2,7 +2,10 @@
 //! that trains several nets side by side on the same mini-batches.
 
 use std::error::Error;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use scratchnet_plot::{Figure, PALETTE, chart, segments, smooth_curve};
 
 use scratchnet_network::MultiLayerNet;
 use scratchnet_network::optimizer::{AnyOptimizer, Optimizer};
@@ -65,4 +68,51 @@ pub fn train_side_by_side(
         }
     }
     losses
+}
+
+/// The book's figure of these scripts: each net's loss per iteration through `smooth_curve`, one
+/// colour per net, y from 0 to `ymax`, written to `path`.
+pub fn plot_losses(
+    path: &Path,
+    title: &str,
+    names: &[&str],
+    losses: &[Vec<f64>],
+    ymax: f64,
+) -> Result<(), Box<dyn Error>> {
+    let iters = losses.iter().map(Vec::len).max().unwrap_or(1) as f64;
+    Figure::new(900, 620).save(path, |root, s| {
+        root.fill(&WHITE)?;
+        let mut c = chart(
+            root,
+            s,
+            title,
+            ("iterations", "loss"),
+            0.0..iters,
+            0.0..ymax,
+        )?;
+        for (k, (name, l)) in names.iter().zip(losses).enumerate() {
+            let colour = PALETTE[k % PALETTE.len()];
+            c.draw_series(segments(
+                smooth_curve(l)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (i as f64, v)),
+                colour.stroke_width(s.px(2)),
+            ))?
+            .label(*name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + s.i(24), y)], colour.stroke_width(s.px(3)))
+            });
+        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(s.font(16))
+            .legend_area_size(s.px(34))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })?;
+    println!("wrote {}", path.display());
+    Ok(())
 }
