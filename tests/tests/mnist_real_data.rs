@@ -18,8 +18,8 @@
 #[allow(dead_code)] // the loopback server of the mnist tests; only its 200 replies are used here
 mod http;
 
+use scratchnet_integration_tests::data_dir;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use ndarray::Axis;
 use scratchnet_mnist::download::{FetchOptions, fetch};
@@ -27,19 +27,6 @@ use scratchnet_mnist::{
     CacheUse, Checksums, ImportOptions, Labels, LoadOptions, MnistFile, checksum, import_with,
     load_mnist, load_raw, load_raw_report,
 };
-
-fn data_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = scratchnet_mnist::default_dir_in(root);
-    let missing = scratchnet_mnist::missing_files(&dir);
-    assert!(
-        missing.is_empty(),
-        "real MNIST is missing in {} ({}): run `cargo xtask fetch-mnist` (or `cargo xtask test`), or set MNIST_DIR",
-        dir.display(),
-        missing.join(", ")
-    );
-    dir
-}
 
 fn histogram(labels: &[u8]) -> [usize; 10] {
     let mut h = [0; 10];

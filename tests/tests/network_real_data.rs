@@ -6,28 +6,10 @@
 //! Data: `MNIST_DIR` (set by `cargo xtask test`), else `<workspace>/data/mnist`. Missing data is a
 //! failure with the command that fetches it, never a skip.
 
-use ndarray::{Array2, ArrayD, IxDyn};
-use scratchnet_mnist::{RawMnist, load_raw, random_batch};
+use ndarray::{ArrayD, IxDyn};
+use scratchnet_integration_tests::{batch, mnist};
 use scratchnet_network::TwoLayerNet;
-use scratchnet_tensor::{SparseRows, gather_rows, one_hot, rng_from_seed};
-
-fn mnist() -> RawMnist {
-    let dir = scratchnet_mnist::default_dir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    load_raw(&dir).unwrap_or_else(|e| {
-        panic!(
-            "{e}\nfetch the data with: cargo xtask fetch-mnist --dir {}",
-            dir.display()
-        )
-    })
-}
-
-/// A normalised training batch of `n` images and their labels.
-fn batch(m: &RawMnist, seed: u64, n: usize) -> (Array2<f64>, Vec<usize>) {
-    let idx = random_batch(&mut rng_from_seed(seed), m.train.len(), n);
-    let x = gather_rows(&m.train.images, &idx).mapv(|p| f64::from(p) / 255.0);
-    let labels = m.train.labels_usize();
-    (x, idx.iter().map(|&i| labels[i]).collect())
-}
+use scratchnet_tensor::{SparseRows, one_hot, rng_from_seed};
 
 #[test]
 fn fused_backprop_equals_the_books_layers_on_a_real_batch() {

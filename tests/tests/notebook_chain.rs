@@ -4,31 +4,11 @@
 //! Data: `MNIST_DIR` (set by `cargo xtask test`), else `<workspace>/data/mnist`. Missing data is a
 //! failure with the command that fetches it, never a skip.
 
-use std::path::PathBuf;
+use scratchnet_integration_tests::{batch, mnist};
 
-use ndarray::Array2;
-use scratchnet_mnist::{RawMnist, load_raw, random_batch};
+use scratchnet_mnist::random_batch;
 use scratchnet_network::{NumGrad, TwoLayerNet, gradient_check};
 use scratchnet_tensor::{gather_rows, rng_from_seed};
-
-fn mnist() -> RawMnist {
-    let dir = std::env::var_os("MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/mnist"));
-    load_raw(&dir).unwrap_or_else(|e| {
-        panic!(
-            "{e}\nfetch the data with: cargo xtask fetch-mnist --dir {}",
-            dir.display()
-        )
-    })
-}
-
-fn batch(m: &RawMnist, seed: u64, n: usize) -> (Array2<f64>, Vec<usize>) {
-    let idx = random_batch(&mut rng_from_seed(seed), m.train.len(), n);
-    let x = gather_rows(&m.train.images, &idx).mapv(|p| f64::from(p) / 255.0);
-    let labels = m.train.labels_usize();
-    (x, idx.iter().map(|&i| labels[i]).collect())
-}
 
 #[test]
 fn fast_numerical_gradient_equals_the_generic_one_on_real_images() {

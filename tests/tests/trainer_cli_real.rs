@@ -6,6 +6,7 @@
 //! that fetches it, never skips. The binary is the `scratchnet` that Cargo builds beside this
 //! test's executable (`cargo test --workspace` builds it).
 
+use scratchnet_integration_tests::data_dir as mnist_dir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -19,18 +20,6 @@ fn bin() -> PathBuf {
         bin.display()
     );
     bin
-}
-
-fn mnist_dir() -> PathBuf {
-    let dir = scratchnet_mnist::default_dir_in(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-    let missing = scratchnet_mnist::missing_files(&dir);
-    assert!(
-        missing.is_empty(),
-        "MNIST files {missing:?} are missing in {}: run `cargo xtask fetch-mnist --dir {}` (or set MNIST_DIR)",
-        dir.display(),
-        dir.display()
-    );
-    dir
 }
 
 fn scratchnet(args: &[&str]) -> Output {
