@@ -15,10 +15,7 @@ use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    common::main(run);
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {

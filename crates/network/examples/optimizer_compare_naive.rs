@@ -7,7 +7,7 @@
 //! cargo run --release -p scratchnet-network --example optimizer_compare_naive
 //! ```
 
-use std::path::PathBuf;
+mod common;
 
 use ndarray::{ArrayD, IxDyn};
 use plotters::prelude::*;
@@ -38,16 +38,11 @@ fn path(mut opt: AnyOptimizer<f64>) -> Vec<(f64, f64)> {
 }
 
 fn main() {
-    let dir = std::env::args_os()
-        .nth(1)
-        .map_or_else(|| PathBuf::from("target/figures"), PathBuf::from);
-    if let Err(e) = run(dir) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    common::main(run);
 }
 
-fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = common::figure_dir()?;
     // the book's learning rates for this figure
     let runs = [
         ("SGD", AnyOptimizer::Sgd(Sgd::new(0.95))),
@@ -63,7 +58,6 @@ fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
             x * x / 20.0 + y * y
         );
     }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join("optimizer_compare_naive.png");
     Figure::new(1000, 800).save(&out, |root, s| {
         root.fill(&WHITE)?;

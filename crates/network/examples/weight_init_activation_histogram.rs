@@ -8,7 +8,7 @@
 //! cargo run --release -p scratchnet-network --example weight_init_activation_histogram
 //! ```
 
-use std::path::PathBuf;
+mod common;
 
 use ndarray::Array2;
 use plotters::prelude::*;
@@ -51,16 +51,11 @@ fn histogram(a: &Array2<f64>) -> [usize; BINS] {
 }
 
 fn main() {
-    let dir = std::env::args_os()
-        .nth(1)
-        .map_or_else(|| PathBuf::from("target/figures"), PathBuf::from);
-    if let Err(e) = run(dir) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    common::main(run);
 }
 
-fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = common::figure_dir()?;
     let rows = [
         (
             Activation::Sigmoid,
@@ -99,7 +94,6 @@ fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
         println!("{title:<30} mean±std by layer: {}", stats.join("  "));
         hists.push(acts.iter().map(histogram).collect::<Vec<_>>());
     }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join("weight_init_activation_histogram.png");
     Figure::new(1250, 1320).save(&out, |root, s| {
         root.fill(&WHITE)?;

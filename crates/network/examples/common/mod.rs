@@ -1,5 +1,8 @@
-//! What the chapter 6 MNIST examples share: the data, the output folder, and the book's loop
-//! that trains several nets side by side on the same mini-batches.
+//! What the chapter 6 examples share: the output folder, errors as messages, the MNIST data, and
+//! the book's loop that trains several nets side by side on the same mini-batches. Each example
+//! includes this module on its own and uses a part of it.
+
+#![allow(dead_code)]
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,14 @@ pub fn load_train() -> Result<Train, Box<dyn Error>> {
         images: SparseRows::from_dense(&raw.train.images_as::<f64>(true)),
         labels: raw.train.labels_usize(),
     })
+}
+
+/// Runs the example and turns an error into a message and exit code 1 (never a panic).
+pub fn main(run: impl FnOnce() -> Result<(), Box<dyn Error>>) {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// The folder given as the first argument, or `target/figures`, created if missing.
