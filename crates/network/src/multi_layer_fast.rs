@@ -5,7 +5,7 @@
 //! book's path within 1e-12 of the gradient's max-norm (`fast_path_equals_the_book_path`).
 
 use ndarray::{Array2, Axis};
-use scratchnet_tensor::{Scalar, argmax_rows};
+use scratchnet_tensor::Scalar;
 
 use crate::Targets;
 use crate::input::Input;
@@ -61,7 +61,7 @@ impl<A: Scalar> MultiLayerNet<A> {
     /// ```
     pub fn loss_fast<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
         let (x, t) = (x.into(), t.into());
-        self.check_dims(x.dim(), x.dim().0, &t);
+        self.check(x.dim(), &t);
         let (mut rest, a1) = self.first_affine(&x);
         let scores = rest.predict_after_first(a1, Mode::Test);
         rest.last_layer.forward(scores.view(), t)
@@ -75,13 +75,8 @@ impl<A: Scalar> MultiLayerNet<A> {
         t: impl Into<Targets<'t, A>>,
     ) -> f64 {
         let (x, t) = (x.into(), t.into());
-        self.check_dims(x.dim(), x.dim().0, &t);
-        if t.is_empty() {
-            return 0.0;
-        }
-        let y = argmax_rows(&self.predict_fast(x.reborrow()));
-        let correct = y.iter().zip(t.labels()).filter(|(y, t)| **y == *t).count();
-        correct as f64 / y.len() as f64
+        self.check(x.dim(), &t);
+        t.accuracy_of(&self.predict_fast(x.reborrow()))
     }
 
     /// [`gradient`](Self::gradient) with a sparse first layer and no `dx` for it: what
@@ -103,7 +98,7 @@ impl<A: Scalar> MultiLayerNet<A> {
         t: impl Into<Targets<'t, A>>,
     ) -> Vec<AffineParams<A>> {
         let (x, t) = (x.into(), t.into());
-        self.check_dims(x.dim(), x.dim().0, &t);
+        self.check(x.dim(), &t);
         let (mut rest, a1) = self.first_affine(&x);
         let scores = rest.predict_after_first(a1, Mode::Train);
         rest.last_layer.forward(scores.view(), t);
@@ -117,21 +112,13 @@ impl<A: Scalar> MultiLayerNet<A> {
         let mut dw1 = Array2::zeros(p0.w.raw_dim());
         x.t_dot_into(dout.view(), dw1.view_mut());
         let db1 = dout.sum_axis(Axis(0));
-        let lambda = A::of_f64(self.weight_decay_lambda);
-        let decayed = |dw: Array2<A>, w: &Array2<A>| {
-            if self.weight_decay_lambda == 0.0 {
-                dw
-            } else {
-                dw + &w.mapv(|w| lambda * w)
-            }
-        };
         let mut grads = vec![AffineParams {
-            w: decayed(dw1, &p0.w),
+            w: self.decayed(dw1, &p0.w.view()),
             b: db1,
         }];
         for (a, p) in rest.affine.into_iter().zip(&self.params[1..]) {
             grads.push(AffineParams {
-                w: decayed(a.dw, &p.w),
+                w: self.decayed(a.dw, &p.w.view()),
                 b: a.db,
             });
         }

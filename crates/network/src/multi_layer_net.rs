@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMutD};
 use scratchnet_numgrad::numerical_gradient;
-use scratchnet_tensor::{Rng, Scalar, argmax_rows, randn};
+use scratchnet_tensor::{Rng, Scalar, randn};
 use serde::{Deserialize, Serialize};
 
 use crate::Targets;
@@ -313,7 +313,8 @@ impl<A: Scalar> MultiLayerNet<A> {
         )
     }
 
-    pub(crate) fn check_dims(&self, (_, cols): (usize, usize), rows: usize, t: &Targets<'_, A>) {
+    /// Panics with a clear message unless a batch of `dim = (rows, cols)` and `t` fit the net.
+    pub(crate) fn check(&self, (rows, cols): (usize, usize), t: &Targets<'_, A>) {
         let sizes = self.sizes();
         assert_eq!(
             cols, sizes[0],
@@ -323,16 +324,13 @@ impl<A: Scalar> MultiLayerNet<A> {
         t.check(rows, sizes[sizes.len() - 1]);
     }
 
-    fn check(&self, x: &ArrayView2<'_, A>, t: &Targets<'_, A>) {
-        let sizes = self.sizes();
-        assert_eq!(
-            x.ncols(),
-            sizes[0],
-            "x has {} columns but the net has {} inputs",
-            x.ncols(),
-            sizes[0]
-        );
-        t.check(x.nrows(), sizes[sizes.len() - 1]);
+    /// `dW + λW`: a weight gradient with the weight decay's term (§6.4.1).
+    pub(crate) fn decayed(&self, dw: Array2<A>, w: &ArrayView2<'_, A>) -> Array2<A> {
+        if self.weight_decay_lambda == 0.0 {
+            return dw;
+        }
+        let lambda = A::of_f64(self.weight_decay_lambda);
+        dw + &w.mapv(|w| lambda * w)
     }
 
     /// `½λ Σ_i ‖W_i‖²` over the given weights (0 without weight decay).
@@ -374,7 +372,7 @@ impl<A: Scalar> MultiLayerNet<A> {
         let x = x.into();
         let x = x.to_dense();
         let t = t.into();
-        self.check(&x.view(), &t);
+        self.check(x.dim(), &t);
         let data = self.layers().loss(x.view(), t, Mode::Test);
         data + self.decay(self.params.iter().map(|p| p.w.view()))
     }
@@ -391,13 +389,8 @@ impl<A: Scalar> MultiLayerNet<A> {
         let x = x.into();
         let x = x.to_dense();
         let t = t.into();
-        self.check(&x.view(), &t);
-        if t.is_empty() {
-            return 0.0;
-        }
-        let y = argmax_rows(&self.layers().predict(x.view(), Mode::Test));
-        let correct = y.iter().zip(t.labels()).filter(|(y, t)| **y == *t).count();
-        correct as f64 / x.nrows() as f64
+        self.check(x.dim(), &t);
+        t.accuracy_of(&self.layers().predict(x.view(), Mode::Test))
     }
 
     /// The gradient by backpropagation, as the book writes it: the loss forward through the
@@ -425,21 +418,16 @@ impl<A: Scalar> MultiLayerNet<A> {
         let x = x.into();
         let x = x.to_dense();
         let t = t.into();
-        self.check(&x.view(), &t);
+        self.check(x.dim(), &t);
         let mut layers = self.layers();
         layers.loss(x.view(), t, Mode::Train);
         layers.backward();
-        let lambda = A::of_f64(self.weight_decay_lambda);
         layers
             .affine
             .into_iter()
-            .map(|a| {
-                let w = if self.weight_decay_lambda == 0.0 {
-                    a.dw
-                } else {
-                    a.dw + &a.w.mapv(|w| lambda * w)
-                };
-                AffineParams { w, b: a.db }
+            .map(|a| AffineParams {
+                w: self.decayed(a.dw, &a.w),
+                b: a.db,
             })
             .collect()
     }
@@ -458,7 +446,7 @@ impl<A: Scalar> MultiLayerNet<A> {
         let x = x.into();
         let x = x.to_dense();
         let t = t.into();
-        self.check(&x.view(), &t);
+        self.check(x.dim(), &t);
         // the loss with layer `k`'s weights or bias replaced by the perturbed tensor `f` receives
         let loss_with = |k: usize, w: Option<ArrayView2<'_, A>>, b: Option<ArrayView1<'_, A>>| {
             let weights = self.params.iter().enumerate().map(|(i, p)| {

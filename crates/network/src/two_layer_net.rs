@@ -7,7 +7,7 @@
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use scratchnet_functions::softmax;
 use scratchnet_numgrad::numerical_gradient;
-use scratchnet_tensor::{Rng, Scalar, argmax_rows};
+use scratchnet_tensor::{Rng, Scalar};
 
 use crate::input::Input;
 use crate::layers::{Affine, Layer, Mode, Sigmoid, SoftmaxWithLoss};
@@ -227,13 +227,7 @@ impl<A: Scalar> TwoLayerNet<A> {
         let x = x.to_dense();
         let t = t.into();
         t.check(x.nrows(), self.sizes().2);
-        if t.is_empty() {
-            return 0.0;
-        }
-        let y = argmax_rows(&self.layers().predict(x.view(), Mode::Test));
-        let t = t.labels();
-        let correct = y.iter().zip(&t).filter(|(y, t)| y == t).count();
-        correct as f64 / x.nrows() as f64
+        t.accuracy_of(&self.layers().predict(x.view(), Mode::Test))
     }
 
     /// The book's numerical gradient: [`scratchnet_numgrad::numerical_gradient`] of the loss

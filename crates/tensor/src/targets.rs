@@ -96,6 +96,35 @@ impl<A: crate::Scalar> Targets<'_, A> {
         }
     }
 
+    /// The fraction of rows of `scores` whose largest entry is at the target class: the book's
+    /// `np.sum(np.argmax(y, axis=1) == t) / float(x.shape[0])` (0 for no samples).
+    ///
+    /// # Panics
+    /// If `scores` does not have one row per target.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_tensor::Targets;
+    /// let scores = array![[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]];
+    /// assert_eq!(Targets::<f64>::from(&[1, 0, 0]).accuracy_of(&scores), 2.0 / 3.0);
+    /// ```
+    pub fn accuracy_of<S: ndarray::Data<Elem = A>>(
+        &self,
+        scores: &ndarray::ArrayBase<S, ndarray::Ix2>,
+    ) -> f64 {
+        assert_eq!(scores.nrows(), self.len(), "one row of scores per target");
+        if self.is_empty() {
+            return 0.0;
+        }
+        let y = crate::argmax_rows(scores);
+        let correct = y
+            .iter()
+            .zip(self.labels())
+            .filter(|(y, t)| **y == *t)
+            .count();
+        correct as f64 / y.len() as f64
+    }
+
     /// The class of each sample (row-wise argmax for one-hot rows).
     ///
     /// ```
