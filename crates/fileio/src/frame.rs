@@ -132,6 +132,43 @@ impl Format {
     }
 }
 
+/// Reads a file of one kind that may be in any of its format versions: `formats` share the
+/// magic bytes, newest first. The file is read once; the format whose version it carries checks
+/// it, and an unknown version is the newest format's [`FileError::Version`].
+///
+/// ```
+/// use scratchnet_fileio::frame::{Format, read_any};
+/// const V2: Format = Format { magic: *b"EXAMPLE3", version: 2, what: "example file" };
+/// const V1: Format = Format { version: 1, ..V2 };
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("old.bin");
+/// let mut w = V1.writer();
+/// w.push(&7u8);
+/// w.write(&p).unwrap();
+/// let (format, mut r) = read_any(&[V2, V1], &p, 1 << 20).unwrap();
+/// assert_eq!((format.version, r.next::<u8>("value").unwrap()), (1, 7));
+/// assert!(read_any(&[V2], &p, 1 << 20).unwrap_err().to_string().contains("version 1"));
+/// ```
+///
+/// # Panics
+/// If `formats` is empty.
+pub fn read_any(
+    formats: &[Format],
+    path: impl AsRef<Path>,
+    limit: u64,
+) -> Result<(&Format, FrameReader), FileError> {
+    let path = path.as_ref();
+    let bytes = read_limited(path, limit)?;
+    let found = bytes
+        .get(8..HEAD)
+        .map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+    let format = formats
+        .iter()
+        .find(|f| Some(f.version) == found)
+        .unwrap_or(&formats[0]);
+    format.check(path, bytes).map(|r| (format, r))
+}
+
 /// Values being framed; [`write`](Self::write) adds the checksum and writes the file atomically.
 #[derive(Debug)]
 pub struct FrameWriter {

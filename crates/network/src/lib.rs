@@ -43,6 +43,7 @@ mod fused;
 mod gradcheck;
 mod input;
 pub mod layers;
+mod model;
 mod model_file;
 mod multi_layer_fast;
 mod multi_layer_net;
@@ -57,7 +58,8 @@ pub use fast_numgrad::{NumGrad, Param};
 pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
-pub use model_file::{FORMAT_VERSION, ModelHeader};
+pub use model::Model;
+pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
 pub use multi_layer_net::{Activation, AffineParams, MultiLayerNet, WeightInit};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,

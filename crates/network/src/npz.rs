@@ -7,7 +7,7 @@ use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzReader, NpzWriter, ReadableElement, WritableElement};
 use scratchnet_tensor::Scalar;
 
-use crate::{ModelError, Params, TwoLayerNet};
+use crate::{Model, ModelError, Params, TwoLayerNet};
 
 /// Larger `.npz` files are refused while reading.
 const MAX_NPZ: u64 = 1 << 32;
@@ -16,6 +16,44 @@ fn npz_err(path: &Path, what: impl std::fmt::Display) -> ModelError {
     ModelError::Npz {
         path: path.to_owned(),
         what: what.to_string(),
+    }
+}
+
+/// Writes `arrays` under their names as one `.npz`, atomically.
+fn write_npz<'a, A: Scalar + WritableElement + 'a>(
+    path: &Path,
+    arrays: impl IntoIterator<Item = (String, ndarray::ArrayViewD<'a, A>)>,
+) -> Result<(), ModelError> {
+    let mut buf = Vec::new();
+    {
+        let mut w = NpzWriter::new(Cursor::new(&mut buf));
+        for (name, a) in arrays {
+            w.add_array(name.as_str(), &a)
+                .map_err(|e| npz_err(path, e))?;
+        }
+        w.finish().map_err(|e| npz_err(path, e))?;
+    }
+    scratchnet_fileio::write_atomic(path, &buf).map_err(ModelError::from)
+}
+
+impl<A: Scalar + WritableElement> Model<A> {
+    /// Writes every tensor under its book name (`W1, b1, W2, b2, W3, …`, as
+    /// [`named_tensors`](Model::named_tensors)) as a NumPy `.npz`, atomically; a `path` that is
+    /// a directory, device or FIFO is refused, a symbolic link followed.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, Model, MultiLayerNet, WeightInit};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("params.npz");
+    /// let net = MultiLayerNet::<f64>::new(3, &[2, 2], 2, Activation::Relu, WeightInit::He,
+    ///     &mut scratchnet_tensor::rng_from_seed(0));
+    /// Model::MultiLayer(net.clone()).export_npz(&path).unwrap();
+    /// let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    /// let w3: ndarray::Array2<f64> = r.by_name("W3").unwrap();
+    /// assert_eq!(w3, net.params[2].w);
+    /// ```
+    pub fn export_npz(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        write_npz(path.as_ref(), self.named_tensors())
     }
 }
 
@@ -33,18 +71,10 @@ impl<A: Scalar + WritableElement + ReadableElement> TwoLayerNet<A> {
     /// assert_eq!(TwoLayerNet::<f32>::import_npz(&path).unwrap(), net);
     /// ```
     pub fn export_npz(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
-        let path = path.as_ref();
-        let mut buf = Vec::new();
-        {
-            let mut w = NpzWriter::new(Cursor::new(&mut buf));
-            let p = &self.params;
-            w.add_array("W1", &p.w1).map_err(|e| npz_err(path, e))?;
-            w.add_array("b1", &p.b1).map_err(|e| npz_err(path, e))?;
-            w.add_array("W2", &p.w2).map_err(|e| npz_err(path, e))?;
-            w.add_array("b2", &p.b2).map_err(|e| npz_err(path, e))?;
-            w.finish().map_err(|e| npz_err(path, e))?;
-        }
-        scratchnet_fileio::write_atomic(path, &buf).map_err(ModelError::from)
+        write_npz(
+            path.as_ref(),
+            self.params.named().map(|(n, a)| (n.to_string(), a)),
+        )
     }
 
     /// Reads W1, b1, W2, b2 from a `.npz` (for example one saved by the book's Python code with

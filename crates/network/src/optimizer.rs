@@ -524,6 +524,35 @@ impl<A> AnyOptimizer<A> {
         }
     }
 
+    /// True if the optimizer's state, where it has any yet, holds one array per tensor of these
+    /// shapes, in order: what a state read from a file must satisfy before an update uses it.
+    ///
+    /// ```
+    /// use ndarray::{ArrayD, IxDyn};
+    /// use scratchnet_network::optimizer::{AnyOptimizer, Optimizer};
+    /// let mut adam = AnyOptimizer::<f64>::by_name("adam").unwrap();
+    /// assert!(adam.state_fits(&[&[3][..]])); // no state yet
+    /// let mut w = ArrayD::zeros(IxDyn(&[2]));
+    /// adam.update(&mut [w.view_mut()], &[ArrayD::ones(IxDyn(&[2])).view()]);
+    /// assert!(adam.state_fits(&[&[2][..]]));
+    /// assert!(!adam.state_fits(&[&[3][..]]));
+    /// assert!(!adam.state_fits(&[&[2][..], &[2][..]]));
+    /// ```
+    pub fn state_fits(&self, shapes: &[&[usize]]) -> bool {
+        let states: Vec<&Vec<ArrayD<A>>> = match self {
+            AnyOptimizer::Sgd(_) => vec![],
+            AnyOptimizer::Momentum(o) => vec![&o.v],
+            AnyOptimizer::Nesterov(o) => vec![&o.v],
+            AnyOptimizer::AdaGrad(o) => vec![&o.h],
+            AnyOptimizer::RmsProp(o) => vec![&o.h],
+            AnyOptimizer::Adam(o) => vec![&o.m, &o.v],
+        };
+        states.iter().all(|s| {
+            s.is_empty()
+                || (s.len() == shapes.len() && s.iter().zip(shapes).all(|(a, &sh)| a.shape() == sh))
+        })
+    }
+
     /// Sets the learning rate (the other hyper-parameters keep their values).
     ///
     /// ```

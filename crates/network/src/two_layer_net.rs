@@ -54,7 +54,8 @@ use crate::{Grads, Params, Targets};
 /// net.sgd_step(&grads, 0.5);
 /// assert!(net.loss_fused(&x, &t) < before);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "A: Scalar")]
 pub struct TwoLayerNet<A = f64> {
     /// W1, b1, W2, b2: the book's `self.params`.
     pub params: Params<A>,

@@ -1,39 +1,49 @@
-//! The resumable state of a run: the configuration, the step count, the RNG state, the
-//! parameters and the histories, in one checked file (the framed format of
+//! The resumable state of a run: the configuration, the step count, the RNG state, the network,
+//! the optimizer's state and the histories, in one checked file (the framed format of
 //! [`scratchnet_fileio::frame`]).
 //!
 //! ```text
-//! b"SNETCKPT" | u32 LE version 1 | bincode(TrainConfig) | bincode(State<A>) | [bincode(run id)] | sha256(all before)
+//! b"SNETCKPT" | u32 LE version 2 | bincode(JSON of TrainConfig) | bincode(State<A>) | bincode(run id) | sha256(all before)
+//! b"SNETCKPT" | u32 LE version 1 | bincode(TrainConfig of chapter 4) | bincode(StateV1<A>) | [bincode(run id)] | sha256(all before)
 //! ```
 //!
 //! The configuration comes first so that its dtype can be read before the parameters are
-//! decoded. The run id (the same as in the folder's `summary.json`) was added within version 1:
-//! files written before it have none, and still load.
+//! decoded; since version 2 it is the JSON of `summary.json`, whose reader accepts older forms,
+//! so a new setting is a new field there, not a new file version. Version 1 (the chapter 4 net
+//! trained by SGD, with or without a run id) still loads.
 
 use std::path::Path;
 
-use scratchnet_fileio::frame::Format;
-use scratchnet_network::Params;
+use scratchnet_fileio::frame::{Format, read_any};
+use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
+use scratchnet_network::{Model, Params, TwoLayerNet};
 use scratchnet_tensor::{RngState, Scalar};
 use serde::{Deserialize, Serialize};
 
-use crate::{Metrics, TrainConfig, TrainError};
+use crate::config::{INPUT, OUTPUT};
+use crate::{Dtype, GradMethod, Metrics, NumGradMethod, TrainConfig, TrainError};
 
 /// File name of the checkpoint in a run folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
 
 const CHECKPOINT: Format = Format {
     magic: *b"SNETCKPT",
-    version: 1,
+    version: 2,
     what: "scratchnet checkpoint",
 };
-/// Larger files are refused while reading; a 784-1000-10 f64 checkpoint is about 6 MB.
+const CHECKPOINT_V1: Format = Format {
+    version: 1,
+    ..CHECKPOINT
+};
+/// Larger files are refused while reading; a 784-1000-10 f64 checkpoint with Adam is about 19 MB.
 const MAX_FILE: u64 = 1 << 32;
+/// Longer configurations are refused while reading (one is about 400 bytes).
+const MAX_CONFIG_JSON: usize = 1 << 16;
 
 /// Everything needed to continue a run exactly where it stopped.
 ///
 /// ```
-/// use scratchnet_network::Params;
+/// use scratchnet_network::{Model, TwoLayerNet, optimizer::{AnyOptimizer, Sgd}};
 /// use scratchnet_tensor::{RngState, rng_from_seed};
 /// use scratchnet_trainer::{Checkpoint, Metrics, TrainConfig};
 /// let dir = tempfile::tempdir().unwrap();
@@ -42,7 +52,8 @@ const MAX_FILE: u64 = 1 << 32;
 ///     config: TrainConfig::default(),
 ///     iters_done: 3,
 ///     rng: RngState::of(&rng_from_seed(1)),
-///     params: Params::<f64>::zeros(4, 50, 2), // hidden = config.hidden
+///     net: Model::TwoLayer(TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut rng_from_seed(0))),
+///     optimizer: AnyOptimizer::Sgd(Sgd::new(0.1)),
 ///     metrics: Metrics { losses: vec![2.0, 1.5, 1.25], accuracy: vec![] },
 ///     wall_s: 0.5,
 ///     train_size: 60_000,
@@ -60,8 +71,10 @@ pub struct Checkpoint<A> {
     pub iters_done: usize,
     /// The RNG, positioned to draw the next mini-batch.
     pub rng: RngState,
-    /// The parameters after `iters_done` steps.
-    pub params: Params<A>,
+    /// The network after `iters_done` steps.
+    pub net: Model<A>,
+    /// The optimizer with its state (Adam's moments and step count, …) after those steps.
+    pub optimizer: AnyOptimizer<A>,
     /// Loss and accuracy histories up to `iters_done`.
     pub metrics: Metrics,
     /// Training wall time spent so far, over every session of the run, in seconds.
@@ -78,6 +91,49 @@ pub struct Checkpoint<A> {
 struct State<A> {
     iters_done: usize,
     rng: RngState,
+    net: Model<A>,
+    optimizer: AnyOptimizer<A>,
+    metrics: Metrics,
+    wall_s: f64,
+    train_size: usize,
+}
+
+/// The configuration of a version-1 file: chapter 4's fields, in bincode's layout.
+#[derive(Deserialize)]
+struct ConfigV1 {
+    grad: GradMethod,
+    numgrad: NumGradMethod,
+    iters: usize,
+    batch: usize,
+    lr: f64,
+    hidden: usize,
+    weight_init_std: f64,
+    seed: u64,
+    dtype: Dtype,
+}
+
+impl From<ConfigV1> for TrainConfig {
+    fn from(c: ConfigV1) -> Self {
+        TrainConfig {
+            grad: c.grad,
+            numgrad: c.numgrad,
+            iters: c.iters,
+            batch: c.batch,
+            lr: c.lr,
+            hidden: vec![c.hidden],
+            init: scratchnet_network::WeightInit::Std(c.weight_init_std),
+            seed: c.seed,
+            dtype: c.dtype,
+            ..TrainConfig::default()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(bound = "A: Scalar")]
+struct StateV1<A> {
+    iters_done: usize,
+    rng: RngState,
     params: Params<A>,
     metrics: Metrics,
     wall_s: f64,
@@ -88,6 +144,27 @@ fn corrupt(path: &Path, what: impl Into<String>) -> TrainError {
     TrainError::bad_input(path, format!("corrupt checkpoint: {}", what.into()))
 }
 
+/// Opens a checkpoint of either version: its configuration, its version and the reader at the
+/// state.
+fn open(
+    path: &Path,
+) -> Result<(TrainConfig, u32, scratchnet_fileio::frame::FrameReader), TrainError> {
+    let (format, mut r) =
+        read_any(&[CHECKPOINT, CHECKPOINT_V1], path, MAX_FILE).map_err(TrainError::Input)?;
+    let config = if format.version == 1 {
+        r.next::<ConfigV1>("configuration")
+            .map_err(TrainError::Input)?
+            .into()
+    } else {
+        let json: String = r.next("configuration").map_err(TrainError::Input)?;
+        if json.len() > MAX_CONFIG_JSON {
+            return Err(corrupt(path, "the configuration is too long"));
+        }
+        serde_json::from_str(&json).map_err(|e| corrupt(path, format!("configuration: {e}")))?
+    };
+    Ok((config, format.version, r))
+}
+
 impl<A: Scalar> Checkpoint<A> {
     /// Writes the checkpoint atomically (temp file + rename; a path that is not a regular file is
     /// refused).
@@ -95,25 +172,24 @@ impl<A: Scalar> Checkpoint<A> {
         let state = State {
             iters_done: self.iters_done,
             rng: self.rng,
-            params: self.params.clone(),
+            net: self.net.clone(),
+            optimizer: self.optimizer.clone(),
             metrics: self.metrics.clone(),
             wall_s: self.wall_s,
             train_size: self.train_size,
         };
+        let config = serde_json::to_string(&self.config).expect("a configuration serialises");
         let mut w = CHECKPOINT.writer();
-        w.push(&self.config).push(&state);
-        if let Some(id) = &self.run_id {
-            w.push(id);
-        }
+        w.push(&config).push(&state).push(&self.run_id);
         w.write(path).map_err(TrainError::Output)
     }
 
     /// Reads a checkpoint of dtype `A`. A missing, truncated or altered file, one of another
-    /// dtype or format version, or anything but a regular file, is an error naming the file; no
-    /// length in the file can make it allocate more than the file holds.
+    /// dtype or an unknown format version, one whose network does not fit its configuration, or
+    /// anything but a regular file, is an error naming the file; no length in the file can make
+    /// it allocate more than the file holds.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
-        let mut r = CHECKPOINT.read(path, MAX_FILE).map_err(TrainError::Input)?;
-        let config: TrainConfig = r.next("configuration").map_err(TrainError::Input)?;
+        let (config, version, mut r) = open(path)?;
         if config.dtype.as_str() != A::DTYPE {
             return Err(TrainError::bad_input(
                 path,
@@ -124,34 +200,71 @@ impl<A: Scalar> Checkpoint<A> {
                 ),
             ));
         }
-        let s: State<A> = r.next("state").map_err(TrainError::Input)?;
-        // Absent in files written before run ids (the checksum already vouches for the bytes).
-        let run_id = r.next::<String>("run id").ok();
+        let (state, run_id) = if version == 1 {
+            let s: StateV1<A> = r.next("state").map_err(TrainError::Input)?;
+            // Absent in files written before run ids (the checksum already vouches for the bytes).
+            let run_id = r.next::<String>("run id").ok();
+            let state = State {
+                iters_done: s.iters_done,
+                rng: s.rng,
+                net: Model::TwoLayer(TwoLayerNet::from_params(s.params)),
+                optimizer: AnyOptimizer::Sgd(Sgd::new(config.lr)),
+                metrics: s.metrics,
+                wall_s: s.wall_s,
+                train_size: s.train_size,
+            };
+            (state, run_id)
+        } else {
+            let s: State<A> = r.next("state").map_err(TrainError::Input)?;
+            let run_id: Option<String> = r.next("run id").map_err(TrainError::Input)?;
+            (s, run_id)
+        };
         r.finish().map_err(TrainError::Input)?;
-        let (_, h, o) = s.params.sizes();
-        let fits = s.params.b1.len() == h && s.params.w2.nrows() == h && s.params.b2.len() == o;
-        if !fits || h != config.hidden || s.metrics.losses.len() != s.iters_done {
+        let expected: Vec<usize> = std::iter::once(INPUT)
+            .chain(config.hidden.iter().copied())
+            .chain(std::iter::once(OUTPUT))
+            .collect();
+        let kind_fits = matches!(state.net, Model::TwoLayer(_)) == config.is_chapter4();
+        if !kind_fits
+            || !state.net.shapes_fit()
+            || state.net.sizes() != expected
+            || state.optimizer.name() != config.optimizer.as_str()
+            || !state.optimizer.state_fits(
+                &shapes(&state.net)
+                    .iter()
+                    .map(Vec::as_slice)
+                    .collect::<Vec<_>>(),
+            )
+            || state.metrics.losses.len() != state.iters_done
+        {
             return Err(corrupt(path, "contents do not fit together"));
         }
         Ok(Checkpoint {
             config,
-            iters_done: s.iters_done,
-            rng: s.rng,
-            params: s.params,
-            metrics: s.metrics,
-            wall_s: s.wall_s,
-            train_size: s.train_size,
+            iters_done: state.iters_done,
+            rng: state.rng,
+            net: state.net,
+            optimizer: state.optimizer,
+            metrics: state.metrics,
+            wall_s: state.wall_s,
+            train_size: state.train_size,
             run_id,
         })
     }
+}
+
+fn shapes<A: Scalar>(net: &Model<A>) -> Vec<Vec<usize>> {
+    net.named_tensors()
+        .iter()
+        .map(|(_, a)| a.shape().to_vec())
+        .collect()
 }
 
 impl Checkpoint<f64> {
     /// Reads only the configuration of a checkpoint (after verifying the whole file), to learn
     /// its dtype before reading it with [`Checkpoint::read`].
     pub fn read_config(path: &Path) -> Result<TrainConfig, TrainError> {
-        let mut r = CHECKPOINT.read(path, MAX_FILE).map_err(TrainError::Input)?;
-        r.next("configuration").map_err(TrainError::Input)
+        open(path).map(|(config, _, _)| config)
     }
 }
 
@@ -164,12 +277,19 @@ mod tests {
         Checkpoint {
             config: TrainConfig {
                 dtype: crate::Dtype::F32,
-                hidden: 3,
+                hidden: vec![3],
                 ..Default::default()
             },
             iters_done: 2,
             rng: RngState::of(&rng_from_seed(9)),
-            params: Params::init(4, 3, 2, 0.1, &mut rng_from_seed(2)),
+            net: Model::TwoLayer(TwoLayerNet::new(
+                INPUT,
+                3,
+                OUTPUT,
+                0.1,
+                &mut rng_from_seed(2),
+            )),
+            optimizer: AnyOptimizer::Sgd(Sgd::new(0.1)),
             metrics: Metrics {
                 losses: vec![1.0, 0.5],
                 accuracy: vec![],
@@ -177,6 +297,86 @@ mod tests {
             wall_s: 1.0,
             train_size: 10,
             run_id: Some("r".into()),
+        }
+    }
+
+    fn deep_sample() -> Checkpoint<f64> {
+        use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+        let config = TrainConfig {
+            hidden: vec![4, 3],
+            activation: Activation::Relu,
+            init: WeightInit::He,
+            optimizer: crate::OptimizerKind::Adam,
+            lr: 0.001,
+            ..Default::default()
+        };
+        let mut net = MultiLayerNet::new(
+            INPUT,
+            &[4, 3],
+            OUTPUT,
+            Activation::Relu,
+            WeightInit::He,
+            &mut rng_from_seed(1),
+        );
+        let mut optimizer = config.new_optimizer();
+        let x = ndarray::Array2::from_elem((2, INPUT), 0.5);
+        let g = net.gradient(&x, &[1, 2]);
+        net.update(&mut optimizer, &g);
+        Checkpoint {
+            config,
+            iters_done: 1,
+            rng: RngState::of(&rng_from_seed(9)),
+            net: Model::MultiLayer(net),
+            optimizer,
+            metrics: Metrics {
+                losses: vec![2.0],
+                accuracy: vec![],
+            },
+            wall_s: 1.0,
+            train_size: 10,
+            run_id: None,
+        }
+    }
+
+    #[test]
+    fn a_deep_net_and_its_adam_state_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CHECKPOINT_FILE);
+        let ck = deep_sample();
+        ck.write(&p).unwrap();
+        assert_eq!(Checkpoint::<f64>::read(&p).unwrap(), ck);
+    }
+
+    #[test]
+    fn an_optimizer_state_or_network_that_does_not_fit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CHECKPOINT_FILE);
+        // Adam's moments of another net's shapes
+        let mut ck = deep_sample();
+        let mut other = deep_sample();
+        other.config.hidden = vec![4, 4];
+        let mut adam = ck.config.new_optimizer::<f64>();
+        let mut w = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[3]));
+        let g = ndarray::ArrayD::<f64>::ones(ndarray::IxDyn(&[3]));
+        scratchnet_network::optimizer::Optimizer::update(
+            &mut adam,
+            &mut [w.view_mut()],
+            &[g.view()],
+        );
+        ck.optimizer = adam;
+        // a net of other sizes than the configuration's
+        other.net = deep_sample().net;
+        // another optimizer than the configuration's
+        let mut sgd = deep_sample();
+        sgd.optimizer = AnyOptimizer::Sgd(Sgd::new(0.1));
+        for bad in [ck, other, sgd] {
+            bad.write(&p).unwrap();
+            let e = Checkpoint::<f64>::read(&p).unwrap_err();
+            assert!(
+                e.to_string().contains("contents do not fit together"),
+                "{e}"
+            );
+            assert_eq!(e.exit_code(), 2);
         }
     }
 

@@ -9,20 +9,22 @@ use std::sync::{Arc, LazyLock};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use ndarray_npy::{ReadableElement, WritableElement};
-use scratchnet_network::{ModelHeader, TwoLayerNet, gradient_check};
+use scratchnet_network::{Activation, Model, ModelInfo, WeightInit, gradient_check};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{DEFAULT_SEED, max_threads, parse_count, parse_std};
+use crate::config::{
+    DEFAULT_SEED, max_threads, parse_activation, parse_count, parse_hidden, parse_init, parse_std,
+};
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
 use crate::run::{MODEL_FILE, SUMMARY_FILE, Summary};
 use crate::{
-    Checkpoint, DataDir, Dtype, GradMethod, Mnist, NumGradMethod, Outcome, Progress, RunDir,
-    Session, TrainConfig, TrainError, Trainer, check_new_out_dir, ensure_data, new_run_id,
-    run_session,
+    Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, Mnist, NumGradMethod, Outcome, Progress,
+    RunDir, Session, TrainConfig, TrainError, TrainFlags, Trainer, check_new_out_dir, ensure_data,
+    new_run_id, run_session,
 };
 
 /// Testing aid: `SCRATCHNET_STOP_AFTER=N` stops a training run as Ctrl-C would once N
@@ -38,7 +40,7 @@ pub const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
 /// use scratchnet_trainer::{GradMethod, cli::Cli};
 /// let cli = Cli::try_parse_from(["scratchnet", "--grad", "backprop", "--iters", "600"]).unwrap();
 /// assert!(cli.command.is_none()); // train
-/// let config = &cli.train.config;
+/// let config = cli.train.flags.resolve().unwrap();
 /// assert_eq!((config.grad, config.iters, config.batch), (GradMethod::Backprop, 600, 100));
 /// assert!(Cli::try_parse_from(["scratchnet", "--lr", "nan"]).is_err());
 /// ```
@@ -101,7 +103,7 @@ fn parse_threads(s: &str) -> Result<usize, String> {
 pub struct TrainArgs {
     /// What to train (the notebook's values by default).
     #[command(flatten)]
-    pub config: TrainConfig,
+    pub flags: TrainFlags,
     /// Worker threads [default: one per CPU]; results do not depend on it.
     #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
@@ -118,7 +120,11 @@ pub struct TrainArgs {
     #[arg(
         long,
         value_name = "DIR",
-        conflicts_with_all = ["grad", "numgrad", "iters", "batch", "lr", "hidden", "weight_init_std", "seed", "dtype"]
+        conflicts_with_all = [
+            "grad", "numgrad", "iters", "batch", "lr", "hidden", "activation", "init",
+            "weight_init_std", "optimizer", "momentum", "beta1", "beta2", "decay_rate",
+            "weight_decay", "seed", "dtype"
+        ]
     )]
     pub resume: Option<PathBuf>,
     /// Progress display: a bar on a terminal, plain lines otherwise; `--quiet` prints neither
@@ -150,13 +156,23 @@ pub struct GradcheckArgs {
     /// Number of training images in the batch (the book uses the first 3).
     #[arg(long, default_value = "3", value_parser = parse_count)]
     pub batch: usize,
-    /// Hidden-layer width.
-    #[arg(long, default_value = "50", value_parser = parse_count)]
-    pub hidden: usize,
-    /// Standard deviation of the initial weights.
-    #[arg(long, default_value = "0.01", value_parser = parse_std, allow_negative_numbers = true)]
-    pub weight_init_std: f64,
-    /// Numerical-gradient algorithm compared with backprop (`generic` is the book's).
+    /// Hidden-layer widths, comma-separated (`100,100`); one number is the notebook's net.
+    #[arg(long, default_value = "50", value_parser = parse_hidden)]
+    pub hidden: HiddenSizes,
+    /// Activation of the hidden layers.
+    #[arg(long, default_value = "sigmoid", value_parser = parse_activation)]
+    pub activation: Activation,
+    /// Initial weights: a standard deviation, `xavier` or `he` [default: 0.01].
+    #[arg(long, value_parser = parse_init, conflicts_with = "weight_init_std", allow_negative_numbers = true)]
+    pub init: Option<WeightInit>,
+    /// Standard deviation of the initial weights [default: 0.01].
+    #[arg(long, value_parser = parse_std, allow_negative_numbers = true)]
+    pub weight_init_std: Option<f64>,
+    /// λ of the L2 weight decay, a finite number >= 0.
+    #[arg(long, default_value = "0", value_parser = parse_std, allow_negative_numbers = true)]
+    pub weight_decay: f64,
+    /// Numerical-gradient algorithm compared with backprop (`generic` is the book's; `fast`
+    /// applies to the notebook's net only).
     #[arg(long, value_enum, default_value = "generic")]
     pub numgrad: NumGradMethod,
     /// Element type.
@@ -171,19 +187,29 @@ pub struct GradcheckArgs {
 }
 
 impl GradcheckArgs {
-    /// The configuration of the checked network, validated exactly as `train` validates its own.
-    fn config(&self) -> TrainConfig {
-        TrainConfig {
-            grad: GradMethod::Backprop,
-            numgrad: self.numgrad,
+    /// The configuration of the checked network, resolved and validated exactly as `train`
+    /// resolves its own.
+    fn config(&self) -> Result<TrainConfig, TrainError> {
+        TrainFlags {
+            grad: Some(GradMethod::Numeric),
+            numgrad: Some(self.numgrad),
             iters: 1,
             batch: self.batch,
-            hidden: self.hidden,
+            lr: None,
+            hidden: self.hidden.clone(),
+            activation: self.activation,
+            init: self.init,
             weight_init_std: self.weight_init_std,
+            optimizer: Default::default(),
+            momentum: None,
+            beta1: None,
+            beta2: None,
+            decay_rate: None,
+            weight_decay: self.weight_decay,
             seed: self.seed,
             dtype: self.dtype,
-            ..TrainConfig::default()
         }
+        .resolve()
     }
 }
 
@@ -384,8 +410,8 @@ fn dispatch(dtype: Dtype, job: impl ForDtype) -> Result<Exit, TrainError> {
 }
 
 /// The dtype a model file holds.
-fn model_dtype(model: &Path) -> Result<(ModelHeader, Dtype), TrainError> {
-    let header = ModelHeader::read(model).map_err(TrainError::ModelInput)?;
+fn model_dtype(model: &Path) -> Result<(ModelInfo, Dtype), TrainError> {
+    let header = ModelInfo::read(model).map_err(TrainError::ModelInput)?;
     match Dtype::parse(&header.dtype) {
         Some(d) => Ok((header, d)),
         None => Err(TrainError::bad_input(
@@ -452,8 +478,7 @@ fn train(a: TrainArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
         };
         return dispatch(job.config.dtype, job);
     }
-    let config = a.config.clone();
-    config.validate()?;
+    let config = a.flags.resolve()?;
     if let Some(out) = &a.out {
         check_new_out_dir(out)?;
     }
@@ -655,12 +680,15 @@ fn finish<A: Scalar>(
     })
 }
 
-fn check_mnist_shape<A: Scalar>(net: &TwoLayerNet<A>, model: &Path) -> Result<(), TrainError> {
-    let (i, h, o) = net.sizes();
-    if (i, o) != (784, 10) {
+fn check_mnist_shape<A: Scalar>(net: &Model<A>, model: &Path) -> Result<(), TrainError> {
+    let sizes = net.sizes();
+    if (sizes[0], sizes[sizes.len() - 1]) != (784, 10) {
         return Err(TrainError::bad_input(
             model,
-            format!("the network is {i}-{h}-{o}; MNIST needs 784 inputs and 10 outputs"),
+            format!(
+                "the network is {}; MNIST needs 784 inputs and 10 outputs",
+                net.describe()
+            ),
         ));
     }
     Ok(())
@@ -678,15 +706,15 @@ struct Eval<'a>(&'a Path, &'a DataDir);
 impl ForDtype for Eval<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
         let Eval(model, data_dir) = self;
-        let net = TwoLayerNet::<A>::load(model).map_err(TrainError::ModelInput)?;
+        let net = Model::<A>::load(model).map_err(TrainError::ModelInput)?;
         check_mnist_shape(&net, model)?;
         let data = load_data::<A>(data_dir, false)?;
-        let train = net.accuracy_fused(&data.x_train, &data.t_train);
-        let test = net.accuracy_fused(&data.x_test, &data.t_test);
-        let (_, h, _) = net.sizes();
+        let train = net.accuracy_fast(&data.x_train, &data.t_train);
+        let test = net.accuracy_fast(&data.x_test, &data.t_test);
         errln!(
-            "{}: 784-{h}-10 {} network; {} train and {} test images from {}",
+            "{}: {} {} network; {} train and {} test images from {}",
             model.display(),
+            net.describe(),
             A::DTYPE,
             data.train_size(),
             data.test_size(),
@@ -698,7 +726,7 @@ impl ForDtype for Eval<'_> {
 }
 
 fn gradcheck(a: GradcheckArgs) -> Result<Exit, TrainError> {
-    a.config().validate()?;
+    a.config()?;
     let data_dir = DataDir::resolve(a.data.clone(), &default_root());
     set_threads(a.threads)?;
     dispatch(a.dtype, Gradcheck(&a, &data_dir))
@@ -710,33 +738,30 @@ impl ForDtype for Gradcheck<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
         let Gradcheck(a, data_dir) = self;
         let data = load_data::<A>(data_dir, false)?;
-        let config = a.config();
+        let config = a.config()?;
         config.validate_for(data.train_size())?;
         let idx: Vec<usize> = (0..a.batch).collect();
         let x = data.x_train.gather_rows(&idx);
         let t = data.t_train[..a.batch].to_vec();
-        let net = TwoLayerNet::<A>::new(
-            784,
-            a.hidden,
-            10,
-            a.weight_init_std,
-            &mut rng_from_seed(a.seed),
-        );
-        if !net.params.all_finite() {
+        let net = config.new_net::<A>(&mut rng_from_seed(a.seed));
+        if !net.all_finite() {
             return Err(TrainError::config(
-                "weight_init_std",
+                "init",
                 format!(
                     "{} gives initial weights that are not finite in {}",
-                    a.weight_init_std,
+                    config.init,
                     A::DTYPE
                 ),
             ));
         }
-        let check = gradient_check(&net, &x, &t, a.numgrad.strategy());
+        let check = match &net {
+            Model::TwoLayer(n) => gradient_check(n, &x, &t, a.numgrad.strategy()),
+            Model::MultiLayer(n) => n.gradient_check(&x, &t),
+        };
         outln!(
-            "gradient check: {} numerical gradient vs backprop, 784-{}-10 {} network (seed {}), first {} training images",
-            a.numgrad.as_str(),
-            a.hidden,
+            "gradient check: {} numerical gradient vs backprop, {} {} network (seed {}), first {} training images",
+            config.numgrad.as_str(),
+            net.describe(),
             A::DTYPE,
             a.seed,
             a.batch
@@ -766,31 +791,33 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
 }
 
 fn export(a: ExportArgs) -> Result<Exit, TrainError> {
-    let (header, dtype) = model_dtype(&a.model)?;
+    let (_, dtype) = model_dtype(&a.model)?;
     // Refuse a bad target before reading the whole model.
     scratchnet_fileio::resolve_output(&a.npz).map_err(TrainError::Output)?;
-    dispatch(dtype, Export(&a))?;
-    errln!(
-        "wrote {}: W1 ({}, {}), b1 ({}), W2 ({}, {}), b2 ({}) as {}",
-        a.npz.display(),
-        header.input,
-        header.hidden,
-        header.hidden,
-        header.hidden,
-        header.output,
-        header.output,
-        header.dtype
-    );
-    Ok(Exit::Done)
+    dispatch(dtype, Export(&a))
 }
 
 struct Export<'a>(&'a ExportArgs);
 
 impl ForDtype for Export<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let net = TwoLayerNet::<A>::load(&self.0.model).map_err(TrainError::ModelInput)?;
+        let net = Model::<A>::load(&self.0.model).map_err(TrainError::ModelInput)?;
         net.export_npz(&self.0.npz)
             .map_err(TrainError::ModelOutput)?;
+        let arrays: Vec<String> = net
+            .named_tensors()
+            .iter()
+            .map(|(name, a)| {
+                let dims: Vec<String> = a.shape().iter().map(usize::to_string).collect();
+                format!("{name} ({})", dims.join(", "))
+            })
+            .collect();
+        errln!(
+            "wrote {}: {} as {}",
+            self.0.npz.display(),
+            arrays.join(", "),
+            A::DTYPE
+        );
         Ok(Exit::Done)
     }
 }

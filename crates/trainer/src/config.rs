@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use scratchnet_network::optimizer::AnyOptimizer;
+use scratchnet_network::{Activation, Model, MultiLayerNet, TwoLayerNet, WeightInit};
+use scratchnet_tensor::{Rng, Scalar};
+
 use crate::TrainError;
 
 /// How the gradient of each mini-batch is computed.
@@ -118,47 +122,115 @@ pub fn max_threads() -> usize {
     cpus.saturating_mul(4).clamp(4, 256)
 }
 
+/// Which of the book's optimizers (`common/optimizer.py`) takes the steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// `params -= lr * grads` (§4.5, the notebook's).
+    #[default]
+    Sgd,
+    /// Momentum SGD (§6.1.4).
+    Momentum,
+    /// Nesterov's accelerated gradient.
+    Nesterov,
+    /// AdaGrad (§6.1.5).
+    Adagrad,
+    /// RMSprop.
+    Rmsprop,
+    /// Adam (§6.1.6).
+    Adam,
+}
+
+impl OptimizerKind {
+    /// The name on the command line and in [`AnyOptimizer::NAMES`].
+    ///
+    /// ```
+    /// assert_eq!(scratchnet_trainer::OptimizerKind::Rmsprop.as_str(), "rmsprop");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Nesterov => "nesterov",
+            OptimizerKind::Adagrad => "adagrad",
+            OptimizerKind::Rmsprop => "rmsprop",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+
+    /// The learning rate when `--lr` is not given: the notebook's 0.1 for SGD, otherwise the
+    /// default of the book's class (0.01; Adam 0.001).
+    ///
+    /// ```
+    /// use scratchnet_trainer::OptimizerKind;
+    /// assert_eq!((OptimizerKind::Sgd.default_lr(), OptimizerKind::Adam.default_lr()), (0.1, 0.001));
+    /// ```
+    pub fn default_lr(self) -> f64 {
+        match self {
+            OptimizerKind::Sgd => 0.1,
+            OptimizerKind::Adam => 0.001,
+            _ => 0.01,
+        }
+    }
+}
+
 /// What to train and how: §4.5.3's `iters_num`, `batch_size`, `learning_rate`, `hidden_size` and
-/// `weight_init_std`, plus the choices the notebook makes implicitly (gradient method, dtype, seed).
+/// `weight_init_std`, chapter 6's network and optimizer choices, and what the notebook chooses
+/// implicitly (gradient method, dtype, seed), every default resolved.
 ///
-/// The one copy of these settings: the command line flattens it into `scratchnet train`'s flags,
-/// `summary.json` and `checkpoint.bin` store it as it is.
+/// The one copy of these settings: `scratchnet train`'s flags ([`TrainFlags`]) resolve into it,
+/// `summary.json` and `checkpoint.bin` store it (as JSON, whose older form still reads).
 ///
 /// ```
 /// let c = scratchnet_trainer::TrainConfig::default();
-/// assert_eq!((c.iters, c.batch, c.lr, c.hidden), (10_000, 100, 0.1, 50));
+/// assert_eq!((c.iters, c.batch, c.lr, c.hidden.as_slice()), (10_000, 100, 0.1, &[50][..]));
 /// assert_eq!(c.iter_per_epoch(60_000), 600);
+/// assert!(c.is_chapter4());
 /// c.validate().unwrap();
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, clap::Args)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Gradient method: `numeric` (central differences, as the notebook) or `backprop`.
-    #[arg(long, value_enum, default_value = "numeric")]
     pub grad: GradMethod,
-    /// Numerical-gradient algorithm for `--grad numeric`: `fast` (exact, recomputes only what a
-    /// parameter changes) or `generic` (the book's: two full forward passes per parameter).
-    #[arg(long, value_enum, default_value = "fast")]
+    /// Numerical-gradient algorithm for `--grad numeric`.
     pub numgrad: NumGradMethod,
-    /// Number of SGD iterations (`iters_num`).
-    #[arg(long, default_value = "10000", value_parser = parse_count)]
+    /// Number of iterations (`iters_num`).
     pub iters: usize,
-    /// Mini-batch size, drawn with replacement (`batch_size`); at most the training-set size.
-    #[arg(long, default_value = "100", value_parser = parse_count)]
+    /// Mini-batch size, drawn with replacement (`batch_size`).
     pub batch: usize,
     /// Learning rate (`learning_rate`), a finite number > 0.
-    #[arg(long, default_value = "0.1", value_parser = parse_lr, allow_negative_numbers = true)]
     pub lr: f64,
-    /// Hidden-layer width (`hidden_size`); at most what this machine's memory can hold.
-    #[arg(long, default_value = "50", value_parser = parse_count)]
-    pub hidden: usize,
-    /// Standard deviation of the initial weights.
-    #[arg(long, default_value = "0.01", value_parser = parse_std, allow_negative_numbers = true)]
-    pub weight_init_std: f64,
+    /// Hidden-layer widths, input side first (`hidden_size`, or the book's
+    /// `hidden_size_list`).
+    #[serde(deserialize_with = "serde_compat::hidden")]
+    pub hidden: Vec<usize>,
+    /// The hidden layers' activation.
+    #[serde(default = "serde_compat::sigmoid")]
+    pub activation: Activation,
+    /// Initial weights: a standard deviation (`weight_init_std`), Xavier or He.
+    #[serde(alias = "weight_init_std", with = "serde_compat::init")]
+    pub init: WeightInit,
+    /// The optimizer.
+    #[serde(default)]
+    pub optimizer: OptimizerKind,
+    /// Momentum of `momentum` and `nesterov` (the book's 0.9).
+    #[serde(default = "serde_compat::point_nine")]
+    pub momentum: f64,
+    /// Adam's β₁ (0.9).
+    #[serde(default = "serde_compat::point_nine")]
+    pub beta1: f64,
+    /// Adam's β₂ (0.999).
+    #[serde(default = "serde_compat::beta2")]
+    pub beta2: f64,
+    /// RMSprop's decay rate (0.99).
+    #[serde(default = "serde_compat::decay_rate")]
+    pub decay_rate: f64,
+    /// λ of the L2 weight decay (§6.4.1; 0 for none).
+    #[serde(default)]
+    pub weight_decay: f64,
     /// Seed of the RNG that draws the initial weights and every mini-batch.
-    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Element type of all arrays.
-    #[arg(long, value_enum, default_value = "f64")]
     pub dtype: Dtype,
 }
 
@@ -170,11 +242,247 @@ impl Default for TrainConfig {
             iters: 10_000,
             batch: 100,
             lr: 0.1,
-            hidden: 50,
-            weight_init_std: 0.01,
+            hidden: vec![50],
+            activation: Activation::Sigmoid,
+            init: WeightInit::Std(0.01),
+            optimizer: OptimizerKind::Sgd,
+            momentum: 0.9,
+            beta1: 0.9,
+            beta2: 0.999,
+            decay_rate: 0.99,
+            weight_decay: 0.0,
             seed: DEFAULT_SEED,
             dtype: Dtype::F64,
         }
+    }
+}
+
+/// Older and newer forms of the configuration's fields in JSON: `"hidden": 50` and
+/// `"weight_init_std": 0.01` as summaries before chapter 6 wrote them, and `"init": "he"`.
+mod serde_compat {
+    use scratchnet_network::{Activation, WeightInit};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(usize),
+        Many(Vec<usize>),
+    }
+
+    pub fn hidden<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(n) => vec![n],
+            OneOrMany::Many(v) => v,
+        })
+    }
+
+    pub mod init {
+        use super::*;
+
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum NumberOrName {
+            Number(f64),
+            Name(String),
+        }
+
+        pub fn serialize<S: Serializer>(init: &WeightInit, s: S) -> Result<S::Ok, S::Error> {
+            match init {
+                WeightInit::Std(v) => s.serialize_f64(*v),
+                other => s.serialize_str(&other.to_string()),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<WeightInit, D::Error> {
+            match NumberOrName::deserialize(d)? {
+                NumberOrName::Number(v) => Ok(WeightInit::Std(v)),
+                NumberOrName::Name(n) => n.parse().map_err(D::Error::custom),
+            }
+        }
+    }
+
+    pub fn sigmoid() -> Activation {
+        Activation::Sigmoid
+    }
+    pub fn point_nine() -> f64 {
+        0.9
+    }
+    pub fn beta2() -> f64 {
+        0.999
+    }
+    pub fn decay_rate() -> f64 {
+        0.99
+    }
+}
+
+/// `scratchnet train`'s flags: [`TrainConfig`] before its defaults are resolved (the learning
+/// rate and the gradient method depend on the optimizer and the network).
+///
+/// ```
+/// use clap::Parser;
+/// use scratchnet_trainer::{GradMethod, TrainConfig, TrainFlags};
+/// #[derive(Parser)]
+/// struct Cli { #[command(flatten)] flags: TrainFlags }
+/// let c = Cli::try_parse_from(["x"]).unwrap().flags.resolve().unwrap();
+/// assert_eq!(c, TrainConfig::default());
+/// let c = Cli::try_parse_from(["x", "--hidden", "100,100", "--activation", "relu", "--init", "he",
+///     "--optimizer", "adam"]).unwrap().flags.resolve().unwrap();
+/// assert_eq!((c.hidden, c.lr, c.grad), (vec![100, 100], 0.001, GradMethod::Backprop));
+/// let e = Cli::try_parse_from(["x", "--beta1", "0.8"]).unwrap().flags.resolve().unwrap_err();
+/// assert_eq!(e.to_string(), "beta1 applies only to --optimizer adam, not sgd");
+/// ```
+#[derive(Clone, Debug, PartialEq, clap::Args)]
+pub struct TrainFlags {
+    /// Gradient method: `numeric` (central differences, as the notebook) or `backprop`
+    /// [default: numeric for the notebook's network (one sigmoid hidden layer, `--init` a
+    /// number, no weight decay), backprop for any other].
+    #[arg(long, value_enum)]
+    pub grad: Option<GradMethod>,
+    /// Numerical-gradient algorithm for `--grad numeric`: `fast` (exact, recomputes only what a
+    /// parameter changes; the notebook's network only) or `generic` (the book's: two full
+    /// forward passes per parameter) [default: fast where it applies].
+    #[arg(long, value_enum)]
+    pub numgrad: Option<NumGradMethod>,
+    /// Number of iterations (`iters_num`).
+    #[arg(long, default_value = "10000", value_parser = parse_count)]
+    pub iters: usize,
+    /// Mini-batch size, drawn with replacement (`batch_size`); at most the training-set size.
+    #[arg(long, default_value = "100", value_parser = parse_count)]
+    pub batch: usize,
+    /// Learning rate, a finite number > 0 [default: 0.1 (the notebook's) for sgd, the book's
+    /// 0.01 for momentum, nesterov, adagrad and rmsprop, 0.001 for adam].
+    #[arg(long, value_parser = parse_lr, allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Hidden-layer widths, comma-separated (`100,100` for two layers); one number is the
+    /// notebook's two-layer net.
+    #[arg(long, default_value = "50", value_parser = parse_hidden)]
+    pub hidden: HiddenSizes,
+    /// Activation of the hidden layers.
+    #[arg(long, default_value = "sigmoid", value_parser = parse_activation)]
+    pub activation: Activation,
+    /// Initial weights: a standard deviation (a number, as --weight-init-std), `xavier`
+    /// (√(1/n)) or `he` (√(2/n)) [default: 0.01].
+    #[arg(long, value_parser = parse_init, conflicts_with = "weight_init_std", allow_negative_numbers = true)]
+    pub init: Option<WeightInit>,
+    /// Standard deviation of the initial weights (the notebook's `weight_init_std`)
+    /// [default: 0.01].
+    #[arg(long, value_parser = parse_std, allow_negative_numbers = true)]
+    pub weight_init_std: Option<f64>,
+    /// Optimizer (the book's `common/optimizer.py`).
+    #[arg(long, value_enum, default_value = "sgd")]
+    pub optimizer: OptimizerKind,
+    /// Momentum of `--optimizer momentum|nesterov`, in [0, 1) [default: 0.9].
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
+    pub momentum: Option<f64>,
+    /// Adam's β₁, in [0, 1) [default: 0.9].
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
+    pub beta1: Option<f64>,
+    /// Adam's β₂, in [0, 1) [default: 0.999].
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
+    pub beta2: Option<f64>,
+    /// RMSprop's decay rate, in [0, 1) [default: 0.99].
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
+    pub decay_rate: Option<f64>,
+    /// λ of the L2 weight decay, a finite number >= 0 (§6.4.1).
+    #[arg(long, default_value = "0", value_parser = parse_std, allow_negative_numbers = true)]
+    pub weight_decay: f64,
+    /// Seed of the RNG that draws the initial weights and every mini-batch.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Element type of all arrays.
+    #[arg(long, value_enum, default_value = "f64")]
+    pub dtype: Dtype,
+}
+
+/// The `--hidden` list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HiddenSizes(pub Vec<usize>);
+
+/// The network flags' one reading: the initialisation `--init` or `--weight-init-std` gives.
+fn init_of(init: Option<WeightInit>, std: Option<f64>) -> WeightInit {
+    init.or(std.map(WeightInit::Std))
+        .unwrap_or(WeightInit::Std(0.01))
+}
+
+impl TrainFlags {
+    /// The configuration these flags ask for, with every default resolved and validated
+    /// ([`TrainConfig::validate`]); a flag that does not apply to the chosen optimizer or
+    /// network is an error naming it.
+    pub fn resolve(&self) -> Result<TrainConfig, TrainError> {
+        let opt = self.optimizer;
+        for (name, given, applies, to) in [
+            (
+                "momentum",
+                self.momentum.is_some(),
+                matches!(opt, OptimizerKind::Momentum | OptimizerKind::Nesterov),
+                "momentum or nesterov",
+            ),
+            (
+                "beta1",
+                self.beta1.is_some(),
+                opt == OptimizerKind::Adam,
+                "adam",
+            ),
+            (
+                "beta2",
+                self.beta2.is_some(),
+                opt == OptimizerKind::Adam,
+                "adam",
+            ),
+            (
+                "decay_rate",
+                self.decay_rate.is_some(),
+                opt == OptimizerKind::Rmsprop,
+                "rmsprop",
+            ),
+        ] {
+            if given && !applies {
+                return Err(TrainError::config(
+                    name,
+                    format!("applies only to --optimizer {to}, not {}", opt.as_str()),
+                ));
+            }
+        }
+        let d = TrainConfig::default();
+        let mut c = TrainConfig {
+            grad: GradMethod::Numeric,
+            numgrad: NumGradMethod::Fast,
+            iters: self.iters,
+            batch: self.batch,
+            lr: self.lr.unwrap_or(opt.default_lr()),
+            hidden: self.hidden.0.clone(),
+            activation: self.activation,
+            init: init_of(self.init, self.weight_init_std),
+            optimizer: opt,
+            momentum: self.momentum.unwrap_or(d.momentum),
+            beta1: self.beta1.unwrap_or(d.beta1),
+            beta2: self.beta2.unwrap_or(d.beta2),
+            decay_rate: self.decay_rate.unwrap_or(d.decay_rate),
+            weight_decay: self.weight_decay,
+            seed: self.seed,
+            dtype: self.dtype,
+        };
+        let chapter4 = c.is_chapter4();
+        c.grad = self.grad.unwrap_or(if chapter4 {
+            GradMethod::Numeric
+        } else {
+            GradMethod::Backprop
+        });
+        c.numgrad = match self.numgrad {
+            Some(NumGradMethod::Fast) if !chapter4 => {
+                return Err(TrainError::config(
+                    "numgrad",
+                    "fast applies only to the notebook's network (one sigmoid hidden layer, \
+                     --init a number, no weight decay); use --numgrad generic or --grad backprop",
+                ));
+            }
+            Some(m) => m,
+            None if chapter4 => NumGradMethod::Fast,
+            None => NumGradMethod::Generic,
+        };
+        c.validate()?;
+        Ok(c)
     }
 }
 
@@ -213,30 +521,101 @@ fn fmt_bytes(bytes: u128) -> String {
 }
 
 impl TrainConfig {
-    /// Bytes a run of this configuration needs, roughly: the parameters in six copies (the
-    /// network, its SGD double buffer, the gradient, a numerical gradient, a checkpoint and a model
-    /// being written), the batch's activations and 256 MiB for the data and the rest. Exact
-    /// arithmetic: any `hidden` and `batch` give a number.
+    /// Bytes a run of this configuration needs, roughly: the parameters in eight copies (the
+    /// network, its double buffer, the gradient, a numerical gradient, two optimizer moments, a
+    /// checkpoint and a model being written), the batch's activations in six copies and 256 MiB
+    /// for the data and the rest. Exact arithmetic: any sizes give a number.
     ///
     /// ```
     /// let c = scratchnet_trainer::TrainConfig::default();
     /// assert!(c.memory_estimate() < 1 << 30);
-    /// let huge = scratchnet_trainer::TrainConfig { hidden: usize::MAX, ..c };
+    /// let huge = scratchnet_trainer::TrainConfig { hidden: vec![usize::MAX], ..c };
     /// assert!(huge.memory_estimate() > 1 << 64);
     /// ```
     pub fn memory_estimate(&self) -> u128 {
-        let (h, b) = (self.hidden as u128, self.batch as u128);
+        let b = self.batch as u128;
         let scalar: u128 = match self.dtype {
             Dtype::F64 => 8,
             Dtype::F32 => 4,
         };
-        let params = INPUT as u128 * h + h + h * OUTPUT as u128 + OUTPUT as u128;
-        scalar * (6 * params + 6 * b * h) + (256 << 20)
+        let sizes: Vec<u128> = std::iter::once(INPUT)
+            .chain(self.hidden.iter().copied())
+            .chain(std::iter::once(OUTPUT))
+            .map(|n| n as u128)
+            .collect();
+        let params: u128 = sizes.windows(2).map(|io| io[0] * io[1] + io[1]).sum();
+        let units: u128 = self.hidden.iter().map(|&h| h as u128).sum();
+        scalar * (8 * params + 6 * b * units) + (256 << 20)
     }
 
-    /// Checks everything that does not need the data: `lr` finite and > 0, `weight_init_std`
-    /// finite and >= 0 (both also in the run's dtype), `batch`, `hidden` and `iters` at least 1,
-    /// and the memory the sizes need within what this machine holds. Errors name the field; the
+    /// True for the notebook's network, which has its own fused kernels and the fast exact
+    /// numerical gradient: one sigmoid hidden layer, weights of one standard deviation, no
+    /// weight decay. Any optimizer.
+    ///
+    /// ```
+    /// use scratchnet_network::WeightInit;
+    /// use scratchnet_trainer::TrainConfig;
+    /// assert!(TrainConfig { hidden: vec![100], ..Default::default() }.is_chapter4());
+    /// assert!(!TrainConfig { init: WeightInit::Xavier, ..Default::default() }.is_chapter4());
+    /// ```
+    pub fn is_chapter4(&self) -> bool {
+        self.hidden.len() == 1
+            && self.activation == Activation::Sigmoid
+            && matches!(self.init, WeightInit::Std(_))
+            && self.weight_decay == 0.0
+    }
+
+    /// The configured optimizer, with its hyper-parameters and an empty state.
+    ///
+    /// ```
+    /// use scratchnet_network::optimizer::Optimizer;
+    /// use scratchnet_trainer::{OptimizerKind, TrainConfig};
+    /// let c = TrainConfig { optimizer: OptimizerKind::Adam, lr: 0.002, ..Default::default() };
+    /// let o = c.new_optimizer::<f64>();
+    /// assert_eq!((o.name(), o.lr()), ("adam", 0.002));
+    /// ```
+    pub fn new_optimizer<A>(&self) -> AnyOptimizer<A> {
+        use scratchnet_network::optimizer::{AdaGrad, Adam, Momentum, Nesterov, RmsProp, Sgd};
+        let lr = self.lr;
+        match self.optimizer {
+            OptimizerKind::Sgd => AnyOptimizer::Sgd(Sgd::new(lr)),
+            OptimizerKind::Momentum => AnyOptimizer::Momentum(Momentum::new(lr, self.momentum)),
+            OptimizerKind::Nesterov => AnyOptimizer::Nesterov(Nesterov::new(lr, self.momentum)),
+            OptimizerKind::Adagrad => AnyOptimizer::AdaGrad(AdaGrad::new(lr)),
+            OptimizerKind::Rmsprop => AnyOptimizer::RmsProp(RmsProp::new(lr, self.decay_rate)),
+            OptimizerKind::Adam => AnyOptimizer::Adam(Adam::new(lr, self.beta1, self.beta2)),
+        }
+    }
+
+    /// The initial network: the chapter 4 [`TwoLayerNet`] where [`is_chapter4`](Self::is_chapter4)
+    /// holds (its weights drawn as the notebook draws them), else a [`MultiLayerNet`] (which,
+    /// for the same sizes, draws the same weights).
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, Model};
+    /// use scratchnet_trainer::TrainConfig;
+    /// let mut rng = scratchnet_tensor::rng_from_seed(0);
+    /// assert!(matches!(TrainConfig::default().new_net::<f32>(&mut rng), Model::TwoLayer(_)));
+    /// let deep = TrainConfig { hidden: vec![8, 8], activation: Activation::Relu, ..Default::default() };
+    /// assert_eq!(deep.new_net::<f32>(&mut rng).sizes(), [784, 8, 8, 10]);
+    /// ```
+    pub fn new_net<A: Scalar>(&self, rng: &mut Rng) -> Model<A> {
+        match self.init {
+            WeightInit::Std(std) if self.is_chapter4() => {
+                Model::TwoLayer(TwoLayerNet::new(INPUT, self.hidden[0], OUTPUT, std, rng))
+            }
+            init => Model::MultiLayer(
+                MultiLayerNet::new(INPUT, &self.hidden, OUTPUT, self.activation, init, rng)
+                    .with_weight_decay(self.weight_decay),
+            ),
+        }
+    }
+
+    /// Checks everything that does not need the data: `lr` finite and > 0, an `init` standard
+    /// deviation and `weight_decay` finite and >= 0 (all also in the run's dtype), `momentum`,
+    /// `beta1`, `beta2` and `decay_rate` in [0, 1), `batch`, every hidden width and `iters` at
+    /// least 1, 1 to [`MAX_HIDDEN_LAYERS`] hidden layers, and the memory the sizes need within
+    /// what this machine holds. Errors name the field; the
     /// command line names its flag.
     ///
     /// ```
@@ -245,16 +624,29 @@ impl TrainConfig {
     /// assert_eq!(bad.validate().unwrap_err().to_string(), "lr must be a finite number > 0, got NaN");
     /// let tiny = TrainConfig { lr: 1e-50, dtype: Dtype::F32, ..Default::default() };
     /// assert!(tiny.validate().is_err()); // rounds to 0 in f32
-    /// let wide = TrainConfig { hidden: 100_000_000, ..Default::default() };
+    /// let wide = TrainConfig { hidden: vec![100_000_000], ..Default::default() };
     /// assert!(wide.validate().unwrap_err().to_string().contains("memory"));
     /// ```
     pub fn validate(&self) -> Result<(), TrainError> {
         check_lr(self.lr).map_err(|p| TrainError::config("lr", p))?;
-        check_weight_init_std(self.weight_init_std)
-            .map_err(|p| TrainError::config("weight_init_std", p))?;
+        let std = match self.init {
+            WeightInit::Std(std) => std,
+            _ => 0.0,
+        };
+        check_weight_init_std(std).map_err(|p| TrainError::config("init", p))?;
+        check_weight_init_std(self.weight_decay)
+            .map_err(|p| TrainError::config("weight_decay", p))?;
+        for (name, v) in [
+            ("momentum", self.momentum),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("decay_rate", self.decay_rate),
+        ] {
+            check_unit(v).map_err(|p| TrainError::config(name, p))?;
+        }
         if self.dtype == Dtype::F32 {
             // A value fine in f64 may round to 0 or overflow to infinity in f32.
-            let (lr, std) = (self.lr as f32, self.weight_init_std as f32);
+            let lr = self.lr as f32;
             if !(lr.is_finite() && lr > 0.0) {
                 return Err(TrainError::config(
                     "lr",
@@ -264,16 +656,34 @@ impl TrainConfig {
                     ),
                 ));
             }
-            if !std.is_finite() {
-                return Err(TrainError::config(
-                    "weight_init_std",
-                    format!("{} overflows f32", fmt_num(self.weight_init_std)),
-                ));
+            for (name, v) in [("init", std), ("weight_decay", self.weight_decay)] {
+                if !(v as f32).is_finite() {
+                    return Err(TrainError::config(
+                        name,
+                        format!("{} overflows f32", fmt_num(v)),
+                    ));
+                }
             }
         }
+        if self.hidden.is_empty() {
+            return Err(TrainError::config(
+                "hidden",
+                "needs at least one layer width",
+            ));
+        }
+        if self.hidden.len() > MAX_HIDDEN_LAYERS {
+            return Err(TrainError::config(
+                "hidden",
+                format!(
+                    "has {} layers; at most {MAX_HIDDEN_LAYERS} are accepted",
+                    self.hidden.len()
+                ),
+            ));
+        }
+        let widest = self.hidden.iter().copied().max().unwrap_or(0);
         for (name, v) in [
             ("batch", self.batch),
-            ("hidden", self.hidden),
+            ("hidden", self.hidden.iter().copied().min().unwrap_or(0)),
             ("iters", self.iters),
         ] {
             if v == 0 {
@@ -282,22 +692,17 @@ impl TrainConfig {
         }
         let (need, have) = (self.memory_estimate(), memory_budget());
         if need > have {
-            let field = if self.batch as u128 > self.hidden as u128 * INPUT as u128 {
-                "batch"
+            let (field, value) = if self.batch as u128 > widest as u128 * INPUT as u128 {
+                ("batch", self.batch.to_string())
             } else {
-                "hidden"
-            };
-            let value = if field == "batch" {
-                self.batch
-            } else {
-                self.hidden
+                ("hidden", hidden_list(&self.hidden))
             };
             return Err(TrainError::config(
                 field,
                 format!(
                     "{value} needs about {} of memory (hidden {}, batch {}), more than the {} this machine can give a run",
                     fmt_bytes(need),
-                    self.hidden,
+                    hidden_list(&self.hidden),
                     self.batch,
                     fmt_bytes(have)
                 ),
@@ -347,26 +752,87 @@ impl TrainConfig {
     }
 
     /// Short description for banners and plot titles: `backprop, f64, hidden 50, batch 100, lr 0.1`
-    /// (numbers in a compact form: `lr 3e38`, not 39 digits).
+    /// for the notebook's network and optimizer, with what differs from them after the hidden
+    /// sizes (numbers in a compact form: `lr 3e38`, not 39 digits).
     ///
     /// ```
-    /// use scratchnet_trainer::TrainConfig;
+    /// use scratchnet_network::{Activation, WeightInit};
+    /// use scratchnet_trainer::{OptimizerKind, TrainConfig};
     /// assert_eq!(TrainConfig::default().describe(), "numeric (fast), f64, hidden 50, batch 100, lr 0.1");
     /// assert!(TrainConfig { lr: 3e38, ..Default::default() }.describe().ends_with("lr 3e38"));
+    /// let deep = TrainConfig { hidden: vec![100, 100], activation: Activation::Relu,
+    ///     init: WeightInit::He, optimizer: OptimizerKind::Adam, lr: 0.001, ..Default::default() };
+    /// assert_eq!(deep.describe(), "numeric (fast), f64, hidden 100,100 relu, init he, adam, batch 100, lr 0.001");
     /// ```
     pub fn describe(&self) -> String {
         let grad = match self.grad {
             GradMethod::Backprop => "backprop".to_string(),
             GradMethod::Numeric => format!("numeric ({})", self.numgrad.as_str()),
         };
+        let mut net = hidden_list(&self.hidden);
+        if self.activation != Activation::Sigmoid {
+            net = format!("{net} {}", self.activation);
+        }
+        if self.init != WeightInit::Std(0.01) {
+            net = format!("{net}, init {}", self.init);
+        }
+        if self.weight_decay != 0.0 {
+            net = format!("{net}, weight decay {}", fmt_num(self.weight_decay));
+        }
+        if self.optimizer != OptimizerKind::Sgd {
+            net = format!("{net}, {}", self.optimizer.as_str());
+        }
         format!(
-            "{grad}, {}, hidden {}, batch {}, lr {}",
+            "{grad}, {}, hidden {net}, batch {}, lr {}",
             self.dtype.as_str(),
-            self.hidden,
             self.batch,
             fmt_num(self.lr)
         )
     }
+}
+
+/// The most hidden layers a configuration may have (the book's deepest nets have 6).
+pub const MAX_HIDDEN_LAYERS: usize = 64;
+
+/// `100,100`.
+fn hidden_list(hidden: &[usize]) -> String {
+    let v: Vec<String> = hidden.iter().map(usize::to_string).collect();
+    v.join(",")
+}
+
+/// `Ok` when `v` is in [0, 1), as a momentum, β or decay rate must be.
+fn check_unit(v: f64) -> Result<f64, String> {
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be a number in [0, 1), got {}", fmt_num(v)))
+    }
+}
+
+fn parse_unit(s: &str) -> Result<f64, String> {
+    check_unit(parse_number(s)?)
+}
+
+pub(crate) fn parse_hidden(s: &str) -> Result<HiddenSizes, String> {
+    let sizes = s
+        .split(',')
+        .map(|part| parse_count(part).map_err(|e| format!("`{}`: {e}", part.trim())))
+        .collect::<Result<Vec<usize>, String>>()?;
+    if sizes.len() > MAX_HIDDEN_LAYERS {
+        return Err(format!(
+            "{} layers; at most {MAX_HIDDEN_LAYERS} are accepted",
+            sizes.len()
+        ));
+    }
+    Ok(HiddenSizes(sizes))
+}
+
+pub(crate) fn parse_activation(s: &str) -> Result<Activation, String> {
+    s.trim().parse()
+}
+
+pub(crate) fn parse_init(s: &str) -> Result<WeightInit, String> {
+    s.trim().parse()
 }
 
 /// `Ok` when `lr` is a usable learning rate (finite, > 0); the error says what is wrong
@@ -408,7 +874,7 @@ fn parse_number(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("`{s}` is not a number"))
 }
 
-fn parse_lr(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_lr(s: &str) -> Result<f64, String> {
     check_lr(parse_number(s)?)
 }
 
@@ -445,18 +911,143 @@ mod tests {
     #[derive(Parser)]
     struct Flags {
         #[command(flatten)]
-        config: TrainConfig,
+        flags: TrainFlags,
+    }
+
+    fn resolve(args: &[&str]) -> Result<TrainConfig, TrainError> {
+        let mut all = vec!["x"];
+        all.extend_from_slice(args);
+        Flags::try_parse_from(all).unwrap().flags.resolve()
     }
 
     #[test]
     fn flag_defaults_are_the_default_config() {
-        let f = Flags::try_parse_from(["x"]).unwrap();
-        assert_eq!(f.config, TrainConfig::default());
+        assert_eq!(resolve(&[]).unwrap(), TrainConfig::default());
+    }
+
+    #[test]
+    fn lr_and_gradient_defaults_follow_the_optimizer_and_network() {
+        for (opt, lr) in [
+            ("sgd", 0.1),
+            ("momentum", 0.01),
+            ("nesterov", 0.01),
+            ("adagrad", 0.01),
+            ("rmsprop", 0.01),
+            ("adam", 0.001),
+        ] {
+            let c = resolve(&["--optimizer", opt]).unwrap();
+            assert_eq!((c.optimizer.as_str(), c.lr), (opt, lr));
+            // the notebook's network keeps the notebook's gradient
+            assert_eq!(
+                (c.grad, c.numgrad),
+                (GradMethod::Numeric, NumGradMethod::Fast)
+            );
+        }
+        let c = resolve(&["--hidden", "100,100"]).unwrap();
+        assert_eq!(
+            (c.grad, c.numgrad),
+            (GradMethod::Backprop, NumGradMethod::Generic)
+        );
+        let c = resolve(&["--hidden", "100", "--grad", "numeric", "--init", "he"]).unwrap();
+        assert_eq!(
+            (c.grad, c.numgrad),
+            (GradMethod::Numeric, NumGradMethod::Generic)
+        );
+        assert_eq!(
+            resolve(&["--weight-init-std", "0.5"]).unwrap().init,
+            WeightInit::Std(0.5)
+        );
+        assert_eq!(
+            resolve(&["--init", "0.5"]).unwrap().init,
+            WeightInit::Std(0.5)
+        );
+    }
+
+    #[test]
+    fn flags_that_do_not_apply_are_refused_by_name() {
+        for (args, flag) in [
+            (
+                &["--momentum", "0.5"][..],
+                "momentum applies only to --optimizer momentum or nesterov, not sgd",
+            ),
+            (
+                &["--optimizer", "momentum", "--beta2", "0.5"][..],
+                "beta2 applies only to --optimizer adam, not momentum",
+            ),
+            (
+                &["--decay-rate", "0.5", "--optimizer", "adam"][..],
+                "decay_rate applies only to --optimizer rmsprop, not adam",
+            ),
+            (
+                &["--hidden", "10,10", "--numgrad", "fast"][..],
+                "numgrad fast applies only to the notebook's network",
+            ),
+            (
+                &["--activation", "relu", "--numgrad", "fast"][..],
+                "numgrad fast applies only",
+            ),
+        ] {
+            let e = resolve(args).unwrap_err().to_string();
+            assert!(e.starts_with(flag), "{args:?}: {e}");
+        }
+        assert!(Flags::try_parse_from(["x", "--init", "he", "--weight-init-std", "1"]).is_err());
+        for bad in [
+            &["--hidden", "10,0"][..],
+            &["--hidden", "10,,10"][..],
+            &["--hidden", ""][..],
+            &["--activation", "tanh"][..],
+            &["--init", "glorot"][..],
+            &["--momentum", "1"][..],
+            &["--beta1", "-0.1"][..],
+            &["--weight-decay", "nan"][..],
+        ] {
+            let mut all = vec!["x"];
+            all.extend_from_slice(bad);
+            assert!(Flags::try_parse_from(all).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn older_json_reads_and_newer_round_trips() {
+        let old = r#"{"grad":"numeric","numgrad":"fast","iters":4,"batch":10,"lr":0.1,"hidden":2,"weight_init_std":0.01,"seed":42,"dtype":"f32"}"#;
+        let c: TrainConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            c,
+            TrainConfig {
+                iters: 4,
+                batch: 10,
+                hidden: vec![2],
+                dtype: Dtype::F32,
+                ..Default::default()
+            }
+        );
+        let deep = resolve(&[
+            "--hidden",
+            "7,5",
+            "--init",
+            "xavier",
+            "--optimizer",
+            "adam",
+            "--beta2",
+            "0.99",
+        ])
+        .unwrap();
+        let json = serde_json::to_string(&deep).unwrap();
+        assert!(json.contains(r#""init":"xavier""#), "{json}");
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), deep);
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains(r#""init":0.01"#), "{json}");
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
     }
 
     #[test]
     fn huge_sizes_are_refused_without_overflow() {
-        for (hidden, batch) in [(usize::MAX, 100), (2_000_000, 100), (50, usize::MAX)] {
+        for (hidden, batch) in [
+            (vec![usize::MAX], 100),
+            (vec![2_000_000], 100),
+            (vec![50], usize::MAX),
+            (vec![100_000; 40], 100),
+        ] {
             let c = TrainConfig {
                 hidden,
                 batch,

@@ -64,7 +64,9 @@ mod run;
 mod train;
 
 pub use checkpoint::Checkpoint;
-pub use config::{Dtype, GradMethod, NumGradMethod, TrainConfig};
+pub use config::{
+    Dtype, GradMethod, HiddenSizes, NumGradMethod, OptimizerKind, TrainConfig, TrainFlags,
+};
 pub use data::{DataDir, Mnist, ensure_data};
 pub use error::{EXIT_CODES, TrainError};
 pub use metrics::{ACCURACY_CSV, AccuracyRow, LOSS_CSV, Metrics};

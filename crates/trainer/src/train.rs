@@ -13,32 +13,43 @@
 //! and the network's gradients and accuracies do not depend on the thread count, so a run is
 //! reproducible bit for bit whatever rayon's pool size.
 
-use scratchnet_network::{Grads, Params, TwoLayerNet, Workspace};
+use scratchnet_network::optimizer::AnyOptimizer;
+use scratchnet_network::{AffineParams, Grads, Model, MultiLayerNet, Params, Workspace};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
-use crate::config::{INPUT, OUTPUT};
 use crate::{AccuracyRow, Checkpoint, GradMethod, Metrics, Mnist, TrainConfig, TrainError};
 
 /// What one call of [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Step {
-    /// One SGD step was taken; `loss` is the batch loss after it, `eval` the accuracy row if
-    /// this iteration was an epoch boundary.
+    /// One optimizer step was taken; `loss` is the batch loss after it, `eval` the accuracy row
+    /// if this iteration was an epoch boundary.
     Done {
         /// Batch loss after the step.
         loss: f64,
         /// The evaluation of this iteration, if any.
         eval: Option<AccuracyRow>,
     },
-    /// The loss after the step was NaN or infinite: the step was undone (parameters and RNG are
-    /// as before it) and nothing was recorded.
+    /// The loss after the step was NaN or infinite: the step was undone (parameters, optimizer
+    /// state and RNG are as before it) and nothing was recorded.
     NonFinite {
         /// The offending loss.
         loss: f64,
     },
 }
 
-/// The state of a run in memory: network, RNG, step count and histories.
+/// The gradient of the next step, where it is kept.
+#[derive(Debug)]
+enum Gradient<A> {
+    /// In the trainer's [`Workspace`] (the chapter 4 net's backprop).
+    Workspace,
+    /// The chapter 4 net's numerical gradient.
+    TwoLayer(Grads<A>),
+    /// A multi-layer net's gradient.
+    MultiLayer(Vec<AffineParams<A>>),
+}
+
+/// The state of a run in memory: network, optimizer, RNG, step count and histories.
 ///
 /// ```
 /// use ndarray::Array2;
@@ -64,21 +75,24 @@ pub enum Step {
 pub struct Trainer<'d, A> {
     config: TrainConfig,
     data: &'d Mnist<A>,
-    net: TwoLayerNet<A>,
-    /// The other half of a double buffer: SGD writes the new parameters here and the two are
-    /// swapped, so the previous parameters survive a step whose loss is not finite.
-    spare: Params<A>,
-    /// Buffers of the backward pass, reused by every step.
+    net: Model<A>,
+    optimizer: AnyOptimizer<A>,
+    /// The chapter 4 net with SGD: the other half of a double buffer (SGD writes the new
+    /// parameters here and the two are swapped, so the previous parameters survive a step whose
+    /// loss is not finite). Any other run: a copy of the net and optimizer from before the step.
+    spare: Option<Params<A>>,
+    before: Option<(Model<A>, AnyOptimizer<A>)>,
+    /// Buffers of the chapter 4 net's backward pass, reused by every step.
     workspace: Workspace<A>,
     /// Draws the mini-batches; it may be one batch ahead of `committed`.
     rng: Rng,
     /// The RNG state after the batches of the steps done: what a checkpoint records.
     committed: RngState,
     /// The next step's batch, drawn with `rng` after `committed`, and whether its gradient for
-    /// the current parameters is ready (in `workspace` or `numeric`).
+    /// the current parameters is ready (in `gradient`).
     ahead: Batch<A>,
     ready: bool,
-    numeric: Option<Grads<A>>,
+    gradient: Gradient<A>,
     iters_done: usize,
     metrics: Metrics,
     iter_per_epoch: usize,
@@ -89,32 +103,28 @@ pub struct Trainer<'d, A> {
 
 impl<'d, A: Scalar> Trainer<'d, A> {
     /// A fresh run: validates `config` against the data, seeds the RNG and draws the initial
-    /// weights from it (`weight_init_std * randn`, W1 then W2).
+    /// weights from it ([`TrainConfig::new_net`]: layer by layer, W1 first).
     pub fn new(config: TrainConfig, data: &'d Mnist<A>) -> Result<Self, TrainError> {
         config.validate_for(data.train_size())?;
         check_dtype::<A>(&config)?;
         let mut rng = rng_from_seed(config.seed);
-        let net = TwoLayerNet::new(
-            INPUT,
-            config.hidden,
-            OUTPUT,
-            config.weight_init_std,
-            &mut rng,
-        );
-        if !net.params.all_finite() {
+        let net = config.new_net::<A>(&mut rng);
+        if !net.all_finite() {
             return Err(TrainError::config(
-                "weight_init_std",
+                "init",
                 format!(
                     "{} gives initial weights that are not finite in {}",
-                    crate::config::fmt_num(config.weight_init_std),
+                    config.init,
                     A::DTYPE
                 ),
             ));
         }
+        let optimizer = config.new_optimizer();
         Ok(Self::assemble(
             config,
             data,
             net,
+            optimizer,
             rng,
             0,
             Metrics::default(),
@@ -133,18 +143,21 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 data.train_size()
             )));
         }
-        let (input, hidden, output) = ck.params.sizes();
-        if (input, hidden, output) != (INPUT, ck.config.hidden, OUTPUT) {
+        let sizes = ck.net.sizes();
+        let expected = ck.config.new_net::<A>(&mut rng_from_seed(0)).sizes();
+        if sizes != expected {
+            let dashed = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
             return Err(TrainError::Usage(format!(
-                "the checkpoint's network is {input}-{hidden}-{output}, expected {INPUT}-{}-{OUTPUT}",
-                ck.config.hidden
+                "the checkpoint's network is {}, expected {}",
+                dashed(&sizes),
+                dashed(&expected)
             )));
         }
-        let net = TwoLayerNet::from_params(ck.params);
         Ok(Self::assemble(
             ck.config,
             data,
-            net,
+            ck.net,
+            ck.optimizer,
             ck.rng.restore(),
             ck.iters_done,
             ck.metrics,
@@ -154,25 +167,31 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     fn assemble(
         config: TrainConfig,
         data: &'d Mnist<A>,
-        net: TwoLayerNet<A>,
+        net: Model<A>,
+        optimizer: AnyOptimizer<A>,
         rng: Rng,
         iters_done: usize,
         metrics: Metrics,
     ) -> Self {
         let iter_per_epoch = config.iter_per_epoch(data.train_size());
-        let spare = net.params.clone();
+        let (spare, before) = match (&net, &optimizer) {
+            (Model::TwoLayer(n), AnyOptimizer::Sgd(_)) => (Some(n.params.clone()), None),
+            _ => (None, Some((net.clone(), optimizer.clone()))),
+        };
         let lr = A::of_f64(config.lr);
         Trainer {
             config,
             data,
             net,
+            optimizer,
             spare,
+            before,
             workspace: Workspace::new(),
             committed: RngState::of(&rng),
             rng,
             ahead: Batch::new(),
             ready: false,
-            numeric: None,
+            gradient: Gradient::Workspace,
             iters_done,
             metrics,
             iter_per_epoch,
@@ -181,9 +200,9 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         }
     }
 
-    /// One iteration: draw a batch with replacement, compute the gradient, take the SGD step,
-    /// record the batch loss after it, and at an epoch boundary (`i % iter_per_epoch == 0`,
-    /// `i` counted from 0) evaluate the full train and test sets.
+    /// One iteration: draw a batch with replacement, compute the gradient, take the optimizer
+    /// step, record the batch loss after it, and at an epoch boundary (`i % iter_per_epoch ==
+    /// 0`, `i` counted from 0) evaluate the full train and test sets.
     ///
     /// The loss after the step and the next step's gradient need the same parameters, so they
     /// run side by side (`rayon::join`): the next batch is drawn and its gradient computed
@@ -197,11 +216,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             self.draw_batch_and_gradient();
         }
         let rng_after = RngState::of(&self.rng);
-        let grads = self.numeric.as_ref().unwrap_or(self.workspace.grads());
-        self.net
-            .params
-            .sgd_step_into(grads, self.lr, &mut self.spare);
-        std::mem::swap(&mut self.net.params, &mut self.spare);
+        self.apply_gradient();
         let more = i + 1 < self.config.iters;
         let loss = {
             let Self {
@@ -210,24 +225,24 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 ahead,
                 rng,
                 workspace,
-                numeric,
+                gradient: pending,
                 data,
                 config,
                 ..
             } = self;
             let (loss, ()) = rayon::join(
-                || net.loss_fused(&current.x, &current.t).as_f64(),
+                || net.loss_fast(&current.x, &current.t).as_f64(),
                 || {
                     if more {
                         ahead.draw(rng, data, config.batch);
-                        *numeric = gradient(net, ahead, config, workspace);
+                        *pending = gradient(net, ahead, config, workspace);
                     }
                 },
             );
             loss
         };
         if !loss.is_finite() {
-            std::mem::swap(&mut self.net.params, &mut self.spare);
+            self.undo();
             self.rng = rng_before.restore();
             self.ready = false;
             return Step::NonFinite { loss };
@@ -251,21 +266,59 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         Step::Done { loss, eval }
     }
 
+    /// The optimizer step from the pending gradient, keeping what [`undo`](Self::undo) needs.
+    fn apply_gradient(&mut self) {
+        let grads = match &self.gradient {
+            Gradient::Workspace => Some(self.workspace.grads()),
+            Gradient::TwoLayer(g) => Some(g),
+            Gradient::MultiLayer(_) => None,
+        };
+        if let (Model::TwoLayer(net), Some(spare)) = (&mut self.net, &mut self.spare) {
+            let grads = grads.expect("the chapter 4 net has a chapter 4 gradient");
+            net.params.sgd_step_into(grads, self.lr, spare);
+            std::mem::swap(&mut net.params, spare);
+            return;
+        }
+        if let Some((net, opt)) = &mut self.before {
+            net.clone_from(&self.net);
+            opt.clone_from(&self.optimizer);
+        }
+        match (&mut self.net, &self.gradient) {
+            (Model::TwoLayer(net), _) => {
+                let grads = grads.expect("the chapter 4 net has a chapter 4 gradient");
+                net.params.update(&mut self.optimizer, grads);
+            }
+            (Model::MultiLayer(net), Gradient::MultiLayer(g)) => net.update(&mut self.optimizer, g),
+            (Model::MultiLayer(_), _) => unreachable!("a multi-layer net has its own gradient"),
+        }
+    }
+
+    /// Puts back the net and optimizer of before the last [`apply_gradient`](Self::apply_gradient).
+    fn undo(&mut self) {
+        match (&mut self.net, &mut self.spare, &self.before) {
+            (Model::TwoLayer(net), Some(spare), _) => std::mem::swap(&mut net.params, spare),
+            (_, _, Some((net, opt))) => {
+                self.net.clone_from(net);
+                self.optimizer.clone_from(opt);
+            }
+            _ => unreachable!("every run keeps what undoes its step"),
+        }
+    }
+
     /// Draws this step's batch into `current` and computes its gradient, when no earlier step
     /// did it ahead (the first step of a session, or after a non-finite loss).
     fn draw_batch_and_gradient(&mut self) {
         self.current
             .draw(&mut self.rng, self.data, self.config.batch);
-        self.numeric = gradient(&self.net, &self.current, &self.config, &mut self.workspace);
+        self.gradient = gradient(&self.net, &self.current, &self.config, &mut self.workspace);
     }
 
     /// Accuracy of the current network on the full training and test sets.
     pub fn evaluate(&self) -> (f64, f64) {
         (
             self.net
-                .accuracy_fused(&self.data.x_train, &self.data.t_train),
-            self.net
-                .accuracy_fused(&self.data.x_test, &self.data.t_test),
+                .accuracy_fast(&self.data.x_train, &self.data.t_train),
+            self.net.accuracy_fast(&self.data.x_test, &self.data.t_test),
         )
     }
 
@@ -295,8 +348,13 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     }
 
     /// The network as it is now.
-    pub fn net(&self) -> &TwoLayerNet<A> {
+    pub fn net(&self) -> &Model<A> {
         &self.net
+    }
+
+    /// The optimizer and its state as they are now.
+    pub fn optimizer(&self) -> &AnyOptimizer<A> {
+        &self.optimizer
     }
 
     /// Loss and accuracy histories so far.
@@ -310,7 +368,8 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             config: self.config.clone(),
             iters_done: self.iters_done,
             rng: self.committed,
-            params: self.net.params.clone(),
+            net: self.net.clone(),
+            optimizer: self.optimizer.clone(),
             metrics: self.metrics.clone(),
             wall_s,
             train_size: self.data.train_size(),
@@ -343,23 +402,37 @@ impl<A: Scalar> Batch<A> {
     }
 }
 
-/// The gradient of `batch` by the configured method: backprop into `ws`, or a numerical
-/// gradient returned.
+/// The gradient of `batch` by the configured method: the chapter 4 net's backprop into `ws`,
+/// or a gradient returned.
 fn gradient<A: Scalar>(
-    net: &TwoLayerNet<A>,
+    net: &Model<A>,
     batch: &Batch<A>,
     config: &TrainConfig,
     ws: &mut Workspace<A>,
-) -> Option<Grads<A>> {
-    match config.grad {
-        GradMethod::Backprop => {
+) -> Gradient<A> {
+    match (net, config.grad) {
+        (Model::TwoLayer(net), GradMethod::Backprop) => {
             net.gradient_in(&batch.x, &batch.t, ws);
-            None
+            Gradient::Workspace
         }
-        GradMethod::Numeric => {
-            Some(net.numerical_gradient_with(&batch.x, &batch.t, config.numgrad.strategy()))
+        (Model::TwoLayer(net), GradMethod::Numeric) => Gradient::TwoLayer(
+            net.numerical_gradient_with(&batch.x, &batch.t, config.numgrad.strategy()),
+        ),
+        (Model::MultiLayer(net), GradMethod::Backprop) => {
+            Gradient::MultiLayer(net.gradient_fast(&batch.x, &batch.t))
+        }
+        (Model::MultiLayer(net), GradMethod::Numeric) => {
+            Gradient::MultiLayer(multi_layer_numerical(net, batch))
         }
     }
+}
+
+/// The book's numerical gradient of a multi-layer net (two full forward passes per parameter).
+fn multi_layer_numerical<A: Scalar>(
+    net: &MultiLayerNet<A>,
+    batch: &Batch<A>,
+) -> Vec<AffineParams<A>> {
+    net.numerical_gradient(&batch.x, &batch.t)
 }
 
 fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
@@ -377,7 +450,10 @@ fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::OptimizerKind;
+    use crate::config::{INPUT, OUTPUT};
     use ndarray::Array2;
+    use scratchnet_network::{Activation, TwoLayerNet, WeightInit};
 
     fn tiny_data() -> Mnist<f64> {
         let mut rng = rng_from_seed(3);
@@ -417,100 +493,194 @@ mod tests {
         assert_eq!(t.metrics().losses.len(), 9);
     }
 
+    /// A chapter 6 configuration: two ReLU layers, He weights, Adam.
+    fn deep(iters: usize) -> TrainConfig {
+        TrainConfig {
+            grad: GradMethod::Backprop,
+            numgrad: crate::NumGradMethod::Generic,
+            batch: 10,
+            iters,
+            hidden: vec![7, 5],
+            activation: Activation::Relu,
+            init: WeightInit::He,
+            optimizer: OptimizerKind::Adam,
+            lr: 0.01,
+            ..Default::default()
+        }
+    }
+
     #[test]
-    fn non_finite_loss_undoes_the_step() {
+    fn non_finite_loss_undoes_the_step_and_the_optimizer_state() {
         let data = tiny_data();
-        let cfg = TrainConfig {
+        let sgd = TrainConfig {
             grad: GradMethod::Backprop,
             batch: 10,
             iters: 5,
             lr: 1e308,
-            weight_init_std: 1.0,
+            init: WeightInit::Std(1.0),
             ..Default::default()
         };
-        let mut t = Trainer::new(cfg, &data).unwrap();
-        let mut before = t.checkpoint(0.0);
-        loop {
-            match t.step() {
-                Step::Done { .. } => {
-                    assert!(!t.is_finished(), "lr 1e308 should blow up within 5 steps");
-                    before = t.checkpoint(0.0);
-                }
-                Step::NonFinite { loss } => {
-                    assert!(!loss.is_finite());
-                    break;
+        let momentum = TrainConfig {
+            optimizer: OptimizerKind::Momentum,
+            ..sgd.clone()
+        };
+        let adam = TrainConfig {
+            lr: 1e308,
+            weight_decay: 1e308,
+            ..deep(5)
+        };
+        for cfg in [sgd, momentum, adam] {
+            let mut t = Trainer::new(cfg.clone(), &data).unwrap();
+            let mut before = t.checkpoint(0.0);
+            loop {
+                match t.step() {
+                    Step::Done { .. } => {
+                        assert!(!t.is_finished(), "{cfg:?} should blow up within 5 steps");
+                        before = t.checkpoint(0.0);
+                    }
+                    Step::NonFinite { loss } => {
+                        assert!(!loss.is_finite());
+                        break;
+                    }
                 }
             }
+            assert_eq!(t.checkpoint(0.0), before);
+            assert!(t.net().all_finite());
         }
-        assert_eq!(t.checkpoint(0.0), before);
-        assert!(t.net().params.all_finite());
     }
 
     #[test]
     fn checkpoint_continues_the_same_stream() {
         let data = tiny_data();
-        let cfg = TrainConfig {
+        let ch4 = TrainConfig {
             grad: GradMethod::Backprop,
             batch: 10,
             iters: 12,
             ..Default::default()
         };
-        let mut whole = Trainer::new(cfg.clone(), &data).unwrap();
-        while !whole.is_finished() {
-            whole.step();
+        let ch4_adam = TrainConfig {
+            optimizer: OptimizerKind::Adam,
+            lr: 0.001,
+            ..ch4.clone()
+        };
+        for cfg in [ch4, ch4_adam, deep(12)] {
+            let mut whole = Trainer::new(cfg.clone(), &data).unwrap();
+            while !whole.is_finished() {
+                whole.step();
+            }
+            let mut first = Trainer::new(cfg, &data).unwrap();
+            for _ in 0..5 {
+                first.step();
+            }
+            let mut second = Trainer::from_checkpoint(first.checkpoint(1.0), &data).unwrap();
+            while !second.is_finished() {
+                second.step();
+            }
+            assert_eq!(second.metrics(), whole.metrics());
+            assert_eq!(second.net(), whole.net());
+            assert_eq!(second.optimizer(), whole.optimizer());
         }
-        let mut first = Trainer::new(cfg, &data).unwrap();
-        for _ in 0..5 {
-            first.step();
-        }
-        let mut second = Trainer::from_checkpoint(first.checkpoint(1.0), &data).unwrap();
-        while !second.is_finished() {
-            second.step();
-        }
-        assert_eq!(second.metrics(), whole.metrics());
-        assert_eq!(second.net(), whole.net());
     }
 
-    /// §4.5.3 written out, one thing after another, with no gradient computed ahead.
-    fn notebook_loop(cfg: &TrainConfig, data: &Mnist<f64>) -> (Vec<f64>, TwoLayerNet<f64>) {
+    /// §4.5.3 written out, one thing after another, with no gradient computed ahead, for the
+    /// chapter 4 net or (chapter 6) a multi-layer net and the configured optimizer.
+    fn notebook_loop(cfg: &TrainConfig, data: &Mnist<f64>) -> (Vec<f64>, Model<f64>) {
+        use scratchnet_network::optimizer::Optimizer;
         let mut rng = rng_from_seed(cfg.seed);
-        let mut net = TwoLayerNet::new(INPUT, cfg.hidden, OUTPUT, cfg.weight_init_std, &mut rng);
         let mut losses = Vec::new();
+        if cfg.is_chapter4() && cfg.optimizer == OptimizerKind::Sgd {
+            let WeightInit::Std(std) = cfg.init else {
+                unreachable!()
+            };
+            let mut net = TwoLayerNet::new(INPUT, cfg.hidden[0], OUTPUT, std, &mut rng);
+            for _ in 0..cfg.iters {
+                let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
+                let x = data.x_train.gather_rows(&idx);
+                let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
+                let g = match cfg.grad {
+                    GradMethod::Backprop => net.gradient_fused(&x, &t),
+                    GradMethod::Numeric => net.numerical_gradient_fast(&x, &t),
+                };
+                net.sgd_step(&g, cfg.lr);
+                losses.push(net.loss_fused(&x, &t));
+            }
+            return (losses, Model::TwoLayer(net));
+        }
+        let mut net = MultiLayerNet::new(
+            INPUT,
+            &cfg.hidden,
+            OUTPUT,
+            cfg.activation,
+            cfg.init,
+            &mut rng,
+        )
+        .with_weight_decay(cfg.weight_decay);
+        let mut opt = cfg.new_optimizer::<f64>();
         for _ in 0..cfg.iters {
             let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
             let x = data.x_train.gather_rows(&idx);
             let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
-            let g = match cfg.grad {
-                GradMethod::Backprop => net.gradient_fused(&x, &t),
-                GradMethod::Numeric => net.numerical_gradient_fast(&x, &t),
-            };
-            net.sgd_step(&g, cfg.lr);
-            losses.push(net.loss_fused(&x, &t));
+            let g = net.gradient_fast(&x, &t);
+            net.update(&mut opt, &g);
+            losses.push(net.loss_fast(&x, &t));
         }
-        (losses, net)
+        assert_eq!(opt.name(), cfg.optimizer.as_str());
+        assert!(opt.lr() > 0.0);
+        (losses, Model::MultiLayer(net))
     }
 
     #[test]
     fn steps_equal_the_notebook_loop_bit_for_bit() {
         let data = tiny_data();
-        for (grad, iters) in [(GradMethod::Backprop, 9), (GradMethod::Numeric, 3)] {
-            let cfg = TrainConfig {
-                grad,
-                batch: 10,
-                iters,
-                hidden: 6,
-                weight_init_std: 0.1,
-                lr: 0.5,
-                ..Default::default()
-            };
+        let ch4 = |grad, iters| TrainConfig {
+            grad,
+            batch: 10,
+            iters,
+            hidden: vec![6],
+            init: WeightInit::Std(0.1),
+            lr: 0.5,
+            ..Default::default()
+        };
+        let deep_sigmoid_decay = TrainConfig {
+            activation: Activation::Sigmoid,
+            init: WeightInit::Xavier,
+            optimizer: OptimizerKind::Momentum,
+            weight_decay: 0.01,
+            ..deep(7)
+        };
+        for cfg in [
+            ch4(GradMethod::Backprop, 9),
+            ch4(GradMethod::Numeric, 3),
+            deep(9),
+            deep_sigmoid_decay,
+        ] {
             let mut t = Trainer::new(cfg.clone(), &data).unwrap();
             while !t.is_finished() {
                 t.step();
             }
             let (losses, net) = notebook_loop(&cfg, &data);
-            assert_eq!(t.metrics().losses, losses, "{grad:?}");
-            assert_eq!(*t.net(), net, "{grad:?}");
+            assert_eq!(t.metrics().losses, losses, "{cfg:?}");
+            assert_eq!(*t.net(), net, "{cfg:?}");
         }
+    }
+
+    #[test]
+    fn a_run_is_the_same_on_one_thread_and_on_three() {
+        let data = tiny_data();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut t = Trainer::new(deep(8), &data).unwrap();
+                while !t.is_finished() {
+                    t.step();
+                }
+                (t.metrics().clone(), t.net().clone())
+            })
+        };
+        assert_eq!(run(1), run(3));
     }
 
     #[test]

@@ -554,3 +554,171 @@ fn help_explains_every_flag_with_its_default() {
         "{h}"
     );
 }
+
+#[test]
+fn chapter_6_flags_that_do_not_fit_are_one_line_errors() {
+    for (extra, expect) in [
+        (
+            &["--momentum", "0.5"][..],
+            "--momentum applies only to --optimizer momentum or nesterov, not sgd",
+        ),
+        (
+            &["--optimizer", "adam", "--decay-rate", "0.9"][..],
+            "--decay-rate applies only to --optimizer rmsprop",
+        ),
+        (
+            &["--hidden", "10,10", "--numgrad", "fast"][..],
+            "--numgrad fast applies only to the notebook's network",
+        ),
+        (&["--hidden", "10,0"][..], "--hidden"),
+        (&["--activation", "tanh"][..], "--activation"),
+        (&["--init", "glorot"][..], "--init"),
+        (
+            &["--init", "he", "--weight-init-std", "0.1"][..],
+            "cannot be used with",
+        ),
+        (&["--optimizer", "lbfgs"][..], "--optimizer"),
+        (&["--optimizer", "adam", "--beta2", "1"][..], "--beta2"),
+        (&["--weight-decay", "-1"][..], "--weight-decay"),
+        (&["--hidden", "100000,100000,100000"][..], "of memory"),
+    ] {
+        assert_bad_train(extra, expect);
+    }
+}
+
+/// A chapter 6 run: two ReLU layers, He weights, Adam, 700 iterations (two evaluations).
+fn deep_args<'a>(data: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    let mut args = train_args(data, out, "backprop", "700");
+    args.extend([
+        "--hidden",
+        "20,16",
+        "--activation",
+        "relu",
+        "--init",
+        "he",
+        "--optimizer",
+        "adam",
+    ]);
+    args
+}
+
+#[test]
+fn a_deep_adam_run_resumes_exactly_and_every_subcommand_reads_it() {
+    let (_keep, data) = mnist_fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    let o = scratchnet(&deep_args(&data, &whole));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(listing(&whole), RUN_FILES);
+    let sum = json(&whole.join("summary.json"));
+    assert_eq!(sum["hidden"], serde_json::json!([20, 16]));
+    assert_eq!(
+        (sum["optimizer"].as_str(), sum["lr"].as_f64()),
+        (Some("adam"), Some(0.001))
+    );
+    assert_eq!(sum["init"], "he");
+
+    // stopped twice, resumed on another thread count: the same files as the whole run
+    let parts = tmp.path().join("parts");
+    let o = stop_after(&deep_args(&data, &parts), 250);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let resume = [
+        "train",
+        "--quiet",
+        "--resume",
+        s(&parts),
+        "--data",
+        s(&data),
+    ];
+    let o = stop_after(&resume, 430);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let mut last = resume.to_vec();
+    last.extend(["--threads", "1"]);
+    let o = scratchnet(&last);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["loss.csv", "accuracy.csv", "model.bin"] {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(parts.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+
+    // eval prints the summary's accuracies
+    let model = whole.join("model.bin");
+    let o = scratchnet(&["eval", "--model", s(&model), "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("784-20-16-10 relu f64 network"),
+        "{}",
+        stderr(&o)
+    );
+    let line = format!(
+        "train acc, test acc | {:.4}, {:.4}",
+        sum["train_acc"].as_f64().unwrap(),
+        sum["test_acc"].as_f64().unwrap()
+    );
+    assert_eq!(stdout(&o).trim(), line);
+
+    // export: the book's names and shapes, the model's numbers
+    let npz = tmp.path().join("deep.npz");
+    let o = scratchnet(&["export", "--model", s(&model), "--npz", s(&npz)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("W1 (784, 20), b1 (20), W2 (20, 16), b2 (16), W3 (16, 10), b3 (10) as f64"),
+        "{}",
+        stderr(&o)
+    );
+    let net = scratchnet_network::MultiLayerNet::<f64>::load(&model).unwrap();
+    let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(&npz).unwrap()).unwrap();
+    let w3: ndarray::Array2<f64> = r.by_name("W3").unwrap();
+    assert_eq!(w3, net.params[2].w);
+
+    // plot redraws from the CSVs
+    std::fs::remove_file(whole.join("loss.png")).unwrap();
+    let o = scratchnet(&["plot", s(&whole)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(whole.join("loss.png").is_file());
+}
+
+#[test]
+fn gradcheck_of_a_deep_relu_net_is_below_1e_6_per_parameter() {
+    let (_keep, data) = mnist_fixture();
+    let o = scratchnet(&[
+        "gradcheck",
+        "--hidden",
+        "12,8",
+        "--activation",
+        "relu",
+        "--init",
+        "he",
+        "--data",
+        s(&data),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("784-12-8-10 relu"), "{out}");
+    for name in ["W1", "b1", "W2", "b2", "W3", "b3"] {
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row in {out}"));
+        let mean: f64 = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!(mean < 1e-7, "{row}");
+    }
+    let o = scratchnet(&[
+        "gradcheck",
+        "--hidden",
+        "12,8",
+        "--numgrad",
+        "fast",
+        "--data",
+        s(&data),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--numgrad fast applies only"),
+        "{}",
+        stderr(&o)
+    );
+}
