@@ -58,7 +58,10 @@ pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
 pub use model_file::{FORMAT_VERSION, ModelHeader};
-pub use multi_layer_net::{Activation, AffineParams, MultiLayerNet, WeightInit};
+pub use multi_layer_net::{
+    Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
+    WeightInit,
+};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.

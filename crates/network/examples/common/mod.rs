@@ -65,7 +65,8 @@ pub fn train_side_by_side(
         train.images.gather_rows_into(&idx, &mut xb);
         let t: Vec<usize> = idx.iter().map(|&k| train.labels[k]).collect();
         for ((_, net, opt), losses) in nets.iter_mut().zip(&mut losses) {
-            let grads = net.gradient_fast(&xb, &t);
+            // no dropout in these nets: the generator is never drawn from
+            let grads = net.gradient_fast(&xb, &t, &mut rng);
             net.update(opt, &grads);
             losses.push(net.loss_fast(&xb, &t));
         }
