@@ -27,6 +27,8 @@
 //! * What [`load_mnist`] returns feeds a network as it is: `&data.train.labels` converts to
 //!   [`scratchnet_tensor::Targets`], index or one-hot.
 //! * Parsing ([`idx`]) checks magic numbers, sizes, counts and labels; no input makes it panic.
+//! * [`validation_split`] (and `Split::split_validation`) holds out a seeded fraction of the
+//!   training set for validation, the book's `shuffle_dataset` then the first 20 %.
 //! * The first load writes `mnist.bincode` beside the data ([`cache_path`]); later loads read it
 //!   after checking it against the sources.
 //!
@@ -45,6 +47,7 @@ mod import;
 mod load;
 mod report;
 mod store;
+mod validation;
 
 pub use batch::{EpochBatches, random_batch};
 pub use cache::{CACHE_FILE, cache_path};
@@ -59,3 +62,4 @@ pub use load::{
     load_raw_uncached,
 };
 pub use report::{FetchReport, FileReport, Source};
+pub use validation::{ValidationSplit, validation_split};

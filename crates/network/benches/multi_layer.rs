@@ -37,7 +37,9 @@ fn benches(c: &mut Criterion) {
             })
         })
     });
-    let deep = MultiLayerNet::<f64>::new(
+    // no dropout: the gradients never draw from `rng`
+    let mut rng = rng_from_seed(2);
+    let mut deep = MultiLayerNet::<f64>::new(
         784,
         &[50],
         10,
@@ -50,14 +52,14 @@ fn benches(c: &mut Criterion) {
         rayon::scope(|_| {
             b.iter(|| {
                 train.gather_rows_into(&idx, &mut xb);
-                black_box(deep.gradient_fast(&xb, &t));
+                black_box(deep.gradient_fast(&xb, &t, &mut rng));
             })
         })
     });
     g.bench_function("ch4_layered_gradient_book", |b| {
-        b.iter(|| black_box(deep.gradient(&dense, &t)))
+        b.iter(|| black_box(deep.gradient(&dense, &t, &mut rng)))
     });
-    let ch6 = MultiLayerNet::<f64>::new(
+    let mut ch6 = MultiLayerNet::<f64>::new(
         784,
         &[100, 100],
         10,
@@ -69,7 +71,7 @@ fn benches(c: &mut Criterion) {
         rayon::scope(|_| {
             b.iter(|| {
                 train.gather_rows_into(&idx, &mut xb);
-                black_box(ch6.gradient_fast(&xb, &t));
+                black_box(ch6.gradient_fast(&xb, &t, &mut rng));
             })
         })
     });

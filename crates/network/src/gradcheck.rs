@@ -1,7 +1,7 @@
 //! The gradient check of the book's `gradient_check.py`: numerical against backprop, per parameter.
 
 use ndarray::ArrayViewD;
-use scratchnet_tensor::Scalar;
+use scratchnet_tensor::{Rng, Scalar};
 
 use crate::{Input, MultiLayerNet, NumGrad, Targets, TwoLayerNet};
 
@@ -148,16 +148,23 @@ impl GradCheck {
 }
 
 impl<A: Scalar> MultiLayerNet<A> {
-    /// The book's gradient check for a net of any depth: the numerical gradient (the generic,
-    /// parallel [`numerical_gradient`](Self::numerical_gradient)) against backprop (the fast
-    /// path the trainer runs, [`gradient_fast`](Self::gradient_fast)), per parameter tensor.
+    /// The book's gradient check for a net of any depth (`gradient_check.py`,
+    /// `batch_norm_gradient_check.py`): the numerical gradient (the generic, parallel
+    /// [`numerical_gradient`](Self::numerical_gradient)) against backprop (the fast path the
+    /// trainer runs, [`gradient_fast`](Self::gradient_fast)), per tensor `W1, b1, gamma1, beta1,
+    /// W2, …`, both in train mode with one set of dropout masks drawn from `rng`. The net is not
+    /// changed (the running statistics stay as they are).
+    ///
+    /// With batch norm, the bias before each batch norm has gradient 0 (the normalisation
+    /// removes any shift of a column), so its row compares two roundings of 0; judge it by its
+    /// `mean_abs_diff`, not by `max_rel_diff`.
     ///
     /// ```
     /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
     /// let net = MultiLayerNet::<f64>::new(4, &[5, 5], 3, Activation::Sigmoid, WeightInit::Xavier,
-    ///     &mut scratchnet_tensor::rng_from_seed(1));
+    ///     &mut scratchnet_tensor::rng_from_seed(1)).with_dropout(0.3);
     /// let x = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64 / 12.0);
-    /// let check = net.gradient_check(&x, &[0, 1, 2]);
+    /// let check = net.gradient_check(&x, &[0, 1, 2], &mut scratchnet_tensor::rng_from_seed(2));
     /// assert_eq!(check.params.len(), 6);
     /// assert_eq!(check.params[4].name, "W3");
     /// assert!(check.max_rel_diff() < 1e-6);
@@ -166,23 +173,18 @@ impl<A: Scalar> MultiLayerNet<A> {
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
+        rng: &mut Rng,
     ) -> GradCheck {
         let (x, t) = (x.into(), t.into());
-        let num = self.numerical_gradient(x.reborrow(), t);
-        let bp = self.gradient_fast(x, t);
-        GradCheck::of(num.iter().zip(&bp).enumerate().flat_map(|(i, (n, b))| {
-            [
-                (
-                    format!("W{}", i + 1),
-                    n.w.view().into_dyn(),
-                    b.w.view().into_dyn(),
-                ),
-                (
-                    format!("b{}", i + 1),
-                    n.b.view().into_dyn(),
-                    b.b.view().into_dyn(),
-                ),
-            ]
-        }))
+        self.check(x.dim(), &t);
+        let masks = self.draw_masks(x.dim().0, rng);
+        let num = self.numerical_gradient_with(x.to_dense().view(), t, &masks);
+        let (bp, _) = self.gradient_fast_with(&x, t, &masks);
+        GradCheck::of(
+            num.named()
+                .into_iter()
+                .zip(bp.named())
+                .map(|((name, n), (_, b))| (name, n, b)),
+        )
     }
 }

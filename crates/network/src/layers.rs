@@ -7,6 +7,8 @@
 //! | `Sigmoid()` | [`Sigmoid`] |
 //! | `Relu()` | [`Relu`] |
 //! | `SoftmaxWithLoss()`: `forward(x, t)` returns the loss, `backward(dout=1)` | [`SoftmaxWithLoss`] |
+//! | `BatchNormalization(gamma, beta, momentum=0.9)` (ch. 6.3), then `.dgamma`, `.dbeta`, `.running_mean`, `.running_var` | [`BatchNormalization`] (borrows γ and β, owns its running statistics) |
+//! | `Dropout(dropout_ratio=0.5)` (ch. 6.4.3) | [`Dropout`] (masks from a borrowed seeded [`Rng`], or one fixed mask) |
 //!
 //! Every layer but the last implements [`Layer`], whose `forward` takes a [`Mode`]: chapter 6's
 //! `Dropout` and `BatchNormalization` behave differently in training and at test time (the
@@ -15,9 +17,11 @@
 //! The book's `Affine` keeps references to the net's `W` and `b`, so that the net's update is
 //! seen by the layer. Here an [`Affine`] borrows views of the weights; a net builds its layers
 //! over its parameters (or over a perturbed copy, for the numerical gradient) for each call, see
-//! `two_layer_net.rs`. State that must outlive one call, such as `BatchNormalization`'s running
-//! mean and variance or `Dropout`'s random generator, belongs to the net in the same way and is
-//! borrowed (mutably) by the layer; what a layer caches for its backward pass lives in the layer.
+//! `two_layer_net.rs`. State that must outlive one call belongs to the net: a
+//! [`BatchNormalization`] starts from a copy of the net's running mean and variance and the net
+//! keeps the updated copy after a training forward pass; a [`Dropout`] borrows the caller's
+//! seeded [`Rng`] (or is given its mask). What a layer caches for its backward pass lives in the
+//! layer.
 //!
 //! ```
 //! use ndarray::array;
@@ -44,12 +48,13 @@
 //! ```
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
+use rand::RngExt;
 use scratchnet_functions::{CE_DELTA, cross_entropy_error, cross_entropy_error_labels, softmax};
-use scratchnet_tensor::{Scalar, Targets, affine};
+use scratchnet_tensor::{Rng, Scalar, Targets, affine};
 
 /// Training or test time: the book's `train_flg`. The layers of chapter 5 behave the same in
-/// both; chapter 6's `Dropout` (drops units only in training) and `BatchNormalization` (batch
-/// statistics in training, running averages at test time) will not.
+/// both; chapter 6's [`Dropout`] (drops units only in training) and [`BatchNormalization`]
+/// (batch statistics in training, running averages at test time) do not.
 ///
 /// ```
 /// assert_eq!(scratchnet_network::layers::Mode::default(), scratchnet_network::layers::Mode::Test);
@@ -363,6 +368,372 @@ impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
                 .for_each(|d, &y, &w| *d = (y * sw - w) / n * dout);
         }
         dx
+    }
+}
+
+/// ε under batch normalisation's square root, `√(σ² + ε)`: the book's code writes `10e-7`,
+/// which is 1e-6 (not the 1e-7 of its losses and optimizers).
+pub const BATCH_NORM_EPS: f64 = 10e-7;
+
+/// The fraction of the old running statistics kept at each training step: the book's default
+/// `momentum=0.9`.
+pub const BATCH_NORM_MOMENTUM: f64 = 0.9;
+
+/// What a [`BatchNormalization`] keeps of its last forward pass for the backward pass.
+#[derive(Clone, Debug)]
+struct NormCache<A> {
+    /// `x − μ` (train mode; empty in test mode, whose backward does not need it).
+    xc: Array2<A>,
+    /// The normalised input `x̂`.
+    xn: Array2<A>,
+    /// `√(σ² + ε)` per column: of the batch (train) or of the running variance (test).
+    std: Array1<A>,
+    train: bool,
+}
+
+/// Batch normalisation (§6.3, the book's `BatchNormalization`): each column of the batch
+/// normalised to mean 0 and variance 1, then scaled and shifted, `y = γ·x̂ + β`.
+///
+/// * Train mode: `μ` and `σ²` are the batch's column means and (biased) variances,
+///   `x̂ = (x − μ)/√(σ² + ε)` with ε = [`BATCH_NORM_EPS`], and the running statistics move
+///   towards them: `running ← m·running + (1 − m)·batch` with `m` = [`momentum`](Self::momentum).
+/// * Test mode: `x̂ = (x − running_mean)/√(running_var + ε)`; nothing is updated.
+///
+/// The backward pass is the book's, through the computational graph: it keeps `dγ = Σ x̂·dout`,
+/// `dβ = Σ dout` (sums over the batch) and returns `dx`. After a test-mode forward it returns the
+/// exact gradient of that (affine) map, `γ·dout/√(running_var + ε)`.
+///
+/// ```
+/// use ndarray::array;
+/// use scratchnet_network::layers::{BatchNormalization, Layer, Mode};
+/// let (gamma, beta) = (array![1.0, 2.0], array![0.0, 1.0]);
+/// let mut bn = BatchNormalization::new(gamma.view(), beta.view());
+/// let y = bn.forward(array![[1.0, 10.0], [3.0, 10.0]].view(), Mode::Train);
+/// // column 0: μ = 2, σ² = 1, x̂ = ∓1/√(1 + ε); column 1 is constant, x̂ = 0, y = β
+/// let e = 1.0 / (1.0f64 + 1e-6).sqrt();
+/// assert!((y[[0, 0]] + e).abs() < 1e-15 && (y[[1, 0]] - e).abs() < 1e-15);
+/// assert_eq!((y[[0, 1]], y[[1, 1]]), (1.0, 1.0));
+/// // running statistics from 0: 0.9·0 + 0.1·batch
+/// assert!((bn.running_mean[0] - 0.2).abs() < 1e-15 && (bn.running_var[0] - 0.1).abs() < 1e-15);
+/// let dx = bn.backward(array![[1.0, 1.0], [1.0, 1.0]].view());
+/// assert_eq!(bn.dbeta, array![2.0, 2.0]);
+/// assert!(dx.iter().all(|d| d.abs() < 1e-12)); // a shift of every row changes nothing
+/// ```
+#[derive(Clone, Debug)]
+pub struct BatchNormalization<'p, A> {
+    /// The scale γ, one per column (the net's `gamma{i}`, initially 1).
+    pub gamma: ArrayView1<'p, A>,
+    /// The shift β, one per column (the net's `beta{i}`, initially 0).
+    pub beta: ArrayView1<'p, A>,
+    /// The fraction of the running statistics kept per training step (the book's 0.9).
+    pub momentum: f64,
+    /// The running mean, used at test time (zeros at first, as the book's).
+    pub running_mean: Array1<A>,
+    /// The running variance, used at test time (zeros at first, as the book's).
+    pub running_var: Array1<A>,
+    /// ∂L/∂γ of the last backward pass (zeros before).
+    pub dgamma: Array1<A>,
+    /// ∂L/∂β of the last backward pass (zeros before).
+    pub dbeta: Array1<A>,
+    cache: Option<NormCache<A>>,
+}
+
+impl<'p, A: Scalar> BatchNormalization<'p, A> {
+    /// The layer over `gamma` and `beta`, with zero running statistics and momentum 0.9.
+    ///
+    /// # Panics
+    /// If `gamma` and `beta` differ in length.
+    ///
+    /// ```
+    /// let (g, b) = (ndarray::Array1::<f32>::ones(100), ndarray::Array1::zeros(100));
+    /// let bn = scratchnet_network::layers::BatchNormalization::new(g.view(), b.view());
+    /// assert_eq!((bn.momentum, bn.running_var.len()), (0.9, 100));
+    /// ```
+    pub fn new(gamma: ArrayView1<'p, A>, beta: ArrayView1<'p, A>) -> Self {
+        assert_eq!(
+            gamma.len(),
+            beta.len(),
+            "gamma and beta must have one entry per column"
+        );
+        let d = gamma.raw_dim();
+        Self {
+            gamma,
+            beta,
+            momentum: BATCH_NORM_MOMENTUM,
+            running_mean: Array1::zeros(d),
+            running_var: Array1::zeros(d),
+            dgamma: Array1::zeros(d),
+            dbeta: Array1::zeros(d),
+            cache: None,
+        }
+    }
+
+    /// The same layer starting from the given running statistics (a trained net's).
+    ///
+    /// # Panics
+    /// If either does not have one entry per column.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_network::layers::{BatchNormalization, Layer, Mode};
+    /// let (g, b) = (array![2.0f64], array![1.0]);
+    /// let mut bn = BatchNormalization::new(g.view(), b.view()).with_running(array![3.0], array![4.0 - 1e-6]);
+    /// let y = bn.forward(array![[5.0]].view(), Mode::Test); // 2·(5 − 3)/√4 + 1
+    /// assert!((y[[0, 0]] - 3.0).abs() < 1e-15);
+    /// ```
+    pub fn with_running(mut self, mean: Array1<A>, var: Array1<A>) -> Self {
+        assert!(
+            mean.len() == self.gamma.len() && var.len() == self.gamma.len(),
+            "running statistics must have one entry per column"
+        );
+        self.running_mean = mean;
+        self.running_var = var;
+        self
+    }
+}
+
+impl<A: Scalar> Layer<A> for BatchNormalization<'_, A> {
+    /// `γ·x̂ + β`, with the batch's statistics (updating the running ones) in train mode and the
+    /// running ones in test mode.
+    ///
+    /// # Panics
+    /// If `x` does not have one column per entry of γ, or (train mode) has no rows.
+    fn forward(&mut self, x: ArrayView2<'_, A>, mode: Mode) -> Array2<A> {
+        assert_eq!(
+            x.ncols(),
+            self.gamma.len(),
+            "x must have one column per entry of gamma"
+        );
+        let eps = A::of_f64(BATCH_NORM_EPS);
+        let cache = match mode {
+            Mode::Train => {
+                assert!(x.nrows() > 0, "batch normalisation of an empty batch");
+                let n = A::of_f64(x.nrows() as f64);
+                let mu = x.sum_axis(Axis(0)) / n;
+                let xc = &x - &mu;
+                let var = xc.mapv(|v| v * v).sum_axis(Axis(0)) / n;
+                let std = var.mapv(|v| (v + eps).sqrt());
+                let xn = &xc / &std;
+                let (m, keep) = (A::of_f64(self.momentum), A::of_f64(1.0 - self.momentum));
+                Zip::from(&mut self.running_mean)
+                    .and(&mu)
+                    .for_each(|r, &b| *r = m * *r + keep * b);
+                Zip::from(&mut self.running_var)
+                    .and(&var)
+                    .for_each(|r, &b| *r = m * *r + keep * b);
+                NormCache {
+                    xc,
+                    xn,
+                    std,
+                    train: true,
+                }
+            }
+            Mode::Test => {
+                let std = self.running_var.mapv(|v| (v + eps).sqrt());
+                let xn = (&x - &self.running_mean) / &std;
+                NormCache {
+                    xc: Array2::zeros((0, 0)),
+                    xn,
+                    std,
+                    train: false,
+                }
+            }
+        };
+        let out = &cache.xn * &self.gamma + self.beta;
+        self.cache = Some(cache);
+        out
+    }
+
+    /// `dx`, keeping `dγ = Σ x̂·dout` and `dβ = Σ dout`. In train mode the book's steps:
+    /// `dx̂ = γ·dout`, `dxc = dx̂/std`, `dstd = −Σ dx̂·xc/std²`, `dσ² = dstd/(2·std)`,
+    /// `dxc += (2/N)·xc·dσ²`, `dμ = Σ dxc`, `dx = dxc − dμ/N`.
+    fn backward(&mut self, dout: ArrayView2<'_, A>) -> Array2<A> {
+        let c = self
+            .cache
+            .as_ref()
+            .expect("BatchNormalization: backward before forward");
+        assert_eq!(dout.dim(), c.xn.dim(), "dout must have the output's shape");
+        self.dbeta = dout.sum_axis(Axis(0));
+        self.dgamma = (&c.xn * &dout).sum_axis(Axis(0));
+        let dxn = &dout * &self.gamma;
+        if !c.train {
+            return dxn / &c.std;
+        }
+        let n = A::of_f64(c.xn.nrows() as f64);
+        let mut dxc = &dxn / &c.std;
+        let std2 = c.std.mapv(|s| s * s);
+        let dstd = -(&dxn * &c.xc / &std2).sum_axis(Axis(0));
+        let dvar = &dstd / &c.std * A::of_f64(0.5);
+        let two_over_n = A::of_f64(2.0) / n;
+        Zip::from(&mut dxc)
+            .and(&c.xc)
+            .and_broadcast(&dvar)
+            .for_each(|d, &xc, &dv| *d += two_over_n * xc * dv);
+        let dmu = dxc.sum_axis(Axis(0));
+        dxc - &(dmu / n)
+    }
+}
+
+/// Where a [`Dropout`] gets its masks in train mode.
+#[derive(Debug)]
+enum MaskSource<'r> {
+    /// A new mask for every training forward pass, from this generator.
+    Draw(&'r mut Rng),
+    /// The same mask for every training forward pass.
+    Fixed(ArrayView2<'r, bool>),
+    /// Test mode only (a net's layers for prediction).
+    None,
+}
+
+/// Dropout (§6.4.3, the book's `Dropout`): in train mode each unit is kept where a uniform draw
+/// in [0, 1) exceeds [`ratio`](Self::ratio) (the book's `dropout_ratio`, `mask = rand > ratio`)
+/// and zeroed elsewhere; in test mode every unit is scaled by `1 − ratio`, its expected keep rate.
+///
+/// The masks come from an explicit seeded [`Rng`] ([`new`](Self::new)), drawn in row-major
+/// order on the calling thread, so one seed gives the same masks on any number of threads; or a
+/// mask is given once and held fixed ([`with_mask`](Self::with_mask)), as a gradient check needs.
+///
+/// ```
+/// use ndarray::array;
+/// use scratchnet_network::layers::{Dropout, Layer, Mode};
+/// let mut rng = scratchnet_tensor::rng_from_seed(0);
+/// let mut drop = Dropout::new(0.5, &mut rng);
+/// let x = array![[1.0, 2.0, 3.0, 4.0]];
+/// let y = drop.forward(x.view(), Mode::Train);
+/// let mask = drop.mask().unwrap().to_owned();
+/// for ((y, x), keep) in y.iter().zip(&x).zip(&mask) {
+///     assert_eq!(*y, if *keep { *x } else { 0.0 });
+/// }
+/// let dx = Layer::<f64>::backward(&mut drop, array![[1.0, 1.0, 1.0, 1.0]].view());
+/// assert_eq!(dx, mask.mapv(|k| if k { 1.0 } else { 0.0 }));
+/// assert_eq!(drop.forward(x.view(), Mode::Test), x * 0.5);
+/// ```
+#[derive(Debug)]
+pub struct Dropout<'r> {
+    /// The probability of dropping a unit in training, the book's `dropout_ratio`.
+    pub ratio: f64,
+    source: MaskSource<'r>,
+    /// The mask last drawn (for [`MaskSource::Draw`]).
+    drawn: Option<Array2<bool>>,
+    /// The mode of the last forward pass.
+    last: Option<Mode>,
+}
+
+impl<'r> Dropout<'r> {
+    /// A layer that draws a new mask from `rng` at every training forward pass.
+    ///
+    /// # Panics
+    /// If `ratio` is not in [0, 1).
+    ///
+    /// ```
+    /// let mut rng = scratchnet_tensor::rng_from_seed(1);
+    /// assert_eq!(scratchnet_network::layers::Dropout::new(0.2, &mut rng).ratio, 0.2);
+    /// ```
+    pub fn new(ratio: f64, rng: &'r mut Rng) -> Self {
+        Self::with_source(ratio, MaskSource::Draw(rng))
+    }
+
+    /// A layer that applies `mask` (true = kept) at every training forward pass.
+    ///
+    /// # Panics
+    /// If `ratio` is not in [0, 1).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scratchnet_network::layers::{Dropout, Layer, Mode};
+    /// let mask = array![[true, false]];
+    /// let mut drop = Dropout::with_mask(0.5, mask.view());
+    /// assert_eq!(drop.forward(array![[3.0, 4.0]].view(), Mode::Train), array![[3.0, 0.0]]);
+    /// ```
+    pub fn with_mask(ratio: f64, mask: ArrayView2<'r, bool>) -> Self {
+        Self::with_source(ratio, MaskSource::Fixed(mask))
+    }
+
+    /// A layer for test-mode passes only (its training forward pass panics).
+    pub(crate) fn test_only(ratio: f64) -> Self {
+        Self::with_source(ratio, MaskSource::None)
+    }
+
+    fn with_source(ratio: f64, source: MaskSource<'r>) -> Self {
+        assert!(
+            (0.0..1.0).contains(&ratio),
+            "the dropout ratio must be in [0, 1), not {ratio}"
+        );
+        Self {
+            ratio,
+            source,
+            drawn: None,
+            last: None,
+        }
+    }
+
+    /// `dim` uniform draws from `rng` in row-major order, each kept (true) where it exceeds
+    /// `ratio`: the book's `np.random.rand(*x.shape) > self.dropout_ratio`.
+    ///
+    /// ```
+    /// let mut rng = scratchnet_tensor::rng_from_seed(7);
+    /// let mask = scratchnet_network::layers::Dropout::draw_mask(&mut rng, (100, 100), 0.2);
+    /// let kept = mask.iter().filter(|&&k| k).count() as f64 / 1e4;
+    /// assert!((kept - 0.8).abs() < 0.02);
+    /// ```
+    pub fn draw_mask(rng: &mut Rng, dim: (usize, usize), ratio: f64) -> Array2<bool> {
+        Array2::from_shape_simple_fn(dim, || rng.random::<f64>() > ratio)
+    }
+
+    /// The mask of the last training forward pass (true = kept), if there was one.
+    pub fn mask(&self) -> Option<ArrayView2<'_, bool>> {
+        match (&self.source, &self.drawn) {
+            (MaskSource::Fixed(m), _) if self.last == Some(Mode::Train) => Some(m.view()),
+            (MaskSource::Draw(_), Some(m)) => Some(m.view()),
+            _ => None,
+        }
+    }
+}
+
+impl<A: Scalar> Layer<A> for Dropout<'_> {
+    /// Train: `x` where the mask keeps, 0 elsewhere. Test: `x·(1 − ratio)`.
+    ///
+    /// # Panics
+    /// In train mode, if a fixed mask does not have the shape of `x`.
+    fn forward(&mut self, x: ArrayView2<'_, A>, mode: Mode) -> Array2<A> {
+        self.last = Some(mode);
+        if mode == Mode::Test {
+            let keep = A::of_f64(1.0 - self.ratio);
+            return x.mapv(|v| v * keep);
+        }
+        let mask = match &mut self.source {
+            MaskSource::Draw(rng) => {
+                self.drawn = Some(Self::draw_mask(rng, x.dim(), self.ratio));
+                self.drawn.as_ref().expect("just drawn").view()
+            }
+            MaskSource::Fixed(m) => m.view(),
+            MaskSource::None => panic!("Dropout: a training pass needs a mask or an Rng"),
+        };
+        assert_eq!(
+            mask.dim(),
+            x.dim(),
+            "the dropout mask must have the shape of x"
+        );
+        Zip::from(&x)
+            .and(&mask)
+            .map_collect(|&v, &keep| if keep { v } else { A::zero() })
+    }
+
+    /// Train: `dout` where the mask kept, 0 elsewhere. Test: `dout·(1 − ratio)`.
+    fn backward(&mut self, dout: ArrayView2<'_, A>) -> Array2<A> {
+        match self.last.expect("Dropout: backward before forward") {
+            Mode::Test => {
+                let keep = A::of_f64(1.0 - self.ratio);
+                dout.mapv(|v| v * keep)
+            }
+            Mode::Train => {
+                let mask = self.mask().expect("a training pass has a mask");
+                assert_eq!(mask.dim(), dout.dim(), "dout must have the output's shape");
+                Zip::from(&dout)
+                    .and(&mask)
+                    .map_collect(|&d, &keep| if keep { d } else { A::zero() })
+            }
+        }
     }
 }
 

@@ -60,7 +60,11 @@ pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
 pub use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
-pub use multi_layer_net::{Activation, AffineParams, MultiLayerNet, WeightInit};
+pub use multi_layer_fast::RunningUpdate;
+pub use multi_layer_net::{
+    Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
+    WeightInit,
+};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.

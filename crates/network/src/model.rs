@@ -57,7 +57,8 @@ impl<A: Scalar> Model<A> {
         format!("{} {activation}", sizes.join("-"))
     }
 
-    /// Every tensor under its book name, in the book's order: `W1, b1, W2, b2, …`.
+    /// Every trained tensor under its book name, in the book's order: `W1, b1, W2, b2, …` (with
+    /// batch norm `W1, b1, gamma1, beta1, W2, …`).
     pub fn named_tensors(&self) -> Vec<(String, ArrayViewD<'_, A>)> {
         match self {
             Model::TwoLayer(n) => n
@@ -66,17 +67,7 @@ impl<A: Scalar> Model<A> {
                 .into_iter()
                 .map(|(name, a)| (name.to_string(), a))
                 .collect(),
-            Model::MultiLayer(n) => n
-                .params
-                .iter()
-                .enumerate()
-                .flat_map(|(i, p)| {
-                    [
-                        (format!("W{}", i + 1), p.w.view().into_dyn()),
-                        (format!("b{}", i + 1), p.b.view().into_dyn()),
-                    ]
-                })
-                .collect(),
+            Model::MultiLayer(n) => n.named_tensors(),
         }
     }
 
@@ -109,9 +100,18 @@ impl<A: Scalar> Model<A> {
             }
             Model::MultiLayer(n) => {
                 let p = &n.params;
+                let bn = &n.batch_norm;
                 !p.is_empty()
                     && p.iter().all(|l| l.b.len() == l.w.ncols())
                     && p.windows(2).all(|w| w[0].w.ncols() == w[1].w.nrows())
+                    && (bn.is_empty() || bn.len() == p.len() - 1)
+                    && bn.iter().zip(p).all(|(b, l)| {
+                        let u = l.w.ncols();
+                        [&b.gamma, &b.beta, &b.running_mean, &b.running_var]
+                            .iter()
+                            .all(|v| v.len() == u)
+                    })
+                    && n.dropout.is_none_or(|r| (0.0..1.0).contains(&r))
             }
         }
     }

@@ -1,30 +1,31 @@
 //! The fast path of [`MultiLayerNet`]: the same layers as the book's path, with the first affine
 //! layer over the non-zeros of the input (MNIST is about 81 % zeros) through `SparseRows`'s
 //! kernels, and without the first layer's `dx = dout·W1ᵀ`, which nothing uses. The other layers
-//! are the book's (`ndarray`'s matrixmultiply for the dense products). A test holds it to the
-//! book's path within 1e-12 of the gradient's max-norm (`fast_path_equals_the_book_path`).
+//! (batch norm and dropout included) are the book's (`ndarray`'s matrixmultiply for the dense
+//! products). A test holds it to the book's path within 1e-12 of the gradient's max-norm
+//! (`fast_path_equals_the_book_path`, with and without batch norm and dropout).
 
 use ndarray::{Array2, Axis};
-use scratchnet_tensor::Scalar;
+use scratchnet_tensor::{Rng, Scalar};
 
 use crate::Targets;
 use crate::input::Input;
-use crate::layers::{Layer, Mode};
-use crate::multi_layer_net::{AffineParams, Layers, MultiLayerNet};
+use crate::layers::Mode;
+use crate::multi_layer_net::{
+    AffineParams, Layers, MultiLayerGrads, MultiLayerNet, Perturbed, RunningStats,
+};
 
 impl<A: Scalar> MultiLayerNet<A> {
-    /// The layers after the first affine one, and that layer's output `x·W1 + b1`.
-    fn first_affine<'t>(&self, x: &Input<'_, A>) -> (Layers<'_, 't, A>, Array2<A>) {
+    /// The layers after the first affine one (dropout applying `masks` in train mode), and that
+    /// layer's output `x·W1 + b1`.
+    fn first_affine<'a, 't>(
+        &'a self,
+        x: &Input<'_, A>,
+        masks: Option<&'a [Array2<bool>]>,
+    ) -> (Layers<'a, 't, A>, Array2<A>) {
         let p = &self.params[0];
         let a1 = x.affine(&p.w, &p.b);
-        // `Layers` over W2… has one activation fewer than the net; the first is added here
-        let mut rest = Layers::new(
-            self.params[1..].iter().map(|p| (p.w.view(), p.b.view())),
-            self.activation,
-        );
-        rest.activation
-            .insert(0, Layers::<A>::activation_layer(self.activation));
-        (rest, a1)
+        (Layers::of(self, 1, Perturbed::None, masks), a1)
     }
 
     /// [`predict`](Self::predict) with a sparse first layer.
@@ -46,7 +47,7 @@ impl<A: Scalar> MultiLayerNet<A> {
             "x has {} columns but the net has {n_in} inputs",
             x.dim().1
         );
-        let (mut rest, a1) = self.first_affine(&x);
+        let (mut rest, a1) = self.first_affine(&x, None);
         rest.predict_after_first(a1, Mode::Test)
     }
 
@@ -62,13 +63,21 @@ impl<A: Scalar> MultiLayerNet<A> {
     pub fn loss_fast<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
-        let (mut rest, a1) = self.first_affine(&x);
+        let (mut rest, a1) = self.first_affine(&x, None);
         let scores = rest.predict_after_first(a1, Mode::Test);
         rest.last_layer.forward(scores.view(), t)
             + self.decay(self.params.iter().map(|p| p.w.view()))
     }
 
     /// [`accuracy`](Self::accuracy) with a sparse first layer.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// let net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_batch_norm().with_dropout(0.5);
+    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]];
+    /// assert_eq!(net.accuracy(&x, &[0, 1]), net.accuracy_fast(&x, &[0, 1]));
+    /// ```
     pub fn accuracy_fast<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
@@ -80,48 +89,107 @@ impl<A: Scalar> MultiLayerNet<A> {
     }
 
     /// [`gradient`](Self::gradient) with a sparse first layer and no `dx` for it: what
-    /// `scratchnet train` runs for a layered net.
+    /// `scratchnet train` runs for a layered net. The same masks from the same `rng` and the same
+    /// running statistics as the book's path.
     ///
     /// ```
     /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// let net = MultiLayerNet::<f64>::new(4, &[3, 3], 2, Activation::Sigmoid, WeightInit::Xavier,
-    ///     &mut scratchnet_tensor::rng_from_seed(0));
+    /// let mut net = MultiLayerNet::<f64>::new(4, &[3, 3], 2, Activation::Sigmoid, WeightInit::Xavier,
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_batch_norm().with_dropout(0.3);
     /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
-    /// let (book, fast) = (net.gradient(&x, &[1, 0]), net.gradient_fast(&x, &[1, 0]));
-    /// for (b, f) in book.iter().zip(&fast) {
-    ///     assert!((&b.w - &f.w).iter().all(|d| d.abs() < 1e-15));
+    /// let mut book_net = net.clone();
+    /// let book = book_net.gradient(&x, &[1, 0], &mut scratchnet_tensor::rng_from_seed(9));
+    /// let fast = net.gradient_fast(&x, &[1, 0], &mut scratchnet_tensor::rng_from_seed(9));
+    /// for ((_, b), (_, f)) in book.named().iter().zip(fast.named()) {
+    ///     assert!((b - &f).iter().all(|d| d.abs() < 1e-15));
     /// }
+    /// assert_eq!(book_net.batch_norm, net.batch_norm); // the same running statistics
     /// ```
     pub fn gradient_fast<'x, 't>(
-        &self,
+        &mut self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
-    ) -> Vec<AffineParams<A>> {
+        rng: &mut Rng,
+    ) -> MultiLayerGrads<A> {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
-        let (mut rest, a1) = self.first_affine(&x);
+        let masks = self.draw_masks(x.dim().0, rng);
+        let (grads, stats) = self.gradient_fast_with(&x, t, &masks);
+        self.set_running(stats);
+        grads
+    }
+
+    /// [`gradient_fast`](Self::gradient_fast) with the given dropout masks, leaving the net as
+    /// it is: the gradients and the running statistics the pass computed.
+    pub(crate) fn gradient_fast_with(
+        &self,
+        x: &Input<'_, A>,
+        t: Targets<'_, A>,
+        masks: &[Array2<bool>],
+    ) -> (MultiLayerGrads<A>, RunningStats<A>) {
+        let (mut rest, a1) = self.first_affine(x, Some(masks));
         let scores = rest.predict_after_first(a1, Mode::Train);
         rest.last_layer.forward(scores.view(), t);
         // backward through every layer but the first affine one
-        let mut dout = rest.last_layer.backward(A::one());
-        for i in (0..rest.affine.len()).rev() {
-            dout = rest.affine[i].backward(dout.view());
-            dout = rest.activation[i].backward(dout.view());
-        }
+        let dout = rest.backward_to_first();
         let p0 = &self.params[0];
         let mut dw1 = Array2::zeros(p0.w.raw_dim());
         x.t_dot_into(dout.view(), dw1.view_mut());
         let db1 = dout.sum_axis(Axis(0));
-        let mut grads = vec![AffineParams {
+        let (rest_affine, batch_norm, stats) = rest.into_grads(self);
+        let mut affine = Vec::with_capacity(self.params.len());
+        affine.push(AffineParams {
             w: self.decayed(dw1, &p0.w.view()),
             b: db1,
-        }];
-        for (a, p) in rest.affine.into_iter().zip(&self.params[1..]) {
-            grads.push(AffineParams {
-                w: self.decayed(a.dw, &p.w.view()),
-                b: a.db,
-            });
-        }
-        grads
+        });
+        affine.extend(rest_affine);
+        (MultiLayerGrads { affine, batch_norm }, stats)
+    }
+}
+
+/// The running statistics of batch norm after one training forward pass, held apart from the
+/// net by [`MultiLayerNet::gradient_fast_detached`] until [`MultiLayerNet::apply_running`]
+/// (empty without batch norm).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunningUpdate<A>(RunningStats<A>);
+
+impl<A: Scalar> MultiLayerNet<A> {
+    /// [`gradient_fast`](Self::gradient_fast) without its side effect: the gradient, and the
+    /// running statistics the forward pass leaves, for [`apply_running`](Self::apply_running).
+    /// The net is only read, so the loss of the step before can be computed at the same time
+    /// (as the trainer does); `gradient_fast` is this followed by `apply_running`.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// use scratchnet_tensor::rng_from_seed;
+    /// let mut net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
+    ///     &mut rng_from_seed(0)).with_batch_norm().with_dropout(0.2);
+    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
+    /// let mut twin = net.clone();
+    /// let (g, running) = net.gradient_fast_detached(&x, &[1, 0], &mut rng_from_seed(5));
+    /// net.apply_running(running);
+    /// assert_eq!(g, twin.gradient_fast(&x, &[1, 0], &mut rng_from_seed(5)));
+    /// assert_eq!(net, twin);
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net.
+    pub fn gradient_fast_detached<'x, 't>(
+        &self,
+        x: impl Into<Input<'x, A>>,
+        t: impl Into<Targets<'t, A>>,
+        rng: &mut Rng,
+    ) -> (MultiLayerGrads<A>, RunningUpdate<A>) {
+        let (x, t) = (x.into(), t.into());
+        self.check(x.dim(), &t);
+        let masks = self.draw_masks(x.dim().0, rng);
+        let (grads, stats) = self.gradient_fast_with(&x, t, &masks);
+        (grads, RunningUpdate(stats))
+    }
+
+    /// Sets the running statistics that [`gradient_fast_detached`](Self::gradient_fast_detached)
+    /// returned.
+    pub fn apply_running(&mut self, update: RunningUpdate<A>) {
+        self.set_running(update.0);
     }
 }

@@ -1,7 +1,8 @@
-//! The book's fully connected net of any depth (chapter 6, `common/multi_layer_net.py`):
-//! `Affine → activation` for every hidden layer, then `Affine → SoftmaxWithLoss`, with the
-//! weight initialisations of §6.2 and the L2 weight decay of §6.4.1, written the way the book
-//! writes it over the [`layers`](crate::layers).
+//! The book's fully connected net of any depth (chapter 6, `common/multi_layer_net.py` and
+//! `multi_layer_net_extend.py`): `Affine → [BatchNorm] → activation → [Dropout]` for every
+//! hidden layer, then `Affine → SoftmaxWithLoss`, with the weight initialisations of §6.2, the
+//! batch normalisation of §6.3, and the L2 weight decay and dropout of §6.4, written the way the
+//! book writes it over the [`layers`](crate::layers).
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Targets;
 use crate::input::Input;
-use crate::layers::{Affine, Layer, Mode, Relu, Sigmoid, SoftmaxWithLoss};
+use crate::layers::{
+    Affine, BatchNormalization, Dropout, Layer, Mode, Relu, Sigmoid, SoftmaxWithLoss,
+};
 use crate::optimizer::Optimizer;
 
 /// The hidden layers' activation: the book's `activation='relu'` or `'sigmoid'`.
@@ -124,12 +127,102 @@ pub struct AffineParams<A> {
     pub b: Array1<A>,
 }
 
-/// The book's fully connected net of any depth, `multi_layer_net.py`:
-/// `x → [Affine → Relu|Sigmoid] × hidden → Affine → SoftmaxWithLoss`.
+/// The state of one batch normalisation layer of a net: the book's parameters `gamma{i}`,
+/// `beta{i}` and its layer's `running_mean`, `running_var` (what test mode normalises with).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "A: Scalar")]
+pub struct BatchNormParams<A> {
+    /// γ, `(units,)`, initially 1.
+    pub gamma: Array1<A>,
+    /// β, `(units,)`, initially 0.
+    pub beta: Array1<A>,
+    /// The running mean, initially 0.
+    pub running_mean: Array1<A>,
+    /// The running variance, initially 0.
+    pub running_var: Array1<A>,
+}
+
+impl<A: Scalar> BatchNormParams<A> {
+    /// γ = 1, β = 0 and zero running statistics for `units` units, as the book starts them.
+    ///
+    /// ```
+    /// let p = scratchnet_network::BatchNormParams::<f64>::new(3);
+    /// assert_eq!((p.gamma.sum(), p.beta.sum(), p.running_var.len()), (3.0, 0.0, 3));
+    /// ```
+    pub fn new(units: usize) -> Self {
+        BatchNormParams {
+            gamma: Array1::ones(units),
+            beta: Array1::zeros(units),
+            running_mean: Array1::zeros(units),
+            running_var: Array1::zeros(units),
+        }
+    }
+}
+
+/// ∂L/∂γ and ∂L/∂β of one batch normalisation layer (the book's `grads['gamma{i}']`,
+/// `grads['beta{i}']`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "A: Scalar")]
+pub struct BatchNormGrads<A> {
+    /// ∂L/∂γ.
+    pub gamma: Array1<A>,
+    /// ∂L/∂β.
+    pub beta: Array1<A>,
+}
+
+/// The gradient of a [`MultiLayerNet`], what [`MultiLayerNet::gradient`] returns and
+/// [`MultiLayerNet::update`] takes: `dW + λW` and `db` per affine layer, and `dγ`, `dβ` per
+/// batch normalisation layer (none without batch norm).
+///
+/// ```
+/// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+/// let mut rng = scratchnet_tensor::rng_from_seed(0);
+/// let mut net = MultiLayerNet::<f64>::new(3, &[4], 2, Activation::Relu, WeightInit::He, &mut rng)
+///     .with_batch_norm();
+/// let g = net.gradient(&ndarray::array![[1.0, 0.0, 0.5], [0.0, 1.0, 0.0]], &[1, 0], &mut rng);
+/// let names: Vec<String> = g.named().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["W1", "b1", "gamma1", "beta1", "W2", "b2"]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "A: Scalar")]
+pub struct MultiLayerGrads<A> {
+    /// `dW + λW`, `db` of each affine layer, input side first.
+    pub affine: Vec<AffineParams<A>>,
+    /// `dγ`, `dβ` of each batch normalisation layer (one per hidden layer, or none).
+    pub batch_norm: Vec<BatchNormGrads<A>>,
+}
+
+impl<A: Scalar> MultiLayerGrads<A> {
+    /// Every tensor with its book name, in the book's order `W1, b1, gamma1, beta1, W2, …`
+    /// (the order of [`MultiLayerNet::tensors_mut`]).
+    pub fn named(&self) -> Vec<(String, ArrayViewD<'_, A>)> {
+        let mut out = Vec::new();
+        let mut bn = self.batch_norm.iter();
+        for (i, p) in self.affine.iter().enumerate() {
+            out.push((format!("W{}", i + 1), p.w.view().into_dyn()));
+            out.push((format!("b{}", i + 1), p.b.view().into_dyn()));
+            if let Some(g) = bn.next() {
+                out.push((format!("gamma{}", i + 1), g.gamma.view().into_dyn()));
+                out.push((format!("beta{}", i + 1), g.beta.view().into_dyn()));
+            }
+        }
+        out
+    }
+}
+
+/// The book's fully connected net of any depth, `multi_layer_net.py` and
+/// `multi_layer_net_extend.py`: for every hidden layer
+/// `Affine → [BatchNorm] → Relu|Sigmoid → [Dropout]`, then `Affine → SoftmaxWithLoss`.
 ///
 /// [`predict`](Self::predict) returns the scores before the softmax (as the book's chapter 5–6
 /// nets do; the argmax is the same). With `weight_decay_lambda` λ > 0 the loss adds
 /// `½λ Σ‖W‖²` over every weight matrix and the gradient `λW` to each `dW` (§6.4.1).
+/// [`with_batch_norm`](Self::with_batch_norm) and [`with_dropout`](Self::with_dropout) add the
+/// book's `use_batchnorm` and `use_dropout`/`dropout_ration` (§6.3, §6.4.3).
+///
+/// `predict`, `loss` and `accuracy` run in test mode (the book's default `train_flg=False`):
+/// batch norm with its running statistics, dropout scaling by `1 − ratio`. The gradients run in
+/// train mode: batch statistics, and dropout masks drawn from the `rng` they are given.
 ///
 /// ```
 /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit, optimizer::Adam};
@@ -140,7 +233,7 @@ pub struct AffineParams<A> {
 /// let before = net.loss(&x, &t);
 /// let mut adam = Adam::new(0.01, 0.9, 0.999);
 /// for _ in 0..20 {
-///     let grads = net.gradient(&x, &t);
+///     let grads = net.gradient(&x, &t, &mut rng);
 ///     net.update(&mut adam, &grads);
 /// }
 /// assert!(net.loss(&x, &t) < before);
@@ -155,59 +248,146 @@ pub struct MultiLayerNet<A = f64> {
     pub activation: Activation,
     /// λ of the L2 weight decay (0 for none, the book's default).
     pub weight_decay_lambda: f64,
+    /// γ, β and running statistics of the batch norm after each hidden affine layer: one entry
+    /// per hidden layer, or none (the book's `use_batchnorm=False`).
+    #[serde(default)]
+    pub batch_norm: Vec<BatchNormParams<A>>,
+    /// The dropout ratio after each hidden activation (the book's `dropout_ration`), or `None`
+    /// for no dropout (`use_dropout=False`).
+    #[serde(default)]
+    pub dropout: Option<f64>,
 }
 
-/// The book's `self.layers` (affine and activation layers in order) and `self.last_layer`, over
-/// views of the weights: the net's own, or with one tensor perturbed for the numerical gradient.
+/// The running mean and variance of each batch norm, as a training pass leaves them.
+pub(crate) type RunningStats<A> = Vec<(Array1<A>, Array1<A>)>;
+
+/// One tensor of a net replaced by a perturbed view, for the numerical gradient.
+#[derive(Clone, Copy)]
+pub(crate) enum Perturbed<'a, A> {
+    None,
+    W(usize, ArrayView2<'a, A>),
+    B(usize, ArrayView1<'a, A>),
+    Gamma(usize, ArrayView1<'a, A>),
+    Beta(usize, ArrayView1<'a, A>),
+}
+
+/// The book's `self.layers` (affine, batch norm, activation and dropout layers in order) and
+/// `self.last_layer`, over views of the weights: the net's own, or with one tensor perturbed for
+/// the numerical gradient. The affine layers start at layer `first` (1 for the fast path, whose
+/// first layer is sparse); every hidden layer's batch norm, activation and dropout are here.
 pub(crate) struct Layers<'p, 't, A: Scalar> {
+    first: usize,
     pub(crate) affine: Vec<Affine<'p, A>>,
+    pub(crate) batch_norm: Vec<BatchNormalization<'p, A>>,
     pub(crate) activation: Vec<Box<dyn Layer<A>>>,
+    pub(crate) dropout: Vec<Dropout<'p>>,
     pub(crate) last_layer: SoftmaxWithLoss<'t, A>,
 }
 
 impl<'p, 't, A: Scalar> Layers<'p, 't, A> {
-    pub(crate) fn new(
-        weights: impl Iterator<Item = (ArrayView2<'p, A>, ArrayView1<'p, A>)>,
-        activation: Activation,
+    /// The layers of `net` from affine layer `first` on, with `sub` in place of its tensor, and
+    /// dropout (if the net has it) applying `masks` in train mode (`None`: test mode only).
+    pub(crate) fn of<'s: 'p>(
+        net: &'p MultiLayerNet<A>,
+        first: usize,
+        sub: Perturbed<'s, A>,
+        masks: Option<&'p [Array2<bool>]>,
     ) -> Self {
-        let affine: Vec<Affine<'p, A>> = weights.map(|(w, b)| Affine::new(w, b)).collect();
-        let activation = (1..affine.len())
-            .map(|_| Self::activation_layer(activation))
+        let affine = (first..net.params.len())
+            .map(|k| {
+                let p = &net.params[k];
+                let w = match sub {
+                    Perturbed::W(j, w) if j == k => w.reborrow(),
+                    _ => p.w.view(),
+                };
+                let b = match sub {
+                    Perturbed::B(j, b) if j == k => b.reborrow(),
+                    _ => p.b.view(),
+                };
+                Affine::new(w, b)
+            })
             .collect();
+        let batch_norm = net
+            .batch_norm
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let gamma = match sub {
+                    Perturbed::Gamma(j, g) if j == k => g.reborrow(),
+                    _ => p.gamma.view(),
+                };
+                let beta = match sub {
+                    Perturbed::Beta(j, b) if j == k => b.reborrow(),
+                    _ => p.beta.view(),
+                };
+                BatchNormalization::new(gamma, beta)
+                    .with_running(p.running_mean.clone(), p.running_var.clone())
+            })
+            .collect();
+        let hidden = net.params.len() - 1;
+        let dropout = match (net.dropout, masks) {
+            (None, _) => Vec::new(),
+            (Some(r), Some(m)) => m.iter().map(|m| Dropout::with_mask(r, m.view())).collect(),
+            (Some(r), None) => (0..hidden).map(|_| Dropout::test_only(r)).collect(),
+        };
         Layers {
+            first,
             affine,
-            activation,
+            batch_norm,
+            activation: (0..hidden)
+                .map(|_| activation_layer(net.activation))
+                .collect(),
+            dropout,
             last_layer: SoftmaxWithLoss::new(),
         }
     }
 
-    pub(crate) fn activation_layer(activation: Activation) -> Box<dyn Layer<A>> {
-        match activation {
-            Activation::Relu => Box::new(Relu::new()),
-            Activation::Sigmoid => Box::new(Sigmoid::new()),
-        }
+    /// Affine layer `k` of the net.
+    fn affine_at(&mut self, k: usize) -> &mut Affine<'p, A> {
+        &mut self.affine[k - self.first]
     }
 
-    /// For layers built without the first affine one (and with its activation first): the
-    /// scores from that layer's output `a1`.
+    /// Hidden layer `i` forward from its affine output `a`: `[BatchNorm] → activation → [Dropout]`.
+    fn hidden_forward(&mut self, i: usize, a: Array2<A>, mode: Mode) -> Array2<A> {
+        let mut x = a;
+        if let Some(bn) = self.batch_norm.get_mut(i) {
+            x = bn.forward(x.view(), mode);
+        }
+        x = self.activation[i].forward(x.view(), mode);
+        if let Some(d) = self.dropout.get_mut(i) {
+            x = Layer::<A>::forward(d, x.view(), mode);
+        }
+        x
+    }
+
+    /// Hidden layer `i` backward to its affine output, in reverse order.
+    fn hidden_backward(&mut self, i: usize, dout: Array2<A>) -> Array2<A> {
+        let mut d = dout;
+        if let Some(drop) = self.dropout.get_mut(i) {
+            d = Layer::<A>::backward(drop, d.view());
+        }
+        d = self.activation[i].backward(d.view());
+        if let Some(bn) = self.batch_norm.get_mut(i) {
+            d = bn.backward(d.view());
+        }
+        d
+    }
+
+    /// The scores from the first affine layer's output `a1`: every hidden layer, each followed
+    /// by the next affine layer.
     pub(crate) fn predict_after_first(&mut self, a1: Array2<A>, mode: Mode) -> Array2<A> {
-        let mut x = a1;
-        for (act, affine) in self.activation.iter_mut().zip(self.affine.iter_mut()) {
-            x = act.forward(x.view(), mode);
-            x = affine.forward(x.view(), mode);
+        let mut a = a1;
+        for i in 0..self.activation.len() {
+            let z = self.hidden_forward(i, a, mode);
+            a = self.affine_at(i + 1).forward(z.view(), mode);
         }
-        x
+        a
     }
 
-    /// The scores: `Affine1, Activation1, Affine2, …, AffineL` forward, in order.
+    /// The scores: `Affine1, [BatchNorm1], Activation1, [Dropout1], Affine2, …, AffineL`.
     fn predict(&mut self, x: ArrayView2<'_, A>, mode: Mode) -> Array2<A> {
-        let last = self.affine.len() - 1;
-        let mut x = self.affine[0].forward(x, mode);
-        for i in 0..last {
-            x = self.activation[i].forward(x.view(), mode);
-            x = self.affine[i + 1].forward(x.view(), mode);
-        }
-        x
+        let a1 = self.affine_at(0).forward(x, mode);
+        self.predict_after_first(a1, mode)
     }
 
     /// The data term of the loss, `last_layer.forward(predict(x), t)`.
@@ -216,22 +396,64 @@ impl<'p, 't, A: Scalar> Layers<'p, 't, A> {
         self.last_layer.forward(y.view(), t)
     }
 
-    /// Every layer's backward pass in reverse order, from `last_layer.backward(1)`.
-    fn backward(&mut self) {
+    /// `last_layer.backward(1)` and every layer's backward pass in reverse down to the first
+    /// affine layer's output: returns ∂L/∂a1.
+    pub(crate) fn backward_to_first(&mut self) -> Array2<A> {
         let mut dout = self.last_layer.backward(A::one());
-        for i in (0..self.affine.len()).rev() {
-            dout = self.affine[i].backward(dout.view());
-            if i > 0 {
-                dout = self.activation[i - 1].backward(dout.view());
-            }
+        for i in (0..self.activation.len()).rev() {
+            dout = self.affine_at(i + 1).backward(dout.view());
+            dout = self.hidden_backward(i, dout);
         }
+        dout
+    }
+
+    /// The gradients of the layers from `first` on (`dW + λW` via `net`), the batch norms' and
+    /// their updated running statistics, after [`backward_to_first`](Self::backward_to_first)
+    /// (and, for `first == 0`, the first affine layer's backward).
+    pub(crate) fn into_grads(
+        self,
+        net: &MultiLayerNet<A>,
+    ) -> (
+        Vec<AffineParams<A>>,
+        Vec<BatchNormGrads<A>>,
+        RunningStats<A>,
+    ) {
+        let affine = self
+            .affine
+            .into_iter()
+            .map(|a| AffineParams {
+                w: net.decayed(a.dw, &a.w),
+                b: a.db,
+            })
+            .collect();
+        let (bn, stats) = self
+            .batch_norm
+            .into_iter()
+            .map(|b| {
+                (
+                    BatchNormGrads {
+                        gamma: b.dgamma,
+                        beta: b.dbeta,
+                    },
+                    (b.running_mean, b.running_var),
+                )
+            })
+            .unzip();
+        (affine, bn, stats)
+    }
+}
+
+fn activation_layer<A: Scalar>(activation: Activation) -> Box<dyn Layer<A>> {
+    match activation {
+        Activation::Relu => Box::new(Relu::new()),
+        Activation::Sigmoid => Box::new(Sigmoid::new()),
     }
 }
 
 impl<A: Scalar> MultiLayerNet<A> {
     /// A net `input → hidden[0] → … → output` with weights drawn layer by layer (W1 first, each
     /// in row-major order) from N(0, σ²), σ from `init` and the layer's number of inputs, and
-    /// zero biases; no weight decay.
+    /// zero biases; no weight decay, batch norm or dropout.
     ///
     /// # Panics
     /// If any size is 0.
@@ -270,6 +492,8 @@ impl<A: Scalar> MultiLayerNet<A> {
             params,
             activation,
             weight_decay_lambda: 0.0,
+            batch_norm: Vec::new(),
+            dropout: None,
         }
     }
 
@@ -289,6 +513,45 @@ impl<A: Scalar> MultiLayerNet<A> {
         self
     }
 
+    /// The same net with a batch normalisation layer after each hidden affine layer (the book's
+    /// `use_batchnorm=True`): γ = 1, β = 0, zero running statistics.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// let net = MultiLayerNet::<f64>::new(4, &[5, 3], 2, Activation::Relu, WeightInit::He,
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_batch_norm();
+    /// assert_eq!(net.batch_norm.len(), 2);
+    /// assert_eq!(net.len(), (4 * 5 + 5) + 2 * 5 + (5 * 3 + 3) + 2 * 3 + (3 * 2 + 2));
+    /// ```
+    pub fn with_batch_norm(mut self) -> Self {
+        let hidden = self.params.len() - 1;
+        self.batch_norm = (0..hidden)
+            .map(|i| BatchNormParams::new(self.params[i].w.ncols()))
+            .collect();
+        self
+    }
+
+    /// The same net with dropout after each hidden activation (the book's `use_dropout=True,
+    /// dropout_ration=ratio`).
+    ///
+    /// # Panics
+    /// If `ratio` is not in [0, 1).
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// let net = MultiLayerNet::<f64>::new(4, &[5], 2, Activation::Relu, WeightInit::He,
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_dropout(0.2);
+    /// assert_eq!(net.dropout, Some(0.2));
+    /// ```
+    pub fn with_dropout(mut self, ratio: f64) -> Self {
+        assert!(
+            (0.0..1.0).contains(&ratio),
+            "the dropout ratio must be in [0, 1), not {ratio}"
+        );
+        self.dropout = Some(ratio);
+        self
+    }
+
     /// The layer sizes, input first: `[input, hidden…, output]`.
     pub fn sizes(&self) -> Vec<usize> {
         std::iter::once(self.params[0].w.nrows())
@@ -296,21 +559,20 @@ impl<A: Scalar> MultiLayerNet<A> {
             .collect()
     }
 
-    /// Number of scalar parameters.
+    /// Number of scalar parameters (weights, biases, γ and β; not the running statistics).
     pub fn len(&self) -> usize {
-        self.params.iter().map(|p| p.w.len() + p.b.len()).sum()
+        let affine: usize = self.params.iter().map(|p| p.w.len() + p.b.len()).sum();
+        let bn: usize = self
+            .batch_norm
+            .iter()
+            .map(|p| p.gamma.len() + p.beta.len())
+            .sum();
+        affine + bn
     }
 
     /// True when the net has no parameters (never, for a net made by [`new`](Self::new)).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn layers<'t>(&self) -> Layers<'_, 't, A> {
-        Layers::new(
-            self.params.iter().map(|p| (p.w.view(), p.b.view())),
-            self.activation,
-        )
     }
 
     /// Panics with a clear message unless a batch of `dim = (rows, cols)` and `t` fit the net.
@@ -347,7 +609,27 @@ impl<A: Scalar> MultiLayerNet<A> {
         })
     }
 
-    /// The scores of every class, one row per sample (before the softmax).
+    /// The dropout masks of one training pass over `rows` samples, hidden layer 1 first, each in
+    /// row-major order ([`Dropout::draw_mask`]); none (and `rng` untouched) without dropout.
+    pub(crate) fn draw_masks(&self, rows: usize, rng: &mut Rng) -> Vec<Array2<bool>> {
+        match self.dropout {
+            None => Vec::new(),
+            Some(r) => self.params[..self.params.len() - 1]
+                .iter()
+                .map(|p| Dropout::draw_mask(rng, (rows, p.w.ncols()), r))
+                .collect(),
+        }
+    }
+
+    /// Keeps the running statistics a training pass computed.
+    pub(crate) fn set_running(&mut self, stats: RunningStats<A>) {
+        for (p, (mean, var)) in self.batch_norm.iter_mut().zip(stats) {
+            p.running_mean = mean;
+            p.running_var = var;
+        }
+    }
+
+    /// The scores of every class, one row per sample (before the softmax), in test mode.
     ///
     /// # Panics
     /// If `x` does not have one column per input.
@@ -361,10 +643,11 @@ impl<A: Scalar> MultiLayerNet<A> {
             "x has {} columns but the net has {n_in} inputs",
             x.ncols()
         );
-        self.layers().predict(x.view(), Mode::Test)
+        Layers::of(self, 0, Perturbed::None, None).predict(x.view(), Mode::Test)
     }
 
-    /// The batch-mean cross-entropy plus the weight decay, with one-hot or label targets.
+    /// The batch-mean cross-entropy plus the weight decay, with one-hot or label targets, in
+    /// test mode.
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net (the message says which).
@@ -373,11 +656,12 @@ impl<A: Scalar> MultiLayerNet<A> {
         let x = x.to_dense();
         let t = t.into();
         self.check(x.dim(), &t);
-        let data = self.layers().loss(x.view(), t, Mode::Test);
+        let data = Layers::of(self, 0, Perturbed::None, None).loss(x.view(), t, Mode::Test);
         data + self.decay(self.params.iter().map(|p| p.w.view()))
     }
 
-    /// Fraction of samples whose highest score is the target class (0 for no samples).
+    /// Fraction of samples whose highest score is the target class (0 for no samples), in test
+    /// mode.
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
@@ -390,51 +674,73 @@ impl<A: Scalar> MultiLayerNet<A> {
         let x = x.to_dense();
         let t = t.into();
         self.check(x.dim(), &t);
-        t.accuracy_of(&self.layers().predict(x.view(), Mode::Test))
+        t.accuracy_of(&Layers::of(self, 0, Perturbed::None, None).predict(x.view(), Mode::Test))
     }
 
     /// The gradient by backpropagation, as the book writes it: the loss forward through the
-    /// layers, `last_layer.backward(1)`, every layer's backward in reverse, then
-    /// `dW_i + λW_i` and `db_i` of each affine layer.
+    /// layers in train mode, `last_layer.backward(1)`, every layer's backward in reverse, then
+    /// `dW_i + λW_i`, `db_i` of each affine layer and `dγ_i`, `dβ_i` of each batch norm.
+    ///
+    /// As in the book, the training forward pass moves the batch norms' running statistics
+    /// (hence `&mut self`). Dropout masks are drawn from `rng` (hidden layer 1 first, row-major);
+    /// without dropout `rng` is not used.
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
     ///
     /// ```
     /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// let net = MultiLayerNet::<f64>::new(3, &[4, 4], 2, Activation::Sigmoid, WeightInit::Xavier,
+    /// let mut net = MultiLayerNet::<f64>::new(3, &[4, 4], 2, Activation::Sigmoid, WeightInit::Xavier,
     ///     &mut scratchnet_tensor::rng_from_seed(3));
     /// let (x, t) = (ndarray::array![[0.0, 0.5, 1.0], [1.0, 0.0, 0.25]], [1, 0]);
-    /// let (g, n) = (net.gradient(&x, &t), net.numerical_gradient(&x, &t));
-    /// for (g, n) in g.iter().zip(&n) {
-    ///     assert!((&g.w - &n.w).iter().all(|d| d.abs() < 1e-8));
+    /// let mut rng = scratchnet_tensor::rng_from_seed(0);
+    /// let n = net.numerical_gradient(&x, &t, &mut rng);
+    /// let g = net.gradient(&x, &t, &mut rng);
+    /// for ((_, g), (_, n)) in g.named().iter().zip(n.named()) {
+    ///     assert!((g - &n).iter().all(|d| d.abs() < 1e-8));
     /// }
     /// ```
     pub fn gradient<'x, 't>(
-        &self,
+        &mut self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
-    ) -> Vec<AffineParams<A>> {
+        rng: &mut Rng,
+    ) -> MultiLayerGrads<A> {
         let x = x.into();
         let x = x.to_dense();
         let t = t.into();
         self.check(x.dim(), &t);
-        let mut layers = self.layers();
-        layers.loss(x.view(), t, Mode::Train);
-        layers.backward();
-        layers
-            .affine
-            .into_iter()
-            .map(|a| AffineParams {
-                w: self.decayed(a.dw, &a.w),
-                b: a.db,
-            })
-            .collect()
+        let masks = self.draw_masks(x.nrows(), rng);
+        let (grads, stats) = self.gradient_with(x.view(), t, &masks);
+        self.set_running(stats);
+        grads
+    }
+
+    /// The book's path of [`gradient`](Self::gradient) with the given dropout masks, leaving the
+    /// net as it is: the gradients and the running statistics the pass computed.
+    pub(crate) fn gradient_with(
+        &self,
+        x: ArrayView2<'_, A>,
+        t: Targets<'_, A>,
+        masks: &[Array2<bool>],
+    ) -> (MultiLayerGrads<A>, RunningStats<A>) {
+        let mut layers = Layers::of(self, 0, Perturbed::None, Some(masks));
+        layers.loss(x, t, Mode::Train);
+        let d1 = layers.backward_to_first();
+        layers.affine_at(0).backward(d1.view());
+        let (affine, batch_norm, stats) = layers.into_grads(self);
+        (MultiLayerGrads { affine, batch_norm }, stats)
     }
 
     /// The book's numerical gradient: [`scratchnet_numgrad::numerical_gradient`] (central
-    /// differences, parallel over the scalars) of the loss over each tensor in turn, two full
-    /// forward passes per scalar. For gradient checks of [`gradient`](Self::gradient).
+    /// differences, parallel over the scalars) of the train-mode loss over each tensor in turn
+    /// (`W1, b1, gamma1, beta1, W2, …`), two full forward passes per scalar. For gradient checks
+    /// of [`gradient`](Self::gradient).
+    ///
+    /// The dropout masks are drawn from `rng` once, as [`gradient`](Self::gradient) draws them,
+    /// and held fixed while the scalars are perturbed (the book's redraws them at every pass,
+    /// which no gradient check survives). Batch norm uses each pass's batch statistics; unlike
+    /// the book's, no pass moves the running statistics.
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
@@ -442,45 +748,106 @@ impl<A: Scalar> MultiLayerNet<A> {
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
-    ) -> Vec<AffineParams<A>> {
+        rng: &mut Rng,
+    ) -> MultiLayerGrads<A> {
         let x = x.into();
         let x = x.to_dense();
         let t = t.into();
         self.check(x.dim(), &t);
-        // the loss with layer `k`'s weights or bias replaced by the perturbed tensor `f` receives
-        let loss_with = |k: usize, w: Option<ArrayView2<'_, A>>, b: Option<ArrayView1<'_, A>>| {
-            let weights = self.params.iter().enumerate().map(|(i, p)| {
-                if i == k {
-                    (w.unwrap_or(p.w.view()), b.unwrap_or(p.b.view()))
-                } else {
-                    (p.w.view(), p.b.view())
-                }
-            });
-            let ws: Vec<(ArrayView2<'_, A>, ArrayView1<'_, A>)> = weights.collect();
-            let mut layers = Layers::new(ws.iter().cloned(), self.activation);
-            let data = layers.loss(x.view(), t, Mode::Train);
-            data + self.decay(ws.iter().map(|(w, _)| w.view()))
-        };
-        (0..self.params.len())
+        let masks = self.draw_masks(x.nrows(), rng);
+        self.numerical_gradient_with(x.view(), t, &masks)
+    }
+
+    /// [`numerical_gradient`](Self::numerical_gradient) with the given dropout masks.
+    pub(crate) fn numerical_gradient_with(
+        &self,
+        x: ArrayView2<'_, A>,
+        t: Targets<'_, A>,
+        masks: &[Array2<bool>],
+    ) -> MultiLayerGrads<A> {
+        let loss_with = |sub: Perturbed<'_, A>| self.train_loss(x, t, masks, sub);
+        let affine = (0..self.params.len())
             .map(|k| AffineParams {
                 w: numerical_gradient(
-                    |w: ArrayView2<'_, A>| loss_with(k, Some(w), None),
+                    |w: ArrayView2<'_, A>| loss_with(Perturbed::W(k, w)),
                     &self.params[k].w,
                 ),
                 b: numerical_gradient(
-                    |b: ArrayView1<'_, A>| loss_with(k, None, Some(b)),
+                    |b: ArrayView1<'_, A>| loss_with(Perturbed::B(k, b)),
                     &self.params[k].b,
                 ),
             })
-            .collect()
+            .collect();
+        let batch_norm = (0..self.batch_norm.len())
+            .map(|k| BatchNormGrads {
+                gamma: numerical_gradient(
+                    |g: ArrayView1<'_, A>| loss_with(Perturbed::Gamma(k, g)),
+                    &self.batch_norm[k].gamma,
+                ),
+                beta: numerical_gradient(
+                    |b: ArrayView1<'_, A>| loss_with(Perturbed::Beta(k, b)),
+                    &self.batch_norm[k].beta,
+                ),
+            })
+            .collect();
+        MultiLayerGrads { affine, batch_norm }
     }
 
-    /// Mutable views of `W1, b1, W2, b2, …`, for an [`Optimizer`].
+    /// The train-mode loss (with the weight decay) with one tensor replaced by `sub`.
+    fn train_loss(
+        &self,
+        x: ArrayView2<'_, A>,
+        t: Targets<'_, A>,
+        masks: &[Array2<bool>],
+        sub: Perturbed<'_, A>,
+    ) -> A {
+        let mut layers = Layers::of(self, 0, sub, Some(masks));
+        let data = layers.loss(x, t, Mode::Train);
+        let weights = self.params.iter().enumerate().map(|(k, p)| match sub {
+            Perturbed::W(j, w) if j == k => w.reborrow(),
+            _ => p.w.view(),
+        });
+        data + self.decay(weights)
+    }
+
+    /// Every trainable tensor with its book name, in the book's order `W1, b1, gamma1, beta1,
+    /// W2, …` (as [`tensors_mut`](Self::tensors_mut) and [`MultiLayerGrads::named`]).
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// let net = MultiLayerNet::<f64>::new(4, &[5], 2, Activation::Relu, WeightInit::He,
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_batch_norm();
+    /// let names: Vec<String> = net.named_tensors().into_iter().map(|(n, _)| n).collect();
+    /// assert_eq!(names, ["W1", "b1", "gamma1", "beta1", "W2", "b2"]);
+    /// ```
+    pub fn named_tensors(&self) -> Vec<(String, ArrayViewD<'_, A>)> {
+        let mut out = Vec::new();
+        let mut bn = self.batch_norm.iter();
+        for (i, p) in self.params.iter().enumerate() {
+            out.push((format!("W{}", i + 1), p.w.view().into_dyn()));
+            out.push((format!("b{}", i + 1), p.b.view().into_dyn()));
+            if let Some(g) = bn.next() {
+                out.push((format!("gamma{}", i + 1), g.gamma.view().into_dyn()));
+                out.push((format!("beta{}", i + 1), g.beta.view().into_dyn()));
+            }
+        }
+        out
+    }
+
+    /// Mutable views of `W1, b1, gamma1, beta1, W2, b2, …` (γ, β only with batch norm), for an
+    /// [`Optimizer`].
     pub fn tensors_mut(&mut self) -> Vec<ArrayViewMutD<'_, A>> {
-        self.params
-            .iter_mut()
-            .flat_map(|p| [p.w.view_mut().into_dyn(), p.b.view_mut().into_dyn()])
-            .collect()
+        let mut out = Vec::new();
+        let mut bn = self.batch_norm.iter_mut();
+        for p in self.params.iter_mut() {
+            out.push(p.w.view_mut().into_dyn());
+            out.push(p.b.view_mut().into_dyn());
+            if let Some(g) = bn.next() {
+                out.push(g.gamma.view_mut().into_dyn());
+                out.push(g.beta.view_mut().into_dyn());
+            }
+        }
+        out
     }
 
     /// One optimizer step on every parameter from `grads` (as [`gradient`](Self::gradient)
@@ -488,11 +855,9 @@ impl<A: Scalar> MultiLayerNet<A> {
     ///
     /// # Panics
     /// If `grads` does not have the parameters' shapes.
-    pub fn update(&mut self, optimizer: &mut impl Optimizer<A>, grads: &[AffineParams<A>]) {
-        let g: Vec<ArrayViewD<'_, A>> = grads
-            .iter()
-            .flat_map(|p| [p.w.view().into_dyn(), p.b.view().into_dyn()])
-            .collect();
+    pub fn update(&mut self, optimizer: &mut impl Optimizer<A>, grads: &MultiLayerGrads<A>) {
+        let named = grads.named();
+        let g: Vec<ArrayViewD<'_, A>> = named.into_iter().map(|(_, g)| g).collect();
         optimizer.update(&mut self.tensors_mut(), &g);
     }
 }

@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, array};
 use scratchnet_network::layers::{Affine, Layer, Mode, Relu, SoftmaxWithLoss};
-use scratchnet_network::{Activation, AffineParams, MultiLayerNet, TwoLayerNet, WeightInit};
+use scratchnet_network::{Activation, MultiLayerGrads, MultiLayerNet, TwoLayerNet, WeightInit};
 use scratchnet_tensor::{Targets, rng_from_seed};
 
 fn batch(n: usize, d: usize, seed: u64) -> Array2<f64> {
@@ -30,21 +30,22 @@ fn rel(a: &ndarray::ArrayViewD<f64>, b: &ndarray::ArrayViewD<f64>) -> f64 {
     if scale == 0.0 { diff } else { diff / scale }
 }
 
-fn max_rel(g: &[AffineParams<f64>], n: &[AffineParams<f64>]) -> f64 {
-    g.iter()
-        .zip(n)
-        .flat_map(|(g, n)| {
-            [
-                rel(&g.w.view().into_dyn(), &n.w.view().into_dyn()),
-                rel(&g.b.view().into_dyn(), &n.b.view().into_dyn()),
-            ]
-        })
+fn max_rel(g: &MultiLayerGrads<f64>, n: &MultiLayerGrads<f64>) -> f64 {
+    g.named()
+        .iter()
+        .zip(n.named())
+        .map(|((_, g), (_, n))| rel(g, &n))
         .fold(0.0, f64::max)
+}
+
+/// Without dropout the gradients draw nothing: any generator will do.
+fn no_rng() -> scratchnet_tensor::Rng {
+    rng_from_seed(0)
 }
 
 #[test]
 fn one_sigmoid_hidden_layer_is_the_chapter_4_net_bit_for_bit() {
-    let deep = MultiLayerNet::<f64>::new(
+    let mut deep = MultiLayerNet::<f64>::new(
         20,
         &[7],
         4,
@@ -58,7 +59,8 @@ fn one_sigmoid_hidden_layer_is_the_chapter_4_net_bit_for_bit() {
     let (x, t) = (batch(6, 20, 1), labels(6, 4));
     assert_eq!(deep.loss(&x, &t), two.loss(&x, &t));
     assert_eq!(deep.accuracy(&x, &t), two.accuracy(&x, &t));
-    let (gd, g2) = (deep.gradient(&x, &t), two.gradient(&x, &t));
+    let (gd, g2) = (deep.gradient(&x, &t, &mut no_rng()), two.gradient(&x, &t));
+    let gd = &gd.affine;
     assert_eq!(
         (&gd[0].w, &gd[0].b, &gd[1].w, &gd[1].b),
         (&g2.w1, &g2.b1, &g2.w2, &g2.b2)
@@ -67,7 +69,7 @@ fn one_sigmoid_hidden_layer_is_the_chapter_4_net_bit_for_bit() {
 
 #[test]
 fn one_relu_hidden_layer_is_the_chapter_5_two_layer_net() {
-    let net = MultiLayerNet::<f64>::new(
+    let mut net = MultiLayerNet::<f64>::new(
         12,
         &[5],
         3,
@@ -77,7 +79,8 @@ fn one_relu_hidden_layer_is_the_chapter_5_two_layer_net() {
     );
     let (x, t) = (batch(5, 12, 2), labels(5, 3));
     // ch05/two_layer_net.py, its layers composed by hand
-    let (p1, p2) = (&net.params[0], &net.params[1]);
+    let copy = net.clone();
+    let (p1, p2) = (&copy.params[0], &copy.params[1]);
     let mut affine1 = Affine::new(p1.w.view(), p1.b.view());
     let mut relu1 = Relu::new();
     let mut affine2 = Affine::new(p2.w.view(), p2.b.view());
@@ -92,7 +95,7 @@ fn one_relu_hidden_layer_is_the_chapter_5_two_layer_net() {
     affine1.backward(d.view());
     assert_eq!(net.loss(&x, &t), loss);
     assert_eq!(net.predict(&x), a2);
-    let g = net.gradient(&x, &t);
+    let g = net.gradient(&x, &t, &mut no_rng()).affine;
     assert_eq!((&g[0].w, &g[0].b), (&affine1.dw, &affine1.db));
     assert_eq!((&g[1].w, &g[1].b), (&affine2.dw, &affine2.db));
 }
@@ -105,10 +108,11 @@ fn backprop_equals_the_numerical_gradient_for_2_and_5_hidden_layers() {
                 Activation::Relu => WeightInit::He,
                 Activation::Sigmoid => WeightInit::Xavier,
             };
-            let net =
+            let mut net =
                 MultiLayerNet::<f64>::new(16, hidden, 4, activation, init, &mut rng_from_seed(11));
             let (x, t) = (batch(8, 16, 5), labels(8, 4));
-            let r = max_rel(&net.gradient(&x, &t), &net.numerical_gradient(&x, &t));
+            let n = net.numerical_gradient(&x, &t, &mut no_rng());
+            let r = max_rel(&net.gradient(&x, &t, &mut no_rng()), &n);
             assert!(
                 r < 1e-6,
                 "{activation} {hidden:?}: max relative difference {r:e}"
@@ -129,19 +133,22 @@ fn weight_decay_enters_loss_and_gradient_as_the_book_adds_it() {
     );
     let (x, t) = (batch(4, 6, 8), labels(4, 3));
     let lambda = 0.1;
-    let decayed = net.clone().with_weight_decay(lambda);
+    let mut decayed = net.clone().with_weight_decay(lambda);
     let sum_w2: f64 = net
         .params
         .iter()
         .map(|p| p.w.iter().map(|w| w * w).sum::<f64>())
         .sum();
     assert!((decayed.loss(&x, &t) - (net.loss(&x, &t) + 0.5 * lambda * sum_w2)).abs() < 1e-12);
-    let (g, gd) = (net.gradient(&x, &t), decayed.gradient(&x, &t));
-    for ((g, gd), p) in g.iter().zip(&gd).zip(&net.params) {
+    let (g, gd) = (
+        net.clone().gradient(&x, &t, &mut no_rng()),
+        decayed.gradient(&x, &t, &mut no_rng()),
+    );
+    for ((g, gd), p) in g.affine.iter().zip(&gd.affine).zip(&net.params) {
         assert_eq!(gd.w, &g.w + &(&p.w * lambda));
         assert_eq!(gd.b, g.b);
     }
-    let r = max_rel(&gd, &decayed.numerical_gradient(&x, &t));
+    let r = max_rel(&gd, &decayed.numerical_gradient(&x, &t, &mut no_rng()));
     assert!(r < 1e-6, "{r:e}");
 }
 
@@ -181,7 +188,7 @@ fn f32_nets_train_and_one_hot_targets_match_labels() {
     let before = net.loss(&x, &[1, 0]);
     let mut sgd = scratchnet_network::optimizer::Sgd::new(0.1);
     for _ in 0..10 {
-        let g = net.gradient(&x, &onehot);
+        let g = net.gradient(&x, &onehot, &mut no_rng());
         net.update(&mut sgd, &g);
     }
     assert!(net.loss(&x, &[1, 0]) < before);
@@ -203,39 +210,61 @@ fn a_wrong_input_width_is_a_clear_panic() {
 
 #[test]
 fn fast_path_equals_the_book_path() {
+    // (batch norm, dropout): the plain net, and each of the chapter 6.3–6.4 additions
+    let configs = [
+        (false, None),
+        (true, None),
+        (false, Some(0.3)),
+        (true, Some(0.3)),
+    ];
     for activation in [Activation::Sigmoid, Activation::Relu] {
         for hidden in [&[30][..], &[20, 10, 10][..]] {
-            let net = MultiLayerNet::<f64>::new(
-                64,
-                hidden,
-                10,
-                activation,
-                WeightInit::He,
-                &mut rng_from_seed(5),
-            )
-            .with_weight_decay(0.01);
-            let (x, t) = (batch(32, 64, 6), labels(32, 10));
-            let sparse = scratchnet_tensor::SparseRows::from_dense(&x);
-            let book = net.gradient(&x, &t);
-            let scale = book
-                .iter()
-                .map(|p| p.w.iter().chain(&p.b).fold(0.0f64, |m, v| m.max(v.abs())))
-                .fold(0.0, f64::max);
-            for fast in [net.gradient_fast(&x, &t), net.gradient_fast(&sparse, &t)] {
-                for (b, f) in book.iter().zip(&fast) {
-                    let d = (&b.w - &f.w)
-                        .iter()
-                        .chain((&b.b - &f.b).iter())
-                        .fold(0.0f64, |m, v| m.max(v.abs()));
-                    assert!(
-                        d <= 1e-12 * scale,
-                        "{activation} {hidden:?}: {d:e} of {scale:e}"
-                    );
+            for (bn, dropout) in configs {
+                let mut net = MultiLayerNet::<f64>::new(
+                    64,
+                    hidden,
+                    10,
+                    activation,
+                    WeightInit::He,
+                    &mut rng_from_seed(5),
+                )
+                .with_weight_decay(0.01);
+                if bn {
+                    net = net.with_batch_norm();
                 }
+                if let Some(r) = dropout {
+                    net = net.with_dropout(r);
+                }
+                let what = format!("{activation} {hidden:?} bn {bn} dropout {dropout:?}");
+                let (x, t) = (batch(32, 64, 6), labels(32, 10));
+                let sparse = scratchnet_tensor::SparseRows::from_dense(&x);
+                let mut book_net = net.clone();
+                let book = book_net.gradient(&x, &t, &mut rng_from_seed(8));
+                let scale = book
+                    .named()
+                    .iter()
+                    .map(|(_, g)| g.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+                    .fold(0.0, f64::max);
+                let dense_input = scratchnet_network::Input::from(&x);
+                for input in [dense_input, scratchnet_network::Input::from(&sparse)] {
+                    let mut fast_net = net.clone();
+                    let fast = fast_net.gradient_fast(input, &t, &mut rng_from_seed(8));
+                    for ((name, b), (_, f)) in book.named().iter().zip(fast.named()) {
+                        let d = (b - &f).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                        assert!(d <= 1e-12 * scale, "{what} {name}: {d:e} of {scale:e}");
+                    }
+                    // the same running statistics, bit for bit
+                    assert_eq!(fast_net.batch_norm, book_net.batch_norm, "{what}");
+                }
+                let (py, pf) = (book_net.predict(&x), book_net.predict_fast(&sparse));
+                assert!((&py - &pf).iter().all(|d| d.abs() < 1e-12), "{what}");
+                assert_eq!(
+                    book_net.accuracy(&x, &t),
+                    book_net.accuracy_fast(&sparse, &t)
+                );
+                let (lb, lf) = (book_net.loss(&x, &t), book_net.loss_fast(&sparse, &t));
+                assert!((lb - lf).abs() < 1e-12, "{what}: {lb} vs {lf}");
             }
-            let (py, pf) = (net.predict(&x), net.predict_fast(&sparse));
-            assert!((&py - &pf).iter().all(|d| d.abs() < 1e-12));
-            assert_eq!(net.accuracy(&x, &t), net.accuracy_fast(&sparse, &t));
         }
     }
 }

@@ -320,7 +320,7 @@ mod tests {
         );
         let mut optimizer = config.new_optimizer();
         let x = ndarray::Array2::from_elem((2, INPUT), 0.5);
-        let g = net.gradient(&x, &[1, 2]);
+        let g = net.gradient(&x, &[1, 2], &mut rng_from_seed(3));
         net.update(&mut optimizer, &g);
         Checkpoint {
             config,

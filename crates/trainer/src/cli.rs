@@ -123,7 +123,7 @@ pub struct TrainArgs {
         conflicts_with_all = [
             "grad", "numgrad", "iters", "batch", "lr", "hidden", "activation", "init",
             "weight_init_std", "optimizer", "momentum", "beta1", "beta2", "decay_rate",
-            "weight_decay", "seed", "dtype"
+            "weight_decay", "batch_norm", "dropout", "train_first", "validation", "seed", "dtype"
         ]
     )]
     pub resume: Option<PathBuf>,
@@ -171,6 +171,13 @@ pub struct GradcheckArgs {
     /// λ of the L2 weight decay, a finite number >= 0.
     #[arg(long, default_value = "0", value_parser = parse_std, allow_negative_numbers = true)]
     pub weight_decay: f64,
+    /// Batch normalization after each hidden affine layer (checked in training mode).
+    #[arg(long)]
+    pub batch_norm: bool,
+    /// Dropout after each hidden activation with this ratio (its masks held fixed while the
+    /// numerical gradient perturbs).
+    #[arg(long, value_name = "RATIO")]
+    pub dropout: Option<f64>,
     /// Numerical-gradient algorithm compared with backprop (`generic` is the book's; `fast`
     /// applies to the notebook's net only).
     #[arg(long, value_enum, default_value = "generic")]
@@ -206,6 +213,10 @@ impl GradcheckArgs {
             beta2: None,
             decay_rate: None,
             weight_decay: self.weight_decay,
+            batch_norm: self.batch_norm,
+            dropout: self.dropout,
+            train_first: None,
+            validation: None,
             seed: self.seed,
             dtype: self.dtype,
         }
@@ -526,6 +537,7 @@ impl ForDtype for Train<'_> {
             Target::Resume(dir) => resume::<A>(a, &dir, data_dir, interrupt),
             Target::New(_) | Target::Default(_) => {
                 let data = load_data::<A>(data_dir, a.quiet)?;
+                let data = data.for_run(&config)?;
                 let trainer = Trainer::new(config, &data)?;
                 let run = match &target {
                     Target::New(out) => RunDir::claim_new(out)?,
@@ -606,6 +618,7 @@ fn resume<A: RunScalar>(
         return Ok(Exit::Done);
     }
     let data = load_data::<A>(data_dir, a.quiet)?;
+    let data = data.for_run(&ck.config)?;
     let wall = ck.wall_s;
     let run_id = ck.run_id.clone().unwrap_or_else(new_run_id);
     let trainer = Trainer::from_checkpoint(ck, &data)?;
@@ -756,7 +769,7 @@ impl ForDtype for Gradcheck<'_> {
         }
         let check = match &net {
             Model::TwoLayer(n) => gradient_check(n, &x, &t, a.numgrad.strategy()),
-            Model::MultiLayer(n) => n.gradient_check(&x, &t),
+            Model::MultiLayer(n) => n.gradient_check(&x, &t, &mut rng_from_seed(a.seed)),
         };
         outln!(
             "gradient check: {} numerical gradient vs backprop, {} {} network (seed {}), first {} training images",
@@ -772,7 +785,7 @@ impl ForDtype for Gradcheck<'_> {
 }
 
 fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
-    let metrics = Metrics::read_csvs(&a.dir)?;
+    let (metrics, held_out) = Metrics::read_csvs(&a.dir)?;
     let summary_path = a.dir.join(SUMMARY_FILE);
     let subtitle = if summary_path.exists() {
         Summary::read(&summary_path)?.config.describe()
@@ -785,7 +798,7 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     let loss = a.dir.join(LOSS_PNG);
     let acc = a.dir.join(ACCURACY_PNG);
     draw_loss(&loss, &metrics.losses, &subtitle)?;
-    draw_accuracy(&acc, &metrics.accuracy, &subtitle)?;
+    draw_accuracy(&acc, &metrics.accuracy, &subtitle, held_out)?;
     errln!("wrote {} and {}", loss.display(), acc.display());
     Ok(Exit::Done)
 }

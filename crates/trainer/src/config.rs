@@ -228,7 +228,22 @@ pub struct TrainConfig {
     /// λ of the L2 weight decay (§6.4.1; 0 for none).
     #[serde(default)]
     pub weight_decay: f64,
-    /// Seed of the RNG that draws the initial weights and every mini-batch.
+    /// Batch normalization after each hidden affine layer (§6.3).
+    #[serde(default)]
+    pub batch_norm: bool,
+    /// Dropout after each hidden activation with this ratio (§6.4.3), or none.
+    #[serde(default)]
+    pub dropout: Option<f64>,
+    /// Train on the first this many training images only (the book's overfitting experiments
+    /// use 300), or on all.
+    #[serde(default)]
+    pub train_first: Option<usize>,
+    /// Hold out this fraction of the (first `train_first`) training images, shuffled by the
+    /// seed, and evaluate on it instead of the test set (§6.5.1), or evaluate on the test set.
+    #[serde(default)]
+    pub validation: Option<f64>,
+    /// Seed of the RNG that draws the initial weights, every mini-batch and dropout mask, and
+    /// the validation split.
     pub seed: u64,
     /// Element type of all arrays.
     pub dtype: Dtype,
@@ -251,6 +266,10 @@ impl Default for TrainConfig {
             beta2: 0.999,
             decay_rate: 0.99,
             weight_decay: 0.0,
+            batch_norm: false,
+            dropout: None,
+            train_first: None,
+            validation: None,
             seed: DEFAULT_SEED,
             dtype: Dtype::F64,
         }
@@ -387,7 +406,21 @@ pub struct TrainFlags {
     /// λ of the L2 weight decay, a finite number >= 0 (§6.4.1).
     #[arg(long, default_value = "0", value_parser = parse_std, allow_negative_numbers = true)]
     pub weight_decay: f64,
-    /// Seed of the RNG that draws the initial weights and every mini-batch.
+    /// Batch normalization after each hidden affine layer (§6.3).
+    #[arg(long)]
+    pub batch_norm: bool,
+    /// Dropout after each hidden activation, with this ratio in [0, 1) (§6.4.3).
+    #[arg(long, value_name = "RATIO", value_parser = parse_unit, allow_negative_numbers = true)]
+    pub dropout: Option<f64>,
+    /// Train on the first N training images only (the book's overfitting experiments use 300).
+    #[arg(long = "train-size", value_name = "N", value_parser = parse_count)]
+    pub train_first: Option<usize>,
+    /// Hold out this fraction (in (0, 1)) of the training images, shuffled by the seed, and
+    /// report accuracy on it instead of the test set, which stays untouched (§6.5.1).
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction, allow_negative_numbers = true)]
+    pub validation: Option<f64>,
+    /// Seed of the RNG that draws the initial weights, every mini-batch and dropout mask, and
+    /// the validation split.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Element type of all arrays.
@@ -460,6 +493,10 @@ impl TrainFlags {
             beta2: self.beta2.unwrap_or(d.beta2),
             decay_rate: self.decay_rate.unwrap_or(d.decay_rate),
             weight_decay: self.weight_decay,
+            batch_norm: self.batch_norm,
+            dropout: self.dropout,
+            train_first: self.train_first,
+            validation: self.validation,
             seed: self.seed,
             dtype: self.dtype,
         };
@@ -550,7 +587,7 @@ impl TrainConfig {
 
     /// True for the notebook's network, which has its own fused kernels and the fast exact
     /// numerical gradient: one sigmoid hidden layer, weights of one standard deviation, no
-    /// weight decay. Any optimizer.
+    /// weight decay, batch norm or dropout. Any optimizer, any data.
     ///
     /// ```
     /// use scratchnet_network::WeightInit;
@@ -563,6 +600,21 @@ impl TrainConfig {
             && self.activation == Activation::Sigmoid
             && matches!(self.init, WeightInit::Std(_))
             && self.weight_decay == 0.0
+            && !self.batch_norm
+            && self.dropout.is_none()
+    }
+
+    /// The set the run evaluates on besides the training set.
+    ///
+    /// ```
+    /// use scratchnet_trainer::{HeldOut, TrainConfig};
+    /// assert_eq!(TrainConfig { validation: Some(0.2), ..Default::default() }.held_out(), HeldOut::Validation);
+    /// ```
+    pub fn held_out(&self) -> crate::HeldOut {
+        match self.validation {
+            Some(_) => crate::HeldOut::Validation,
+            None => crate::HeldOut::Test,
+        }
     }
 
     /// The configured optimizer, with its hyper-parameters and an empty state.
@@ -604,10 +656,18 @@ impl TrainConfig {
             WeightInit::Std(std) if self.is_chapter4() => {
                 Model::TwoLayer(TwoLayerNet::new(INPUT, self.hidden[0], OUTPUT, std, rng))
             }
-            init => Model::MultiLayer(
-                MultiLayerNet::new(INPUT, &self.hidden, OUTPUT, self.activation, init, rng)
-                    .with_weight_decay(self.weight_decay),
-            ),
+            init => {
+                let mut net =
+                    MultiLayerNet::new(INPUT, &self.hidden, OUTPUT, self.activation, init, rng)
+                        .with_weight_decay(self.weight_decay);
+                if self.batch_norm {
+                    net = net.with_batch_norm();
+                }
+                if let Some(ratio) = self.dropout {
+                    net = net.with_dropout(ratio);
+                }
+                Model::MultiLayer(net)
+            }
         }
     }
 
@@ -636,7 +696,17 @@ impl TrainConfig {
         check_weight_init_std(std).map_err(|p| TrainError::config("init", p))?;
         check_weight_init_std(self.weight_decay)
             .map_err(|p| TrainError::config("weight_decay", p))?;
+        if let Some(v) = self.validation {
+            check_fraction(v).map_err(|p| TrainError::config("validation", p))?;
+        }
+        if self.train_first == Some(0) {
+            return Err(TrainError::config(
+                "train_size",
+                "must be at least 1, got 0",
+            ));
+        }
         for (name, v) in [
+            ("dropout", self.dropout.unwrap_or(0.0)),
             ("momentum", self.momentum),
             ("beta1", self.beta1),
             ("beta2", self.beta2),
@@ -779,11 +849,24 @@ impl TrainConfig {
         if self.weight_decay != 0.0 {
             net = format!("{net}, weight decay {}", fmt_num(self.weight_decay));
         }
+        if self.batch_norm {
+            net = format!("{net}, batch norm");
+        }
+        if let Some(r) = self.dropout {
+            net = format!("{net}, dropout {}", fmt_num(r));
+        }
         if self.optimizer != OptimizerKind::Sgd {
             net = format!("{net}, {}", self.optimizer.as_str());
         }
+        let mut data = String::new();
+        if let Some(n) = self.train_first {
+            data = format!("{data}, {n} training images");
+        }
+        if let Some(v) = self.validation {
+            data = format!("{data}, validation {}", fmt_num(v));
+        }
         format!(
-            "{grad}, {}, hidden {net}, batch {}, lr {}",
+            "{grad}, {}, hidden {net}, batch {}, lr {}{data}",
             self.dtype.as_str(),
             self.batch,
             fmt_num(self.lr)
@@ -807,6 +890,22 @@ fn check_unit(v: f64) -> Result<f64, String> {
     } else {
         Err(format!("must be a number in [0, 1), got {}", fmt_num(v)))
     }
+}
+
+/// `Ok` when `v` is in (0, 1), as a validation fraction must be.
+fn check_fraction(v: f64) -> Result<f64, String> {
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "must be a number more than 0 and less than 1, got {}",
+            fmt_num(v)
+        ))
+    }
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    check_fraction(parse_number(s)?)
 }
 
 fn parse_unit(s: &str) -> Result<f64, String> {

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use scratchnet_mnist::{MnistError, RawMnist, download, load_raw, missing_files};
-use scratchnet_tensor::{Scalar, SparseRows};
+use std::borrow::Cow;
 
-use crate::TrainError;
+use scratchnet_tensor::{Scalar, SparseRows, rng_from_seed};
+
 use crate::console::errln;
+use crate::{TrainConfig, TrainError};
 
 /// The folder MNIST is read from, and whether it may be fetched into.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,4 +164,74 @@ impl<A: Scalar> Mnist<A> {
     pub fn test_size(&self) -> usize {
         self.t_test.len()
     }
+
+    /// The sets a run of `config` trains and evaluates on: the first `train_first` training
+    /// images (all without it), and with `validation` f the book's split of those (§6.5.1:
+    /// `shuffle_dataset` by a permutation drawn from the seed's second stream, the first
+    /// ⌊n·f⌋ held out) in place of the test set, which then stays untouched. Without either,
+    /// the data as it is, not copied.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use scratchnet_trainer::{Mnist, TrainConfig};
+    /// let x = scratchnet_tensor::SparseRows::from_dense(&Array2::<f32>::eye(10));
+    /// let t: Vec<usize> = (0..10).collect();
+    /// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+    /// let c = TrainConfig { train_first: Some(8), validation: Some(0.25), ..Default::default() };
+    /// let run = data.for_run(&c)?;
+    /// assert_eq!((run.train_size(), run.test_size()), (6, 2));
+    /// let mut seen: Vec<usize> = run.t_train.iter().chain(&run.t_test).copied().collect();
+    /// seen.sort();
+    /// assert_eq!(seen, (0..8).collect::<Vec<_>>()); // disjoint, from the first 8
+    /// assert_eq!(run.t_test, data.for_run(&c)?.t_test); // the same split for the same seed
+    /// assert!(data.for_run(&TrainConfig { train_first: Some(11), ..c }).is_err());
+    /// # Ok::<(), scratchnet_trainer::TrainError>(())
+    /// ```
+    pub fn for_run(&self, config: &TrainConfig) -> Result<Cow<'_, Self>, TrainError> {
+        if config.train_first.is_none() && config.validation.is_none() {
+            return Ok(Cow::Borrowed(self));
+        }
+        let n = config.train_first.unwrap_or(self.train_size());
+        if n > self.train_size() {
+            return Err(TrainError::config(
+                "train_size",
+                format!("{n} is more than the {} training images", self.train_size()),
+            ));
+        }
+        let (train, held_out): (Vec<usize>, Option<Vec<usize>>) = match config.validation {
+            None => ((0..n).collect(), None),
+            Some(fraction) => {
+                let mut rng = rng_from_seed(config.seed);
+                rng.set_stream(SPLIT_STREAM);
+                let split = scratchnet_mnist::validation_split(&mut rng, n, fraction).map_err(
+                    |e| match e {
+                        MnistError::InvalidOption { reason, .. } => {
+                            TrainError::config("validation", reason)
+                        }
+                        e => TrainError::Data(e),
+                    },
+                )?;
+                (split.train, Some(split.validation))
+            }
+        };
+        let pick = |idx: &[usize]| idx.iter().map(|&k| self.t_train[k]).collect::<Vec<_>>();
+        Ok(Cow::Owned(match held_out {
+            Some(val) => Mnist {
+                x_train: self.x_train.gather_rows(&train),
+                t_train: pick(&train),
+                x_test: self.x_train.gather_rows(&val),
+                t_test: pick(&val),
+            },
+            None => Mnist {
+                x_train: self.x_train.gather_rows(&train),
+                t_train: pick(&train),
+                x_test: self.x_test.clone(),
+                t_test: self.t_test.clone(),
+            },
+        }))
+    }
 }
+
+/// The ChaCha stream of the seed that draws the validation split (stream 0 draws the weights,
+/// batches and masks), so that the split does not shift the training's numbers.
+const SPLIT_STREAM: u64 = 1;

@@ -69,7 +69,7 @@ pub use config::{
 };
 pub use data::{DataDir, Mnist, ensure_data};
 pub use error::{EXIT_CODES, TrainError};
-pub use metrics::{ACCURACY_CSV, AccuracyRow, LOSS_CSV, Metrics};
+pub use metrics::{ACCURACY_CSV, AccuracyRow, HeldOut, LOSS_CSV, Metrics};
 pub use outdir::{
     LOCK_FILE, RUNS_DIR, RunDir, check_new_out_dir, create_out_dir, default_out_dir, new_run_id,
     resolve_dir,

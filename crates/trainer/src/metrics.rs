@@ -24,6 +24,35 @@ pub const LOSS_CSV: &str = "loss.csv";
 /// File name of the accuracy history in a run folder.
 pub const ACCURACY_CSV: &str = "accuracy.csv";
 
+/// The set a run evaluates on besides the training set: the test set, or with `--validation`
+/// the validation split (the test set then stays untouched).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeldOut {
+    /// The test set.
+    #[default]
+    Test,
+    /// The validation split.
+    Validation,
+}
+
+impl HeldOut {
+    /// `"test"` or `"val"`, as in `test_acc`, `val_acc`.
+    ///
+    /// ```
+    /// assert_eq!(scratchnet_trainer::HeldOut::Validation.short(), "val");
+    /// ```
+    pub fn short(self) -> &'static str {
+        match self {
+            HeldOut::Test => "test",
+            HeldOut::Validation => "val",
+        }
+    }
+
+    fn header(self) -> String {
+        format!("epoch,iteration,train_acc,{}_acc", self.short())
+    }
+}
+
 /// One evaluation on the full training and test sets.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccuracyRow {
@@ -33,7 +62,7 @@ pub struct AccuracyRow {
     pub iteration: usize,
     /// Accuracy on the full training set.
     pub train_acc: f64,
-    /// Accuracy on the full test set.
+    /// Accuracy on the full test set (with `--validation`, on the validation split).
     pub test_acc: f64,
 }
 
@@ -45,9 +74,22 @@ impl AccuracyRow {
     /// assert_eq!(r.notebook_line(), "train acc, test acc | 0.1000, 0.0988");
     /// ```
     pub fn notebook_line(&self) -> String {
+        self.line(HeldOut::Test)
+    }
+
+    /// The notebook's line for a run evaluating on `held_out`: `train acc, val acc | …`.
+    ///
+    /// ```
+    /// use scratchnet_trainer::{AccuracyRow, HeldOut};
+    /// let r = AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.09876 };
+    /// assert_eq!(r.line(HeldOut::Validation), "train acc, val acc | 0.1000, 0.0988");
+    /// ```
+    pub fn line(&self, held_out: HeldOut) -> String {
         format!(
-            "train acc, test acc | {:.4}, {:.4}",
-            self.train_acc, self.test_acc
+            "train acc, {} acc | {:.4}, {:.4}",
+            held_out.short(),
+            self.train_acc,
+            self.test_acc
         )
     }
 }
@@ -101,7 +143,18 @@ impl Metrics {
     /// assert_eq!(m.accuracy_csv(), "epoch,iteration,train_acc,test_acc\n0,1,0.1,0.2\n");
     /// ```
     pub fn accuracy_csv(&self) -> String {
-        let mut s = String::from("epoch,iteration,train_acc,test_acc\n");
+        self.accuracy_csv_of(HeldOut::Test)
+    }
+
+    /// The text of `accuracy.csv` of a run evaluating on `held_out` (its last column
+    /// `test_acc` or `val_acc`).
+    ///
+    /// ```
+    /// use scratchnet_trainer::{HeldOut, Metrics};
+    /// assert_eq!(Metrics::default().accuracy_csv_of(HeldOut::Validation), "epoch,iteration,train_acc,val_acc\n");
+    /// ```
+    pub fn accuracy_csv_of(&self, held_out: HeldOut) -> String {
+        let mut s = held_out.header() + "\n";
         for r in &self.accuracy {
             writeln!(
                 s,
@@ -114,28 +167,34 @@ impl Metrics {
     }
 
     /// Writes `loss.csv` and `accuracy.csv` into `dir`, each atomically.
-    pub fn write_csvs(&self, dir: &Path, dtype: Dtype) -> Result<(), TrainError> {
+    pub fn write_csvs(
+        &self,
+        dir: &Path,
+        dtype: Dtype,
+        held_out: HeldOut,
+    ) -> Result<(), TrainError> {
         let write = |name: &str, text: String| {
             scratchnet_fileio::write_atomic(dir.join(name), text.as_bytes())
                 .map_err(TrainError::Output)
         };
         write(LOSS_CSV, self.loss_csv(dtype))?;
-        write(ACCURACY_CSV, self.accuracy_csv())
+        write(ACCURACY_CSV, self.accuracy_csv_of(held_out))
     }
 
-    /// Reads `loss.csv` and `accuracy.csv` from `dir` (as written by [`write_csvs`](Self::write_csvs)).
+    /// Reads `loss.csv` and `accuracy.csv` from `dir` (as written by
+    /// [`write_csvs`](Self::write_csvs)), and which set the accuracy's last column is of.
     ///
     /// ```
-    /// use scratchnet_trainer::{Dtype, Metrics};
+    /// use scratchnet_trainer::{Dtype, HeldOut, Metrics};
     /// let dir = tempfile::tempdir().unwrap();
     /// let m = Metrics { losses: vec![2.302585092994046, 0.1], accuracy: vec![] };
-    /// m.write_csvs(dir.path(), Dtype::F64).unwrap();
-    /// assert_eq!(Metrics::read_csvs(dir.path()).unwrap(), m);
+    /// m.write_csvs(dir.path(), Dtype::F64, HeldOut::Validation).unwrap();
+    /// assert_eq!(Metrics::read_csvs(dir.path()).unwrap(), (m, HeldOut::Validation));
     /// ```
-    pub fn read_csvs(dir: &Path) -> Result<Self, TrainError> {
+    pub fn read_csvs(dir: &Path) -> Result<(Self, HeldOut), TrainError> {
         let losses = parse_loss_csv(&dir.join(LOSS_CSV))?;
-        let accuracy = parse_accuracy_csv(&dir.join(ACCURACY_CSV))?;
-        Ok(Metrics { losses, accuracy })
+        let (accuracy, held_out) = parse_accuracy_csv(&dir.join(ACCURACY_CSV))?;
+        Ok((Metrics { losses, accuracy }, held_out))
     }
 }
 
@@ -194,10 +253,14 @@ fn parse_loss_csv(path: &Path) -> Result<Vec<f64>, TrainError> {
     Ok(losses)
 }
 
-fn parse_accuracy_csv(path: &Path) -> Result<Vec<AccuracyRow>, TrainError> {
+fn parse_accuracy_csv(path: &Path) -> Result<(Vec<AccuracyRow>, HeldOut), TrainError> {
     let text = read_text(path)?;
+    let held_out = match text.lines().next().map(str::trim) {
+        Some(h) if h == HeldOut::Validation.header() => HeldOut::Validation,
+        _ => HeldOut::Test,
+    };
     let mut rows = Vec::new();
-    for (line, l) in data_lines(path, &text, "epoch,iteration,train_acc,test_acc")? {
+    for (line, l) in data_lines(path, &text, &held_out.header())? {
         let mut f = l.split(',');
         rows.push(AccuracyRow {
             epoch: field(path, line, "epoch", f.next())?,
@@ -206,7 +269,7 @@ fn parse_accuracy_csv(path: &Path) -> Result<Vec<AccuracyRow>, TrainError> {
             test_acc: field(path, line, "test_acc", f.next())?,
         });
     }
-    Ok(rows)
+    Ok((rows, held_out))
 }
 
 #[cfg(test)]
@@ -236,8 +299,8 @@ mod tests {
                 test_acc: 9_456.0 / 10_000.0,
             }],
         };
-        m.write_csvs(dir.path(), Dtype::F64).unwrap();
-        assert_eq!(Metrics::read_csvs(dir.path()).unwrap(), m);
+        m.write_csvs(dir.path(), Dtype::F64, HeldOut::Test).unwrap();
+        assert_eq!(Metrics::read_csvs(dir.path()).unwrap(), (m, HeldOut::Test));
     }
 
     #[test]

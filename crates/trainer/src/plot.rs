@@ -7,7 +7,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use scratchnet_plot::{Area, DrawResult, Figure, PlotError, Scale, segments, whole};
 
-use crate::{AccuracyRow, TrainError};
+use crate::{AccuracyRow, HeldOut, TrainError};
 
 /// File name of the loss figure in a run folder.
 pub const LOSS_PNG: &str = "loss.png";
@@ -76,7 +76,7 @@ pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), Trai
     })
 }
 
-/// Draws the accuracy on the full train and test sets per epoch, as the book's figure 4-12:
+/// Draws the accuracy on the full train and test (or validation) sets per epoch, as the book's figure 4-12:
 /// x is the epoch, y the accuracy from 0 to 1, a legend at the lower right.
 ///
 /// ```
@@ -85,10 +85,16 @@ pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), Trai
 /// let p = dir.path().join("accuracy.png");
 /// let rows = [AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.11 },
 ///             AccuracyRow { epoch: 1, iteration: 601, train_acc: 0.8, test_acc: 0.79 }];
-/// scratchnet_trainer::plot::draw_accuracy(&p, &rows, "backprop").unwrap();
+/// scratchnet_trainer::plot::draw_accuracy(&p, &rows, "backprop", scratchnet_trainer::HeldOut::Test).unwrap();
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
-pub fn draw_accuracy(path: &Path, rows: &[AccuracyRow], subtitle: &str) -> Result<(), TrainError> {
+pub fn draw_accuracy(
+    path: &Path,
+    rows: &[AccuracyRow],
+    subtitle: &str,
+    held_out: HeldOut,
+) -> Result<(), TrainError> {
+    let held_out_label = format!("{} acc", held_out.short());
     draw_atomically(path, |root, s| {
         let last = rows.iter().map(|r| r.epoch).max().unwrap_or(0).max(1) as f64;
         let caption = format!("Accuracy per epoch ({subtitle})");
@@ -131,7 +137,7 @@ pub fn draw_accuracy(path: &Path, rows: &[AccuracyRow], subtitle: &str) -> Resul
                 s.px(5),
                 red.stroke_width(s.px(2)),
             ))?
-            .label("test acc")
+            .label(held_out_label.as_str())
             .legend(move |(x, y)| {
                 EmptyElement::at((x, y))
                     + PathElement::new(vec![(0, 0), (s.i(9), 0)], red.stroke_width(s.px(3)))

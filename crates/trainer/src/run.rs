@@ -132,7 +132,8 @@ fn write_progress<A: Scalar>(
     let mut ck = t.checkpoint(wall_s);
     ck.run_id = run_id.map(str::to_owned);
     ck.write(&out.join(CHECKPOINT_FILE))?;
-    t.metrics().write_csvs(out, t.config().dtype)
+    t.metrics()
+        .write_csvs(out, t.config().dtype, t.config().held_out())
 }
 
 /// Writes every file of the run folder for the trainer's current state.
@@ -148,7 +149,12 @@ fn write_all<A: Scalar>(
         .map_err(TrainError::ModelOutput)?;
     let subtitle = t.config().describe();
     draw_loss(&s.out.join(LOSS_PNG), &t.metrics().losses, &subtitle)?;
-    draw_accuracy(&s.out.join(ACCURACY_PNG), &t.metrics().accuracy, &subtitle)?;
+    draw_accuracy(
+        &s.out.join(ACCURACY_PNG),
+        &t.metrics().accuracy,
+        &subtitle,
+        t.config().held_out(),
+    )?;
     let (train_acc, test_acc) = match t.metrics().accuracy.last() {
         Some(r) if r.iteration == t.iters_done() => (r.train_acc, r.test_acc),
         _ => t.evaluate(),
@@ -188,10 +194,11 @@ struct Reporter {
     last_line: Instant,
     session_start: Instant,
     start_iter: usize,
+    held_out: crate::HeldOut,
 }
 
 impl Reporter {
-    fn new(mode: Progress, done: usize, total: usize) -> Self {
+    fn new(mode: Progress, done: usize, total: usize, held_out: crate::HeldOut) -> Self {
         let mode = match mode {
             Progress::Auto if std::io::stderr().is_terminal() => Progress::Bar,
             Progress::Auto => Progress::Lines,
@@ -213,6 +220,7 @@ impl Reporter {
             last_line: now,
             session_start: now,
             start_iter: done,
+            held_out,
         }
     }
 
@@ -223,11 +231,11 @@ impl Reporter {
                 bar.set_message(format!("{loss:.4}"));
             }
             if let Some(r) = eval {
-                bar.suspend(|| outln!("{}", r.notebook_line()));
+                bar.suspend(|| outln!("{}", r.line(self.held_out)));
             }
         } else if self.lines {
             if let Some(r) = eval {
-                outln!("{}", r.notebook_line());
+                outln!("{}", r.line(self.held_out));
             }
             let now = Instant::now();
             if eval.is_some() || now - self.last_line >= Duration::from_secs(10) || done == total {
@@ -342,7 +350,12 @@ pub fn run_session<A: Scalar>(
     s: &Session,
 ) -> Result<(Outcome, Summary), TrainError> {
     let total = trainer.config().iters;
-    let mut rep = Reporter::new(s.progress, trainer.iters_done(), total);
+    let mut rep = Reporter::new(
+        s.progress,
+        trainer.iters_done(),
+        total,
+        trainer.config().held_out(),
+    );
     let start = Instant::now();
     let wall = |start: Instant| wall_before + start.elapsed().as_secs_f64();
     // The loop runs on a thread of rayon's pool: a parallel region started there runs on the

@@ -14,7 +14,9 @@
 //! reproducible bit for bit whatever rayon's pool size.
 
 use scratchnet_network::optimizer::AnyOptimizer;
-use scratchnet_network::{AffineParams, Grads, Model, MultiLayerNet, Params, Workspace};
+use scratchnet_network::{
+    Grads, Model, MultiLayerGrads, MultiLayerNet, Params, RunningUpdate, Workspace,
+};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
 use crate::{AccuracyRow, Checkpoint, GradMethod, Metrics, Mnist, TrainConfig, TrainError};
@@ -45,8 +47,8 @@ enum Gradient<A> {
     Workspace,
     /// The chapter 4 net's numerical gradient.
     TwoLayer(Grads<A>),
-    /// A multi-layer net's gradient.
-    MultiLayer(Vec<AffineParams<A>>),
+    /// A multi-layer net's gradient and the batch-norm running statistics of its forward pass.
+    MultiLayer(MultiLayerGrads<A>, RunningUpdate<A>),
 }
 
 /// The state of a run in memory: network, optimizer, RNG, step count and histories.
@@ -235,7 +237,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 || {
                     if more {
                         ahead.draw(rng, data, config.batch);
-                        *pending = gradient(net, ahead, config, workspace);
+                        *pending = gradient(net, ahead, config, workspace, rng);
                     }
                 },
             );
@@ -268,27 +270,33 @@ impl<'d, A: Scalar> Trainer<'d, A> {
 
     /// The optimizer step from the pending gradient, keeping what [`undo`](Self::undo) needs.
     fn apply_gradient(&mut self) {
-        let grads = match &self.gradient {
-            Gradient::Workspace => Some(self.workspace.grads()),
-            Gradient::TwoLayer(g) => Some(g),
-            Gradient::MultiLayer(_) => None,
-        };
-        if let (Model::TwoLayer(net), Some(spare)) = (&mut self.net, &mut self.spare) {
-            let grads = grads.expect("the chapter 4 net has a chapter 4 gradient");
-            net.params.sgd_step_into(grads, self.lr, spare);
-            std::mem::swap(&mut net.params, spare);
-            return;
-        }
         if let Some((net, opt)) = &mut self.before {
             net.clone_from(&self.net);
             opt.clone_from(&self.optimizer);
         }
-        match (&mut self.net, &self.gradient) {
-            (Model::TwoLayer(net), _) => {
-                let grads = grads.expect("the chapter 4 net has a chapter 4 gradient");
-                net.params.update(&mut self.optimizer, grads);
+        // the gradient is used once: the next one replaces it
+        let pending = std::mem::replace(&mut self.gradient, Gradient::Workspace);
+        match (&mut self.net, pending) {
+            (Model::TwoLayer(net), pending) => {
+                let grads = match &pending {
+                    Gradient::Workspace => self.workspace.grads(),
+                    Gradient::TwoLayer(g) => g,
+                    Gradient::MultiLayer(..) => unreachable!("a chapter 4 net's gradient"),
+                };
+                match &mut self.spare {
+                    Some(spare) => {
+                        net.params.sgd_step_into(grads, self.lr, spare);
+                        std::mem::swap(&mut net.params, spare);
+                    }
+                    None => net.params.update(&mut self.optimizer, grads),
+                }
             }
-            (Model::MultiLayer(net), Gradient::MultiLayer(g)) => net.update(&mut self.optimizer, g),
+            // the book's order: the forward pass of the gradient moves the running statistics,
+            // then the optimizer moves the parameters
+            (Model::MultiLayer(net), Gradient::MultiLayer(g, running)) => {
+                net.apply_running(running);
+                net.update(&mut self.optimizer, &g);
+            }
             (Model::MultiLayer(_), _) => unreachable!("a multi-layer net has its own gradient"),
         }
     }
@@ -310,7 +318,13 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     fn draw_batch_and_gradient(&mut self) {
         self.current
             .draw(&mut self.rng, self.data, self.config.batch);
-        self.gradient = gradient(&self.net, &self.current, &self.config, &mut self.workspace);
+        self.gradient = gradient(
+            &self.net,
+            &self.current,
+            &self.config,
+            &mut self.workspace,
+            &mut self.rng,
+        );
     }
 
     /// Accuracy of the current network on the full training and test sets.
@@ -409,6 +423,7 @@ fn gradient<A: Scalar>(
     batch: &Batch<A>,
     config: &TrainConfig,
     ws: &mut Workspace<A>,
+    rng: &mut Rng,
 ) -> Gradient<A> {
     match (net, config.grad) {
         (Model::TwoLayer(net), GradMethod::Backprop) => {
@@ -419,20 +434,22 @@ fn gradient<A: Scalar>(
             net.numerical_gradient_with(&batch.x, &batch.t, config.numgrad.strategy()),
         ),
         (Model::MultiLayer(net), GradMethod::Backprop) => {
-            Gradient::MultiLayer(net.gradient_fast(&batch.x, &batch.t))
+            let (g, running) = net.gradient_fast_detached(&batch.x, &batch.t, rng);
+            Gradient::MultiLayer(g, running)
         }
-        (Model::MultiLayer(net), GradMethod::Numeric) => {
-            Gradient::MultiLayer(multi_layer_numerical(net, batch))
-        }
+        (Model::MultiLayer(net), GradMethod::Numeric) => numerical(net, batch, rng),
     }
 }
 
-/// The book's numerical gradient of a multi-layer net (two full forward passes per parameter).
-fn multi_layer_numerical<A: Scalar>(
-    net: &MultiLayerNet<A>,
-    batch: &Batch<A>,
-) -> Vec<AffineParams<A>> {
-    net.numerical_gradient(&batch.x, &batch.t)
+/// The book's numerical gradient of a multi-layer net (two full forward passes per parameter),
+/// with the running statistics a training forward pass leaves (the numerical gradient itself
+/// moves none).
+fn numerical<A: Scalar>(net: &MultiLayerNet<A>, batch: &Batch<A>, rng: &mut Rng) -> Gradient<A> {
+    // the forward pass draws the same masks as the numerical gradient
+    let mut again = RngState::of(rng).restore();
+    let g = net.numerical_gradient(&batch.x, &batch.t, rng);
+    let (_, running) = net.gradient_fast_detached(&batch.x, &batch.t, &mut again);
+    Gradient::MultiLayer(g, running)
 }
 
 fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
@@ -620,7 +637,7 @@ mod tests {
             let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
             let x = data.x_train.gather_rows(&idx);
             let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
-            let g = net.gradient_fast(&x, &t);
+            let g = net.gradient_fast(&x, &t, &mut rng);
             net.update(&mut opt, &g);
             losses.push(net.loss_fast(&x, &t));
         }

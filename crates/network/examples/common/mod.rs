@@ -65,7 +65,8 @@ pub fn train_side_by_side(
         train.images.gather_rows_into(&idx, &mut xb);
         let t: Vec<usize> = idx.iter().map(|&k| train.labels[k]).collect();
         for ((_, net, opt), losses) in nets.iter_mut().zip(&mut losses) {
-            let grads = net.gradient_fast(&xb, &t);
+            // no dropout in these nets: the generator is never drawn from
+            let grads = net.gradient_fast(&xb, &t, &mut rng);
             net.update(opt, &grads);
             losses.push(net.loss_fast(&xb, &t));
         }
@@ -122,6 +123,109 @@ pub fn plot_losses(
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()?;
+        Ok(())
+    })?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// The training and test sets, normalised and sparse, the training set cut to its first
+/// `train_size` images (the book's `x_train[:300]`).
+pub fn load_train_test(train_size: usize) -> Result<(Train, Train), Box<dyn Error>> {
+    let dir = scratchnet_mnist::default_dir();
+    let raw = scratchnet_mnist::load_raw(&dir)?;
+    let first: Vec<usize> = (0..train_size.min(raw.train.len())).collect();
+    let train = raw.train.batch(&first);
+    let set = |s: &scratchnet_mnist::RawSplit| Train {
+        images: SparseRows::from_dense(&s.images_as::<f64>(true)),
+        labels: s.labels_usize(),
+    };
+    Ok((set(&train), set(&raw.test)))
+}
+
+/// The loop of the book's chapter 6.3–6.4 scripts (and of its `Trainer`): each iteration draws
+/// one mini-batch of `batch` with replacement (seeded) and every net takes one SGD-style step on
+/// it with its optimizer (dropout masks from the net's own seeded generator); after iteration
+/// `i` with `i % iter_per_epoch == 0` (`iter_per_epoch = max(train_size / batch, 1)`) each net's
+/// accuracy on each of `evals` is recorded, until `epochs` records. Returns
+/// `acc[net][eval][epoch]`.
+pub fn train_epochs(
+    train: &Train,
+    evals: &[&Train],
+    nets: &mut [(MultiLayerNet<f64>, AnyOptimizer<f64>)],
+    epochs: usize,
+    batch: usize,
+    seed: u64,
+) -> Vec<Vec<Vec<f64>>> {
+    let mut rng = rng_from_seed(seed);
+    let mut masks: Vec<_> = (0..nets.len())
+        .map(|k| rng_from_seed(seed + 1 + k as u64))
+        .collect();
+    let n = train.labels.len();
+    let iter_per_epoch = (n / batch).max(1);
+    let mut acc = vec![vec![Vec::with_capacity(epochs); evals.len()]; nets.len()];
+    let mut xb = train.images.gather_rows(&[0]);
+    for i in 0.. {
+        let idx = choice_with_replacement(&mut rng, n, batch);
+        train.images.gather_rows_into(&idx, &mut xb);
+        let t: Vec<usize> = idx.iter().map(|&k| train.labels[k]).collect();
+        for ((net, opt), mask_rng) in nets.iter_mut().zip(&mut masks) {
+            let grads = net.gradient_fast(&xb, &t, mask_rng);
+            net.update(opt, &grads);
+        }
+        if i % iter_per_epoch == 0 {
+            for ((net, _), acc) in nets.iter().zip(&mut acc) {
+                for (set, acc) in evals.iter().zip(acc.iter_mut()) {
+                    acc.push(net.accuracy_fast(&set.images, &set.labels));
+                }
+            }
+            if acc[0][0].len() >= epochs {
+                break;
+            }
+        }
+    }
+    acc
+}
+
+/// The book's overfitting figures side by side, one panel per run: train and test accuracy
+/// per epoch (blue and orange), y from 0 to 1.
+pub fn plot_train_test(
+    path: &Path,
+    panels: &[(String, Vec<f64>, Vec<f64>)],
+) -> Result<(), Box<dyn Error>> {
+    Figure::new(700 * panels.len() as u32, 560).save(path, |root, s| {
+        root.fill(&WHITE)?;
+        for (area, (title, train, test)) in root.split_evenly((1, panels.len())).iter().zip(panels)
+        {
+            let epochs = train.len().max(2) as f64 - 1.0;
+            let mut c = chart(
+                area,
+                s,
+                title,
+                ("epochs", "accuracy"),
+                0.0..epochs,
+                0.0..1.0,
+            )?;
+            for (k, (name, acc)) in [("train", train), ("test", test)].into_iter().enumerate() {
+                let colour = PALETTE[k];
+                let points = acc.iter().enumerate().map(|(i, &a)| (i as f64, a));
+                c.draw_series(segments(points, colour.stroke_width(s.px(2))))?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(
+                            vec![(x, y), (x + s.i(24), y)],
+                            colour.stroke_width(s.px(3)),
+                        )
+                    });
+            }
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font(s.font(16))
+                .legend_area_size(s.px(34))
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK)
+                .draw()?;
+        }
         Ok(())
     })?;
     println!("wrote {}", path.display());
