@@ -580,7 +580,13 @@ mod tests {
             lr: 0.001,
             ..ch4.clone()
         };
-        for cfg in [ch4, ch4_adam, deep(12)] {
+        let bn_dropout = TrainConfig {
+            batch_norm: true,
+            dropout: Some(0.3),
+            weight_decay: 0.001,
+            ..deep(12)
+        };
+        for cfg in [ch4, ch4_adam, deep(12), bn_dropout] {
             let mut whole = Trainer::new(cfg.clone(), &data).unwrap();
             while !whole.is_finished() {
                 whole.step();
@@ -632,6 +638,12 @@ mod tests {
             &mut rng,
         )
         .with_weight_decay(cfg.weight_decay);
+        if cfg.batch_norm {
+            net = net.with_batch_norm();
+        }
+        if let Some(ratio) = cfg.dropout {
+            net = net.with_dropout(ratio);
+        }
         let mut opt = cfg.new_optimizer::<f64>();
         for _ in 0..cfg.iters {
             let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
@@ -665,11 +677,17 @@ mod tests {
             weight_decay: 0.01,
             ..deep(7)
         };
+        let bn_dropout = TrainConfig {
+            batch_norm: true,
+            dropout: Some(0.2),
+            ..deep(9)
+        };
         for cfg in [
             ch4(GradMethod::Backprop, 9),
             ch4(GradMethod::Numeric, 3),
             deep(9),
             deep_sigmoid_decay,
+            bn_dropout,
         ] {
             let mut t = Trainer::new(cfg.clone(), &data).unwrap();
             while !t.is_finished() {
@@ -690,7 +708,12 @@ mod tests {
                 .build()
                 .unwrap();
             pool.install(|| {
-                let mut t = Trainer::new(deep(8), &data).unwrap();
+                let cfg = TrainConfig {
+                    batch_norm: true,
+                    dropout: Some(0.1),
+                    ..deep(8)
+                };
+                let mut t = Trainer::new(cfg, &data).unwrap();
                 while !t.is_finished() {
                     t.step();
                 }

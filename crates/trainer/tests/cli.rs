@@ -722,3 +722,92 @@ fn gradcheck_of_a_deep_relu_net_is_below_1e_6_per_parameter() {
         stderr(&o)
     );
 }
+
+#[test]
+fn batch_norm_dropout_and_a_validation_split_resume_exactly() {
+    let (_keep, data) = mnist_fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &Path| -> Vec<String> {
+        let mut a: Vec<String> = deep_args(&data, out)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(
+            [
+                "--batch-norm",
+                "--dropout",
+                "0.2",
+                "--weight-decay",
+                "0.001",
+                "--train-size",
+                "150",
+                "--validation",
+                "0.2",
+                "--batch",
+                "20",
+            ]
+            .map(String::from),
+        );
+        a
+    };
+    let whole = tmp.path().join("whole");
+    let a = args(&whole);
+    let o = scratchnet(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let acc = read(&whole.join("accuracy.csv"));
+    assert!(
+        acc.starts_with("epoch,iteration,train_acc,val_acc\n"),
+        "{acc}"
+    );
+    let sum = json(&whole.join("summary.json"));
+    // 150 images: 30 held out, 120 to train on (6 batches of 20 per epoch)
+    assert_eq!(
+        (sum["train_size"].as_u64(), sum["test_size"].as_u64()),
+        (Some(120), Some(30))
+    );
+    assert_eq!(sum["iter_per_epoch"], 6);
+    assert_eq!(sum["batch_norm"], true);
+
+    let parts = tmp.path().join("parts");
+    let a = args(&parts);
+    let o = stop_after(&a.iter().map(String::as_str).collect::<Vec<_>>(), 333);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let o = scratchnet(&[
+        "train",
+        "--resume",
+        s(&parts),
+        "--data",
+        s(&data),
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("train acc, val acc | "),
+        "{}",
+        stdout(&o)
+    );
+    for f in ["loss.csv", "accuracy.csv", "model.bin"] {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(parts.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    // the plot of a validation run names the validation set
+    let o = scratchnet(&["plot", s(&whole)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for (extra, expect) in [
+        (&["--validation", "1"][..], "--validation"),
+        (
+            &["--train-size", "100000"][..],
+            "--train-size 100000 is more than the 200 training images",
+        ),
+        (&["--dropout", "1"][..], "--dropout"),
+        (
+            &["--batch-norm", "--numgrad", "fast"][..],
+            "--numgrad fast applies only",
+        ),
+    ] {
+        assert_bad_train(extra, expect);
+    }
+}
