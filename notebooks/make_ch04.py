@@ -101,11 +101,10 @@ MNIST is read from `$MNIST_DIR`, else `../data/mnist` (`cargo xtask fetch-mnist`
 code(r"""
 use scratchnet_mnist::{load_mnist, default_dir_in, LoadOptions, random_batch};
 let opts = LoadOptions { normalize: true, one_hot_label: true, ..Default::default() };
+// (x_train, t_train), (x_test, t_test) are data.train.images, data.train.labels, data.test.*
 let data = load_mnist::<f64>(default_dir_in(".."), opts).expect("MNIST (cargo xtask fetch-mnist)");
-let x_train = &data.train.images;
-let t_train = &data.train.labels;
-println!("{}", shape(x_train.shape()));
-println!("{}", shape(&[t_train.len(), 10]));
+println!("{}", shape(data.train.images.shape())); // x_train.shape
+println!("{}", shape(&[data.train.labels.len(), 10])); // t_train.shape
 """)
 
 code(r"""
@@ -559,6 +558,7 @@ the net is one linear map. The book writes `a2 = np.dot(z1, W2) + b2`, and so do
 
 code(r"""
 let net = TwoLayerNet::<f64>::new(784, 100, 10, 0.01, &mut rng);
+{ // a block: views and references cannot outlive an evcxr cell
 for (name, p) in net.params.named() {
     println!("{name} {}", shape(p.shape()));
 }
@@ -576,6 +576,7 @@ let y_book = softmax(&(z1.dot(&p.w2) + &p.b2));
 println!("book's predict by hand equals TwoLayerNet::predict to {:.1e}", (&y_book - &y).mapv(f64::abs).fold(0.0, |a: f64, &b| a.max(b)));
 println!("the seed's predict differs from it by up to {:.3}", (&y_seed - &y).mapv(f64::abs).fold(0.0, |a: f64, &b| a.max(b)));
 println!("accuracy of the untrained net on the batch: {}", net.accuracy(&x100, &xb.labels));
+}
 """)
 
 code(r"""
@@ -649,9 +650,7 @@ md(r"""
 """)
 
 code(r"""
-let x_test = &data.test.images;
-let t_test = &data.test.labels;
-println!("x_test {}, t_test {}", shape(x_test.shape()), shape(&[t_test.len(), 10]));
+println!("x_test {}, t_test {}", shape(data.test.images.shape()), shape(&[data.test.labels.len(), 10]));
 """)
 
 md(r"""
@@ -675,10 +674,11 @@ let iter_per_epoch = (train_size / batch_size).max(1); // after train_size and b
 
 let mut rng = scratchnet_tensor::rng_from_seed(42);
 let mut network = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut rng);
-let train_x = Input::from(x_train); // stored sparse once: MNIST is 81 % zeros
-let test_x = Input::from(x_test);
-
 let start = Instant::now();
+{ // a block: the borrowed inputs cannot outlive an evcxr cell
+let train_x = Input::from(&data.train.images); // stored sparse once: MNIST is 81 % zeros
+let test_x = Input::from(&data.test.images);
+let (t_train, t_test) = (&data.train.labels, &data.test.labels);
 for i in 0..iters_num {
     let batch_mask = random_batch(&mut rng, train_size, batch_size);
     let batch = data.train.batch(&batch_mask);
@@ -700,6 +700,7 @@ for i in 0..iters_num {
         test_acc_list.push(test_acc);
         println!("train acc, test acc | {train_acc}, {test_acc}");
     }
+}
 }
 let secs = start.elapsed().as_secs_f64();
 println!("10000 iterations with the numerical gradient in {secs:.0} s ({:.1} ms per iteration; the seed: 24.55 s)", 1e3 * secs / iters_num as f64);

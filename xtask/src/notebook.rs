@@ -355,12 +355,42 @@ fn ensure_venv(cache: &Cache, python: &OsString) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The folder of the toolchain's `libstd-*.so`, which the code evcxr compiles links to.
+fn rust_lib_dir() -> anyhow::Result<PathBuf> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let run = |args: &[&str]| -> anyhow::Result<String> {
+        let out = Command::new(&rustc)
+            .args(args)
+            .output()
+            .with_context(|| format!("cannot run {}", rustc.to_string_lossy()))?;
+        if !out.status.success() {
+            bail!("`rustc {}` failed ({})", args.join(" "), out.status);
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let sysroot = run(&["--print", "sysroot"])?;
+    let version = run(&["-vV"])?;
+    let host = version
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .context("`rustc -vV` names no host")?;
+    Ok(Path::new(sysroot.trim())
+        .join("lib")
+        .join("rustlib")
+        .join(host.trim())
+        .join("lib"))
+}
+
 fn write_kernel_spec(cache: &Cache) -> anyhow::Result<()> {
+    // The RUNPATH rustc writes into evcxr's cell libraries points one folder too high when the
+    // build folder and the toolchain share a parent (both under ~), and loading them fails with
+    // "dlopen failed"; the kernel finds libstd through LD_LIBRARY_PATH instead.
     let spec = serde_json::json!({
         "argv": [cache.evcxr_bin(), "--control_file", "{connection_file}"],
         "display_name": format!("Rust (evcxr {EVCXR_VERSION})"),
         "language": "rust",
         "interrupt_mode": "message",
+        "env": {"LD_LIBRARY_PATH": rust_lib_dir()?},
     });
     let path = cache.kernel_json();
     let dir = path.parent().unwrap_or(&cache.root);
