@@ -109,11 +109,11 @@ println!("{}", shape(&[data.train.labels.len(), 10])); // t_train.shape
 
 code(r"""
 // np.random.choice(train_size, batch_size): 10 random indices, drawn with replacement
-let mut rng = scratchnet_tensor::rng_from_seed(42);
+let mut rng: scratchnet_tensor::Rng = scratchnet_tensor::rng_from_seed(42);
 let train_size = data.train.len();
 let batch_size = 10;
-let batch_mask = random_batch(&mut rng, train_size, batch_size); // 이는 데이터셋중 무작위 10개 추출위한 인덱스 (indices of 10 random examples)
-let batch = data.train.batch(&batch_mask); // x_batch = batch.images, t_batch = batch.labels
+let batch_mask: Vec<usize> = random_batch(&mut rng, train_size, batch_size); // 이는 데이터셋중 무작위 10개 추출위한 인덱스 (indices of 10 random examples)
+let batch: scratchnet_mnist::Split<f64> = data.train.batch(&batch_mask); // x_batch = batch.images, t_batch = batch.labels
 println!("batch_mask = {batch_mask:?}");
 println!("x_batch {}, t_batch {}", shape(batch.images.shape()), shape(&[batch.labels.len(), 10]));
 """)
@@ -483,12 +483,12 @@ use scratchnet_network::SimpleNet;
 code(r"""
 // class simpleNet: W = np.random.randn(2, 3); predict = x·W; loss = cross_entropy_error(softmax(x·W), t);
 // back_propagation(dW): W = W - dW, which is `step(&dw, 1.0)`
-let net = SimpleNet::<f64>::new(&mut rng);
+let net: SimpleNet<f64> = SimpleNet::new(&mut rng);
 println!("a simpleNet: W of shape {}", shape(net.w.shape()));
 """)
 
 code(r"""
-let net = SimpleNet::<f64>::new(&mut rng); // np.random.randn(2, 3), from the seeded generator
+let net: SimpleNet<f64> = SimpleNet::new(&mut rng); // np.random.randn(2, 3), from the seeded generator
 println!("{}", net.w); // 가중치 행렬 (the weight matrix)
 
 let x = array![0.6, 0.9];
@@ -525,7 +525,7 @@ println!("the same by numerical_gradient(f, W): {}", dw == dw_by_hand);
 """)
 
 code(r"""
-let mut net = SimpleNet::<f64>::new(&mut rng);
+let mut net: SimpleNet<f64> = SimpleNet::new(&mut rng);
 let x = array![0.6, 0.9];
 let t = array![0.0, 0.0, 1.0];
 for _step in 0..10 {
@@ -557,7 +557,7 @@ the net is one linear map. The book writes `a2 = np.dot(z1, W2) + b2`, and so do
 """)
 
 code(r"""
-let net = TwoLayerNet::<f64>::new(784, 100, 10, 0.01, &mut rng);
+let net: TwoLayerNet<f64> = TwoLayerNet::new(784, 100, 10, 0.01, &mut rng);
 { // a block: views and references cannot outlive an evcxr cell
 for (name, p) in net.params.named() {
     println!("{name} {}", shape(p.shape()));
@@ -608,8 +608,8 @@ let train_size = data.train.len();
 let batch_size = 100;
 let learning_rate = 0.1;
 
-let mut rng = scratchnet_tensor::rng_from_seed(42);
-let mut network = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut rng);
+let mut rng: scratchnet_tensor::Rng = scratchnet_tensor::rng_from_seed(42);
+let mut network: TwoLayerNet<f64> = TwoLayerNet::new(784, 50, 10, 0.01, &mut rng);
 
 let start = Instant::now();
 for i in 0..iters_num {
@@ -672,8 +672,8 @@ let batch_size = 100;
 let learning_rate = 0.1;
 let iter_per_epoch = (train_size / batch_size).max(1); // after train_size and batch_size, as in the book
 
-let mut rng = scratchnet_tensor::rng_from_seed(42);
-let mut network = TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut rng);
+let mut rng: scratchnet_tensor::Rng = scratchnet_tensor::rng_from_seed(42);
+let mut network: TwoLayerNet<f64> = TwoLayerNet::new(784, 50, 10, 0.01, &mut rng);
 let start = Instant::now();
 { // a block: the borrowed inputs cannot outlive an evcxr cell
 let train_x = Input::from(&data.train.images); // stored sparse once: MNIST is 81 % zeros
@@ -717,13 +717,12 @@ show(800, 560, |root, s| {
     for (list, name, color, dashed) in [(&train_acc_list, "train acc", PALETTE[0], false), (&test_acc_list, "test acc", PALETTE[1], true)] {
         let pts: Vec<(f64, f64)> = list.iter().enumerate().map(|(e, &a)| (e as f64, a)).collect();
         let style = color.stroke_width(s.px(2));
-        if dashed {
-            c.draw_series(DashedLineSeries::new(pts.clone(), s.i(8) as u32, s.i(5) as u32, style))?
+        let anno = if dashed {
+            c.draw_series(DashedLineSeries::new(pts.clone(), s.px(8), s.px(5), style))?
         } else {
             c.draw_series(LineSeries::new(pts.clone(), style))?
-        }
-        .label(name)
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + s.i(22), y)], style));
+        };
+        anno.label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + s.i(22), y)], style));
         c.draw_series(pts.iter().map(|&p| Circle::new(p, s.i(4), color.filled())))?;
     }
     c.configure_series_labels().position(SeriesLabelPosition::LowerRight).label_font(s.font(16))
