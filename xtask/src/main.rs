@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod fetch;
+mod notebook;
 mod test;
 
 #[derive(Parser)]
@@ -27,6 +28,9 @@ enum Command {
     Test(test::Args),
     /// Run the gradient benchmarks and print one table of medians and ratios.
     Bench(bench::Args),
+    /// Install evcxr and nbclient into one cache folder if missing, run notebooks/ch04.ipynb
+    /// headless and check its values and figures.
+    Notebook(notebook::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
         Command::FetchMnist(args) => fetch::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Notebook(args) => notebook::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -86,5 +91,42 @@ mod tests {
             );
         }
         assert!(Cli::try_parse_from(["cargo xtask", "fetch-mnist", "--timeout", "3600"]).is_ok());
+    }
+
+    #[test]
+    fn notebook_flags_are_checked_naming_the_flag() {
+        for value in ["59", "86401", "x"] {
+            let msg = parse_error(&["cargo xtask", "notebook", "--cell-timeout", value]);
+            assert!(
+                msg.contains(&format!(
+                    "invalid value '{value}' for '--cell-timeout <SECS>'"
+                )),
+                "{msg}"
+            );
+        }
+        let msg = parse_error(&["cargo xtask", "notebook", "--install-only", "--update"]);
+        assert!(
+            msg.contains("'--install-only' cannot be used with '--update'"),
+            "{msg}"
+        );
+        for ok in [
+            &["cargo xtask", "notebook"][..],
+            &[
+                "cargo xtask",
+                "notebook",
+                "--update",
+                "--cell-timeout",
+                "60",
+            ],
+            &[
+                "cargo xtask",
+                "notebook",
+                "--install-only",
+                "--cache",
+                "/tmp/c",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(ok).is_ok(), "{ok:?}");
+        }
     }
 }

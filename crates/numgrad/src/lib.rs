@@ -9,6 +9,7 @@
 //! | §4.4 `numerical_gradient(f, x)` | [`numerical_gradient`] (parallel), [`numerical_gradient_serial`] |
 //! | §4.4 `numerical_gradient(f, X)` batch branch (gradient field) | [`numerical_gradient_points`] |
 //! | §4.4.1 `gradient_descent` / `gradient_descent_dr` | [`gradient_descent`] |
+//! | §4.3.2 `function_1`, §4.3.3/§4.4 `function_2` (one point, or `axis=1` for a batch) | [`function_1`], [`function_2`], [`function_2_rows`] |
 //!
 //! ```
 //! use ndarray::{array, ArrayView1};
@@ -66,7 +67,9 @@
 //! rounding error of `f` by `2h`: in `f64` that is around `1e-12·|f|`, in `f32` around `1e-3·|f|`.
 //! Use `f64` for numerical gradients; `f32` works but only to two or three digits.
 
-use ndarray::{Array, Array2, ArrayBase, ArrayView, ArrayView1, Data, Dimension, Ix2, Zip};
+use ndarray::{
+    Array, Array1, Array2, ArrayBase, ArrayView, ArrayView1, Axis, Data, Dimension, Ix2, Zip,
+};
 use rayon::prelude::*;
 use scratchnet_tensor::Scalar;
 
@@ -121,6 +124,45 @@ pub fn numerical_diff<A: Scalar>(f: impl Fn(A) -> A, x: A) -> A {
 pub fn numerical_diff_forward<A: Scalar>(f: impl Fn(A) -> A, x: A) -> A {
     let h = A::of_f64(H);
     (f(x + h) - f(x)) / h
+}
+
+/// The book's `function_1(x) = 0.01*(x**2) + 0.1*x` (§4.3.2), written in the book's order of
+/// operations, so its difference quotients round as the book's printouts do.
+///
+/// ```
+/// use scratchnet_numgrad::{function_1, numerical_diff};
+/// assert_eq!(function_1(10.0f64), 2.0);
+/// assert_eq!(numerical_diff(function_1, 5.0f64), 0.1999999999990898);
+/// ```
+pub fn function_1<A: Scalar>(x: A) -> A {
+    A::of_f64(0.01) * (x * x) + A::of_f64(0.1) * x
+}
+
+/// The book's `function_2(x) = np.sum(x**2)` of one point (§4.3.3, §4.4): `x0² + x1² + …`.
+/// Pass it straight to [`numerical_gradient`] or [`gradient_descent`].
+///
+/// ```
+/// use ndarray::array;
+/// use scratchnet_numgrad::{function_2, numerical_gradient};
+/// assert_eq!(function_2(array![3.0, 4.0].view()), 25.0);
+/// let g = numerical_gradient(function_2, &array![3.0f64, 4.0]);
+/// assert!((g[0] - 6.0).abs() < 1e-9 && (g[1] - 8.0).abs() < 1e-9);
+/// ```
+pub fn function_2<A: Scalar>(x: ArrayView1<'_, A>) -> A {
+    x.iter().fold(A::zero(), |s, &v| s + v * v)
+}
+
+/// The book's `function_2` for a batch of points, one per row: `np.sum(x**2, axis=1)`, the
+/// branch its §4.4 code takes for `x.ndim > 1`. Used for the surface of figure 4-8.
+///
+/// ```
+/// use ndarray::array;
+/// use scratchnet_numgrad::function_2_rows;
+/// let points = array![[3.0, 4.0], [0.0, 2.0], [-1.5, 0.5]];
+/// assert_eq!(function_2_rows(points.view()), array![25.0, 4.0, 2.5]);
+/// ```
+pub fn function_2_rows<A: Scalar>(x: ndarray::ArrayView2<'_, A>) -> Array1<A> {
+    x.map_axis(Axis(1), function_2)
 }
 
 /// The tangent line `y = slope·t + intercept` of a function at a point (§4.3.2).

@@ -375,3 +375,58 @@ pub fn segments(
         Some(PathElement::new(vec![a, b], style))
     })
 }
+
+/// The text that shows a PNG inline in a Jupyter notebook run on the Rust kernel evcxr (its
+/// display protocol: `EVCXR_BEGIN_CONTENT image/png`, the image in base64, `EVCXR_END_CONTENT`).
+/// Print it as the cell's output: `print!("{}", evcxr_png(&png))`.
+///
+/// ```
+/// let shown = scratchnet_plot::evcxr_png(b"\x89PNG\r\n\x1a\n");
+/// assert_eq!(shown, "EVCXR_BEGIN_CONTENT image/png\niVBORw0KGgo=\nEVCXR_END_CONTENT\n");
+/// ```
+pub fn evcxr_png(png: &[u8]) -> String {
+    format!(
+        "EVCXR_BEGIN_CONTENT image/png\n{}\nEVCXR_END_CONTENT\n",
+        base64(png)
+    )
+}
+
+/// Standard base64 (RFC 4648, with `=` padding).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * k)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod base64_tests {
+    #[test]
+    fn rfc_4648_test_vectors() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(input.as_bytes()), want, "{input:?}");
+        }
+    }
+}
