@@ -38,7 +38,8 @@ fn write_npz<'a, A: Scalar + WritableElement + 'a>(
 
 impl<A: Scalar + WritableElement> Model<A> {
     /// Writes every tensor under its book name (`W1, b1, W2, b2, W3, …`, as
-    /// [`named_tensors`](Model::named_tensors)) as a NumPy `.npz`, atomically; a `path` that is
+    /// [`named_tensors`](Model::named_tensors), and with batch norm also `running_mean1`,
+    /// `running_var1`, …, which prediction needs) as a NumPy `.npz`, atomically; a `path` that is
     /// a directory, device or FIFO is refused, a symbolic link followed.
     ///
     /// ```
@@ -53,7 +54,21 @@ impl<A: Scalar + WritableElement> Model<A> {
     /// assert_eq!(w3, net.params[2].w);
     /// ```
     pub fn export_npz(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
-        write_npz(path.as_ref(), self.named_tensors())
+        let mut arrays = self.named_tensors();
+        if let Model::MultiLayer(net) = self {
+            // what prediction needs besides the trained tensors
+            for (i, bn) in net.batch_norm.iter().enumerate() {
+                arrays.push((
+                    format!("running_mean{}", i + 1),
+                    bn.running_mean.view().into_dyn(),
+                ));
+                arrays.push((
+                    format!("running_var{}", i + 1),
+                    bn.running_var.view().into_dyn(),
+                ));
+            }
+        }
+        write_npz(path.as_ref(), arrays)
     }
 }
 
