@@ -127,13 +127,30 @@ impl<A: Scalar> MultiLayerNet<A> {
         t: Targets<'_, A>,
         masks: &[Array2<bool>],
     ) -> (MultiLayerGrads<A>, RunningStats<A>) {
+        self.gradient_fast_into(x, t, masks, None)
+    }
+
+    /// [`gradient_fast_with`](Self::gradient_fast_with), writing `dW1` into `reuse` when it has
+    /// `W1`'s shape: the largest gradient, whose allocation per call (zeroed pages from the
+    /// kernel, every time) costs more than the small layers' arithmetic.
+    pub(crate) fn gradient_fast_into(
+        &self,
+        x: &Input<'_, A>,
+        t: Targets<'_, A>,
+        masks: &[Array2<bool>],
+        reuse: Option<Array2<A>>,
+    ) -> (MultiLayerGrads<A>, RunningStats<A>) {
         let (mut rest, a1) = self.first_affine(x, Some(masks));
         let scores = rest.predict_after_first(a1, Mode::Train);
         rest.last_layer.forward(scores.view(), t);
         // backward through every layer but the first affine one
         let dout = rest.backward_to_first();
         let p0 = &self.params[0];
-        let mut dw1 = Array2::zeros(p0.w.raw_dim());
+        // `t_dot_into` overwrites every element, so a reused buffer needs no zeroing
+        let mut dw1 = match reuse {
+            Some(buf) if buf.dim() == p0.w.dim() && buf.is_standard_layout() => buf,
+            _ => Array2::zeros(p0.w.raw_dim()),
+        };
         x.t_dot_into(dout.view(), dw1.view_mut());
         let db1 = dout.sum_axis(Axis(0));
         let (rest_affine, batch_norm, stats) = rest.into_grads(self);
@@ -184,6 +201,39 @@ impl<A: Scalar> MultiLayerNet<A> {
         self.check(x.dim(), &t);
         let masks = self.draw_masks(x.dim().0, rng);
         let (grads, stats) = self.gradient_fast_with(&x, t, &masks);
+        (grads, RunningUpdate(stats))
+    }
+
+    /// [`gradient_fast_detached`](Self::gradient_fast_detached) that writes into the memory of
+    /// `spent`, an earlier gradient of this net that is no longer needed (as the fused path's
+    /// [`Workspace`](crate::Workspace) does): the same numbers, without allocating the largest
+    /// array anew on every call. The trainer's loop runs this.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    /// use scratchnet_tensor::rng_from_seed;
+    /// let net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
+    ///     &mut rng_from_seed(0));
+    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
+    /// let (first, _) = net.gradient_fast_detached(&x, &[1, 0], &mut rng_from_seed(1));
+    /// let (again, _) = net.gradient_fast_reusing(&x, &[1, 0], &mut rng_from_seed(1), first.clone());
+    /// assert_eq!(again, first);
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` and the targets do not fit the net.
+    pub fn gradient_fast_reusing<'x, 't>(
+        &self,
+        x: impl Into<Input<'x, A>>,
+        t: impl Into<Targets<'t, A>>,
+        rng: &mut Rng,
+        spent: MultiLayerGrads<A>,
+    ) -> (MultiLayerGrads<A>, RunningUpdate<A>) {
+        let (x, t) = (x.into(), t.into());
+        self.check(x.dim(), &t);
+        let masks = self.draw_masks(x.dim().0, rng);
+        let reuse = spent.affine.into_iter().next().map(|p| p.w);
+        let (grads, stats) = self.gradient_fast_into(&x, t, &masks, reuse);
         (grads, RunningUpdate(stats))
     }
 

@@ -95,6 +95,8 @@ pub struct Trainer<'d, A> {
     ahead: Batch<A>,
     ready: bool,
     gradient: Gradient<A>,
+    /// A multi-layer net's last gradient, once applied: its memory takes the next one.
+    spent: Option<MultiLayerGrads<A>>,
     iters_done: usize,
     metrics: Metrics,
     iter_per_epoch: usize,
@@ -194,6 +196,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             ahead: Batch::new(),
             ready: false,
             gradient: Gradient::Workspace,
+            spent: None,
             iters_done,
             metrics,
             iter_per_epoch,
@@ -228,6 +231,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 rng,
                 workspace,
                 gradient: pending,
+                spent,
                 data,
                 config,
                 ..
@@ -237,7 +241,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
                 || {
                     if more {
                         ahead.draw(rng, data, config.batch);
-                        *pending = gradient(net, ahead, config, workspace, rng);
+                        *pending = gradient(net, ahead, config, workspace, rng, spent.take());
                     }
                 },
             );
@@ -296,6 +300,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             (Model::MultiLayer(net), Gradient::MultiLayer(g, running)) => {
                 net.apply_running(running);
                 net.update(&mut self.optimizer, &g);
+                self.spent = Some(g);
             }
             (Model::MultiLayer(_), _) => unreachable!("a multi-layer net has its own gradient"),
         }
@@ -324,6 +329,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             &self.config,
             &mut self.workspace,
             &mut self.rng,
+            self.spent.take(),
         );
     }
 
@@ -424,6 +430,7 @@ fn gradient<A: Scalar>(
     config: &TrainConfig,
     ws: &mut Workspace<A>,
     rng: &mut Rng,
+    spent: Option<MultiLayerGrads<A>>,
 ) -> Gradient<A> {
     match (net, config.grad) {
         (Model::TwoLayer(net), GradMethod::Backprop) => {
@@ -434,7 +441,10 @@ fn gradient<A: Scalar>(
             net.numerical_gradient_with(&batch.x, &batch.t, config.numgrad.strategy()),
         ),
         (Model::MultiLayer(net), GradMethod::Backprop) => {
-            let (g, running) = net.gradient_fast_detached(&batch.x, &batch.t, rng);
+            let (g, running) = match spent {
+                Some(spent) => net.gradient_fast_reusing(&batch.x, &batch.t, rng, spent),
+                None => net.gradient_fast_detached(&batch.x, &batch.t, rng),
+            };
             Gradient::MultiLayer(g, running)
         }
         (Model::MultiLayer(net), GradMethod::Numeric) => numerical(net, batch, rng),
