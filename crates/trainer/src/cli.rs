@@ -9,20 +9,18 @@ use std::sync::{Arc, LazyLock};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use ndarray_npy::{ReadableElement, WritableElement};
-use scratchnet_network::{Activation, Model, ModelInfo, WeightInit, gradient_check};
+use scratchnet_network::{Model, ModelInfo, gradient_check};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{
-    DEFAULT_SEED, max_threads, parse_activation, parse_count, parse_hidden, parse_init, parse_std,
-};
+use crate::config::{DEFAULT_SEED, max_threads, parse_count};
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
 use crate::run::{MODEL_FILE, SUMMARY_FILE, Summary};
 use crate::{
-    Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, Mnist, NumGradMethod, Outcome, Progress,
+    Checkpoint, DataDir, Dtype, GradMethod, Mnist, NetFlags, NumGradMethod, Outcome, Progress,
     RunDir, Session, TrainConfig, TrainError, TrainFlags, Trainer, check_new_out_dir, ensure_data,
     new_run_id, run_session,
 };
@@ -156,28 +154,9 @@ pub struct GradcheckArgs {
     /// Number of training images in the batch (the book uses the first 3).
     #[arg(long, default_value = "3", value_parser = parse_count)]
     pub batch: usize,
-    /// Hidden-layer widths, comma-separated (`100,100`); one number is the notebook's net.
-    #[arg(long, default_value = "50", value_parser = parse_hidden)]
-    pub hidden: HiddenSizes,
-    /// Activation of the hidden layers.
-    #[arg(long, default_value = "sigmoid", value_parser = parse_activation)]
-    pub activation: Activation,
-    /// Initial weights: a standard deviation, `xavier` or `he` [default: 0.01].
-    #[arg(long, value_parser = parse_init, conflicts_with = "weight_init_std", allow_negative_numbers = true)]
-    pub init: Option<WeightInit>,
-    /// Standard deviation of the initial weights [default: 0.01].
-    #[arg(long, value_parser = parse_std, allow_negative_numbers = true)]
-    pub weight_init_std: Option<f64>,
-    /// λ of the L2 weight decay, a finite number >= 0.
-    #[arg(long, default_value = "0", value_parser = parse_std, allow_negative_numbers = true)]
-    pub weight_decay: f64,
-    /// Batch normalization after each hidden affine layer (checked in training mode).
-    #[arg(long)]
-    pub batch_norm: bool,
-    /// Dropout after each hidden activation with this ratio (its masks held fixed while the
-    /// numerical gradient perturbs).
-    #[arg(long, value_name = "RATIO")]
-    pub dropout: Option<f64>,
+    /// The network checked.
+    #[command(flatten)]
+    pub net: NetFlags,
     /// Numerical-gradient algorithm compared with backprop (`generic` is the book's; `fast`
     /// applies to the notebook's net only).
     #[arg(long, value_enum, default_value = "generic")]
@@ -203,18 +182,12 @@ impl GradcheckArgs {
             iters: 1,
             batch: self.batch,
             lr: None,
-            hidden: self.hidden.clone(),
-            activation: self.activation,
-            init: self.init,
-            weight_init_std: self.weight_init_std,
+            net: self.net.clone(),
             optimizer: Default::default(),
             momentum: None,
             beta1: None,
             beta2: None,
             decay_rate: None,
-            weight_decay: self.weight_decay,
-            batch_norm: self.batch_norm,
-            dropout: self.dropout,
             train_first: None,
             validation: None,
             seed: self.seed,

@@ -373,21 +373,9 @@ pub struct TrainFlags {
     /// 0.01 for momentum, nesterov, adagrad and rmsprop, 0.001 for adam].
     #[arg(long, value_parser = parse_lr, allow_negative_numbers = true)]
     pub lr: Option<f64>,
-    /// Hidden-layer widths, comma-separated (`100,100` for two layers); one number is the
-    /// notebook's two-layer net.
-    #[arg(long, default_value = "50", value_parser = parse_hidden)]
-    pub hidden: HiddenSizes,
-    /// Activation of the hidden layers.
-    #[arg(long, default_value = "sigmoid", value_parser = parse_activation)]
-    pub activation: Activation,
-    /// Initial weights: a standard deviation (a number, as --weight-init-std), `xavier`
-    /// (√(1/n)) or `he` (√(2/n)) [default: 0.01].
-    #[arg(long, value_parser = parse_init, conflicts_with = "weight_init_std", allow_negative_numbers = true)]
-    pub init: Option<WeightInit>,
-    /// Standard deviation of the initial weights (the notebook's `weight_init_std`)
-    /// [default: 0.01].
-    #[arg(long, value_parser = parse_std, allow_negative_numbers = true)]
-    pub weight_init_std: Option<f64>,
+    /// The network.
+    #[command(flatten)]
+    pub net: NetFlags,
     /// Optimizer (the book's `common/optimizer.py`).
     #[arg(long, value_enum, default_value = "sgd")]
     pub optimizer: OptimizerKind,
@@ -403,15 +391,6 @@ pub struct TrainFlags {
     /// RMSprop's decay rate, in [0, 1) [default: 0.99].
     #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
     pub decay_rate: Option<f64>,
-    /// λ of the L2 weight decay, a finite number >= 0 (§6.4.1).
-    #[arg(long, default_value = "0", value_parser = parse_std, allow_negative_numbers = true)]
-    pub weight_decay: f64,
-    /// Batch normalization after each hidden affine layer (§6.3).
-    #[arg(long)]
-    pub batch_norm: bool,
-    /// Dropout after each hidden activation, with this ratio in [0, 1) (§6.4.3).
-    #[arg(long, value_name = "RATIO", value_parser = parse_unit, allow_negative_numbers = true)]
-    pub dropout: Option<f64>,
     /// Train on the first N training images only (the book's overfitting experiments use 300).
     #[arg(long = "train-size", value_name = "N", value_parser = parse_count)]
     pub train_first: Option<usize>,
@@ -426,6 +405,35 @@ pub struct TrainFlags {
     /// Element type of all arrays.
     #[arg(long, value_enum, default_value = "f64")]
     pub dtype: Dtype,
+}
+
+/// The network flags of `scratchnet train` and `scratchnet gradcheck`.
+#[derive(Clone, Debug, PartialEq, clap::Args)]
+pub struct NetFlags {
+    /// Hidden-layer widths, comma-separated (`100,100` for two layers); one number is the
+    /// notebook's two-layer net.
+    #[arg(long, default_value = "50", value_parser = parse_hidden)]
+    pub hidden: HiddenSizes,
+    /// Activation of the hidden layers.
+    #[arg(long, default_value = "sigmoid", value_parser = parse_activation)]
+    pub activation: Activation,
+    /// Initial weights: a standard deviation (a number, as --weight-init-std), `xavier`
+    /// (√(1/n)) or `he` (√(2/n)) [default: 0.01].
+    #[arg(long, value_parser = parse_init, conflicts_with = "weight_init_std", allow_negative_numbers = true)]
+    pub init: Option<WeightInit>,
+    /// Standard deviation of the initial weights (the notebook's `weight_init_std`)
+    /// [default: 0.01].
+    #[arg(long, value_parser = parse_std, allow_negative_numbers = true)]
+    pub weight_init_std: Option<f64>,
+    /// λ of the L2 weight decay, a finite number >= 0 (§6.4.1).
+    #[arg(long, default_value = "0", value_parser = parse_std, allow_negative_numbers = true)]
+    pub weight_decay: f64,
+    /// Batch normalization after each hidden affine layer (§6.3).
+    #[arg(long)]
+    pub batch_norm: bool,
+    /// Dropout after each hidden activation, with this ratio in [0, 1) (§6.4.3).
+    #[arg(long, value_name = "RATIO", value_parser = parse_unit, allow_negative_numbers = true)]
+    pub dropout: Option<f64>,
 }
 
 /// The `--hidden` list.
@@ -484,17 +492,17 @@ impl TrainFlags {
             iters: self.iters,
             batch: self.batch,
             lr: self.lr.unwrap_or(opt.default_lr()),
-            hidden: self.hidden.0.clone(),
-            activation: self.activation,
-            init: init_of(self.init, self.weight_init_std),
+            hidden: self.net.hidden.0.clone(),
+            activation: self.net.activation,
+            init: init_of(self.net.init, self.net.weight_init_std),
             optimizer: opt,
             momentum: self.momentum.unwrap_or(d.momentum),
             beta1: self.beta1.unwrap_or(d.beta1),
             beta2: self.beta2.unwrap_or(d.beta2),
             decay_rate: self.decay_rate.unwrap_or(d.decay_rate),
-            weight_decay: self.weight_decay,
-            batch_norm: self.batch_norm,
-            dropout: self.dropout,
+            weight_decay: self.net.weight_decay,
+            batch_norm: self.net.batch_norm,
+            dropout: self.net.dropout,
             train_first: self.train_first,
             validation: self.validation,
             seed: self.seed,

@@ -65,7 +65,7 @@ mod train;
 
 pub use checkpoint::Checkpoint;
 pub use config::{
-    Dtype, GradMethod, HiddenSizes, NumGradMethod, OptimizerKind, TrainConfig, TrainFlags,
+    Dtype, GradMethod, HiddenSizes, NetFlags, NumGradMethod, OptimizerKind, TrainConfig, TrainFlags,
 };
 pub use data::{DataDir, Mnist, ensure_data};
 pub use error::{EXIT_CODES, TrainError};
