@@ -524,7 +524,8 @@ pub fn run_trial<A: Scalar>(
 /// use scratchnet_trainer::search::{Trial, best_first};
 /// let t = |trial, acc| Trial { trial, lr: 0.01, weight_decay: 1e-6, seed: 0, val_acc: vec![acc],
 ///     train_acc: vec![acc], diverged: false };
-/// let sorted = best_first(&[t(1, 0.5), t(2, 0.9), t(3, 0.5)]);
+/// let trials = [t(1, 0.5), t(2, 0.9), t(3, 0.5)];
+/// let sorted = best_first(&trials);
 /// assert_eq!(sorted.iter().map(|t| t.trial).collect::<Vec<_>>(), [2, 1, 3]);
 /// ```
 pub fn best_first(trials: &[Trial]) -> Vec<&Trial> {

@@ -138,7 +138,7 @@ fn bad_flags_are_one_line_errors_with_exit_code_2_and_no_files() {
             "--train-size 201 is more than the 200",
         ),
         (
-            &["--batch", "200"][..],
+            &["--batch", "200", "--train-size", "200"][..],
             "--batch 200 is larger than the training set (160 images)",
         ),
         (&["--hidden", "10,0"][..], "--hidden"),
