@@ -469,8 +469,8 @@ pub fn search_with<A: Scalar>(
         Ok(trial)
     };
     let draws = config.draws();
-    // the trials in parallel, each one's steps parallel inside: faster on 2 cores than one
-    // trial after another (measured, README); the result is the same either way
+    // the trials in parallel, each one's steps parallel inside (one trial after another has
+    // not been timed against this yet); the result is the same either way
     draws.par_iter().map(run).collect()
 }
 
