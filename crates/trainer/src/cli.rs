@@ -19,6 +19,7 @@ use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
 use crate::run::{MODEL_FILE, SUMMARY_FILE, Summary};
+use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
     Checkpoint, DataDir, Dtype, GradMethod, Mnist, NetFlags, NumGradMethod, Outcome, Progress,
     RunDir, Session, TrainConfig, TrainError, TrainFlags, Trainer, check_new_out_dir, ensure_data,
@@ -82,6 +83,12 @@ pub enum Command {
     /// Write a saved model's parameters as a NumPy .npz with arrays W1, b1, W2, b2.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// The book's random hyper-parameter search (ch06/hyperparameter_optimization.py): trials of
+    /// lr = 10^U(-6,-2) and weight decay = 10^U(-8,-4), each a short training validated on a
+    /// held-out split; writes search.csv and search.png (the best 20) to the output folder and
+    /// prints the trials best first.
+    #[command(after_help = EXIT_CODES)]
+    Search(SearchArgs),
 }
 
 fn parse_threads(s: &str) -> Result<usize, String> {
@@ -194,6 +201,100 @@ impl GradcheckArgs {
             dtype: self.dtype,
         }
         .resolve()
+    }
+}
+
+fn parse_exp_range(s: &str) -> Result<(f64, f64), String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    let [lo, hi] = parts[..] else {
+        return Err(format!("`{s}` is not two exponents MIN,MAX (e.g. -6,-2)"));
+    };
+    let num = |p: &str| -> Result<f64, String> {
+        match p.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(format!("`{}` is not a finite number", p.trim())),
+        }
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo > hi {
+        return Err(format!("MIN {lo} is more than MAX {hi}"));
+    }
+    Ok((lo, hi))
+}
+
+fn parse_search_fraction(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        Ok(v) => Err(format!(
+            "must be a number more than 0 and less than 1, got {v}"
+        )),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+/// Flags of `scratchnet search`; the defaults are the book's.
+#[derive(Debug, Clone, Args)]
+pub struct SearchArgs {
+    /// Number of trials (`optimization_trial`).
+    #[arg(long, default_value = "100", value_parser = parse_count)]
+    pub trials: usize,
+    /// Epochs of each trial's training (an epoch is max(training images / batch, 1) iterations).
+    #[arg(long, default_value = "50", value_parser = parse_count)]
+    pub epochs: usize,
+    /// Use the first N training images, of which --validation is held out.
+    #[arg(long = "train-size", value_name = "N", default_value = "500", value_parser = parse_count)]
+    pub train_size: usize,
+    /// The fraction (in (0, 1)) of the --train-size images held out for validation, shuffled by
+    /// the seed (the book's shuffle_dataset, then the first 20 %).
+    #[arg(long, value_name = "FRACTION", default_value = "0.2", value_parser = parse_search_fraction, allow_negative_numbers = true)]
+    pub validation: f64,
+    /// Mini-batch size of each trial, drawn with replacement.
+    #[arg(long, default_value = "100", value_parser = parse_count)]
+    pub batch: usize,
+    /// Hidden-layer widths of each trial's ReLU net (He initial weights), comma-separated.
+    #[arg(long, default_value = "100,100,100,100,100,100", value_parser = parse_hidden)]
+    pub hidden: HiddenSizes,
+    /// lr = 10^U(MIN, MAX).
+    #[arg(long = "lr-exp", value_name = "MIN,MAX", default_value = "-6,-2", value_parser = parse_exp_range, allow_hyphen_values = true)]
+    pub lr_exp: (f64, f64),
+    /// weight decay = 10^U(MIN, MAX).
+    #[arg(long = "weight-decay-exp", value_name = "MIN,MAX", default_value = "-8,-4", value_parser = parse_exp_range, allow_hyphen_values = true)]
+    pub weight_decay_exp: (f64, f64),
+    /// Seed of the draws, of the validation split and of every trial's training.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Element type of all arrays.
+    #[arg(long, value_enum, default_value = "f64")]
+    pub dtype: Dtype,
+    /// Worker threads [default: one per CPU]; results do not depend on it.
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// MNIST folder [default: $MNIST_DIR, else data/mnist, downloaded if missing].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Output folder, new or empty [default: a new folder under runs/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print only the sorted table and the summary, not a line per finished trial.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl SearchArgs {
+    /// The search these flags ask for.
+    fn config(&self) -> SearchConfig {
+        SearchConfig {
+            trials: self.trials,
+            epochs: self.epochs,
+            train_size: self.train_size,
+            validation: self.validation,
+            batch: self.batch,
+            hidden: self.hidden.0.clone(),
+            lr_exp: self.lr_exp,
+            weight_decay_exp: self.weight_decay_exp,
+            seed: self.seed,
+            dtype: self.dtype,
+        }
     }
 }
 
@@ -373,6 +474,7 @@ pub fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
         Some(Command::Gradcheck(a)) => gradcheck(a),
         Some(Command::Plot(a)) => plot(a),
         Some(Command::Export(a)) => export(a),
+        Some(Command::Search(a)) => search(a),
     }
 }
 
@@ -804,6 +906,106 @@ impl ForDtype for Export<'_> {
             arrays.join(", "),
             A::DTYPE
         );
+        Ok(Exit::Done)
+    }
+}
+
+fn search(a: SearchArgs) -> Result<Exit, TrainError> {
+    let config = a.config();
+    config.validate()?;
+    let root = default_root();
+    let data_dir = DataDir::resolve(a.data.clone(), &root);
+    if let Some(out) = &a.out {
+        check_new_out_dir(out)?;
+    }
+    set_threads(a.threads)?;
+    dispatch(a.dtype, Search(&a, config, &data_dir, root))
+}
+
+struct Search<'a>(&'a SearchArgs, SearchConfig, &'a DataDir, PathBuf);
+
+impl ForDtype for Search<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let Search(a, config, data_dir, root) = self;
+        let data = load_data::<A>(data_dir, a.quiet)?;
+        // every check that needs the data before the folder is claimed
+        let (split, iters) = config.prepare(&data)?;
+        let run = match &a.out {
+            Some(out) => RunDir::claim_new(out)?,
+            None => RunDir::claim_default(&root)?,
+        };
+        if !a.quiet {
+            errln!(
+                "scratchnet search: {} trials of {} epochs ({} iterations) on {} training and {} validation images, hidden {}, seed {}, {}, {} thread(s)",
+                config.trials,
+                config.epochs,
+                iters,
+                split.train_size(),
+                split.test_size(),
+                a.hidden
+                    .0
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                config.seed,
+                A::DTYPE,
+                rayon::current_num_threads()
+            );
+            errln!(
+                "data: {}   results: {}",
+                data_dir.path().display(),
+                run.path().display()
+            );
+        }
+        drop(split);
+        let start = std::time::Instant::now();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let trials = crate::search::search_with(&config, &data, |t: &Trial| {
+            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if !a.quiet {
+                errln!(
+                    "[{k}/{}] trial {}: {}{}",
+                    config.trials,
+                    t.trial,
+                    t.book_line(),
+                    if t.diverged { " (diverged)" } else { "" }
+                );
+            }
+        })?;
+        let wall = start.elapsed().as_secs_f64();
+        let csv_path = run.path().join(SEARCH_CSV);
+        scratchnet_fileio::write_atomic(&csv_path, crate::search::csv(&trials).as_bytes())
+            .map_err(TrainError::Output)?;
+        let png_path = run.path().join(SEARCH_PNG);
+        draw_best(&png_path, &trials)?;
+        outln!("=========== Hyper-Parameter Optimization Result ===========");
+        let sorted = best_first(&trials);
+        for (i, t) in sorted.iter().enumerate() {
+            outln!(
+                "Best-{}(val acc:{}) | {}",
+                i + 1,
+                crate::search::py_float(t.final_val_acc()),
+                t.key()
+            );
+        }
+        if let Some(best) = sorted.first() {
+            outln!(
+                "best: lr {:e}, weight decay {:e} → val acc {:.4} (trial {}, train acc {:.4})",
+                best.lr,
+                best.weight_decay,
+                best.final_val_acc(),
+                best.trial,
+                best.final_train_acc()
+            );
+        }
+        if !a.quiet {
+            errln!(
+                "done: {} trials in {wall:.1} s; results in {}",
+                trials.len(),
+                run.path().display()
+            );
+        }
         Ok(Exit::Done)
     }
 }

@@ -61,6 +61,7 @@ mod metrics;
 mod outdir;
 pub mod plot;
 mod run;
+pub mod search;
 mod train;
 
 pub use checkpoint::Checkpoint;

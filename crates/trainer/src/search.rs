@@ -1,0 +1,909 @@
+//! The book's random hyper-parameter search (`ch06/hyperparameter_optimization.py`, §6.5.3):
+//! `trials` short trainings of a `MultiLayerNet` (ReLU, He weights, SGD) with
+//! `lr = 10^U(−6, −2)` and `weight_decay = 10^U(−8, −4)` drawn on a log scale, each trained on
+//! the training part of the first `train_size` images and evaluated per epoch on the held-out
+//! validation part (the book's `shuffle_dataset`, then the first 20 %).
+//!
+//! Composed of what exists: [`SearchConfig::split_config`] is the [`TrainConfig`] whose
+//! [`Mnist::for_run`] makes the one validation split (seeded by the search seed), and every
+//! trial is a [`Trainer`] of [`SearchConfig::trial_config`] stepped `epochs × iter_per_epoch`
+//! times, its validation and train accuracy read from its [`Metrics`](crate::Metrics).
+//!
+//! Reproducible: the hyper-parameters of all trials are drawn first, from one RNG of the seed,
+//! in trial order (weight decay, then lr, as the book draws them); each trial's training seed is
+//! [`trial_seed`]`(seed, trial)`. Trials run in parallel (rayon, each trial's steps parallel
+//! inside too), and since every trial is bit-identical on any thread count, so is the result.
+//!
+//! ```
+//! use ndarray::Array2;
+//! use scratchnet_trainer::{Mnist, search::{SearchConfig, search}};
+//! let x = Array2::from_shape_fn((50, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
+//! let t: Vec<usize> = (0..50).map(|i| i % 10).collect();
+//! let x = scratchnet_tensor::SparseRows::from_dense(&x);
+//! let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+//! let config = SearchConfig { trials: 3, epochs: 2, train_size: 50, batch: 10,
+//!     hidden: vec![8, 8], ..Default::default() };
+//! let trials = search(&config, &data)?;
+//! assert_eq!(trials.len(), 3);
+//! assert_eq!(trials[0].val_acc.len(), 2); // one evaluation per epoch
+//! assert!(trials.iter().all(|t| (1e-6..1e-2).contains(&t.lr)));
+//! assert_eq!(trials, search(&config, &data)?); // the same seed, the same table
+//! # Ok::<(), scratchnet_trainer::TrainError>(())
+//! ```
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+use rayon::prelude::*;
+use scratchnet_network::{Activation, WeightInit};
+use scratchnet_plot::{Figure, PALETTE, PlotError, segments};
+use scratchnet_tensor::{Rng, Scalar, choice_with_replacement, rng_from_seed};
+use serde::{Deserialize, Serialize};
+
+use crate::config::DEFAULT_SEED;
+use crate::{Dtype, GradMethod, Mnist, NumGradMethod, OptimizerKind, Step, TrainConfig};
+use crate::{TrainError, Trainer};
+
+/// File name of the search table in the output folder.
+pub const SEARCH_CSV: &str = "search.csv";
+/// File name of the figure of the best trials (the book's figure 6-24).
+pub const SEARCH_PNG: &str = "search.png";
+/// How many of the best trials the figure shows (the book's `graph_draw_num`).
+pub const BEST_SHOWN: usize = 20;
+
+/// What to search and how, with the book's values as defaults.
+///
+/// ```
+/// let c = scratchnet_trainer::search::SearchConfig::default();
+/// assert_eq!((c.trials, c.epochs, c.train_size, c.validation, c.batch), (100, 50, 500, 0.2, 100));
+/// assert_eq!((c.hidden.as_slice(), c.lr_exp, c.weight_decay_exp), (&[100; 6][..], (-6.0, -2.0), (-8.0, -4.0)));
+/// c.validate().unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// Number of trials (`optimization_trial`).
+    pub trials: usize,
+    /// Epochs of each trial's training (`epocs`); an epoch is the trainer's `iter_per_epoch`.
+    pub epochs: usize,
+    /// Use the first this many training images (the book's 500).
+    pub train_size: usize,
+    /// The fraction of them held out for validation (`validation_rate`).
+    pub validation: f64,
+    /// Mini-batch size (`mini_batch_size`).
+    pub batch: usize,
+    /// Hidden-layer widths (`hidden_size_list`).
+    pub hidden: Vec<usize>,
+    /// `lr = 10^U(min, max)`.
+    pub lr_exp: (f64, f64),
+    /// `weight_decay = 10^U(min, max)`.
+    pub weight_decay_exp: (f64, f64),
+    /// Seed of the draws, of the validation split and (through [`trial_seed`]) of each trial.
+    pub seed: u64,
+    /// Element type of all arrays.
+    pub dtype: Dtype,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            trials: 100,
+            epochs: 50,
+            train_size: 500,
+            validation: 0.2,
+            batch: 100,
+            hidden: vec![100; 6],
+            lr_exp: (-6.0, -2.0),
+            weight_decay_exp: (-8.0, -4.0),
+            seed: DEFAULT_SEED,
+            dtype: Dtype::F64,
+        }
+    }
+}
+
+/// The hyper-parameters of one trial, as drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Draw {
+    /// The trial's number, from 1.
+    pub trial: usize,
+    /// The learning rate.
+    pub lr: f64,
+    /// λ of the weight decay.
+    pub weight_decay: f64,
+    /// The seed of its training ([`trial_seed`]).
+    pub seed: u64,
+}
+
+/// One trial's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trial {
+    /// The trial's number, from 1 (the order of the draws).
+    pub trial: usize,
+    /// The learning rate.
+    pub lr: f64,
+    /// λ of the weight decay.
+    pub weight_decay: f64,
+    /// The seed of its training.
+    pub seed: u64,
+    /// Validation accuracy at every epoch (the book's `val_acc_list`).
+    pub val_acc: Vec<f64>,
+    /// Training accuracy at every epoch (`train_acc_list`).
+    pub train_acc: Vec<f64>,
+    /// True if the loss became NaN or infinite and the trial stopped there (its lists then
+    /// end at the last epoch reached).
+    pub diverged: bool,
+}
+
+impl Trial {
+    /// The validation accuracy after the last epoch (0 if none was evaluated).
+    ///
+    /// ```
+    /// use scratchnet_trainer::search::Trial;
+    /// let t = Trial { trial: 1, lr: 0.01, weight_decay: 1e-6, seed: 0, val_acc: vec![0.1, 0.5],
+    ///     train_acc: vec![0.2, 0.6], diverged: false };
+    /// assert_eq!((t.final_val_acc(), t.final_train_acc()), (0.5, 0.6));
+    /// ```
+    pub fn final_val_acc(&self) -> f64 {
+        self.val_acc.last().copied().unwrap_or(0.0)
+    }
+
+    /// The training accuracy after the last epoch (0 if none was evaluated).
+    pub fn final_train_acc(&self) -> f64 {
+        self.train_acc.last().copied().unwrap_or(0.0)
+    }
+
+    /// The book's line for this trial: `val acc:0.83 | lr:0.0092, weight decay:3.8e-07`
+    /// (numbers as Python's `str` writes them).
+    ///
+    /// ```
+    /// use scratchnet_trainer::search::Trial;
+    /// let t = Trial { trial: 1, lr: 0.0092, weight_decay: 3.8e-7, seed: 0, val_acc: vec![0.83],
+    ///     train_acc: vec![0.9], diverged: false };
+    /// assert_eq!(t.book_line(), "val acc:0.83 | lr:0.0092, weight decay:3.8e-07");
+    /// ```
+    pub fn book_line(&self) -> String {
+        format!(
+            "val acc:{} | {}",
+            py_float(self.final_val_acc()),
+            self.key()
+        )
+    }
+
+    /// The book's dictionary key: `lr:0.0092, weight decay:3.8e-07`.
+    pub fn key(&self) -> String {
+        format!(
+            "lr:{}, weight decay:{}",
+            py_float(self.lr),
+            py_float(self.weight_decay)
+        )
+    }
+}
+
+/// `v` as Python's `str(float)` writes it: the shortest round-trip digits, in scientific form
+/// with a two-digit exponent below 1e-4 or from 1e16 on (`3.8e-07`, `0.0092`, `0.83`, `1.0`).
+///
+/// ```
+/// use scratchnet_trainer::search::py_float;
+/// assert_eq!(py_float(3.8e-7), "3.8e-07");
+/// assert_eq!(py_float(0.0092), "0.0092");
+/// assert_eq!(py_float(1.0), "1.0");
+/// assert_eq!(py_float(1.5e-123), "1.5e-123");
+/// ```
+pub fn py_float(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e16).contains(&v.abs()) {
+        let s = format!("{v:e}");
+        let (mantissa, exp) = s.split_once('e').expect("{:e} has an exponent");
+        let (sign, digits) = match exp.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exp),
+        };
+        format!("{mantissa}e{sign}{digits:0>2}")
+    } else if v.is_finite() && v == v.trunc() {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The training seed of trial `trial` (from 1) of a search seeded `seed`: SplitMix64's output
+/// for the pair, so trials of one search, and the same trial of searches with neighbouring
+/// seeds, get unrelated seeds.
+///
+/// ```
+/// use scratchnet_trainer::search::trial_seed;
+/// assert_eq!(trial_seed(42, 1), trial_seed(42, 1));
+/// assert_ne!(trial_seed(42, 1), trial_seed(42, 2));
+/// assert_ne!(trial_seed(42, 2), trial_seed(43, 1));
+/// ```
+pub fn trial_seed(seed: u64, trial: usize) -> u64 {
+    fn splitmix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    splitmix(splitmix(seed) ^ trial as u64)
+}
+
+/// A uniform draw from `[0, 1)` with 53 random bits (`np.random.uniform`'s resolution), from
+/// the tensor crate's uniform integers.
+fn uniform01(rng: &mut Rng) -> f64 {
+    const BITS: usize = 1 << 53;
+    choice_with_replacement(rng, BITS, 1)[0] as f64 / BITS as f64
+}
+
+/// `10^U(lo, hi)`.
+fn log_uniform(rng: &mut Rng, (lo, hi): (f64, f64)) -> f64 {
+    10f64.powf(lo + (hi - lo) * uniform01(rng))
+}
+
+/// The ChaCha stream of the seed that draws the hyper-parameters (stream 0 draws a training's
+/// weights and batches, stream 1 the validation split).
+const DRAW_STREAM: u64 = 2;
+
+impl SearchConfig {
+    /// Checks everything that does not need the data: at least one trial and epoch, the
+    /// exponent ranges finite with min ≤ max and 10^min, 10^max usable (an lr > 0 in the dtype),
+    /// and the trial configuration at both ends of the ranges ([`TrainConfig::validate`]).
+    /// Errors name the field (`lr_exp`, `trials`, …); the command line names its flag.
+    ///
+    /// ```
+    /// use scratchnet_trainer::search::SearchConfig;
+    /// let bad = SearchConfig { lr_exp: (-2.0, -6.0), ..Default::default() };
+    /// assert!(bad.validate().unwrap_err().to_string().starts_with("lr_exp "));
+    /// let bad = SearchConfig { trials: 0, ..Default::default() };
+    /// assert_eq!(bad.validate().unwrap_err().to_string(), "trials must be at least 1, got 0");
+    /// ```
+    pub fn validate(&self) -> Result<(), TrainError> {
+        for (name, v) in [
+            ("trials", self.trials),
+            ("epochs", self.epochs),
+            ("train_size", self.train_size),
+            ("batch", self.batch),
+        ] {
+            if v == 0 {
+                return Err(TrainError::config(name, "must be at least 1, got 0"));
+            }
+        }
+        for (name, (lo, hi)) in [
+            ("lr_exp", self.lr_exp),
+            ("weight_decay_exp", self.weight_decay_exp),
+        ] {
+            if !(lo.is_finite() && hi.is_finite()) || lo > hi {
+                return Err(TrainError::config(
+                    name,
+                    format!("must be two finite exponents MIN,MAX with MIN <= MAX, got {lo},{hi}"),
+                ));
+            }
+            let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
+            if !(a > 0.0 && b.is_finite()) {
+                return Err(TrainError::config(
+                    name,
+                    format!(
+                        "{lo},{hi} gives 10^MIN = {a:e}, 10^MAX = {b:e}; both must be finite numbers > 0"
+                    ),
+                ));
+            }
+        }
+        for (lr, wd) in [
+            (self.lr_exp.0, self.weight_decay_exp.0),
+            (self.lr_exp.1, self.weight_decay_exp.1),
+        ] {
+            let draw = Draw {
+                trial: 1,
+                lr: 10f64.powf(lr),
+                weight_decay: 10f64.powf(wd),
+                seed: 0,
+            };
+            self.trial_config(&draw, 1)
+                .validate()
+                .map_err(|e| match e {
+                    TrainError::Config {
+                        field: "lr",
+                        problem,
+                    } => TrainError::config("lr_exp", format!("(10^{lr}) {problem}")),
+                    TrainError::Config {
+                        field: "weight_decay",
+                        problem,
+                    } => TrainError::config("weight_decay_exp", format!("(10^{wd}) {problem}")),
+                    e => e,
+                })?;
+        }
+        self.split_config().validate()
+    }
+
+    /// The configuration whose [`Mnist::for_run`] is the search's one validation split: the
+    /// first `train_size` images, `validation` of them held out, shuffled by the search seed.
+    ///
+    /// ```
+    /// let c = scratchnet_trainer::search::SearchConfig::default().split_config();
+    /// assert_eq!((c.train_first, c.validation, c.seed), (Some(500), Some(0.2), 42));
+    /// ```
+    pub fn split_config(&self) -> TrainConfig {
+        TrainConfig {
+            train_first: Some(self.train_size),
+            validation: Some(self.validation),
+            seed: self.seed,
+            ..self.trial_config(
+                &Draw {
+                    trial: 1,
+                    lr: 0.01,
+                    weight_decay: 0.0,
+                    seed: self.seed,
+                },
+                1,
+            )
+        }
+    }
+
+    /// The training of one trial on the split data, `iters` iterations: the book's
+    /// `MultiLayerNet(784, hidden, 10, relu, He, weight_decay)` by SGD with the drawn lr,
+    /// backpropagation, seeded by the draw's seed. (The data it gets is already split: it has
+    /// no `train_first` or `validation` of its own.)
+    ///
+    /// ```
+    /// use scratchnet_trainer::search::{Draw, SearchConfig};
+    /// let d = Draw { trial: 1, lr: 1e-3, weight_decay: 1e-6, seed: 7 };
+    /// let c = SearchConfig::default().trial_config(&d, 200);
+    /// assert_eq!((c.lr, c.weight_decay, c.seed, c.iters, c.batch), (1e-3, 1e-6, 7, 200, 100));
+    /// assert_eq!(c.describe(), "backprop, f64, hidden 100,100,100,100,100,100 relu, init he, weight decay 1e-6, batch 100, lr 0.001");
+    /// ```
+    pub fn trial_config(&self, draw: &Draw, iters: usize) -> TrainConfig {
+        TrainConfig {
+            grad: GradMethod::Backprop,
+            numgrad: NumGradMethod::Generic,
+            iters,
+            batch: self.batch,
+            lr: draw.lr,
+            hidden: self.hidden.clone(),
+            activation: Activation::Relu,
+            init: WeightInit::He,
+            optimizer: OptimizerKind::Sgd,
+            weight_decay: draw.weight_decay,
+            train_first: None,
+            validation: None,
+            seed: draw.seed,
+            dtype: self.dtype,
+            ..TrainConfig::default()
+        }
+    }
+
+    /// The hyper-parameters of every trial, drawn in trial order from one RNG of the seed:
+    /// for each trial `weight_decay = 10^U(weight_decay_exp)`, then `lr = 10^U(lr_exp)` (the
+    /// book's order).
+    ///
+    /// ```
+    /// use scratchnet_trainer::search::SearchConfig;
+    /// let c = SearchConfig { trials: 5, ..Default::default() };
+    /// let d = c.draws();
+    /// assert_eq!(d.iter().map(|d| d.trial).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    /// assert!(d.iter().all(|d| (1e-8..1e-4).contains(&d.weight_decay)));
+    /// assert_eq!(d, c.draws());
+    /// ```
+    pub fn draws(&self) -> Vec<Draw> {
+        let mut rng = rng_from_seed(self.seed);
+        rng.set_stream(DRAW_STREAM);
+        (1..=self.trials)
+            .map(|trial| {
+                let weight_decay = log_uniform(&mut rng, self.weight_decay_exp);
+                let lr = log_uniform(&mut rng, self.lr_exp);
+                Draw {
+                    trial,
+                    lr,
+                    weight_decay,
+                    seed: trial_seed(self.seed, trial),
+                }
+            })
+            .collect()
+    }
+
+    /// The split of `data` the trials train and validate on, and the iterations of each trial
+    /// (`epochs × iter_per_epoch`), checked against it (a batch larger than the training part is
+    /// an error naming `batch`).
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use scratchnet_trainer::{Mnist, search::SearchConfig};
+    /// let x = scratchnet_tensor::SparseRows::from_dense(&Array2::<f64>::zeros((600, 784)));
+    /// let t = vec![0; 600];
+    /// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+    /// let (split, iters) = SearchConfig::default().prepare(&data)?;
+    /// assert_eq!((split.train_size(), split.test_size(), iters), (400, 100, 200));
+    /// # Ok::<(), scratchnet_trainer::TrainError>(())
+    /// ```
+    pub fn prepare<'d, A: Scalar>(
+        &self,
+        data: &'d Mnist<A>,
+    ) -> Result<(std::borrow::Cow<'d, Mnist<A>>, usize), TrainError> {
+        self.validate()?;
+        let split = data.for_run(&self.split_config())?;
+        let per_epoch = self.split_config().iter_per_epoch(split.train_size());
+        let iters = self
+            .epochs
+            .checked_mul(per_epoch)
+            .ok_or_else(|| TrainError::config("epochs", format!("{} is too many", self.epochs)))?;
+        let draws = self.draws();
+        if let Some(d) = draws.first() {
+            self.trial_config(d, iters)
+                .validate_for(split.train_size())?;
+        }
+        Ok((split, iters))
+    }
+}
+
+/// The book's search on `data` (its training images; the test set is never used): the trials
+/// of [`SearchConfig::draws`], each trained on the split of [`SearchConfig::prepare`], in trial
+/// order. See the [module documentation](self).
+pub fn search<A: Scalar>(config: &SearchConfig, data: &Mnist<A>) -> Result<Vec<Trial>, TrainError> {
+    search_with(config, data, |_| {})
+}
+
+/// [`search`], calling `on_trial` with each trial as it finishes (from any thread, in the order
+/// they finish).
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use ndarray::Array2;
+/// use scratchnet_trainer::{Mnist, search::{SearchConfig, search_with}};
+/// let x = Array2::from_shape_fn((30, 784), |(i, j)| (j % 10 == i % 10) as u8 as f32);
+/// let t: Vec<usize> = (0..30).map(|i| i % 10).collect();
+/// let x = scratchnet_tensor::SparseRows::from_dense(&x);
+/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let config = SearchConfig { trials: 4, epochs: 1, train_size: 30, batch: 6, hidden: vec![5],
+///     dtype: scratchnet_trainer::Dtype::F32, ..Default::default() };
+/// let done = AtomicUsize::new(0);
+/// let trials = search_with(&config, &data, |_| { done.fetch_add(1, Ordering::Relaxed); })?;
+/// assert_eq!((trials.len(), done.into_inner()), (4, 4));
+/// # Ok::<(), scratchnet_trainer::TrainError>(())
+/// ```
+pub fn search_with<A: Scalar>(
+    config: &SearchConfig,
+    data: &Mnist<A>,
+    on_trial: impl Fn(&Trial) + Sync,
+) -> Result<Vec<Trial>, TrainError> {
+    let (split, iters) = config.prepare(data)?;
+    let split: &Mnist<A> = &split;
+    let run = |d: &Draw| -> Result<Trial, TrainError> {
+        let trial = run_trial(config, d, iters, split)?;
+        on_trial(&trial);
+        Ok(trial)
+    };
+    let draws = config.draws();
+    // the trials in parallel, each one's steps parallel inside (one trial after another has
+    // not been timed against this yet); the result is the same either way
+    draws.par_iter().map(run).collect()
+}
+
+/// One trial: a fresh [`Trainer`] of [`SearchConfig::trial_config`]`(draw, iters)` on the
+/// `split` of [`SearchConfig::prepare`], to its end (or to a non-finite loss, which ends the
+/// trial as diverged). [`search`] runs these for every draw.
+///
+/// ```
+/// use ndarray::Array2;
+/// use scratchnet_trainer::{Mnist, search::{SearchConfig, run_trial, search}};
+/// let x = Array2::from_shape_fn((40, 784), |(i, j)| (j % 10 == i % 10) as u8 as f64);
+/// let t: Vec<usize> = (0..40).map(|i| i % 10).collect();
+/// let x = scratchnet_tensor::SparseRows::from_dense(&x);
+/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let c = SearchConfig { trials: 2, epochs: 2, train_size: 40, batch: 8, hidden: vec![6], ..Default::default() };
+/// let (split, iters) = c.prepare(&data)?;
+/// let second = run_trial(&c, &c.draws()[1], iters, &split)?;
+/// assert_eq!(second, search(&c, &data)?[1]);
+/// # Ok::<(), scratchnet_trainer::TrainError>(())
+/// ```
+pub fn run_trial<A: Scalar>(
+    config: &SearchConfig,
+    draw: &Draw,
+    iters: usize,
+    split: &Mnist<A>,
+) -> Result<Trial, TrainError> {
+    let mut trainer = Trainer::new(config.trial_config(draw, iters), split)?;
+    let mut diverged = false;
+    while !trainer.is_finished() {
+        if let Step::NonFinite { .. } = trainer.step() {
+            diverged = true;
+            break;
+        }
+    }
+    let rows = &trainer.metrics().accuracy;
+    Ok(Trial {
+        trial: draw.trial,
+        lr: draw.lr,
+        weight_decay: draw.weight_decay,
+        seed: draw.seed,
+        val_acc: rows.iter().map(|r| r.test_acc).collect(),
+        train_acc: rows.iter().map(|r| r.train_acc).collect(),
+        diverged,
+    })
+}
+
+/// The trials best first: by final validation accuracy, descending, ties in trial order (the
+/// book's stable `sorted(..., reverse=True)`).
+///
+/// ```
+/// use scratchnet_trainer::search::{Trial, best_first};
+/// let t = |trial, acc| Trial { trial, lr: 0.01, weight_decay: 1e-6, seed: 0, val_acc: vec![acc],
+///     train_acc: vec![acc], diverged: false };
+/// let trials = [t(1, 0.5), t(2, 0.9), t(3, 0.5)];
+/// let sorted = best_first(&trials);
+/// assert_eq!(sorted.iter().map(|t| t.trial).collect::<Vec<_>>(), [2, 1, 3]);
+/// ```
+pub fn best_first(trials: &[Trial]) -> Vec<&Trial> {
+    let mut v: Vec<&Trial> = trials.iter().collect();
+    v.sort_by(|a, b| b.final_val_acc().total_cmp(&a.final_val_acc()));
+    v
+}
+
+/// The text of `search.csv`: `trial,lr,weight_decay,val_acc,train_acc,seed,diverged`, one row
+/// per trial in trial order, every number in its shortest round-trip form (reads back to the
+/// same bits).
+///
+/// ```
+/// use scratchnet_trainer::search::{Trial, csv};
+/// let t = Trial { trial: 1, lr: 0.001, weight_decay: 1e-7, seed: 9, val_acc: vec![0.25],
+///     train_acc: vec![0.5], diverged: false };
+/// let text = csv(&[t]);
+/// let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+/// assert_eq!(row[1].parse::<f64>().unwrap(), 0.001);
+/// assert_eq!(row[3].parse::<f64>().unwrap(), 0.25);
+/// ```
+pub fn csv(trials: &[Trial]) -> String {
+    let mut out = String::from("trial,lr,weight_decay,val_acc,train_acc,seed,diverged\n");
+    let mut sorted: Vec<&Trial> = trials.iter().collect();
+    sorted.sort_by_key(|t| t.trial);
+    for t in sorted {
+        writeln!(
+            out,
+            "{},{:e},{:e},{},{},{},{}",
+            t.trial,
+            t.lr,
+            t.weight_decay,
+            t.final_val_acc(),
+            t.final_train_acc(),
+            t.seed,
+            t.diverged
+        )
+        .expect("writing to a String cannot fail");
+    }
+    out
+}
+
+/// Draws the book's figure 6-24: the best [`BEST_SHOWN`] trials (fewer if there are fewer), five
+/// to a row, each titled `Best-k`, validation accuracy solid and training accuracy dashed per
+/// epoch, y from 0 to 1; written atomically (a directory, device or FIFO under `path` is
+/// refused).
+///
+/// ```
+/// use scratchnet_trainer::search::{Trial, draw_best};
+/// let t = |trial| Trial { trial, lr: 0.01, weight_decay: 1e-6, seed: 0,
+///     val_acc: vec![0.1, 0.5, 0.7], train_acc: vec![0.1, 0.6, 0.8], diverged: false };
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("search.png");
+/// draw_best(&p, &[t(1), t(2), t(3)]).unwrap();
+/// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
+/// ```
+pub fn draw_best(path: &Path, trials: &[Trial]) -> Result<(), TrainError> {
+    scratchnet_fileio::resolve_output(path).map_err(TrainError::Output)?;
+    let best: Vec<&Trial> = best_first(trials).into_iter().take(BEST_SHOWN).collect();
+    let cols = 5;
+    let rows = best.len().div_ceil(cols).max(1);
+    let (w, h) = (1500u32, 60 + 270 * rows as u32);
+    Figure::new(w, h)
+        .save(path, |root, s| {
+            root.fill(&WHITE)?;
+            let (title, grid) = root.split_vertically(s.px(60));
+            title.titled(
+                "Hyper-parameter search: the best trials (validation solid, train dashed)",
+                s.font(24),
+            )?;
+            for (i, (cell, t)) in grid
+                .split_evenly((rows, cols))
+                .iter()
+                .zip(&best)
+                .enumerate()
+            {
+                let epochs = t.val_acc.len().max(2) - 1;
+                let first_col = i % cols == 0;
+                let mut c = ChartBuilder::on(cell)
+                    .caption(format!("Best-{}", i + 1), s.font(17))
+                    .margin(s.px(6))
+                    .margin_right(s.px(12))
+                    .x_label_area_size(s.px(8))
+                    .y_label_area_size(s.px(if first_col { 40 } else { 8 }))
+                    .build_cartesian_2d(0.0..epochs as f64, 0.0..1.0)?;
+                let mut mesh = c.configure_mesh();
+                // the book: no x ticks, y ticks in the first column only
+                mesh.label_style(s.font(13))
+                    .x_labels(0)
+                    .y_labels(if first_col { 6 } else { 0 })
+                    .light_line_style(RGBColor(240, 240, 240));
+                mesh.draw()?;
+                let points = |v: &[f64]| -> Vec<(f64, f64)> {
+                    v.iter().enumerate().map(|(e, &a)| (e as f64, a)).collect()
+                };
+                c.draw_series(segments(
+                    points(&t.val_acc),
+                    PALETTE[0].stroke_width(s.px(2)),
+                ))?;
+                c.draw_series(DashedLineSeries::new(
+                    points(&t.train_acc),
+                    s.px(6),
+                    s.px(4),
+                    PALETTE[1].stroke_width(s.px(2)),
+                ))?;
+                c.draw_series(std::iter::once(Text::new(
+                    format!(
+                        "lr {:.1e}, wd {:.1e}: {:.2}",
+                        t.lr,
+                        t.weight_decay,
+                        t.final_val_acc()
+                    ),
+                    (epochs as f64 * 0.04, 0.97),
+                    s.font(12),
+                )))?;
+            }
+            Ok(())
+        })
+        .map_err(|e| match e {
+            PlotError::File(e) => TrainError::Output(e),
+            PlotError::Draw { path, what } => TrainError::Plot { path, what },
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+    use scratchnet_tensor::SparseRows;
+
+    fn tiny_data(n: usize) -> Mnist<f64> {
+        let mut rng = rng_from_seed(5);
+        let x: Array2<f64> = scratchnet_tensor::randn((n, 784), 0.5, &mut rng).mapv(f64::abs);
+        let x = SparseRows::from_dense(&x);
+        let t: Vec<usize> = (0..n).map(|k| k % 10).collect();
+        Mnist {
+            x_train: x.clone(),
+            t_train: t.clone(),
+            x_test: x,
+            t_test: t,
+        }
+    }
+
+    fn tiny_config() -> SearchConfig {
+        SearchConfig {
+            trials: 5,
+            epochs: 3,
+            train_size: 50,
+            batch: 10,
+            hidden: vec![8, 6],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn draws_are_in_range_on_a_log_scale_and_reproducible() {
+        let c = SearchConfig {
+            trials: 4000,
+            ..Default::default()
+        };
+        let d = c.draws();
+        assert_eq!(d.len(), 4000);
+        assert!(d.iter().all(|d| (1e-6..1e-2).contains(&d.lr)));
+        assert!(d.iter().all(|d| (1e-8..1e-4).contains(&d.weight_decay)));
+        // log scale: the exponents are uniform, so each decade holds about a quarter of the
+        // draws (a uniform lr would put 90 % into the top decade)
+        for (name, values, lo) in [
+            ("lr", d.iter().map(|d| d.lr).collect::<Vec<_>>(), -6),
+            ("wd", d.iter().map(|d| d.weight_decay).collect(), -8),
+        ] {
+            for k in 0..4 {
+                let (a, b) = (10f64.powi(lo + k), 10f64.powi(lo + k + 1));
+                let share = values.iter().filter(|&&v| v >= a && v < b).count() as f64 / 4000.0;
+                assert!((share - 0.25).abs() < 0.03, "{name} decade {k}: {share}");
+            }
+            let mean_exp = values.iter().map(|v| v.log10()).sum::<f64>() / 4000.0;
+            assert!(
+                (mean_exp - (lo as f64 + 2.0)).abs() < 0.06,
+                "{name}: {mean_exp}"
+            );
+        }
+        // lr and weight decay are not the same draw
+        assert!(
+            d.iter()
+                .any(|d| (d.lr.log10() + 2.0 - d.weight_decay.log10()).abs() > 0.1)
+        );
+        assert_eq!(d, c.draws());
+        // a prefix of trials draws the same values: the draws do not depend on the count
+        let few = SearchConfig {
+            trials: 10,
+            ..c.clone()
+        }
+        .draws();
+        assert_eq!(few[..], d[..10]);
+        let other = SearchConfig { seed: 43, ..c }.draws();
+        assert_ne!(other[0].lr, d[0].lr);
+        let mut seeds: Vec<u64> = d.iter().map(|d| d.seed).collect();
+        seeds.sort();
+        seeds.dedup();
+        assert_eq!(seeds.len(), 4000, "trial seeds repeat");
+    }
+
+    #[test]
+    fn a_range_of_one_value_draws_that_value_and_bad_ranges_are_refused() {
+        let c = SearchConfig {
+            trials: 3,
+            lr_exp: (-3.0, -3.0),
+            ..Default::default()
+        };
+        assert!(c.draws().iter().all(|d| d.lr == 10f64.powf(-3.0)));
+        for (bad, field) in [
+            (
+                SearchConfig {
+                    lr_exp: (f64::NAN, -2.0),
+                    ..c.clone()
+                },
+                "lr_exp",
+            ),
+            (
+                SearchConfig {
+                    lr_exp: (-2.0, -3.0),
+                    ..c.clone()
+                },
+                "lr_exp",
+            ),
+            (
+                SearchConfig {
+                    lr_exp: (-400.0, -2.0),
+                    ..c.clone()
+                },
+                "lr_exp",
+            ),
+            (
+                SearchConfig {
+                    weight_decay_exp: (-8.0, 400.0),
+                    ..c.clone()
+                },
+                "weight_decay_exp",
+            ),
+            (
+                SearchConfig {
+                    lr_exp: (-50.0, -2.0),
+                    dtype: Dtype::F32,
+                    ..c.clone()
+                },
+                "lr_exp",
+            ),
+            (
+                SearchConfig {
+                    validation: 1.0,
+                    ..c.clone()
+                },
+                "validation",
+            ),
+            (
+                SearchConfig {
+                    epochs: 0,
+                    ..c.clone()
+                },
+                "epochs",
+            ),
+            (
+                SearchConfig {
+                    hidden: vec![],
+                    ..c.clone()
+                },
+                "hidden",
+            ),
+        ] {
+            match bad.validate() {
+                Err(TrainError::Config { field: f, .. }) => assert_eq!(f, field, "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn each_trial_is_the_trainer_run_of_its_configuration_on_the_one_split() {
+        let data = tiny_data(60);
+        let c = tiny_config();
+        let trials = search(&c, &data).unwrap();
+        let split = data.for_run(&c.split_config()).unwrap();
+        assert_eq!((split.train_size(), split.test_size()), (40, 10));
+        let iters = c.epochs * split.train_size() / c.batch;
+        for (t, d) in trials.iter().zip(c.draws()) {
+            assert_eq!(
+                (t.trial, t.lr, t.weight_decay, t.seed),
+                (d.trial, d.lr, d.weight_decay, d.seed)
+            );
+            let mut direct = Trainer::new(c.trial_config(&d, iters), &split).unwrap();
+            while !direct.is_finished() {
+                direct.step();
+            }
+            let rows = &direct.metrics().accuracy;
+            assert_eq!(rows.len(), c.epochs);
+            assert_eq!(
+                t.val_acc,
+                rows.iter().map(|r| r.test_acc).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                t.train_acc,
+                rows.iter().map(|r| r.train_acc).collect::<Vec<_>>()
+            );
+            assert!(!t.diverged);
+        }
+        // the trials differ: their learning rates and seeds do
+        assert!(
+            trials
+                .windows(2)
+                .any(|w| w[0].val_acc != w[1].val_acc || w[0].train_acc != w[1].train_acc)
+        );
+    }
+
+    #[test]
+    fn the_result_is_the_same_on_one_thread_and_on_three() {
+        let data = tiny_data(60);
+        let c = tiny_config();
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| search(&c, &data).unwrap())
+        };
+        let one = run(1);
+        assert_eq!(one, run(3));
+        assert_eq!(csv(&one), csv(&run(2)));
+    }
+
+    #[test]
+    fn a_batch_larger_than_the_training_part_is_refused_by_name() {
+        let data = tiny_data(60);
+        let c = SearchConfig {
+            batch: 45,
+            ..tiny_config()
+        };
+        let e = search(&c, &data).unwrap_err();
+        assert!(e.to_string().starts_with("batch 45 is larger"), "{e}");
+        let c = SearchConfig {
+            train_size: 61,
+            ..tiny_config()
+        };
+        assert!(
+            search(&c, &data)
+                .unwrap_err()
+                .to_string()
+                .starts_with("train_size")
+        );
+    }
+
+    #[test]
+    fn csv_rows_are_in_trial_order_and_read_back_exactly() {
+        let data = tiny_data(60);
+        let trials = search(&tiny_config(), &data).unwrap();
+        let mut shuffled = trials.clone();
+        shuffled.reverse();
+        let text = csv(&shuffled);
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        assert_eq!(rows.len(), trials.len());
+        for (row, t) in rows.iter().zip(&trials) {
+            assert_eq!(row[0].parse::<usize>().unwrap(), t.trial);
+            assert_eq!(row[1].parse::<f64>().unwrap().to_bits(), t.lr.to_bits());
+            assert_eq!(
+                row[2].parse::<f64>().unwrap().to_bits(),
+                t.weight_decay.to_bits()
+            );
+            assert_eq!(row[3].parse::<f64>().unwrap(), t.final_val_acc());
+            assert_eq!(row[4].parse::<f64>().unwrap(), t.final_train_acc());
+        }
+        let sorted = best_first(&trials);
+        assert!(
+            sorted
+                .windows(2)
+                .all(|w| w[0].final_val_acc() >= w[1].final_val_acc())
+        );
+    }
+}
