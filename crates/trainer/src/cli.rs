@@ -13,7 +13,7 @@ use scratchnet_network::{Model, ModelInfo, gradient_check};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{DEFAULT_SEED, max_threads, parse_count};
+use crate::config::{DEFAULT_SEED, max_threads, parse_count, parse_hidden};
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
@@ -21,9 +21,9 @@ use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
 use crate::run::{MODEL_FILE, SUMMARY_FILE, Summary};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
-    Checkpoint, DataDir, Dtype, GradMethod, Mnist, NetFlags, NumGradMethod, Outcome, Progress,
-    RunDir, Session, TrainConfig, TrainError, TrainFlags, Trainer, check_new_out_dir, ensure_data,
-    new_run_id, run_session,
+    Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, Mnist, NetFlags, NumGradMethod, Outcome,
+    Progress, RunDir, Session, TrainConfig, TrainError, TrainFlags, Trainer, check_new_out_dir,
+    ensure_data, new_run_id, run_session,
 };
 
 /// Testing aid: `SCRATCHNET_STOP_AFTER=N` stops a training run as Ctrl-C would once N
