@@ -35,6 +35,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rayon::prelude::*;
 use scratchnet_network::{Activation, WeightInit};
 use scratchnet_plot::{Figure, PALETTE, PlotError, segments};
@@ -592,9 +593,17 @@ pub fn draw_best(path: &Path, trials: &[Trial]) -> Result<(), TrainError> {
         .save(path, |root, s| {
             root.fill(&WHITE)?;
             let (title, grid) = root.split_vertically(s.px(60));
-            title.titled(
+            // centred in its band: `titled` puts the text's top at the band's edge, and the
+            // supersampled font's ascent then runs off the image
+            let (tw, th) = title.dim_in_pixel();
+            let style = s
+                .font(24)
+                .into_text_style(&title)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            title.draw_text(
                 "Hyper-parameter search: the best trials (validation solid, train dashed)",
-                s.font(24),
+                &style,
+                (tw as i32 / 2, th as i32 / 2),
             )?;
             for (i, (cell, t)) in grid
                 .split_evenly((rows, cols))
