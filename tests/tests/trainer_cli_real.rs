@@ -51,15 +51,7 @@ fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).expect("valid summary.json")
 }
 
-const RUN_FILES: [&str; 7] = [
-    "accuracy.csv",
-    "accuracy.png",
-    "checkpoint.bin",
-    "loss.csv",
-    "loss.png",
-    "model.bin",
-    "summary.json",
-];
+use scratchnet_trainer::RUN_FILES;
 
 #[test]
 fn one_epoch_on_mnist_reaches_the_books_accuracy_and_eval_agrees() {

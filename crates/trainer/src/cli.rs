@@ -18,7 +18,7 @@ use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
-use crate::run::{MODEL_FILE, SUMMARY_FILE, Summary};
+use crate::run::{SUMMARY_FILE, Summary};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
     Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, Mnist, NetFlags, NumGradMethod, Outcome,
@@ -528,20 +528,10 @@ fn stop_after() -> Option<usize> {
     std::env::var(STOP_AFTER_ENV).ok()?.trim().parse().ok()
 }
 
-/// The files of a run folder, each checked to be writable before any training (a directory
-/// or FIFO under one of these names is refused now, not after the work).
-const RUN_OUTPUTS: [&str; 7] = [
-    CHECKPOINT_FILE,
-    crate::LOSS_CSV,
-    crate::ACCURACY_CSV,
-    MODEL_FILE,
-    LOSS_PNG,
-    ACCURACY_PNG,
-    SUMMARY_FILE,
-];
-
 fn check_outputs(dir: &Path) -> Result<(), TrainError> {
-    for name in RUN_OUTPUTS {
+    // each output checked to be writable before any training (a directory or FIFO under one
+    // of these names is refused now, not after the work)
+    for name in crate::RUN_FILES {
         scratchnet_fileio::resolve_output(dir.join(name)).map_err(TrainError::Output)?;
     }
     crate::outdir::probe_writable(dir)

@@ -75,5 +75,7 @@ pub use outdir::{
     LOCK_FILE, RUNS_DIR, RunDir, check_new_out_dir, create_out_dir, default_out_dir, new_run_id,
     resolve_dir,
 };
-pub use run::{MODEL_FILE, Outcome, Progress, SUMMARY_FILE, Session, Summary, run_session};
+pub use run::{
+    MODEL_FILE, Outcome, Progress, RUN_FILES, SUMMARY_FILE, Session, Summary, run_session,
+};
 pub use train::{Step, Trainer};

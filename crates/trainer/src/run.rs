@@ -28,6 +28,24 @@ pub const MODEL_FILE: &str = "model.bin";
 /// File name of the run summary.
 pub const SUMMARY_FILE: &str = "summary.json";
 
+/// Every file a finished or interrupted run folder holds (besides the lock while it runs), in
+/// alphabetical order.
+///
+/// ```
+/// let mut sorted = scratchnet_trainer::RUN_FILES;
+/// sorted.sort();
+/// assert_eq!(sorted, scratchnet_trainer::RUN_FILES);
+/// ```
+pub const RUN_FILES: [&str; 7] = [
+    crate::ACCURACY_CSV,
+    ACCURACY_PNG,
+    CHECKPOINT_FILE,
+    crate::LOSS_CSV,
+    LOSS_PNG,
+    MODEL_FILE,
+    SUMMARY_FILE,
+];
+
 /// How a session reports progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {

@@ -180,15 +180,7 @@ fn resume_without_a_checkpoint_is_bad_input() {
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
 
-const RUN_FILES: [&str; 7] = [
-    "accuracy.csv",
-    "accuracy.png",
-    "checkpoint.bin",
-    "loss.csv",
-    "loss.png",
-    "model.bin",
-    "summary.json",
-];
+use scratchnet_trainer::RUN_FILES;
 
 /// Two evaluations (i = 0 and i = 600) in 700 iterations.
 fn train_args<'a>(data: &'a Path, out: &'a Path, grad: &'a str, iters: &'a str) -> Vec<&'a str> {

@@ -13,15 +13,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-const RUN_FILES: [&str; 7] = [
-    "accuracy.csv",
-    "accuracy.png",
-    "checkpoint.bin",
-    "loss.csv",
-    "loss.png",
-    "model.bin",
-    "summary.json",
-];
+use scratchnet_trainer::RUN_FILES;
 
 fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).expect("valid summary.json")
