@@ -20,7 +20,6 @@ use scratchnet_network::{Model, Params, TwoLayerNet};
 use scratchnet_tensor::{RngState, Scalar};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{INPUT, OUTPUT};
 use crate::{Dtype, GradMethod, Metrics, NumGradMethod, TrainConfig, TrainError};
 
 /// File name of the checkpoint in a run folder.
@@ -220,14 +219,10 @@ impl<A: Scalar> Checkpoint<A> {
             (s, run_id)
         };
         r.finish().map_err(TrainError::Input)?;
-        let expected: Vec<usize> = std::iter::once(INPUT)
-            .chain(config.hidden.iter().copied())
-            .chain(std::iter::once(OUTPUT))
-            .collect();
         let kind_fits = matches!(state.net, Model::TwoLayer(_)) == config.is_chapter4();
         if !kind_fits
             || !state.net.shapes_fit()
-            || state.net.sizes() != expected
+            || state.net.sizes() != config.sizes()
             || state.optimizer.name() != config.optimizer.as_str()
             || !state.optimizer.state_fits(
                 &shapes(&state.net)
@@ -271,6 +266,7 @@ impl Checkpoint<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{INPUT, OUTPUT};
     use scratchnet_tensor::rng_from_seed;
 
     fn sample() -> Checkpoint<f32> {

@@ -821,17 +821,7 @@ impl ForDtype for Gradcheck<'_> {
         let idx: Vec<usize> = (0..a.batch).collect();
         let x = data.x_train.gather_rows(&idx);
         let t = data.t_train[..a.batch].to_vec();
-        let net = config.new_net::<A>(&mut rng_from_seed(a.seed));
-        if !net.all_finite() {
-            return Err(TrainError::config(
-                "init",
-                format!(
-                    "{} gives initial weights that are not finite in {}",
-                    config.init,
-                    A::DTYPE
-                ),
-            ));
-        }
+        let net = config.new_net::<A>(&mut rng_from_seed(a.seed))?;
         let check = match &net {
             Model::TwoLayer(n) => gradient_check(n, &x, &t, a.numgrad.strategy()),
             Model::MultiLayer(n) => n.gradient_check(&x, &t, &mut rng_from_seed(a.seed)),

@@ -583,11 +583,7 @@ impl TrainConfig {
             Dtype::F64 => 8,
             Dtype::F32 => 4,
         };
-        let sizes: Vec<u128> = std::iter::once(INPUT)
-            .chain(self.hidden.iter().copied())
-            .chain(std::iter::once(OUTPUT))
-            .map(|n| n as u128)
-            .collect();
+        let sizes: Vec<u128> = self.sizes().into_iter().map(|n| n as u128).collect();
         let params: u128 = sizes.windows(2).map(|io| io[0] * io[1] + io[1]).sum();
         let units: u128 = self.hidden.iter().map(|&h| h as u128).sum();
         scalar * (8 * params + 6 * b * units) + (256 << 20)
@@ -655,11 +651,45 @@ impl TrainConfig {
     /// use scratchnet_network::{Activation, Model};
     /// use scratchnet_trainer::TrainConfig;
     /// let mut rng = scratchnet_tensor::rng_from_seed(0);
-    /// assert!(matches!(TrainConfig::default().new_net::<f32>(&mut rng), Model::TwoLayer(_)));
+    /// assert!(matches!(TrainConfig::default().new_net::<f32>(&mut rng)?, Model::TwoLayer(_)));
     /// let deep = TrainConfig { hidden: vec![8, 8], activation: Activation::Relu, ..Default::default() };
-    /// assert_eq!(deep.new_net::<f32>(&mut rng).sizes(), [784, 8, 8, 10]);
+    /// assert_eq!(deep.new_net::<f32>(&mut rng)?.sizes(), deep.sizes());
+    /// let huge = TrainConfig { init: scratchnet_network::WeightInit::Std(1e300), ..Default::default() };
+    /// assert!(huge.new_net::<f32>(&mut rng).is_err()); // not finite in f32
+    /// # Ok::<(), scratchnet_trainer::TrainError>(())
     /// ```
-    pub fn new_net<A: Scalar>(&self, rng: &mut Rng) -> Model<A> {
+    ///
+    /// # Errors
+    /// [`TrainError::Config`] naming `init` if the weights drawn are not finite in `A`.
+    pub fn new_net<A: Scalar>(&self, rng: &mut Rng) -> Result<Model<A>, TrainError> {
+        let net = self.draw_net(rng);
+        if !net.all_finite() {
+            return Err(TrainError::config(
+                "init",
+                format!(
+                    "{} gives initial weights that are not finite in {}",
+                    self.init,
+                    A::DTYPE
+                ),
+            ));
+        }
+        Ok(net)
+    }
+
+    /// The layer sizes of the configured net, input first: `[784, hidden…, 10]`.
+    ///
+    /// ```
+    /// let c = scratchnet_trainer::TrainConfig { hidden: vec![8, 8], ..Default::default() };
+    /// assert_eq!(c.sizes(), [784, 8, 8, 10]);
+    /// ```
+    pub fn sizes(&self) -> Vec<usize> {
+        std::iter::once(INPUT)
+            .chain(self.hidden.iter().copied())
+            .chain(std::iter::once(OUTPUT))
+            .collect()
+    }
+
+    fn draw_net<A: Scalar>(&self, rng: &mut Rng) -> Model<A> {
         match self.init {
             WeightInit::Std(std) if self.is_chapter4() => {
                 Model::TwoLayer(TwoLayerNet::new(INPUT, self.hidden[0], OUTPUT, std, rng))

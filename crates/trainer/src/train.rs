@@ -112,17 +112,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         config.validate_for(data.train_size())?;
         check_dtype::<A>(&config)?;
         let mut rng = rng_from_seed(config.seed);
-        let net = config.new_net::<A>(&mut rng);
-        if !net.all_finite() {
-            return Err(TrainError::config(
-                "init",
-                format!(
-                    "{} gives initial weights that are not finite in {}",
-                    config.init,
-                    A::DTYPE
-                ),
-            ));
-        }
+        let net = config.new_net::<A>(&mut rng)?;
         let optimizer = config.new_optimizer();
         Ok(Self::assemble(
             config,
@@ -148,7 +138,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             )));
         }
         let sizes = ck.net.sizes();
-        let expected = ck.config.new_net::<A>(&mut rng_from_seed(0)).sizes();
+        let expected = ck.config.sizes();
         if sizes != expected {
             let dashed = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
             return Err(TrainError::Usage(format!(
