@@ -67,6 +67,9 @@ pub enum ModelError {
         /// What is wrong.
         what: String,
     },
+    /// A [`NetSpec`](crate::NetSpec) that is out of range or that this build cannot run.
+    #[error("network spec: {0}")]
+    Spec(String),
 }
 
 impl ModelError {

@@ -47,27 +47,33 @@ mod model;
 mod model_file;
 mod multi_layer_fast;
 mod multi_layer_net;
+mod net;
 mod npz;
 pub mod optimizer;
 mod params;
 mod simple_net;
+mod spec;
+mod tensors;
 mod two_layer_net;
 
 pub use error::ModelError;
 pub use fast_numgrad::{NumGrad, Param};
-pub use fused::Workspace;
+pub(crate) use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
-pub use model::Model;
+pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
-pub use multi_layer_fast::RunningUpdate;
+pub(crate) use multi_layer_fast::RunningUpdate;
 pub use multi_layer_net::{
     Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
     WeightInit,
 };
+pub use net::{Batch, DrawBatch, Gradient, Net, NonFinite};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.
 pub use scratchnet_tensor::Targets;
 pub use simple_net::SimpleNet;
+pub use spec::{LayerSpec, NetSpec};
+pub use tensors::Tensors;
 pub use two_layer_net::TwoLayerNet;
