@@ -1,7 +1,7 @@
 //! [`Model`]: either network a run trains, behind one type for files, evaluation and export —
 //! the chapter 4 [`TwoLayerNet`] (with its fused fast path) or a [`MultiLayerNet`] of any depth.
 
-use ndarray::ArrayViewD;
+use ndarray::{ArrayViewD, ArrayViewMutD};
 use scratchnet_tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,14 @@ impl<A: Scalar> Model<A> {
                 .map(|(name, a)| (name.to_string(), a))
                 .collect(),
             Model::MultiLayer(n) => n.named_tensors(),
+        }
+    }
+
+    /// Mutable views of the tensors of [`named_tensors`](Self::named_tensors), in its order.
+    pub fn tensors_mut(&mut self) -> Vec<ArrayViewMutD<'_, A>> {
+        match self {
+            Model::TwoLayer(n) => n.params.tensors_mut().into(),
+            Model::MultiLayer(n) => n.tensors_mut(),
         }
     }
 

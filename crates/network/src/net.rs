@@ -148,9 +148,12 @@ impl<A: Scalar> Clone for Net<A> {
 }
 
 impl<A: Scalar> PartialEq for Net<A> {
-    /// Same spec and parameters (and batch-norm statistics).
+    /// Same input, layers and parameters (and batch-norm statistics); the initialisation that
+    /// drew the first weights does not count.
     fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec && self.kernel == other.kernel
+        self.spec.input == other.spec.input
+            && self.spec.layers == other.spec.layers
+            && self.kernel == other.kernel
     }
 }
 
@@ -290,6 +293,74 @@ impl<A: Scalar> Net<A> {
                 Model::MultiLayer(n) => n.weight_decay_lambda == spec.weight_decay,
                 Model::TwoLayer(_) => true,
             }
+    }
+
+    /// This net described by `spec` (which must [`fit`](Self::fits) it), for a net read from a
+    /// file that does not record its initialisation.
+    ///
+    /// # Errors
+    /// [`ModelError::Spec`] if `spec` does not describe this net.
+    pub fn with_spec(mut self, spec: NetSpec) -> Result<Self, ModelError> {
+        if !self.fits(&spec) {
+            return Err(ModelError::Spec(format!(
+                "the network is {}, not {spec}",
+                self.spec
+            )));
+        }
+        self.spec = spec;
+        Ok(self)
+    }
+
+    /// A net of `spec` with these parameters (every tensor of [`params`](Self::params), by
+    /// name, of the same shape).
+    ///
+    /// ```
+    /// use scratchnet_network::{Net, NetSpec};
+    /// let spec = NetSpec::two_layer_net(4, 3, 2, 0.1);
+    /// let net = Net::<f64>::new(spec.clone(), &mut scratchnet_tensor::rng_from_seed(0)).unwrap();
+    /// assert_eq!(Net::from_params(spec, &net.params()).unwrap(), net);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ModelError::Spec`] naming a tensor that is missing, extra or of another shape.
+    pub fn from_params(spec: NetSpec, params: &Tensors<A>) -> Result<Self, ModelError> {
+        // the drawn weights are all overwritten
+        let mut net = Net::new(spec, &mut scratchnet_tensor::rng_from_seed(0))?;
+        let names: Vec<String> = net.params().names().map(str::to_owned).collect();
+        if params.len() != names.len() {
+            return Err(ModelError::Spec(format!(
+                "{} tensors given, the network has {} ({})",
+                params.len(),
+                names.len(),
+                names.join(", ")
+            )));
+        }
+        for (name, mut view) in names.iter().zip(net.kernel.tensors_mut()) {
+            let src = params
+                .get(name)
+                .ok_or_else(|| ModelError::Spec(format!("no tensor {name}")))?;
+            if src.shape() != view.shape() {
+                return Err(ModelError::Spec(format!(
+                    "{name} has shape {:?}, the network needs {:?}",
+                    src.shape(),
+                    view.shape()
+                )));
+            }
+            view.assign(src);
+        }
+        Ok(net)
+    }
+
+    /// One optimizer step on every parameter from `grads` (as [`gradient`](Self::gradient)
+    /// returns them): the book's `optimizer.update(network.params, grads)`.
+    ///
+    /// # Panics
+    /// If `grads` does not have the parameters' names and shapes.
+    pub fn update(&mut self, optimizer: &mut impl Optimizer<A>, grads: &Tensors<A>) {
+        self.stepper.ready_for = None;
+        let names: Vec<String> = self.params().names().map(str::to_owned).collect();
+        let views: Vec<_> = names.iter().map(|n| grads[n.as_str()].view()).collect();
+        optimizer.update(&mut self.kernel.tensors_mut(), &views);
     }
 
     /// `784-100-100-10 relu`: the widths and the hidden layers' activation.

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use scratchnet_fileio::frame::{Format, read_any};
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
-use scratchnet_network::{Model, Params, TwoLayerNet};
+use scratchnet_network::{Net, Params, Tensors};
 use scratchnet_tensor::{RngState, Scalar};
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +63,7 @@ const MAX_CONFIG_JSON: usize = 1 << 16;
 /// assert_eq!(Checkpoint::<f64>::read(&path).unwrap(), ck);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Checkpoint<A> {
+pub struct Checkpoint<A: Scalar> {
     /// The run's configuration (its `iters` is the planned number of steps).
     pub config: TrainConfig,
     /// Steps taken.
@@ -71,7 +71,7 @@ pub struct Checkpoint<A> {
     /// The RNG, positioned to draw the next mini-batch.
     pub rng: RngState,
     /// The network after `iters_done` steps.
-    pub net: Model<A>,
+    pub net: Net<A>,
     /// The optimizer with its state (Adam's moments and step count, …) after those steps.
     pub optimizer: AnyOptimizer<A>,
     /// Loss and accuracy histories up to `iters_done`.
@@ -90,7 +90,7 @@ pub struct Checkpoint<A> {
 struct State<A> {
     iters_done: usize,
     rng: RngState,
-    net: Model<A>,
+    net: Net<A>,
     optimizer: AnyOptimizer<A>,
     metrics: Metrics,
     wall_s: f64,
@@ -206,7 +206,8 @@ impl<A: Scalar> Checkpoint<A> {
             let state = State {
                 iters_done: s.iters_done,
                 rng: s.rng,
-                net: Model::TwoLayer(TwoLayerNet::from_params(s.params)),
+                net: Net::from_params(config.spec(), &Tensors::from_views(s.params.named()))
+                    .map_err(|e| corrupt(path, e.to_string()))?,
                 optimizer: AnyOptimizer::Sgd(Sgd::new(config.lr)),
                 metrics: s.metrics,
                 wall_s: s.wall_s,
@@ -219,11 +220,11 @@ impl<A: Scalar> Checkpoint<A> {
             (s, run_id)
         };
         r.finish().map_err(TrainError::Input)?;
-        let kind_fits = matches!(state.net, Model::TwoLayer(_)) == config.is_chapter4();
-        if !kind_fits
-            || !state.net.shapes_fit()
-            || state.net.sizes() != config.sizes()
-            || state.optimizer.name() != config.optimizer.as_str()
+        let Ok(net) = state.net.with_spec(config.spec()) else {
+            return Err(corrupt(path, "contents do not fit together"));
+        };
+        let state = State { net, ..state };
+        if state.optimizer.name() != config.optimizer.as_str()
             || !state.optimizer.state_fits(
                 &shapes(&state.net)
                     .iter()
@@ -248,8 +249,8 @@ impl<A: Scalar> Checkpoint<A> {
     }
 }
 
-fn shapes<A: Scalar>(net: &Model<A>) -> Vec<Vec<usize>> {
-    net.named_tensors()
+fn shapes<A: Scalar>(net: &Net<A>) -> Vec<Vec<usize>> {
+    net.params()
         .iter()
         .map(|(_, a)| a.shape().to_vec())
         .collect()
@@ -278,13 +279,11 @@ mod tests {
             },
             iters_done: 2,
             rng: RngState::of(&rng_from_seed(9)),
-            net: Model::TwoLayer(TwoLayerNet::new(
-                INPUT,
-                3,
-                OUTPUT,
-                0.1,
+            net: Net::new(
+                scratchnet_network::NetSpec::two_layer_net(INPUT, 3, OUTPUT, 0.1),
                 &mut rng_from_seed(2),
-            )),
+            )
+            .unwrap(),
             optimizer: AnyOptimizer::Sgd(Sgd::new(0.1)),
             metrics: Metrics {
                 losses: vec![1.0, 0.5],
@@ -297,7 +296,7 @@ mod tests {
     }
 
     fn deep_sample() -> Checkpoint<f64> {
-        use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+        use scratchnet_network::{Activation, WeightInit};
         let config = TrainConfig {
             hidden: vec![4, 3],
             activation: Activation::Relu,
@@ -306,14 +305,7 @@ mod tests {
             lr: 0.001,
             ..Default::default()
         };
-        let mut net = MultiLayerNet::new(
-            INPUT,
-            &[4, 3],
-            OUTPUT,
-            Activation::Relu,
-            WeightInit::He,
-            &mut rng_from_seed(1),
-        );
+        let mut net = config.new_net(&mut rng_from_seed(1)).unwrap();
         let mut optimizer = config.new_optimizer();
         let x = ndarray::Array2::from_elem((2, INPUT), 0.5);
         let g = net.gradient(&x, &[1, 2], &mut rng_from_seed(3));
@@ -322,7 +314,7 @@ mod tests {
             config,
             iters_done: 1,
             rng: RngState::of(&rng_from_seed(9)),
-            net: Model::MultiLayer(net),
+            net,
             optimizer,
             metrics: Metrics {
                 losses: vec![2.0],

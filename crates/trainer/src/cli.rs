@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use ndarray_npy::{ReadableElement, WritableElement};
-use scratchnet_network::{Model, ModelInfo, gradient_check};
+use scratchnet_network::{ModelInfo, Net};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
@@ -642,7 +642,7 @@ fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: 
 
 /// Checks that the checkpoint belongs to the folder's run: the run id (and configuration) of
 /// its `summary.json`, when there is one, must be the checkpoint's.
-fn check_belongs<A>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainError> {
+fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainError> {
     let summary_path = dir.join(SUMMARY_FILE);
     if !summary_path.exists() {
         return Ok(());
@@ -758,7 +758,7 @@ fn finish<A: Scalar>(
     })
 }
 
-fn check_mnist_shape<A: Scalar>(net: &Model<A>, model: &Path) -> Result<(), TrainError> {
+fn check_mnist_shape<A: Scalar>(net: &Net<A>, model: &Path) -> Result<(), TrainError> {
     let sizes = net.sizes();
     if (sizes[0], sizes[sizes.len() - 1]) != (784, 10) {
         return Err(TrainError::bad_input(
@@ -784,11 +784,11 @@ struct Eval<'a>(&'a Path, &'a DataDir);
 impl ForDtype for Eval<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
         let Eval(model, data_dir) = self;
-        let net = Model::<A>::load(model).map_err(TrainError::ModelInput)?;
+        let net = Net::<A>::load(model).map_err(TrainError::ModelInput)?;
         check_mnist_shape(&net, model)?;
         let data = load_data::<A>(data_dir, false)?;
-        let train = net.accuracy_fast(&data.x_train, &data.t_train);
-        let test = net.accuracy_fast(&data.x_test, &data.t_test);
+        let train = net.accuracy(&data.x_train, &data.t_train);
+        let test = net.accuracy(&data.x_test, &data.t_test);
         errln!(
             "{}: {} {} network; {} train and {} test images from {}",
             model.display(),
@@ -822,10 +822,8 @@ impl ForDtype for Gradcheck<'_> {
         let x = data.x_train.gather_rows(&idx);
         let t = data.t_train[..a.batch].to_vec();
         let net = config.new_net::<A>(&mut rng_from_seed(a.seed))?;
-        let check = match &net {
-            Model::TwoLayer(n) => gradient_check(n, &x, &t, a.numgrad.strategy()),
-            Model::MultiLayer(n) => n.gradient_check(&x, &t, &mut rng_from_seed(a.seed)),
-        };
+        let book = a.numgrad == NumGradMethod::Generic;
+        let check = net.gradient_check(&x, &t, book, &mut rng_from_seed(a.seed));
         outln!(
             "gradient check: {} numerical gradient vs backprop, {} {} network (seed {}), first {} training images",
             config.numgrad.as_str(),
@@ -869,11 +867,11 @@ struct Export<'a>(&'a ExportArgs);
 
 impl ForDtype for Export<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let net = Model::<A>::load(&self.0.model).map_err(TrainError::ModelInput)?;
+        let net = Net::<A>::load(&self.0.model).map_err(TrainError::ModelInput)?;
         net.export_npz(&self.0.npz)
             .map_err(TrainError::ModelOutput)?;
         let arrays: Vec<String> = net
-            .named_tensors()
+            .params()
             .iter()
             .map(|(name, a)| {
                 let dims: Vec<String> = a.shape().iter().map(usize::to_string).collect();

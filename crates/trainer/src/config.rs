@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use scratchnet_network::optimizer::AnyOptimizer;
-use scratchnet_network::{Activation, Model, MultiLayerNet, TwoLayerNet, WeightInit};
+use scratchnet_network::{Activation, Gradient, ModelError, Net, NetSpec, WeightInit};
 use scratchnet_tensor::{Rng, Scalar};
 
 use crate::TrainError;
@@ -643,16 +643,35 @@ impl TrainConfig {
         }
     }
 
-    /// The initial network: the chapter 4 [`TwoLayerNet`] where [`is_chapter4`](Self::is_chapter4)
-    /// holds (its weights drawn as the notebook draws them), else a [`MultiLayerNet`] (which,
-    /// for the same sizes, draws the same weights).
+    /// The configured net as a [`NetSpec`]: the book's `MultiLayerNetExtend` over MNIST's 784
+    /// inputs and 10 classes (the chapter 4 `TwoLayerNet` where [`is_chapter4`](Self::is_chapter4)
+    /// holds).
     ///
     /// ```
-    /// use scratchnet_network::{Activation, Model};
+    /// let c = scratchnet_trainer::TrainConfig::default();
+    /// assert_eq!(c.spec().to_string(), "affine 50, sigmoid, affine 10");
+    /// assert!(c.spec().is_two_layer_net());
+    /// ```
+    pub fn spec(&self) -> NetSpec {
+        NetSpec::multi_layer_net_extend(
+            INPUT,
+            &self.hidden,
+            OUTPUT,
+            self.activation,
+            self.init,
+            self.weight_decay,
+            self.dropout,
+            self.batch_norm,
+        )
+    }
+
+    /// The initial network of [`spec`](Self::spec), its weights drawn from `rng` as the book
+    /// draws them.
+    ///
+    /// ```
     /// use scratchnet_trainer::TrainConfig;
     /// let mut rng = scratchnet_tensor::rng_from_seed(0);
-    /// assert!(matches!(TrainConfig::default().new_net::<f32>(&mut rng)?, Model::TwoLayer(_)));
-    /// let deep = TrainConfig { hidden: vec![8, 8], activation: Activation::Relu, ..Default::default() };
+    /// let deep = TrainConfig { hidden: vec![8, 8], ..Default::default() };
     /// assert_eq!(deep.new_net::<f32>(&mut rng)?.sizes(), deep.sizes());
     /// let huge = TrainConfig { init: scratchnet_network::WeightInit::Std(1e300), ..Default::default() };
     /// assert!(huge.new_net::<f32>(&mut rng).is_err()); // not finite in f32
@@ -661,19 +680,25 @@ impl TrainConfig {
     ///
     /// # Errors
     /// [`TrainError::Config`] naming `init` if the weights drawn are not finite in `A`.
-    pub fn new_net<A: Scalar>(&self, rng: &mut Rng) -> Result<Model<A>, TrainError> {
-        let net = self.draw_net(rng);
-        if !net.all_finite() {
-            return Err(TrainError::config(
+    pub fn new_net<A: Scalar>(&self, rng: &mut Rng) -> Result<Net<A>, TrainError> {
+        Net::new(self.spec(), rng).map_err(|e| {
+            TrainError::config(
                 "init",
-                format!(
-                    "{} gives initial weights that are not finite in {}",
-                    self.init,
-                    A::DTYPE
-                ),
-            ));
+                match e {
+                    ModelError::Spec(m) => m,
+                    e => e.to_string(),
+                },
+            )
+        })
+    }
+
+    /// The gradient method of the training step.
+    pub fn gradient(&self) -> Gradient {
+        match (self.grad, self.numgrad) {
+            (GradMethod::Backprop, _) => Gradient::Backprop,
+            (GradMethod::Numeric, NumGradMethod::Fast) => Gradient::Numerical,
+            (GradMethod::Numeric, NumGradMethod::Generic) => Gradient::NumericalBook,
         }
-        Ok(net)
     }
 
     /// The layer sizes of the configured net, input first: `[784, hidden…, 10]`.
@@ -687,26 +712,6 @@ impl TrainConfig {
             .chain(self.hidden.iter().copied())
             .chain(std::iter::once(OUTPUT))
             .collect()
-    }
-
-    fn draw_net<A: Scalar>(&self, rng: &mut Rng) -> Model<A> {
-        match self.init {
-            WeightInit::Std(std) if self.is_chapter4() => {
-                Model::TwoLayer(TwoLayerNet::new(INPUT, self.hidden[0], OUTPUT, std, rng))
-            }
-            init => {
-                let mut net =
-                    MultiLayerNet::new(INPUT, &self.hidden, OUTPUT, self.activation, init, rng)
-                        .with_weight_decay(self.weight_decay);
-                if self.batch_norm {
-                    net = net.with_batch_norm();
-                }
-                if let Some(ratio) = self.dropout {
-                    net = net.with_dropout(ratio);
-                }
-                Model::MultiLayer(net)
-            }
-        }
     }
 
     /// Checks everything that does not need the data: `lr` finite and > 0, an `init` standard

@@ -14,12 +14,10 @@
 //! reproducible bit for bit whatever rayon's pool size.
 
 use scratchnet_network::optimizer::AnyOptimizer;
-use scratchnet_network::{
-    Grads, Model, MultiLayerGrads, MultiLayerNet, Params, RunningUpdate, Workspace,
-};
-use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
+use scratchnet_network::{Batch, Net, NonFinite};
+use scratchnet_tensor::{Rng, RngState, Scalar, rng_from_seed};
 
-use crate::{AccuracyRow, Checkpoint, GradMethod, Metrics, Mnist, TrainConfig, TrainError};
+use crate::{AccuracyRow, Checkpoint, Metrics, Mnist, TrainConfig, TrainError};
 
 /// What one call of [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,18 +38,8 @@ pub enum Step {
     },
 }
 
-/// The gradient of the next step, where it is kept.
-#[derive(Debug)]
-enum Gradient<A> {
-    /// In the trainer's [`Workspace`] (the chapter 4 net's backprop).
-    Workspace,
-    /// The chapter 4 net's numerical gradient.
-    TwoLayer(Grads<A>),
-    /// A multi-layer net's gradient and the batch-norm running statistics of its forward pass.
-    MultiLayer(MultiLayerGrads<A>, RunningUpdate<A>),
-}
-
-/// The state of a run in memory: network, optimizer, RNG, step count and histories.
+/// The state of a run in memory: network, optimizer, RNG, step count and histories. The loop:
+/// draw a batch, the net's [`step`](Net::step), record, evaluate.
 ///
 /// ```
 /// use ndarray::Array2;
@@ -77,32 +65,13 @@ enum Gradient<A> {
 pub struct Trainer<'d, A> {
     config: TrainConfig,
     data: &'d Mnist<A>,
-    net: Model<A>,
+    net: Net<A>,
     optimizer: AnyOptimizer<A>,
-    /// The chapter 4 net with SGD: the other half of a double buffer (SGD writes the new
-    /// parameters here and the two are swapped, so the previous parameters survive a step whose
-    /// loss is not finite). Any other run: a copy of the net and optimizer from before the step.
-    spare: Option<Params<A>>,
-    before: Option<(Model<A>, AnyOptimizer<A>)>,
-    /// Buffers of the chapter 4 net's backward pass, reused by every step.
-    workspace: Workspace<A>,
-    /// Draws the mini-batches; it may be one batch ahead of `committed`.
+    /// Draws the mini-batches and dropout masks; where the plain loop would leave it.
     rng: Rng,
-    /// The RNG state after the batches of the steps done: what a checkpoint records.
-    committed: RngState,
-    /// The next step's batch, drawn with `rng` after `committed`, and whether its gradient for
-    /// the current parameters is ready (in `gradient`).
-    ahead: Batch<A>,
-    ready: bool,
-    gradient: Gradient<A>,
-    /// A multi-layer net's last gradient, once applied: its memory takes the next one.
-    spent: Option<MultiLayerGrads<A>>,
     iters_done: usize,
     metrics: Metrics,
     iter_per_epoch: usize,
-    lr: A,
-    /// The batch of the current step, gathered into the same memory every other step.
-    current: Batch<A>,
 }
 
 impl<'d, A: Scalar> Trainer<'d, A> {
@@ -161,91 +130,46 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     fn assemble(
         config: TrainConfig,
         data: &'d Mnist<A>,
-        net: Model<A>,
+        net: Net<A>,
         optimizer: AnyOptimizer<A>,
         rng: Rng,
         iters_done: usize,
         metrics: Metrics,
     ) -> Self {
         let iter_per_epoch = config.iter_per_epoch(data.train_size());
-        let (spare, before) = match (&net, &optimizer) {
-            (Model::TwoLayer(n), AnyOptimizer::Sgd(_)) => (Some(n.params.clone()), None),
-            _ => (None, Some((net.clone(), optimizer.clone()))),
-        };
-        let lr = A::of_f64(config.lr);
         Trainer {
             config,
             data,
             net,
             optimizer,
-            spare,
-            before,
-            workspace: Workspace::new(),
-            committed: RngState::of(&rng),
             rng,
-            ahead: Batch::new(),
-            ready: false,
-            gradient: Gradient::Workspace,
-            spent: None,
             iters_done,
             metrics,
             iter_per_epoch,
-            lr,
-            current: Batch::new(),
         }
     }
 
-    /// One iteration: draw a batch with replacement, compute the gradient, take the optimizer
-    /// step, record the batch loss after it, and at an epoch boundary (`i % iter_per_epoch ==
-    /// 0`, `i` counted from 0) evaluate the full train and test sets.
-    ///
-    /// The loss after the step and the next step's gradient need the same parameters, so they
-    /// run side by side (`rayon::join`): the next batch is drawn and its gradient computed
-    /// during this step. The numbers are those of the plain loop, bit for bit; a checkpoint
-    /// records the RNG as the plain loop would have left it.
+    /// One iteration: the net's [`step`](Net::step) on a batch drawn with replacement
+    /// (`np.random.choice`), the batch loss after it recorded, and at an epoch boundary
+    /// (`i % iter_per_epoch == 0`, `i` counted from 0) the full train and test sets evaluated.
     pub fn step(&mut self) -> Step {
         let i = self.iters_done;
-        let rng_before = self.committed;
-        if !self.ready {
-            self.rng = rng_before.restore();
-            self.draw_batch_and_gradient();
-        }
-        let rng_after = RngState::of(&self.rng);
-        self.apply_gradient();
-        let more = i + 1 < self.config.iters;
-        let loss = {
-            let Self {
-                net,
-                current,
-                ahead,
-                rng,
-                workspace,
-                gradient: pending,
-                spent,
-                data,
-                config,
-                ..
-            } = self;
-            let (loss, ()) = rayon::join(
-                || net.loss_fast(&current.x, &current.t).as_f64(),
-                || {
-                    if more {
-                        ahead.draw(rng, data, config.batch);
-                        *pending = gradient(net, ahead, config, workspace, rng, spent.take());
-                    }
-                },
-            );
-            loss
+        let (data, batch) = (self.data, self.config.batch);
+        let draw = move |rng: &mut Rng, b: &mut Batch<A>| {
+            let idx = scratchnet_mnist::random_batch(rng, data.train_size(), batch);
+            data.x_train.gather_rows_into(&idx, &mut b.x);
+            b.t.clear();
+            b.t.extend(idx.iter().map(|&k| data.t_train[k]));
         };
-        if !loss.is_finite() {
-            self.undo();
-            self.rng = rng_before.restore();
-            self.ready = false;
-            return Step::NonFinite { loss };
-        }
-        self.committed = rng_after;
-        self.ready = more;
-        std::mem::swap(&mut self.current, &mut self.ahead);
+        let more = i + 1 < self.config.iters;
+        let gradient = self.config.gradient();
+        let loss = match self
+            .net
+            .step(&draw, gradient, &mut self.optimizer, &mut self.rng, more)
+        {
+            Ok(loss) => loss,
+            Err(NonFinite { loss }) => return Step::NonFinite { loss },
+        };
         self.metrics.losses.push(loss);
         self.iters_done += 1;
         let eval = (i % self.iter_per_epoch == 0).then(|| {
@@ -262,73 +186,11 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         Step::Done { loss, eval }
     }
 
-    /// The optimizer step from the pending gradient, keeping what [`undo`](Self::undo) needs.
-    fn apply_gradient(&mut self) {
-        if let Some((net, opt)) = &mut self.before {
-            net.clone_from(&self.net);
-            opt.clone_from(&self.optimizer);
-        }
-        // the gradient is used once: the next one replaces it
-        let pending = std::mem::replace(&mut self.gradient, Gradient::Workspace);
-        match (&mut self.net, pending) {
-            (Model::TwoLayer(net), pending) => {
-                let grads = match &pending {
-                    Gradient::Workspace => self.workspace.grads(),
-                    Gradient::TwoLayer(g) => g,
-                    Gradient::MultiLayer(..) => unreachable!("a chapter 4 net's gradient"),
-                };
-                match &mut self.spare {
-                    Some(spare) => {
-                        net.params.sgd_step_into(grads, self.lr, spare);
-                        std::mem::swap(&mut net.params, spare);
-                    }
-                    None => net.params.update(&mut self.optimizer, grads),
-                }
-            }
-            // the book's order: the forward pass of the gradient moves the running statistics,
-            // then the optimizer moves the parameters
-            (Model::MultiLayer(net), Gradient::MultiLayer(g, running)) => {
-                net.apply_running(running);
-                net.update(&mut self.optimizer, &g);
-                self.spent = Some(g);
-            }
-            (Model::MultiLayer(_), _) => unreachable!("a multi-layer net has its own gradient"),
-        }
-    }
-
-    /// Puts back the net and optimizer of before the last [`apply_gradient`](Self::apply_gradient).
-    fn undo(&mut self) {
-        match (&mut self.net, &mut self.spare, &self.before) {
-            (Model::TwoLayer(net), Some(spare), _) => std::mem::swap(&mut net.params, spare),
-            (_, _, Some((net, opt))) => {
-                self.net.clone_from(net);
-                self.optimizer.clone_from(opt);
-            }
-            _ => unreachable!("every run keeps what undoes its step"),
-        }
-    }
-
-    /// Draws this step's batch into `current` and computes its gradient, when no earlier step
-    /// did it ahead (the first step of a session, or after a non-finite loss).
-    fn draw_batch_and_gradient(&mut self) {
-        self.current
-            .draw(&mut self.rng, self.data, self.config.batch);
-        self.gradient = gradient(
-            &self.net,
-            &self.current,
-            &self.config,
-            &mut self.workspace,
-            &mut self.rng,
-            self.spent.take(),
-        );
-    }
-
     /// Accuracy of the current network on the full training and test sets.
     pub fn evaluate(&self) -> (f64, f64) {
         (
-            self.net
-                .accuracy_fast(&self.data.x_train, &self.data.t_train),
-            self.net.accuracy_fast(&self.data.x_test, &self.data.t_test),
+            self.net.accuracy(&self.data.x_train, &self.data.t_train),
+            self.net.accuracy(&self.data.x_test, &self.data.t_test),
         )
     }
 
@@ -358,7 +220,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     }
 
     /// The network as it is now.
-    pub fn net(&self) -> &Model<A> {
+    pub fn net(&self) -> &Net<A> {
         &self.net
     }
 
@@ -377,7 +239,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         Checkpoint {
             config: self.config.clone(),
             iters_done: self.iters_done,
-            rng: self.committed,
+            rng: RngState::of(&self.rng),
             net: self.net.clone(),
             optimizer: self.optimizer.clone(),
             metrics: self.metrics.clone(),
@@ -386,70 +248,6 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             run_id: None,
         }
     }
-}
-
-/// A mini-batch: its images gathered from the sparse training set, and its labels.
-#[derive(Debug)]
-struct Batch<A> {
-    x: SparseRows<A>,
-    t: Vec<usize>,
-}
-
-impl<A: Scalar> Batch<A> {
-    fn new() -> Self {
-        Self {
-            x: SparseRows::from_dense(&ndarray::Array2::<A>::zeros((0, 0))),
-            t: Vec::new(),
-        }
-    }
-
-    /// `np.random.choice(train_size, batch)` and the rows it picks.
-    fn draw(&mut self, rng: &mut Rng, data: &Mnist<A>, batch: usize) {
-        let idx = scratchnet_mnist::random_batch(rng, data.train_size(), batch);
-        data.x_train.gather_rows_into(&idx, &mut self.x);
-        self.t.clear();
-        self.t.extend(idx.iter().map(|&k| data.t_train[k]));
-    }
-}
-
-/// The gradient of `batch` by the configured method: the chapter 4 net's backprop into `ws`,
-/// or a gradient returned.
-fn gradient<A: Scalar>(
-    net: &Model<A>,
-    batch: &Batch<A>,
-    config: &TrainConfig,
-    ws: &mut Workspace<A>,
-    rng: &mut Rng,
-    spent: Option<MultiLayerGrads<A>>,
-) -> Gradient<A> {
-    match (net, config.grad) {
-        (Model::TwoLayer(net), GradMethod::Backprop) => {
-            net.gradient_in(&batch.x, &batch.t, ws);
-            Gradient::Workspace
-        }
-        (Model::TwoLayer(net), GradMethod::Numeric) => Gradient::TwoLayer(
-            net.numerical_gradient_with(&batch.x, &batch.t, config.numgrad.strategy()),
-        ),
-        (Model::MultiLayer(net), GradMethod::Backprop) => {
-            let (g, running) = match spent {
-                Some(spent) => net.gradient_fast_reusing(&batch.x, &batch.t, rng, spent),
-                None => net.gradient_fast_detached(&batch.x, &batch.t, rng),
-            };
-            Gradient::MultiLayer(g, running)
-        }
-        (Model::MultiLayer(net), GradMethod::Numeric) => numerical(net, batch, rng),
-    }
-}
-
-/// The book's numerical gradient of a multi-layer net (two full forward passes per parameter),
-/// with the running statistics a training forward pass leaves (the numerical gradient itself
-/// moves none).
-fn numerical<A: Scalar>(net: &MultiLayerNet<A>, batch: &Batch<A>, rng: &mut Rng) -> Gradient<A> {
-    // the forward pass draws the same masks as the numerical gradient
-    let mut again = RngState::of(rng).restore();
-    let g = net.numerical_gradient(&batch.x, &batch.t, rng);
-    let (_, running) = net.gradient_fast_detached(&batch.x, &batch.t, &mut again);
-    Gradient::MultiLayer(g, running)
 }
 
 fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
@@ -467,10 +265,11 @@ fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::OptimizerKind;
     use crate::config::{INPUT, OUTPUT};
+    use crate::{GradMethod, OptimizerKind};
     use ndarray::Array2;
-    use scratchnet_network::{Activation, TwoLayerNet, WeightInit};
+    use scratchnet_network::{Activation, MultiLayerNet, Tensors, TwoLayerNet, WeightInit};
+    use scratchnet_tensor::SparseRows;
 
     fn tiny_data() -> Mnist<f64> {
         let mut rng = rng_from_seed(3);
@@ -607,7 +406,7 @@ mod tests {
 
     /// §4.5.3 written out, one thing after another, with no gradient computed ahead, for the
     /// chapter 4 net or (chapter 6) a multi-layer net and the configured optimizer.
-    fn notebook_loop(cfg: &TrainConfig, data: &Mnist<f64>) -> (Vec<f64>, Model<f64>) {
+    fn notebook_loop(cfg: &TrainConfig, data: &Mnist<f64>) -> (Vec<f64>, Tensors<f64>) {
         use scratchnet_network::optimizer::Optimizer;
         let mut rng = rng_from_seed(cfg.seed);
         let mut losses = Vec::new();
@@ -627,7 +426,7 @@ mod tests {
                 net.sgd_step(&g, cfg.lr);
                 losses.push(net.loss_fused(&x, &t));
             }
-            return (losses, Model::TwoLayer(net));
+            return (losses, Tensors::from_views(net.params.named()));
         }
         let mut net = MultiLayerNet::new(
             INPUT,
@@ -655,7 +454,7 @@ mod tests {
         }
         assert_eq!(opt.name(), cfg.optimizer.as_str());
         assert!(opt.lr() > 0.0);
-        (losses, Model::MultiLayer(net))
+        (losses, Tensors::from_views(net.named_tensors()))
     }
 
     #[test]
@@ -695,7 +494,7 @@ mod tests {
             }
             let (losses, net) = notebook_loop(&cfg, &data);
             assert_eq!(t.metrics().losses, losses, "{cfg:?}");
-            assert_eq!(*t.net(), net, "{cfg:?}");
+            assert_eq!(t.net().params(), net, "{cfg:?}");
         }
     }
 

@@ -421,8 +421,9 @@ fn version_1_files_written_by_earlier_builds_still_resume() {
         (ck.iters_done, ck.config.iters, ck.config.hidden, ck.run_id),
         (2, 4, vec![2], None)
     );
-    let net = scratchnet_network::TwoLayerNet::<f32>::load(&golden.join("model.bin")).unwrap();
-    assert_eq!(scratchnet_network::Model::TwoLayer(net), ck.net);
+    let net = scratchnet_network::Net::<f32>::load(&golden.join("model.bin")).unwrap();
+    assert_eq!(net, ck.net);
+    assert_eq!(net.spec().to_string(), "affine 2, sigmoid, affine 10");
     let dir = tmp.path().join("old");
     std::fs::create_dir(&dir).unwrap();
     for f in [
