@@ -96,9 +96,9 @@ fn fifty_numeric_iterations_lower_the_loss_and_track_backprop() {
     let probe = d.x_train.gather_rows(&(0..2000).collect::<Vec<_>>());
     let probe_t = d.t_train[..2000].to_vec();
     let mut t = Trainer::new(numeric, &d).unwrap();
-    let before = t.net().loss_fast(&probe, &probe_t);
+    let before = t.net().loss(&probe, &probe_t);
     run_to_end(&mut t);
-    let after = t.net().loss_fast(&probe, &probe_t);
+    let after = t.net().loss(&probe, &probe_t);
     assert!(
         after < before - 0.005,
         "loss on 2000 training images {before} -> {after}"
@@ -216,7 +216,7 @@ fn a_short_adam_run_beats_the_same_sgd_iterations_on_real_mnist() {
         run_to_end(&mut t);
         let l = &t.metrics().losses;
         let late = l[250..].iter().sum::<f64>() / 50.0;
-        let test_acc = t.net().accuracy_fast(&d.x_test, &d.t_test);
+        let test_acc = t.net().accuracy(&d.x_test, &d.t_test);
         (late, test_acc)
     };
     let (sgd_loss, sgd_acc) = run(OptimizerKind::Sgd, 0.01);

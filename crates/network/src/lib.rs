@@ -1,6 +1,26 @@
-//! The networks of *Deep Learning from Scratch* chapter 4: the 2x3 [`SimpleNet`] (§4.4.2) and the
-//! [`TwoLayerNet`] (§4.5.1), built from the chapter 5 [`layers`] (`Affine`, `Sigmoid`, `Relu`,
-//! `SoftmaxWithLoss`).
+//! The networks of *Deep Learning from Scratch*. Two doors:
+//!
+//! - [`Net`], the one trained type: described by a [`NetSpec`] (input shape, the book's layers,
+//!   weight init, weight decay; `"affine 50, sigmoid, affine 10"` as text), with `predict`,
+//!   `loss`, `accuracy`, `gradient`, `numerical_gradient` and one training [`step`](Net::step),
+//!   each by the fastest exact kernel for its spec, chosen once at construction. Its parameters,
+//!   gradients and state speak one protocol, [`Tensors`] (`grads["W1"]`).
+//! - [`book`], the book's classes written the way the book writes them (`SimpleNet`,
+//!   `TwoLayerNet`, `MultiLayerNet`, the layers): what a reader opens, and the oracle of every
+//!   kernel of `Net`.
+//!
+//! ```
+//! use scratchnet_network::{Net, NetSpec};
+//! let spec = NetSpec::two_layer_net(4, 3, 2, 0.5);
+//! let mut rng = scratchnet_tensor::rng_from_seed(0);
+//! let mut net = Net::<f64>::new(spec, &mut rng).unwrap();
+//! let x = ndarray::Array2::from_shape_fn((5, 4), |(i, j)| ((i + j) % 3) as f64 / 2.0);
+//! let t = [0, 1, 1, 0, 1];
+//! let before = net.loss(&x, &t);
+//! let grads = net.gradient(&x, &t, &mut rng);
+//! net.update(&mut scratchnet_network::optimizer::Sgd::new(0.5), &grads);
+//! assert!(net.loss(&x, &t) < before);
+//! ```
 //!
 //! Each computation has the book's form, written as the book writes it, and a fast form with the
 //! same mathematics, which `scratchnet train` runs; tests hold every fast form to the book's:
@@ -37,6 +57,7 @@
 //! assert!(net.loss(&x, &labels) < before);
 //! ```
 
+pub mod book;
 mod error;
 mod fast_numgrad;
 mod fused;
@@ -46,34 +67,31 @@ pub mod layers;
 mod model;
 mod model_file;
 mod multi_layer_fast;
-mod multi_layer_net;
 mod net;
 mod npz;
 pub mod optimizer;
 mod params;
-mod simple_net;
 mod spec;
 mod tensors;
-mod two_layer_net;
 
+pub use book::SimpleNet;
+pub use book::TwoLayerNet;
+pub use book::{
+    Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
+    WeightInit,
+};
 pub use error::ModelError;
 pub use fast_numgrad::{NumGrad, Param};
-pub(crate) use fused::Workspace;
+pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
 pub use input::Input;
 pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
-pub(crate) use multi_layer_fast::RunningUpdate;
-pub use multi_layer_net::{
-    Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
-    WeightInit,
-};
+pub use multi_layer_fast::RunningUpdate;
 pub use net::{Batch, DrawBatch, Gradient, Net, NonFinite};
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.
 pub use scratchnet_tensor::Targets;
-pub use simple_net::SimpleNet;
 pub use spec::{LayerSpec, NetSpec};
 pub use tensors::Tensors;
-pub use two_layer_net::TwoLayerNet;

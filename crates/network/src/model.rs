@@ -12,20 +12,6 @@ use crate::{Input, MultiLayerNet, Targets, TwoLayerNet};
 /// The two-layer net keeps its own, fused kernels; the multi-layer net runs its fast path
 /// ([`MultiLayerNet::accuracy_fast`], …). Both have the same mathematics where they overlap: a
 /// [`MultiLayerNet`] with one sigmoid hidden layer is the chapter 4 net bit for bit.
-///
-/// ```
-/// use scratchnet_network::{Activation, Model, MultiLayerNet, TwoLayerNet, WeightInit};
-/// let mut rng = scratchnet_tensor::rng_from_seed(0);
-/// let two = Model::TwoLayer(TwoLayerNet::<f64>::new(4, 3, 2, 0.1, &mut rng));
-/// let deep = Model::MultiLayer(MultiLayerNet::<f64>::new(4, &[5, 5], 2, Activation::Relu,
-///     WeightInit::He, &mut rng));
-/// assert_eq!(two.sizes(), [4, 3, 2]);
-/// assert_eq!(deep.describe(), "4-5-5-2 relu");
-/// let names: Vec<String> = deep.named_tensors().into_iter().map(|(n, _)| n).collect();
-/// assert_eq!(names, ["W1", "b1", "W2", "b2", "W3", "b3"]);
-/// let x = ndarray::array![[0.0, 1.0, 0.5, 0.0]];
-/// assert!(two.accuracy_fast(&x, &[1]) <= 1.0);
-/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "A: Scalar")]
 pub enum Model<A> {
@@ -81,14 +67,6 @@ impl<A: Scalar> Model<A> {
 
     /// True if the tensors' shapes fit together: each bias its weights, each layer's outputs the
     /// next layer's inputs (what a net read from a file must satisfy before it computes).
-    ///
-    /// ```
-    /// use scratchnet_network::{Model, TwoLayerNet};
-    /// let mut net = TwoLayerNet::<f64>::new(4, 3, 2, 0.1, &mut scratchnet_tensor::rng_from_seed(0));
-    /// assert!(Model::TwoLayer(net.clone()).shapes_fit());
-    /// net.params.b1 = ndarray::Array1::zeros(5);
-    /// assert!(!Model::TwoLayer(net).shapes_fit());
-    /// ```
     pub fn shapes_fit(&self) -> bool {
         match self {
             Model::TwoLayer(n) => {
@@ -150,5 +128,39 @@ impl<A: Scalar> Model<A> {
             Model::TwoLayer(n) => n.loss_fused(x, t),
             Model::MultiLayer(n) => n.loss_fast(x, t),
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn model_kinds_describe_and_name_their_tensors() {
+        use crate::{Activation, Model, MultiLayerNet, TwoLayerNet, WeightInit};
+        let mut rng = scratchnet_tensor::rng_from_seed(0);
+        let two = Model::TwoLayer(TwoLayerNet::<f64>::new(4, 3, 2, 0.1, &mut rng));
+        let deep = Model::MultiLayer(MultiLayerNet::<f64>::new(
+            4,
+            &[5, 5],
+            2,
+            Activation::Relu,
+            WeightInit::He,
+            &mut rng,
+        ));
+        assert_eq!(two.sizes(), [4, 3, 2]);
+        assert_eq!(deep.describe(), "4-5-5-2 relu");
+        let names: Vec<String> = deep.named_tensors().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["W1", "b1", "W2", "b2", "W3", "b3"]);
+        let x = ndarray::array![[0.0, 1.0, 0.5, 0.0]];
+        assert!(two.accuracy_fast(&x, &[1]) <= 1.0);
+    }
+
+    #[test]
+    fn shapes_fit_catches_a_bias_of_the_wrong_length() {
+        use crate::{Model, TwoLayerNet};
+        let mut net =
+            TwoLayerNet::<f64>::new(4, 3, 2, 0.1, &mut scratchnet_tensor::rng_from_seed(0));
+        assert!(Model::TwoLayer(net.clone()).shapes_fit());
+        net.params.b1 = ndarray::Array1::zeros(5);
+        assert!(!Model::TwoLayer(net).shapes_fit());
     }
 }

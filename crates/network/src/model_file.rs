@@ -241,16 +241,6 @@ impl<A: Scalar> Model<A> {
     }
 
     /// Reads a model file of either version.
-    ///
-    /// ```
-    /// use scratchnet_network::{Model, TwoLayerNet};
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("model.bin");
-    /// let net = TwoLayerNet::<f64>::new(4, 3, 2, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
-    /// net.save(&path).unwrap();
-    /// assert_eq!(Model::<f64>::load(&path).unwrap(), Model::TwoLayer(net));
-    /// assert!(Model::<f32>::load(&path).unwrap_err().to_string().contains("holds f64"));
-    /// ```
     pub fn load<P: AsRef<Path> + ?Sized>(path: &P) -> Result<Self, ModelError> {
         let path = path.as_ref();
         let (info, version, mut r) = open_any(path)?;
@@ -269,5 +259,24 @@ impl<A: Scalar> Model<A> {
             net
         };
         Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn a_model_file_of_version_1_loads_as_a_model() {
+        use crate::{Model, TwoLayerNet};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bin");
+        let net = TwoLayerNet::<f64>::new(4, 3, 2, 0.01, &mut scratchnet_tensor::rng_from_seed(0));
+        net.save(&path).unwrap();
+        assert_eq!(Model::<f64>::load(&path).unwrap(), Model::TwoLayer(net));
+        assert!(
+            Model::<f32>::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("holds f64")
+        );
     }
 }

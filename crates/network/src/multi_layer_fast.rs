@@ -9,11 +9,11 @@ use ndarray::{Array2, Axis};
 use scratchnet_tensor::{Rng, Scalar};
 
 use crate::Targets;
-use crate::input::Input;
-use crate::layers::Mode;
-use crate::multi_layer_net::{
+use crate::book::multi_layer_net::{
     AffineParams, Layers, MultiLayerGrads, MultiLayerNet, Perturbed, RunningStats,
 };
+use crate::input::Input;
+use crate::layers::Mode;
 
 impl<A: Scalar> MultiLayerNet<A> {
     /// The layers after the first affine one (dropout applying `masks` in train mode), and that

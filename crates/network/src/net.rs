@@ -690,7 +690,22 @@ impl<A: Scalar> Net<A> {
 
 impl<A: Scalar + WritableElement + ReadableElement> Net<A> {
     /// Writes [`params`](Self::params) and [`state`](Self::state) under the book's names as a
-    /// NumPy `.npz`, atomically.
+    /// NumPy `.npz`, atomically; a `path` that is a directory, device or FIFO is refused.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, Net, NetSpec, WeightInit};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("params.npz");
+    /// let spec = NetSpec::multi_layer_net_extend(3, &[2, 2], 2, Activation::Relu, WeightInit::He,
+    ///     0.0, None, true);
+    /// let net = Net::<f64>::new(spec, &mut scratchnet_tensor::rng_from_seed(0)).unwrap();
+    /// net.export_npz(&path).unwrap();
+    /// let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    /// let w3: ndarray::ArrayD<f64> = r.by_name("W3").unwrap();
+    /// assert_eq!(w3, net.params()["W3"]);
+    /// let var2: ndarray::ArrayD<f64> = r.by_name("running_var2").unwrap();
+    /// assert_eq!(var2, net.state()["running_var2"]);
+    /// ```
     pub fn export_npz(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
         self.kernel.export_npz(path)
     }

@@ -41,18 +41,6 @@ impl<A: Scalar + WritableElement> Model<A> {
     /// [`named_tensors`](Model::named_tensors), and with batch norm also `running_mean1`,
     /// `running_var1`, …, which prediction needs) as a NumPy `.npz`, atomically; a `path` that is
     /// a directory, device or FIFO is refused, a symbolic link followed.
-    ///
-    /// ```
-    /// use scratchnet_network::{Activation, Model, MultiLayerNet, WeightInit};
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("params.npz");
-    /// let net = MultiLayerNet::<f64>::new(3, &[2, 2], 2, Activation::Relu, WeightInit::He,
-    ///     &mut scratchnet_tensor::rng_from_seed(0));
-    /// Model::MultiLayer(net.clone()).export_npz(&path).unwrap();
-    /// let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-    /// let w3: ndarray::Array2<f64> = r.by_name("W3").unwrap();
-    /// assert_eq!(w3, net.params[2].w);
-    /// ```
     pub fn export_npz(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
         let mut arrays = self.named_tensors();
         if let Model::MultiLayer(net) = self {
@@ -121,5 +109,27 @@ impl<A: Scalar + WritableElement + ReadableElement> TwoLayerNet<A> {
         Ok(Self {
             params: Params { w1, b1, w2, b2 },
         })
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn npz_export_holds_the_book_names() {
+        use crate::{Activation, Model, MultiLayerNet, WeightInit};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("params.npz");
+        let net = MultiLayerNet::<f64>::new(
+            3,
+            &[2, 2],
+            2,
+            Activation::Relu,
+            WeightInit::He,
+            &mut scratchnet_tensor::rng_from_seed(0),
+        );
+        Model::MultiLayer(net.clone()).export_npz(&path).unwrap();
+        let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let w3: ndarray::Array2<f64> = r.by_name("W3").unwrap();
+        assert_eq!(w3, net.params[2].w);
     }
 }

@@ -42,7 +42,7 @@ const MAX_CONFIG_JSON: usize = 1 << 16;
 /// Everything needed to continue a run exactly where it stopped.
 ///
 /// ```
-/// use scratchnet_network::{Model, TwoLayerNet, optimizer::{AnyOptimizer, Sgd}};
+/// use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 /// use scratchnet_tensor::{RngState, rng_from_seed};
 /// use scratchnet_trainer::{Checkpoint, Metrics, TrainConfig};
 /// let dir = tempfile::tempdir().unwrap();
@@ -51,7 +51,7 @@ const MAX_CONFIG_JSON: usize = 1 << 16;
 ///     config: TrainConfig::default(),
 ///     iters_done: 3,
 ///     rng: RngState::of(&rng_from_seed(1)),
-///     net: Model::TwoLayer(TwoLayerNet::<f64>::new(784, 50, 10, 0.01, &mut rng_from_seed(0))),
+///     net: TrainConfig::default().new_net::<f64>(&mut rng_from_seed(0)).unwrap(),
 ///     optimizer: AnyOptimizer::Sgd(Sgd::new(0.1)),
 ///     metrics: Metrics { losses: vec![2.0, 1.5, 1.25], accuracy: vec![] },
 ///     wall_s: 0.5,
