@@ -1,5 +1,5 @@
 //! The book's path: the networks of *Deep Learning from Scratch* written the way the book writes
-//! them, over the chapter 5 [`layers`](crate::layers). Read these to follow the book; they are the
+//! them, over the chapter 5 [`layers`]. Read these to follow the book; they are the
 //! oracle every fast kernel of [`Net`](crate::Net) is tested against. Training runs `Net`.
 //!
 //! | the book | here |
