@@ -10,6 +10,8 @@
 //!   whatever the metadata says.
 //! - [`codec`]: streaming encode/decode with a byte limit, for large files that carry their own
 //!   check (the MNIST cache).
+//! - [`LockFile`]: an exclusive lock that is the OS's (`flock`), released by the kernel when its
+//!   process dies, however it dies.
 //! - [`frame`]: the checked binary format of model and checkpoint files
 //!   (`magic | version | bincode values | SHA-256`), decoded from bounded slices so that no length
 //!   in a file can make a reader allocate more than the file holds.
@@ -28,12 +30,14 @@ mod atomic;
 pub mod codec;
 mod error;
 pub mod frame;
+mod lock;
 mod read;
 
 pub use atomic::{
     TEMP_MARKER, remove_stale_temps, resolve_output, write_atomic, write_atomic_with,
 };
 pub use error::FileError;
+pub use lock::LockFile;
 pub use read::{open_regular, read_limited, read_to_string_limited};
 
 use std::fs::Metadata;

@@ -26,9 +26,11 @@ use crate::{
     ensure_data, new_run_id, run_session,
 };
 
-/// Testing aid: `SCRATCHNET_STOP_AFTER=N` stops a training run as Ctrl-C would once N
-/// iterations are done in total.
-pub const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
+/// Testing aid, only with the `test-hooks` feature (the tests' build, never a release):
+/// `SCRATCHNET_STOP_AFTER=N` stops a training run as Ctrl-C would once N iterations are done in
+/// total.
+#[cfg(feature = "test-hooks")]
+const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
 
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
 ///
@@ -524,8 +526,14 @@ fn load_data<A: Scalar>(dir: &DataDir, quiet: bool) -> Result<Mnist<A>, TrainErr
     Mnist::load(dir.path())
 }
 
+#[cfg(feature = "test-hooks")]
 fn stop_after() -> Option<usize> {
     std::env::var(STOP_AFTER_ENV).ok()?.trim().parse().ok()
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn stop_after() -> Option<usize> {
+    None
 }
 
 fn check_outputs(dir: &Path) -> Result<(), TrainError> {

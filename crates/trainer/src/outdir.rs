@@ -1,14 +1,15 @@
 //! The run folder: its default name, the checks made before anything is written, and the claim
 //! that makes one process its only writer.
 //!
-//! A run folder is claimed by creating its lock file `.scratchnet.lock` exclusively (it holds the
-//! process id and is removed when the run ends); a new run's folder must also be empty apart
-//! from that lock, on its resolved path (`victim/x/..` is `victim`). A lock whose process is gone
-//! (killed) is stale and taken over.
+//! A run folder is claimed by an OS lock (`flock`, [`scratchnet_fileio::LockFile`]) on its lock
+//! file `.scratchnet.lock`, held for the run and released by the kernel however the process
+//! ends; a new run's folder must also be empty apart from that lock, on its resolved path
+//! (`victim/x/..` is `victim`). The file holds the process id, for messages only.
 
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use scratchnet_fileio::LockFile;
 
 use crate::TrainError;
 
@@ -196,11 +197,14 @@ pub fn check_new_out_dir(path: &Path) -> Result<(), TrainError> {
 }
 
 fn check_empty(path: &Path, resolved: &Path) -> Result<(), TrainError> {
-    if let Some(pid) = lock_holder(&resolved.join(LOCK_FILE)) {
-        return Err(out_err(
-            path,
-            format!("is in use by another run (process {pid})"),
-        ));
+    let lock = resolved.join(LOCK_FILE);
+    if lock.exists() {
+        // held only while the check runs
+        match LockFile::try_acquire(&lock) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(busy(path, &lock)),
+            Err(e) => return Err(out_err(path, e.to_string())),
+        }
     }
     if entries_besides_lock(resolved)? > 0 {
         return Err(out_err(
@@ -223,23 +227,12 @@ pub(crate) fn probe_writable(dir: &Path) -> Result<(), TrainError> {
     Ok(())
 }
 
-/// True when the process with id `pid` still runs (Linux: `/proc/<pid>` exists; elsewhere a
-/// lock is always taken to be held).
-fn process_alive(pid: u32) -> bool {
-    if !Path::new("/proc/self").exists() {
-        return true;
+/// "in use by another run (process N)".
+fn busy(path: &Path, lock: &Path) -> TrainError {
+    match LockFile::holder(lock) {
+        Some(pid) => out_err(path, format!("is in use by another run (process {pid})")),
+        None => out_err(path, "is in use by another run"),
     }
-    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
-}
-
-/// The live process holding the lock file `lock`, if any.
-fn lock_holder(lock: &Path) -> Option<u32> {
-    let pid = std::fs::read_to_string(lock)
-        .ok()?
-        .trim()
-        .parse::<u32>()
-        .ok()?;
-    process_alive(pid).then_some(pid)
 }
 
 /// A run folder claimed by this process: its lock file exists while this value lives.
@@ -256,7 +249,7 @@ fn lock_holder(lock: &Path) -> Option<u32> {
 #[derive(Debug)]
 pub struct RunDir {
     path: PathBuf,
-    lock: PathBuf,
+    _lock: LockFile,
 }
 
 impl RunDir {
@@ -344,47 +337,14 @@ impl RunDir {
 
     fn lock(path: &Path, resolved: PathBuf) -> Result<Self, TrainError> {
         let lock = resolved.join(LOCK_FILE);
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&lock)
-            {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(RunDir {
-                        path: resolved,
-                        lock,
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&lock)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    match holder {
-                        Some(pid) if !process_alive(pid) => {
-                            // stale: its process was killed
-                            let _ = std::fs::remove_file(&lock);
-                        }
-                        Some(pid) => {
-                            return Err(out_err(
-                                path,
-                                format!("is in use by another run (process {pid})"),
-                            ));
-                        }
-                        None => return Err(out_err(path, "is in use by another run")),
-                    }
-                }
-                Err(e) => return Err(TrainError::io("write in", path, e)),
-            }
+        match LockFile::try_acquire(&lock) {
+            Ok(Some(held)) => Ok(RunDir {
+                path: resolved,
+                _lock: held,
+            }),
+            Ok(None) => Err(busy(path, &lock)),
+            Err(e) => Err(out_err(path, e.to_string())),
         }
-        Err(out_err(path, "is in use by another run"))
-    }
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.lock);
     }
 }
 
@@ -443,11 +403,14 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_lock_is_taken_over() {
+    fn a_lock_file_nobody_holds_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        // above Linux's largest pid (2^22): no process has it
+        // left by a killed run: the file stays, its lock went with the process
         std::fs::write(dir.path().join(LOCK_FILE), "4194305\n").unwrap();
         let run = RunDir::claim_existing(dir.path()).unwrap();
+        let e = RunDir::claim_existing(dir.path()).unwrap_err().to_string();
+        let me = format!("in use by another run (process {})", std::process::id());
+        assert!(e.contains(&me), "{e}");
         drop(run);
         assert!(!dir.path().join(LOCK_FILE).exists());
     }

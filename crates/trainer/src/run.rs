@@ -67,9 +67,8 @@ pub struct Session {
     pub out: PathBuf,
     /// The run's id, written to `summary.json` and `checkpoint.bin`.
     pub run_id: Option<String>,
-    /// Testing aid: behave as if Ctrl-C was pressed once this many iterations are done in
-    /// total (counting those of earlier sessions of the run).
-    #[doc(hidden)]
+    /// Stop as if Ctrl-C was pressed once this many iterations are done in total (counting
+    /// those of earlier sessions of the run), or `None` to run to the end.
     pub stop_after: Option<usize>,
     /// Set (e.g. by a Ctrl-C handler) to stop after the current iteration.
     pub interrupt: Arc<AtomicBool>,
