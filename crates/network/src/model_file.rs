@@ -5,10 +5,13 @@
 //! ```text
 //! b"SNETMODL" | u32 LE version 1 | bincode(ModelHeader) | bincode(Params<A>) | sha256(all before)
 //! b"SNETMODL" | u32 LE version 2 | bincode(ModelInfo) | bincode(MultiLayerNet<A>) | sha256(all before)
+//! b"SNETMODL" | u32 LE version 3 | bincode(dtype, JSON of the NetSpec) | bincode([(name, shape, data)]) | sha256(all before)
 //! ```
 //!
-//! Version 1 holds a [`TwoLayerNet`] and is still what it writes (so the chapter 4 run's file is
-//! the same as ever); version 2 holds a [`MultiLayerNet`]. [`Model::load`] reads either.
+//! Version 1 holds a [`TwoLayerNet`] and is still what [`Net::save`] writes for the chapter 4
+//! net (so the notebook run's file is the same as ever); version 2 holds a [`MultiLayerNet`]
+//! (written by earlier builds, still read); version 3 holds any [`Net`]: its spec and its named
+//! [`Tensors`] (parameters, then state such as `running_mean1`). [`Net::load`] reads all three.
 //!
 //! The framing, the bounded decoding and bincode itself live in `scratchnet-fileio`; this module
 //! only says which values a model file holds.
@@ -18,7 +21,7 @@ use std::path::Path;
 use scratchnet_fileio::frame::{Format, FrameReader, read_any};
 use serde::{Deserialize, Serialize};
 
-use crate::{Model, ModelError, MultiLayerNet, Params, TwoLayerNet};
+use crate::{Model, ModelError, MultiLayerNet, Net, NetSpec, Params, Tensors, TwoLayerNet};
 use scratchnet_tensor::Scalar;
 
 /// The model-file format version of a [`TwoLayerNet`] (a [`MultiLayerNet`]'s is version 2).
@@ -33,6 +36,12 @@ const MODEL: Format = Format {
 /// The framed format of a [`MultiLayerNet`]'s `model.bin`.
 const MODEL_V2: Format = Format {
     version: 2,
+    ..MODEL
+};
+
+/// The framed format of any [`Net`]'s `model.bin`: spec and named tensors.
+const MODEL_V3: Format = Format {
+    version: 3,
     ..MODEL
 };
 
@@ -165,17 +174,152 @@ impl ModelInfo {
 
 /// Opens a model file of either version: its info, its version and the reader at the net.
 fn open_any(path: &Path) -> Result<(ModelInfo, u32, FrameReader), ModelError> {
-    let (format, mut r) = read_any(&[MODEL_V2, MODEL], path, MAX_FILE)?;
-    let info = if format.version == FORMAT_VERSION {
-        let h: ModelHeader = r.next("header")?;
-        ModelInfo {
-            dtype: h.dtype,
-            sizes: vec![h.input, h.hidden, h.output],
-        }
-    } else {
-        r.next("header")?
+    open_spec(path).map(|(info, version, _, r)| (info, version, r))
+}
+
+/// The header of a version-3 file: the dtype and the JSON of the spec.
+#[derive(Serialize, Deserialize)]
+struct HeaderV3 {
+    dtype: String,
+    spec: String,
+}
+
+/// Longer specs are refused (a spec of a thousand layers is about 20 KB).
+const MAX_SPEC_JSON: usize = 1 << 20;
+
+/// [`open_any`] that also returns a version-3 file's spec.
+fn open_spec(path: &Path) -> Result<(ModelInfo, u32, Option<NetSpec>, FrameReader), ModelError> {
+    let (format, mut r) = read_any(&[MODEL_V3, MODEL_V2, MODEL], path, MAX_FILE)?;
+    let corrupt = |what: String| ModelError::Corrupt {
+        path: path.to_owned(),
+        what,
     };
-    Ok((info, format.version, r))
+    let (info, spec) = match format.version {
+        FORMAT_VERSION => {
+            let h: ModelHeader = r.next("header")?;
+            let info = ModelInfo {
+                dtype: h.dtype,
+                sizes: vec![h.input, h.hidden, h.output],
+            };
+            (info, None)
+        }
+        2 => (r.next("header")?, None),
+        _ => {
+            let h: HeaderV3 = r.next("header")?;
+            if h.spec.len() > MAX_SPEC_JSON {
+                return Err(corrupt("the network spec is too long".into()));
+            }
+            let spec: NetSpec =
+                serde_json::from_str(&h.spec).map_err(|e| corrupt(format!("network spec: {e}")))?;
+            spec.validate().map_err(|e| corrupt(e.to_string()))?;
+            let info = ModelInfo {
+                dtype: h.dtype,
+                sizes: spec.sizes(),
+            };
+            (info, Some(spec))
+        }
+    };
+    Ok((info, format.version, spec, r))
+}
+
+/// One tensor of a version-3 file.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "A: Scalar")]
+struct NamedTensor<A> {
+    name: String,
+    shape: Vec<usize>,
+    data: Vec<A>,
+}
+
+impl<A: Scalar> Net<A> {
+    /// Writes the net to a model file atomically (temp file beside it, synced, renamed): the
+    /// chapter 4 net as format version 1, the same bytes as every earlier build wrote; any other
+    /// net as version 3, its spec and named tensors. A `path` that is a directory, device or
+    /// FIFO is refused, never replaced.
+    ///
+    /// ```
+    /// use scratchnet_network::{Activation, Net, NetSpec, WeightInit};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("model.bin");
+    /// let spec = NetSpec::multi_layer_net_extend(5, &[4, 3], 2, Activation::Relu, WeightInit::He,
+    ///     0.1, Some(0.2), true);
+    /// let net = Net::<f32>::new(spec.clone(), &mut scratchnet_tensor::rng_from_seed(0)).unwrap();
+    /// net.save(&path).unwrap();
+    /// let back = Net::<f32>::load(&path).unwrap();
+    /// assert_eq!(back, net);
+    /// assert_eq!(back.spec(), &spec); // version 3 keeps the whole spec
+    /// assert!(net.save("/dev/null").is_err());
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        if let Model::TwoLayer(n) = self.kernel() {
+            return n.save(path);
+        }
+        let header = HeaderV3 {
+            dtype: A::DTYPE.to_owned(),
+            spec: serde_json::to_string(self.spec()).expect("a spec serialises"),
+        };
+        let tensors: Vec<NamedTensor<A>> = self
+            .params()
+            .into_iter()
+            .chain(self.state())
+            .map(|(name, a)| NamedTensor {
+                name,
+                shape: a.shape().to_vec(),
+                data: a.iter().copied().collect(),
+            })
+            .collect();
+        let mut w = MODEL_V3.writer();
+        w.push(&header).push(&tensors);
+        w.write(path.as_ref()).map_err(ModelError::from)
+    }
+
+    /// Reads a model file of any version written by any build (1: the chapter 4 net, 2: a
+    /// fully connected net, 3: any net). A file that is not a model, of another dtype, truncated,
+    /// altered, or whose tensors do not fit its spec is an error naming the file; no length in a
+    /// file can make it allocate more than the file holds.
+    ///
+    /// ```
+    /// use scratchnet_network::{Net, NetSpec};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("model.bin");
+    /// let net = Net::<f64>::new(NetSpec::two_layer_net(4, 3, 2, 0.01),
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).unwrap();
+    /// net.save(&path).unwrap();
+    /// assert_eq!(Net::<f64>::load(&path).unwrap(), net);
+    /// assert!(Net::<f32>::load(&path).unwrap_err().to_string().contains("holds f64"));
+    /// ```
+    pub fn load<P: AsRef<Path> + ?Sized>(path: &P) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let (info, _, spec, mut r) = open_spec(path)?;
+        check_dtype::<A>(path, &info.dtype)?;
+        let Some(spec) = spec else {
+            return Model::load(path).map(Net::from_kernel);
+        };
+        let tensors: Vec<NamedTensor<A>> = r.next("tensors")?;
+        r.finish()?;
+        let corrupt = |what: String| ModelError::Corrupt {
+            path: path.to_owned(),
+            what,
+        };
+        let mut all = Vec::with_capacity(tensors.len());
+        for t in tensors {
+            let a = ndarray::ArrayD::from_shape_vec(t.shape, t.data)
+                .map_err(|e| corrupt(format!("{}: {e}", t.name)))?;
+            all.push((t.name, a));
+        }
+        let n_params = Net::<A>::new(spec.clone(), &mut scratchnet_tensor::rng_from_seed(0))
+            .map_err(|e| corrupt(e.to_string()))?
+            .params()
+            .len();
+        if all.len() < n_params {
+            return Err(corrupt("fewer tensors than the spec needs".into()));
+        }
+        let state = Tensors::from_pairs(all.split_off(n_params));
+        let params = Tensors::from_pairs(all);
+        let mut net = Net::from_params(spec, &params).map_err(|e| corrupt(e.to_string()))?;
+        net.set_state(&state).map_err(|e| corrupt(e.to_string()))?;
+        Ok(net)
+    }
 }
 
 fn check_dtype<A: Scalar>(path: &Path, dtype: &str) -> Result<(), ModelError> {
@@ -219,7 +363,7 @@ impl<A: Scalar> MultiLayerNet<A> {
     /// is an error naming the file; no length in a file can make it allocate more than the file
     /// holds.
     pub fn load<P: AsRef<Path> + ?Sized>(path: &P) -> Result<Self, ModelError> {
-        match Model::<A>::load(path)? {
+        match Net::<A>::load(path)?.into_kernel() {
             Model::MultiLayer(net) => Ok(net),
             Model::TwoLayer(_) => Err(ModelError::Corrupt {
                 path: path.as_ref().to_owned(),
@@ -231,15 +375,6 @@ impl<A: Scalar> MultiLayerNet<A> {
 }
 
 impl<A: Scalar> Model<A> {
-    /// Writes the net: a [`TwoLayerNet`] as format version 1 (as it always has), a
-    /// [`MultiLayerNet`] as version 2.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
-        match self {
-            Model::TwoLayer(n) => n.save(path),
-            Model::MultiLayer(n) => n.save(path),
-        }
-    }
-
     /// Reads a model file of either version.
     pub fn load<P: AsRef<Path> + ?Sized>(path: &P) -> Result<Self, ModelError> {
         let path = path.as_ref();
@@ -277,6 +412,98 @@ mod doc_tests {
                 .unwrap_err()
                 .to_string()
                 .contains("holds f64")
+        );
+    }
+}
+
+#[cfg(test)]
+mod v3_tests {
+    use super::*;
+    use crate::{Activation, WeightInit};
+
+    fn write_v3(path: &Path, spec: &str, tensors: &[NamedTensor<f64>]) {
+        let header = HeaderV3 {
+            dtype: "f64".into(),
+            spec: spec.into(),
+        };
+        let mut w = MODEL_V3.writer();
+        w.push(&header).push(tensors);
+        w.write(path).unwrap();
+    }
+
+    #[test]
+    fn a_version_3_file_that_does_not_fit_its_spec_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bin");
+        let spec = NetSpec::multi_layer_net(3, &[2], 2, Activation::Relu, WeightInit::He, 0.0);
+        let json = serde_json::to_string(&spec).unwrap();
+        let t = |name: &str, shape: &[usize]| NamedTensor {
+            name: name.into(),
+            shape: shape.to_vec(),
+            data: vec![0.5; shape.iter().product()],
+        };
+        // the right tensors load, to the values written
+        write_v3(
+            &path,
+            &json,
+            &[
+                t("W1", &[3, 2]),
+                t("b1", &[2]),
+                t("W2", &[2, 2]),
+                t("b2", &[2]),
+            ],
+        );
+        let net = Net::<f64>::load(&path).unwrap();
+        assert!(net.params()["W2"].iter().all(|&v| v == 0.5));
+        for (tensors, what) in [
+            (
+                vec![
+                    t("W1", &[3, 2]),
+                    t("b1", &[3]),
+                    t("W2", &[2, 2]),
+                    t("b2", &[2]),
+                ],
+                "b1 has shape [3]",
+            ),
+            (vec![t("W1", &[3, 2]), t("b1", &[2])], "fewer tensors"),
+            (
+                vec![
+                    t("W1", &[3, 2]),
+                    t("b1", &[2]),
+                    t("W9", &[2, 2]),
+                    t("b2", &[2]),
+                ],
+                "no tensor W2",
+            ),
+            (
+                vec![
+                    NamedTensor {
+                        name: "W1".into(),
+                        shape: vec![3, 2],
+                        data: vec![0.0; 5],
+                    },
+                    t("b1", &[2]),
+                    t("W2", &[2, 2]),
+                    t("b2", &[2]),
+                ],
+                "W1",
+            ),
+        ] {
+            write_v3(&path, &json, &tensors);
+            let e = Net::<f64>::load(&path).unwrap_err().to_string();
+            assert!(e.contains("corrupt") && e.contains(what), "{e}");
+        }
+        write_v3(&path, "{\"input\": [3]}", &[]);
+        let e = Net::<f64>::load(&path).unwrap_err().to_string();
+        assert!(e.contains("network spec"), "{e}");
+        let bad = serde_json::to_string(&spec.clone().with_input(&[0])).unwrap();
+        write_v3(&path, &bad, &[]);
+        assert!(Net::<f64>::load(&path).is_err());
+        assert!(
+            Net::<f32>::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("corrupt")
         );
     }
 }

@@ -240,7 +240,7 @@ impl<A: Scalar> Net<A> {
 
     /// A net around the parameters of a kernel, its spec read off them. Files of versions 1 and
     /// 2 do not record the initialisation: the spec says the book's default for the kind.
-    fn from_kernel(kernel: Model<A>) -> Self {
+    pub(crate) fn from_kernel(kernel: Model<A>) -> Self {
         let spec = match &kernel {
             Model::TwoLayer(n) => {
                 let (i, h, o) = n.sizes();
@@ -665,26 +665,47 @@ impl<A: Scalar> Net<A> {
         }
     }
 
-    /// Writes the net to a model file atomically: the chapter 4 net as format version 1, any
-    /// other fully connected net as version 2 (the same bytes as earlier builds wrote).
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
-        self.kernel.save(path)
+    /// The kernel, for the model file.
+    pub(crate) fn kernel(&self) -> &Model<A> {
+        &self.kernel
     }
 
-    /// Reads a model file of any version written by any build.
-    ///
-    /// ```
-    /// use scratchnet_network::{Net, NetSpec};
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("model.bin");
-    /// let net = Net::<f64>::new(NetSpec::two_layer_net(4, 3, 2, 0.01),
-    ///     &mut scratchnet_tensor::rng_from_seed(0)).unwrap();
-    /// net.save(&path).unwrap();
-    /// assert_eq!(Net::<f64>::load(&path).unwrap(), net);
-    /// assert!(Net::<f32>::load(&path).unwrap_err().to_string().contains("holds f64"));
-    /// ```
-    pub fn load<P: AsRef<Path> + ?Sized>(path: &P) -> Result<Self, ModelError> {
-        Model::load(path).map(Self::from_kernel)
+    /// The kernel, for the book's classes' loaders.
+    pub(crate) fn into_kernel(self) -> Model<A> {
+        self.kernel
+    }
+
+    /// Sets the state of [`state`](Self::state) (every tensor by name, of the same shape).
+    pub(crate) fn set_state(&mut self, state: &Tensors<A>) -> Result<(), ModelError> {
+        let names: Vec<String> = self.state().names().map(str::to_owned).collect();
+        if state.len() != names.len() {
+            return Err(ModelError::Spec(format!(
+                "{} state tensors given, the network has {}",
+                state.len(),
+                names.len()
+            )));
+        }
+        if let Model::MultiLayer(n) = &mut self.kernel {
+            for (i, bn) in n.batch_norm.iter_mut().enumerate() {
+                for (name, dst) in [
+                    (format!("running_mean{}", i + 1), &mut bn.running_mean),
+                    (format!("running_var{}", i + 1), &mut bn.running_var),
+                ] {
+                    let src = state
+                        .get(&name)
+                        .ok_or_else(|| ModelError::Spec(format!("no tensor {name}")))?;
+                    if src.shape() != [dst.len()] {
+                        return Err(ModelError::Spec(format!(
+                            "{name} has shape {:?}, the network needs [{}]",
+                            src.shape(),
+                            dst.len()
+                        )));
+                    }
+                    dst.iter_mut().zip(src.iter()).for_each(|(d, &s)| *d = s);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
