@@ -26,6 +26,10 @@
 //! assert_eq!(&std::fs::read(&path).unwrap()[1..4], b"PNG");
 //! ```
 
+mod grid;
+
+pub use grid::{Curves, draw_grid};
+
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::Once;

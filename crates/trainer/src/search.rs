@@ -34,11 +34,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rayon::prelude::*;
 use scratchnet_network::{Activation, WeightInit};
-use scratchnet_plot::{Figure, PALETTE, PlotError, segments};
+use scratchnet_plot::{Curves, PlotError, draw_grid};
 use scratchnet_tensor::{Rng, Scalar, choice_with_replacement, rng_from_seed};
 use serde::{Deserialize, Serialize};
 
@@ -585,78 +583,29 @@ pub fn csv(trials: &[Trial]) -> String {
 /// ```
 pub fn draw_best(path: &Path, trials: &[Trial]) -> Result<(), TrainError> {
     scratchnet_fileio::resolve_output(path).map_err(TrainError::Output)?;
-    let best: Vec<&Trial> = best_first(trials).into_iter().take(BEST_SHOWN).collect();
-    let cols = 5;
-    let rows = best.len().div_ceil(cols).max(1);
-    let (w, h) = (1500u32, 60 + 270 * rows as u32);
-    Figure::new(w, h)
-        .save(path, |root, s| {
-            root.fill(&WHITE)?;
-            let (title, grid) = root.split_vertically(s.px(60));
-            // centred in its band: `titled` puts the text's top at the band's edge, and the
-            // supersampled font's ascent then runs off the image
-            let (tw, th) = title.dim_in_pixel();
-            let style = s
-                .font(24)
-                .into_text_style(&title)
-                .pos(Pos::new(HPos::Center, VPos::Center));
-            title.draw_text(
-                "Hyper-parameter search: the best trials (validation solid, train dashed)",
-                &style,
-                (tw as i32 / 2, th as i32 / 2),
-            )?;
-            for (i, (cell, t)) in grid
-                .split_evenly((rows, cols))
-                .iter()
-                .zip(&best)
-                .enumerate()
-            {
-                let epochs = t.val_acc.len().max(2) - 1;
-                let first_col = i % cols == 0;
-                let mut c = ChartBuilder::on(cell)
-                    .caption(format!("Best-{}", i + 1), s.font(17))
-                    .margin(s.px(6))
-                    .margin_right(s.px(12))
-                    .x_label_area_size(s.px(8))
-                    .y_label_area_size(s.px(if first_col { 40 } else { 8 }))
-                    .build_cartesian_2d(0.0..epochs as f64, 0.0..1.0)?;
-                let mut mesh = c.configure_mesh();
-                // the book: no x ticks, y ticks in the first column only
-                mesh.label_style(s.font(13))
-                    .x_labels(0)
-                    .y_labels(if first_col { 6 } else { 0 })
-                    .light_line_style(RGBColor(240, 240, 240));
-                mesh.draw()?;
-                let points = |v: &[f64]| -> Vec<(f64, f64)> {
-                    v.iter().enumerate().map(|(e, &a)| (e as f64, a)).collect()
-                };
-                c.draw_series(segments(
-                    points(&t.val_acc),
-                    PALETTE[0].stroke_width(s.px(2)),
-                ))?;
-                c.draw_series(DashedLineSeries::new(
-                    points(&t.train_acc),
-                    s.px(6),
-                    s.px(4),
-                    PALETTE[1].stroke_width(s.px(2)),
-                ))?;
-                c.draw_series(std::iter::once(Text::new(
-                    format!(
-                        "lr {:.1e}, wd {:.1e}: {:.2}",
-                        t.lr,
-                        t.weight_decay,
-                        t.final_val_acc()
-                    ),
-                    (epochs as f64 * 0.04, 0.97),
-                    s.font(12),
-                )))?;
-            }
-            Ok(())
+    let curves: Vec<Curves<'_>> = best_first(trials)
+        .into_iter()
+        .take(BEST_SHOWN)
+        .map(|t| Curves {
+            note: format!(
+                "lr {:.1e}, wd {:.1e}: {:.2}",
+                t.lr,
+                t.weight_decay,
+                t.final_val_acc()
+            ),
+            solid: &t.val_acc,
+            dashed: &t.train_acc,
         })
-        .map_err(|e| match e {
-            PlotError::File(e) => TrainError::Output(e),
-            PlotError::Draw { path, what } => TrainError::Plot { path, what },
-        })
+        .collect();
+    draw_grid(
+        path,
+        "Hyper-parameter search: the best trials (validation solid, train dashed)",
+        &curves,
+    )
+    .map_err(|e| match e {
+        PlotError::File(e) => TrainError::Output(e),
+        PlotError::Draw { path, what } => TrainError::Plot { path, what },
+    })
 }
 
 #[cfg(test)]
