@@ -638,3 +638,137 @@ impl<A: Scalar> Params<A> {
         optimizer.update(&mut self.tensors_mut(), &grads.tensors());
     }
 }
+
+/// Which of the book's six optimizers (`common/optimizer.py`), by the names of
+/// [`AnyOptimizer::NAMES`].
+///
+/// ```
+/// use scratchnet_network::optimizer::OptimizerKind;
+/// assert_eq!("Adam".parse::<OptimizerKind>().unwrap(), OptimizerKind::Adam);
+/// assert_eq!(OptimizerKind::Rmsprop.as_str(), "rmsprop");
+/// assert_eq!(OptimizerKind::Adam.book_lr(), 0.001);
+/// assert!("lbfgs".parse::<OptimizerKind>().unwrap_err().contains("sgd, momentum"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// [`Sgd`]: `params -= lr * grads` (§4.5, the notebook's).
+    #[default]
+    Sgd,
+    /// [`Momentum`] (§6.1.4).
+    Momentum,
+    /// [`Nesterov`].
+    Nesterov,
+    /// [`AdaGrad`] (§6.1.5).
+    Adagrad,
+    /// [`RmsProp`].
+    Rmsprop,
+    /// [`Adam`] (§6.1.6).
+    Adam,
+}
+
+impl OptimizerKind {
+    /// Every kind, in the order of [`AnyOptimizer::NAMES`].
+    pub const ALL: [OptimizerKind; 6] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Nesterov,
+        OptimizerKind::Adagrad,
+        OptimizerKind::Rmsprop,
+        OptimizerKind::Adam,
+    ];
+
+    /// Its name in [`AnyOptimizer::NAMES`].
+    pub fn as_str(self) -> &'static str {
+        AnyOptimizer::<f64>::NAMES[self as usize]
+    }
+
+    /// The learning rate of the book's class when none is given: 0.01, Adam's 0.001.
+    pub fn book_lr(self) -> f64 {
+        match self {
+            OptimizerKind::Adam => 0.001,
+            _ => 0.01,
+        }
+    }
+}
+
+impl std::fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let lower = s.to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == lower)
+            .ok_or_else(|| {
+                format!(
+                    "unknown optimizer {s:?}: expected one of {}",
+                    AnyOptimizer::<f64>::NAMES.join(", ")
+                )
+            })
+    }
+}
+
+/// An optimizer as data: its kind and hyper-parameters (each `f64`), the book's defaults
+/// unless set. [`build`](Self::build) makes the optimizer, with an empty state.
+///
+/// ```
+/// use scratchnet_network::optimizer::{Optimizer, OptimizerConfig, OptimizerKind};
+/// let c = OptimizerConfig::new(OptimizerKind::Adam);
+/// assert_eq!((c.lr, c.beta1, c.beta2), (0.001, 0.9, 0.999));
+/// let adam = c.with_lr(0.002).build::<f32>();
+/// assert_eq!((adam.name(), Optimizer::<f32>::lr(&adam)), ("adam", 0.002));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerConfig {
+    /// Which optimizer.
+    pub kind: OptimizerKind,
+    /// The learning rate.
+    pub lr: f64,
+    /// Momentum of `momentum` and `nesterov` (0.9).
+    pub momentum: f64,
+    /// Adam's β₁ (0.9).
+    pub beta1: f64,
+    /// Adam's β₂ (0.999).
+    pub beta2: f64,
+    /// RMSprop's decay rate (0.99).
+    pub decay_rate: f64,
+}
+
+impl OptimizerConfig {
+    /// `kind` with the book's defaults: [`OptimizerKind::book_lr`], momentum 0.9, β₁ 0.9,
+    /// β₂ 0.999, decay rate 0.99.
+    pub fn new(kind: OptimizerKind) -> Self {
+        OptimizerConfig {
+            kind,
+            lr: kind.book_lr(),
+            momentum: 0.9,
+            beta1: 0.9,
+            beta2: 0.999,
+            decay_rate: 0.99,
+        }
+    }
+
+    /// The same with learning rate `lr`.
+    pub fn with_lr(self, lr: f64) -> Self {
+        OptimizerConfig { lr, ..self }
+    }
+
+    /// The optimizer, with an empty state.
+    pub fn build<A>(&self) -> AnyOptimizer<A> {
+        let lr = self.lr;
+        match self.kind {
+            OptimizerKind::Sgd => AnyOptimizer::Sgd(Sgd::new(lr)),
+            OptimizerKind::Momentum => AnyOptimizer::Momentum(Momentum::new(lr, self.momentum)),
+            OptimizerKind::Nesterov => AnyOptimizer::Nesterov(Nesterov::new(lr, self.momentum)),
+            OptimizerKind::Adagrad => AnyOptimizer::AdaGrad(AdaGrad::new(lr)),
+            OptimizerKind::Rmsprop => AnyOptimizer::RmsProp(RmsProp::new(lr, self.decay_rate)),
+            OptimizerKind::Adam => AnyOptimizer::Adam(Adam::new(lr, self.beta1, self.beta2)),
+        }
+    }
+}

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use scratchnet_network::optimizer::AnyOptimizer;
+pub use scratchnet_network::optimizer::OptimizerKind;
+use scratchnet_network::optimizer::{AnyOptimizer, OptimizerConfig};
 use scratchnet_network::{Activation, Gradient, ModelError, Net, NetSpec, WeightInit};
 use scratchnet_tensor::{Rng, Scalar};
 
@@ -122,56 +123,25 @@ pub fn max_threads() -> usize {
     cpus.saturating_mul(4).clamp(4, 256)
 }
 
-/// Which of the book's optimizers (`common/optimizer.py`) takes the steps.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum OptimizerKind {
-    /// `params -= lr * grads` (§4.5, the notebook's).
-    #[default]
-    Sgd,
-    /// Momentum SGD (§6.1.4).
-    Momentum,
-    /// Nesterov's accelerated gradient.
-    Nesterov,
-    /// AdaGrad (§6.1.5).
-    Adagrad,
-    /// RMSprop.
-    Rmsprop,
-    /// Adam (§6.1.6).
-    Adam,
+/// The learning rate when `--lr` is not given: the notebook's 0.1 for SGD, otherwise the
+/// book's class default ([`OptimizerKind::book_lr`]: 0.01; Adam 0.001).
+///
+/// ```
+/// use scratchnet_trainer::{OptimizerKind, default_lr};
+/// assert_eq!((default_lr(OptimizerKind::Sgd), default_lr(OptimizerKind::Adam)), (0.1, 0.001));
+/// ```
+pub fn default_lr(kind: OptimizerKind) -> f64 {
+    match kind {
+        OptimizerKind::Sgd => 0.1,
+        k => k.book_lr(),
+    }
 }
 
-impl OptimizerKind {
-    /// The name on the command line and in [`AnyOptimizer::NAMES`].
-    ///
-    /// ```
-    /// assert_eq!(scratchnet_trainer::OptimizerKind::Rmsprop.as_str(), "rmsprop");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OptimizerKind::Sgd => "sgd",
-            OptimizerKind::Momentum => "momentum",
-            OptimizerKind::Nesterov => "nesterov",
-            OptimizerKind::Adagrad => "adagrad",
-            OptimizerKind::Rmsprop => "rmsprop",
-            OptimizerKind::Adam => "adam",
-        }
-    }
-
-    /// The learning rate when `--lr` is not given: the notebook's 0.1 for SGD, otherwise the
-    /// default of the book's class (0.01; Adam 0.001).
-    ///
-    /// ```
-    /// use scratchnet_trainer::OptimizerKind;
-    /// assert_eq!((OptimizerKind::Sgd.default_lr(), OptimizerKind::Adam.default_lr()), (0.1, 0.001));
-    /// ```
-    pub fn default_lr(self) -> f64 {
-        match self {
-            OptimizerKind::Sgd => 0.1,
-            OptimizerKind::Adam => 0.001,
-            _ => 0.01,
-        }
-    }
+/// `--optimizer`: one of the book's names (clap lists them in errors and help).
+fn optimizer_parser() -> impl clap::builder::TypedValueParser<Value = OptimizerKind> {
+    use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+    PossibleValuesParser::new(AnyOptimizer::<f64>::NAMES)
+        .try_map(|s: String| s.parse::<OptimizerKind>())
 }
 
 /// What to train and how: §4.5.3's `iters_num`, `batch_size`, `learning_rate`, `hidden_size` and
@@ -377,7 +347,7 @@ pub struct TrainFlags {
     #[command(flatten)]
     pub net: NetFlags,
     /// Optimizer (the book's `common/optimizer.py`).
-    #[arg(long, value_enum, default_value = "sgd")]
+    #[arg(long, default_value = "sgd", value_parser = optimizer_parser())]
     pub optimizer: OptimizerKind,
     /// Momentum of `--optimizer momentum|nesterov`, in [0, 1) [default: 0.9].
     #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
@@ -491,7 +461,7 @@ impl TrainFlags {
             numgrad: NumGradMethod::Fast,
             iters: self.iters,
             batch: self.batch,
-            lr: self.lr.unwrap_or(opt.default_lr()),
+            lr: self.lr.unwrap_or(default_lr(opt)),
             hidden: self.net.hidden.0.clone(),
             activation: self.net.activation,
             init: init_of(self.net.init, self.net.weight_init_std),
@@ -621,6 +591,18 @@ impl TrainConfig {
         }
     }
 
+    /// The configured optimizer as data ([`OptimizerConfig`]).
+    pub fn optimizer_config(&self) -> OptimizerConfig {
+        OptimizerConfig {
+            kind: self.optimizer,
+            lr: self.lr,
+            momentum: self.momentum,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            decay_rate: self.decay_rate,
+        }
+    }
+
     /// The configured optimizer, with its hyper-parameters and an empty state.
     ///
     /// ```
@@ -631,16 +613,7 @@ impl TrainConfig {
     /// assert_eq!((o.name(), o.lr()), ("adam", 0.002));
     /// ```
     pub fn new_optimizer<A>(&self) -> AnyOptimizer<A> {
-        use scratchnet_network::optimizer::{AdaGrad, Adam, Momentum, Nesterov, RmsProp, Sgd};
-        let lr = self.lr;
-        match self.optimizer {
-            OptimizerKind::Sgd => AnyOptimizer::Sgd(Sgd::new(lr)),
-            OptimizerKind::Momentum => AnyOptimizer::Momentum(Momentum::new(lr, self.momentum)),
-            OptimizerKind::Nesterov => AnyOptimizer::Nesterov(Nesterov::new(lr, self.momentum)),
-            OptimizerKind::Adagrad => AnyOptimizer::AdaGrad(AdaGrad::new(lr)),
-            OptimizerKind::Rmsprop => AnyOptimizer::RmsProp(RmsProp::new(lr, self.decay_rate)),
-            OptimizerKind::Adam => AnyOptimizer::Adam(Adam::new(lr, self.beta1, self.beta2)),
-        }
+        self.optimizer_config().build()
     }
 
     /// The configured net as a [`NetSpec`]: the book's `MultiLayerNetExtend` over MNIST's 784

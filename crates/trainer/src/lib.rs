@@ -66,7 +66,8 @@ mod train;
 
 pub use checkpoint::Checkpoint;
 pub use config::{
-    Dtype, GradMethod, HiddenSizes, NetFlags, NumGradMethod, OptimizerKind, TrainConfig, TrainFlags,
+    Dtype, GradMethod, HiddenSizes, NetFlags, NumGradMethod, OptimizerKind, TrainConfig,
+    TrainFlags, default_lr,
 };
 pub use data::{DataDir, Mnist, ensure_data};
 pub use error::{EXIT_CODES, TrainError};
