@@ -139,9 +139,16 @@ pub fn default_lr(kind: OptimizerKind) -> f64 {
 
 /// `--optimizer`: one of the book's names (clap lists them in errors and help).
 fn optimizer_parser() -> impl clap::builder::TypedValueParser<Value = OptimizerKind> {
-    use clap::builder::{PossibleValuesParser, TypedValueParser as _};
-    PossibleValuesParser::new(AnyOptimizer::<f64>::NAMES)
-        .try_map(|s: String| s.parse::<OptimizerKind>())
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+    PossibleValuesParser::new([
+        PossibleValue::new("sgd").help("`params -= lr * grads` (§4.5, the notebook's)"),
+        PossibleValue::new("momentum").help("Momentum SGD (§6.1.4)"),
+        PossibleValue::new("nesterov").help("Nesterov's accelerated gradient"),
+        PossibleValue::new("adagrad").help("AdaGrad (§6.1.5)"),
+        PossibleValue::new("rmsprop").help("RMSprop"),
+        PossibleValue::new("adam").help("Adam (§6.1.6)"),
+    ])
+    .try_map(|s: String| s.parse::<OptimizerKind>())
 }
 
 /// What to train and how: §4.5.3's `iters_num`, `batch_size`, `learning_rate`, `hidden_size` and
