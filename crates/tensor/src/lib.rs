@@ -21,6 +21,7 @@
 
 mod dispatch;
 mod exp;
+pub mod conv;
 pub mod fused;
 mod rng;
 mod scalar;
