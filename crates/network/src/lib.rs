@@ -63,6 +63,8 @@ mod fast_numgrad;
 mod fused;
 mod gradcheck;
 mod input;
+#[allow(dead_code)] // wired into Net next
+mod layer_stack;
 pub mod layers;
 mod model;
 mod model_file;
