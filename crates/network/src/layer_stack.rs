@@ -12,11 +12,13 @@ use scratchnet_tensor::conv::{self, Window};
 use scratchnet_tensor::{Rng, Scalar, Targets};
 
 use crate::layers::{Dropout, SoftmaxWithLoss};
+use serde::{Deserialize, Serialize};
+
 use crate::{LayerSpec, NetSpec, Tensors};
 
 /// Rows per parallel task of the dense products: fixed, so sums over the batch do not depend
 /// on the number of threads.
-const ROWS: usize = 16;
+const ROWS: usize = 50;
 
 /// Rows evaluated at once by `predict`, `loss` and `accuracy`: bounds their memory.
 pub(crate) const EVAL_ROWS: usize = 500;
@@ -35,12 +37,44 @@ enum Op {
 }
 
 /// A net of layers over rows, with its parameters `W1, b1, W2, b2, …` (one pair per `conv` or
-/// `affine` layer, in order).
-#[derive(Clone, Debug, PartialEq)]
+/// `affine` layer, in order). It serializes as its spec and named tensors, and is rebuilt (and
+/// checked) from them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    bound = "A: Scalar",
+    into = "StackFile<A>",
+    try_from = "StackFile<A>"
+)]
 pub(crate) struct LayerStack<A> {
+    spec: NetSpec,
     ops: Vec<Op>,
     params: Vec<(String, ArrayD<A>)>,
     weight_decay: f64,
+}
+
+/// What a [`LayerStack`] is stored as.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(bound = "A: Scalar")]
+pub(crate) struct StackFile<A> {
+    spec: NetSpec,
+    params: Vec<(String, ArrayD<A>)>,
+}
+
+impl<A: Scalar> From<LayerStack<A>> for StackFile<A> {
+    fn from(s: LayerStack<A>) -> Self {
+        StackFile {
+            spec: s.spec,
+            params: s.params,
+        }
+    }
+}
+
+impl<A: Scalar> TryFrom<StackFile<A>> for LayerStack<A> {
+    type Error = String;
+    fn try_from(f: StackFile<A>) -> Result<Self, String> {
+        f.spec.validate().map_err(|e| e.to_string())?;
+        LayerStack::from_params(&f.spec, &Tensors::from_pairs(f.params))
+    }
 }
 
 /// What a training forward pass keeps for the backward pass, per layer.
@@ -125,9 +159,26 @@ pub(crate) fn check(spec: &NetSpec) -> Result<(), String> {
     plan(spec).map(|_| ())
 }
 
-/// The shapes of `spec`'s parameters, named.
-pub(crate) fn param_shapes(spec: &NetSpec) -> Result<Vec<(String, Vec<usize>)>, String> {
-    Ok(plan(spec)?.1.into_iter().map(|(n, s, _)| (n, s)).collect())
+/// The number of parameters of `spec` and the number of values each sample's activations hold
+/// over all layers.
+pub(crate) fn counts(spec: &NetSpec) -> Result<(u128, u128), String> {
+    let (ops, shapes) = plan(spec)?;
+    let params = shapes
+        .iter()
+        .map(|(_, s, _)| s.iter().map(|&d| d as u128).product::<u128>())
+        .sum();
+    let mut width = spec.input.iter().map(|&d| d as u128).product::<u128>();
+    let mut units = 0;
+    for op in &ops {
+        width = match op {
+            Op::Conv { g, filters, .. } => (*filters * g.pixels()) as u128,
+            Op::Pool { g } => (g.input[0] * g.pixels()) as u128,
+            Op::Affine { param } => shapes[*param].1[1] as u128,
+            _ => width,
+        };
+        units += width;
+    }
+    Ok((params, units))
 }
 
 impl<A: Scalar> LayerStack<A> {
@@ -149,6 +200,7 @@ impl<A: Scalar> LayerStack<A> {
             })
             .collect();
         Ok(LayerStack {
+            spec: spec.clone(),
             ops,
             params,
             weight_decay: spec.weight_decay,
@@ -179,10 +231,38 @@ impl<A: Scalar> LayerStack<A> {
             ));
         }
         Ok(LayerStack {
+            spec: spec.clone(),
             ops,
             params: out,
             weight_decay: spec.weight_decay,
         })
+    }
+
+    pub(crate) fn spec(&self) -> &NetSpec {
+        &self.spec
+    }
+
+    /// The share of rows whose highest score is the target's class.
+    pub(crate) fn accuracy(&self, x: ArrayView2<'_, A>, t: Targets<'_, A>) -> f64 {
+        t.accuracy_of(&self.predict(x))
+    }
+
+    /// The numerical gradient of [`loss`](Self::loss) (central differences, numgrad's), tensor
+    /// by tensor: the book's `numerical_gradient`. Dropout scales as at test time, as the
+    /// book's `loss` runs it.
+    pub(crate) fn numerical_gradient(&self, x: ArrayView2<'_, A>, t: Targets<'_, A>) -> Tensors<A> {
+        let pairs = (0..self.params.len()).map(|k| {
+            let g = scratchnet_numgrad::numerical_gradient(
+                |p: ArrayViewD<'_, A>| {
+                    let mut n = self.clone();
+                    n.params[k].1.assign(&p);
+                    n.loss(x, t)
+                },
+                &self.params[k].1,
+            );
+            (self.params[k].0.clone(), g)
+        });
+        Tensors::from_pairs(pairs.collect::<Vec<_>>())
     }
 
     pub(crate) fn named_tensors(&self) -> Vec<(String, ArrayViewD<'_, A>)> {
@@ -191,12 +271,6 @@ impl<A: Scalar> LayerStack<A> {
 
     pub(crate) fn tensors_mut(&mut self) -> Vec<ArrayViewMutD<'_, A>> {
         self.params.iter_mut().map(|(_, a)| a.view_mut()).collect()
-    }
-
-    pub(crate) fn all_finite(&self) -> bool {
-        self.params
-            .iter()
-            .all(|(_, a)| a.iter().all(|v| v.is_finite()))
     }
 
     /// A weight as the 2-D matrix its kernel takes: `(FN, C·FH·FW)` for a filter bank.
@@ -513,6 +587,31 @@ mod tests {
             spec.input = input;
             let e = check(&spec).unwrap_err();
             assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+}
+#[cfg(test)]
+mod zz_timing {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn zz_timing() {
+        for text in ["conv 30x5x5, relu, pool 2, affine 100, relu, affine 10"] { let _ = [
+            "conv 16x3x3 pad 1, relu, conv 16x3x3 pad 1, relu, pool 2, conv 32x3x3 pad 1, relu, conv 32x3x3 pad 2, relu, pool 2, conv 64x3x3 pad 1, relu, conv 64x3x3 pad 1, relu, pool 2, affine 50, relu, dropout 0.5, affine 10, dropout 0.5"];
+            let spec: NetSpec = text.parse().unwrap();
+            let mut rng = scratchnet_tensor::rng_from_seed(1);
+            let net = LayerStack::<f32>::new(&spec, &mut rng).unwrap();
+            let x = Array2::from_shape_simple_fn((100, 784), || if f32::standard_normal(&mut rng) > 0.5 { 0.7 } else { 0.0 });
+            let t: Vec<usize> = (0..100).map(|i| i % 10).collect();
+            let _ = net.gradient(x.view(), Targets::Labels(&t), &mut rng);
+            let s = std::time::Instant::now();
+            let n = 10;
+            for _ in 0..n { let _ = net.gradient(x.view(), Targets::Labels(&t), &mut rng); }
+            let g = s.elapsed().as_secs_f64() / n as f64;
+            let s = std::time::Instant::now();
+            for _ in 0..n { let _ = net.predict(x.view()); }
+            let p = s.elapsed().as_secs_f64() / n as f64;
+            eprintln!("{text}: gradient {:.1} ms, predict {:.1} ms per 100", g * 1e3, p * 1e3);
         }
     }
 }

@@ -63,7 +63,6 @@ mod fast_numgrad;
 mod fused;
 mod gradcheck;
 mod input;
-#[allow(dead_code)] // wired into Net next
 mod layer_stack;
 pub mod layers;
 mod model;

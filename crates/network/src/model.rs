@@ -5,6 +5,7 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 use scratchnet_tensor::Scalar;
 use serde::{Deserialize, Serialize};
 
+use crate::layer_stack::LayerStack;
 use crate::{Input, MultiLayerNet, Targets, TwoLayerNet};
 
 /// A network of either kind, as a model file or a checkpoint holds it.
@@ -19,6 +20,8 @@ pub enum Model<A> {
     TwoLayer(TwoLayerNet<A>),
     /// A net of any depth (format version 2).
     MultiLayer(MultiLayerNet<A>),
+    /// Any other list of layers: the convolutional nets of chapters 7 and 8 (format version 3).
+    Layers(LayerStack<A>),
 }
 
 impl<A: Scalar> Model<A> {
@@ -30,6 +33,7 @@ impl<A: Scalar> Model<A> {
                 vec![i, h, o]
             }
             Model::MultiLayer(n) => n.sizes(),
+            Model::Layers(n) => n.spec().sizes(),
         }
     }
 
@@ -39,6 +43,7 @@ impl<A: Scalar> Model<A> {
         let activation = match self {
             Model::TwoLayer(_) => "sigmoid".to_string(),
             Model::MultiLayer(n) => n.activation.to_string(),
+            Model::Layers(n) => return n.spec().to_string(),
         };
         format!("{} {activation}", sizes.join("-"))
     }
@@ -54,6 +59,7 @@ impl<A: Scalar> Model<A> {
                 .map(|(name, a)| (name.to_string(), a))
                 .collect(),
             Model::MultiLayer(n) => n.named_tensors(),
+            Model::Layers(n) => n.named_tensors(),
         }
     }
 
@@ -62,6 +68,7 @@ impl<A: Scalar> Model<A> {
         match self {
             Model::TwoLayer(n) => n.params.tensors_mut().into(),
             Model::MultiLayer(n) => n.tensors_mut(),
+            Model::Layers(n) => n.tensors_mut(),
         }
     }
 
@@ -90,6 +97,8 @@ impl<A: Scalar> Model<A> {
                     })
                     && n.dropout.is_none_or(|r| (0.0..1.0).contains(&r))
             }
+            // checked when it was built or read
+            Model::Layers(_) => true,
         }
     }
 
@@ -112,6 +121,7 @@ impl<A: Scalar> Model<A> {
         match self {
             Model::TwoLayer(n) => n.accuracy_fused(x, t),
             Model::MultiLayer(n) => n.accuracy_fast(x, t),
+            Model::Layers(n) => n.accuracy(x.into().to_dense().view(), t.into()),
         }
     }
 
@@ -127,6 +137,7 @@ impl<A: Scalar> Model<A> {
         match self {
             Model::TwoLayer(n) => n.loss_fused(x, t),
             Model::MultiLayer(n) => n.loss_fast(x, t),
+            Model::Layers(n) => n.loss(x.into().to_dense().view(), t.into()),
         }
     }
 }

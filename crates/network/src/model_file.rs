@@ -370,6 +370,10 @@ impl<A: Scalar> MultiLayerNet<A> {
                 what: "it holds a chapter 4 TwoLayerNet (format version 1), not a MultiLayerNet"
                     .into(),
             }),
+            Model::Layers(_) => Err(ModelError::Corrupt {
+                path: path.as_ref().to_owned(),
+                what: "it holds a net with convolutions, not a MultiLayerNet".into(),
+            }),
         }
     }
 }

@@ -16,6 +16,7 @@ use ndarray_npy::{ReadableElement, WritableElement};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::layer_stack::{self, LayerStack};
 use crate::optimizer::{AnyOptimizer, Optimizer};
 use crate::{
     Activation, GradCheck, Grads, Input, Model, ModelError, MultiLayerGrads, MultiLayerNet,
@@ -76,6 +77,8 @@ enum Pending<A> {
     TwoLayer(Grads<A>),
     /// A fully connected net's gradient and the running statistics of its forward pass.
     MultiLayer(MultiLayerGrads<A>, RunningUpdate<A>),
+    /// Any other net's gradient.
+    Layers(Tensors<A>),
 }
 
 /// What the training step keeps between calls: buffers, the undo copy, and the gradient of the
@@ -210,6 +213,8 @@ impl<A: Scalar> Net<A> {
             };
             let s = spec.sizes();
             Model::TwoLayer(TwoLayerNet::new(s[0], s[1], s[2], std, rng))
+        } else if spec.dense().is_err() && layer_stack::check(&spec).is_ok() {
+            Model::Layers(LayerStack::new(&spec, rng).map_err(ModelError::Spec)?)
         } else {
             let d = spec.dense().map_err(ModelError::Spec)?;
             let (input, output) = (d.sizes[0], d.sizes[d.sizes.len() - 1]);
@@ -242,6 +247,7 @@ impl<A: Scalar> Net<A> {
     /// 2 do not record the initialisation: the spec says the book's default for the kind.
     pub(crate) fn from_kernel(kernel: Model<A>) -> Self {
         let spec = match &kernel {
+            Model::Layers(n) => n.spec().clone(),
             Model::TwoLayer(n) => {
                 let (i, h, o) = n.sizes();
                 NetSpec::two_layer_net(i, h, o, 0.01)
@@ -291,6 +297,7 @@ impl<A: Scalar> Net<A> {
             && matches!(self.kernel, Model::TwoLayer(_)) == spec.is_two_layer_net()
             && match &self.kernel {
                 Model::MultiLayer(n) => n.weight_decay_lambda == spec.weight_decay,
+                Model::Layers(n) => n.spec().weight_decay == spec.weight_decay,
                 Model::TwoLayer(_) => true,
             }
     }
@@ -418,6 +425,7 @@ impl<A: Scalar> Net<A> {
         match &self.kernel {
             Model::TwoLayer(n) => n.predict_fused(x),
             Model::MultiLayer(n) => n.predict_fast(x),
+            Model::Layers(n) => n.predict(x.into().to_dense().view()),
         }
     }
 
@@ -460,6 +468,7 @@ impl<A: Scalar> Net<A> {
         match &mut self.kernel {
             Model::TwoLayer(n) => Tensors::from_views(n.gradient_fused(x, t).named()),
             Model::MultiLayer(n) => Tensors::from_views(n.gradient_fast(x, t, rng).named()),
+            Model::Layers(n) => n.gradient(x.into().to_dense().view(), t.into(), rng).1,
         }
     }
 
@@ -477,6 +486,7 @@ impl<A: Scalar> Net<A> {
         match &self.kernel {
             Model::TwoLayer(n) => Tensors::from_views(n.numerical_gradient_fast(x, t).named()),
             Model::MultiLayer(n) => Tensors::from_views(n.numerical_gradient(x, t, rng).named()),
+            Model::Layers(n) => n.numerical_gradient(x.into().to_dense().view(), t.into()),
         }
     }
 
@@ -502,6 +512,17 @@ impl<A: Scalar> Net<A> {
                 crate::gradient_check(n, x, t, strategy)
             }
             Model::MultiLayer(n) => n.gradient_check(x, t, rng),
+            Model::Layers(n) => {
+                let (x, t) = (x.into(), t.into());
+                let x = x.to_dense();
+                let num = n.numerical_gradient(x.view(), t);
+                let (_, bp) = n.gradient(x.view(), t, rng);
+                GradCheck::of(
+                    num.iter()
+                        .zip(bp.iter())
+                        .map(|((name, a), (_, b))| (name.to_owned(), a.view(), b.view())),
+                )
+            }
         }
     }
 
@@ -643,6 +664,12 @@ impl<A: Scalar> Net<A> {
                 st.spent = Some(g);
             }
             (Model::MultiLayer(_), _) => unreachable!("a fully connected net's own gradient"),
+            (Model::Layers(net), Pending::Layers(g)) => {
+                let names: Vec<String> = g.names().map(str::to_owned).collect();
+                let views: Vec<_> = names.iter().map(|n| g[n.as_str()].view()).collect();
+                optimizer.update(&mut net.tensors_mut(), &views);
+            }
+            (Model::Layers(_), _) => unreachable!("a layer stack's own gradient"),
         }
     }
 
@@ -759,6 +786,14 @@ fn gradient_of<A: Scalar>(
                 None => net.gradient_fast_detached(&batch.x, &batch.t, rng),
             };
             Pending::MultiLayer(g, running)
+        }
+        (Model::Layers(net), Gradient::Backprop) => {
+            let x = Input::from(&batch.x).to_dense().into_owned();
+            Pending::Layers(net.gradient(x.view(), Targets::Labels(&batch.t), rng).1)
+        }
+        (Model::Layers(net), Gradient::Numerical | Gradient::NumericalBook) => {
+            let x = Input::from(&batch.x).to_dense().into_owned();
+            Pending::Layers(net.numerical_gradient(x.view(), Targets::Labels(&batch.t)))
         }
         (Model::MultiLayer(net), Gradient::Numerical | Gradient::NumericalBook) => {
             // the book's numerical gradient, with the running statistics a training forward

@@ -463,11 +463,79 @@ impl NetSpec {
                 self.weight_decay
             ));
         }
-        self.dense().map(|_| ()).or_else(err)
+        match self.dense() {
+            Ok(_) => Ok(()),
+            Err(dense) => {
+                let convolutional = self.input.len() == 3
+                    || self
+                        .layers
+                        .iter()
+                        .any(|l| matches!(l, LayerSpec::Conv { .. } | LayerSpec::Pool { .. }));
+                match crate::layer_stack::check(self) {
+                    Ok(()) if convolutional => Ok(()),
+                    Ok(()) => err(dense),
+                    Err(e) => err(if convolutional { e } else { dense }),
+                }
+            }
+        }
+    }
+
+    /// The book's `SimpleConvNet` (`ch07/simple_convnet.py`) with its defaults: input
+    /// `(1, 28, 28)`, `conv_param = {filter_num: 30, filter_size: 5, pad: 0, stride: 1}`,
+    /// `hidden_size = 100`, `output_size = 10`, `weight_init_std = 0.01`:
+    /// conv → ReLU → pool 2×2 → affine 100 → ReLU → affine 10.
+    ///
+    /// ```
+    /// let s = scratchnet_network::NetSpec::simple_conv_net();
+    /// assert_eq!(s.to_string(), "conv 30x5x5, relu, pool 2, affine 100, relu, affine 10");
+    /// assert_eq!(s.param_count(), 30 * 25 + 30 + 4320 * 100 + 100 + 100 * 10 + 10);
+    /// ```
+    pub fn simple_conv_net() -> Self {
+        NetSpec {
+            input: vec![1, 28, 28],
+            layers: "conv 30x5x5, relu, pool 2, affine 100, relu, affine 10"
+                .parse::<NetSpec>()
+                .expect("a valid layer list")
+                .layers,
+            init: WeightInit::Std(0.01),
+            weight_decay: 0.0,
+        }
+    }
+
+    /// The book's `DeepConvNet` (`ch08/deep_convnet.py`): three blocks of conv-ReLU-conv-ReLU-pool
+    /// with 16, 16, 32, 32, 64, 64 filters of 3×3 (pad 1, but pad 2 on the fourth), then affine
+    /// 50, ReLU, dropout 0.5, affine 10, dropout 0.5. He initialisation: each layer's σ is
+    /// `√(2 / n)` with `n` its inputs per output, the book's `pre_node_nums`
+    /// `[1·9, 16·9, 16·9, 32·9, 32·9, 64·9, 64·4·4, 50]`: a 3×3 filter over `C` channels sees
+    /// `C·9` values, the first affine layer the 64 channels of 4×4 left by the third pool.
+    ///
+    /// ```
+    /// let s = scratchnet_network::NetSpec::deep_conv_net();
+    /// assert_eq!(s.sizes(), [784, 50, 10]);
+    /// s.validate().unwrap();
+    /// ```
+    pub fn deep_conv_net() -> Self {
+        NetSpec {
+            input: vec![1, 28, 28],
+            layers: "conv 16x3x3 pad 1, relu, conv 16x3x3 pad 1, relu, pool 2, \
+                     conv 32x3x3 pad 1, relu, conv 32x3x3 pad 2, relu, pool 2, \
+                     conv 64x3x3 pad 1, relu, conv 64x3x3 pad 1, relu, pool 2, \
+                     affine 50, relu, dropout 0.5, affine 10, dropout 0.5"
+                .parse::<NetSpec>()
+                .expect("a valid layer list")
+                .layers,
+            init: WeightInit::He,
+            weight_decay: 0.0,
+        }
     }
 
     /// The number of trained scalars (weights, biases, γ and β).
     pub fn param_count(&self) -> u128 {
+        if self.dense().is_err()
+            && let Ok((n, _)) = crate::layer_stack::counts(self)
+        {
+            return n;
+        }
         let mut n = 0u128;
         let mut width = self.input_size() as u128;
         for l in &self.layers {
@@ -493,6 +561,13 @@ impl NetSpec {
     /// assert_eq!(spec.memory_estimate(100, 8), 8 * (8 * 39_760 + 6 * 100 * 60));
     /// ```
     pub fn memory_estimate(&self, batch: usize, scalar: usize) -> u128 {
+        if self.dense().is_err()
+            && let Ok((params, units)) = crate::layer_stack::counts(self)
+        {
+            // a convolution also unfolds each block of samples it runs (`im2col`), which is
+            // less than its output for the book's nets: count the activations twice more
+            return scalar as u128 * (8 * params + 8 * batch as u128 * units);
+        }
         let units: u128 = self
             .layers
             .iter()

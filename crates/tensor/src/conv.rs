@@ -109,17 +109,30 @@ impl Window {
 /// tap `(i, j)` of channel `c` (0 in the padding). `x` is the sample's `C·H·W` values.
 fn im2col_t<A: Scalar>(x: &[A], g: &Window, mut colt: ArrayViewMut2<'_, A>) {
     let [_, h, w] = g.input;
-    let (oh, ow) = (g.out_h(), g.out_w());
+    let (oh, ow, s, pad) = (g.out_h(), g.out_w(), g.stride, g.pad);
     for (k, mut row) in colt.outer_iter_mut().enumerate() {
         let (c, i, j) = (k / (g.fh * g.fw), k / g.fw % g.fh, k % g.fw);
         let plane = &x[c * h * w..(c + 1) * h * w];
         let row = row.as_slice_mut().expect("colᵀ rows are contiguous");
+        // output columns whose tap j lands inside the input: ox·s + j − pad ∈ [0, w)
+        let lo = pad.saturating_sub(j).div_ceil(s).min(ow);
+        let hi = ((w + pad).saturating_sub(j)).div_ceil(s).clamp(lo, ow);
         for oy in 0..oh {
-            for ox in 0..ow {
-                row[oy * ow + ox] = match g.source(oy, ox, i, j) {
-                    Some((y, xx)) => plane[y * w + xx],
-                    None => A::zero(),
-                };
+            let out = &mut row[oy * ow..(oy + 1) * ow];
+            let y = (oy * s + i).wrapping_sub(pad);
+            if y >= h {
+                out.fill(A::zero());
+                continue;
+            }
+            out[..lo].fill(A::zero());
+            out[hi..].fill(A::zero());
+            let src = &plane[y * w..(y + 1) * w];
+            if s == 1 {
+                out[lo..hi].copy_from_slice(&src[lo + j - pad..hi + j - pad]);
+            } else {
+                for (ox, o) in out.iter_mut().enumerate().take(hi).skip(lo) {
+                    *o = src[ox * s + j - pad];
+                }
             }
         }
     }
@@ -287,19 +300,29 @@ pub fn pool_forward<A: Scalar>(x: ArrayView2<'_, A>, g: &Window) -> (Array2<A>, 
                     for oy in 0..oh {
                         for ox in 0..ow {
                             let mut best = None::<(A, u32)>;
-                            for i in 0..g.fh {
-                                for j in 0..g.fw {
-                                    let (v, at) = match g.source(oy, ox, i, j) {
-                                        Some((yy, xx)) => {
-                                            let at = ch * h * w + yy * w + xx;
-                                            (x[at], at as u32)
+                            let mut offer = |v: A, at: u32| {
+                                // the first maximum wins; a NaN is kept, as np.max propagates it
+                                if best.is_none_or(|(b, _)| v > b || (v.is_nan() && !b.is_nan())) {
+                                    best = Some((v, at));
+                                }
+                            };
+                            if g.pad == 0 {
+                                for i in 0..g.fh {
+                                    let at = ch * h * w + (oy * g.stride + i) * w + ox * g.stride;
+                                    for (j, &v) in x[at..at + g.fw].iter().enumerate() {
+                                        offer(v, (at + j) as u32);
+                                    }
+                                }
+                            } else {
+                                for i in 0..g.fh {
+                                    for j in 0..g.fw {
+                                        match g.source(oy, ox, i, j) {
+                                            Some((yy, xx)) => {
+                                                let at = ch * h * w + yy * w + xx;
+                                                offer(x[at], at as u32)
+                                            }
+                                            None => offer(A::zero(), u32::MAX),
                                         }
-                                        None => (A::zero(), u32::MAX),
-                                    };
-                                    // NaN never loses its place, as np.max propagates it
-                                    if best.is_none_or(|(b, _)| v > b || (v.is_nan() && !b.is_nan()))
-                                    {
-                                        best = Some((v, at));
                                     }
                                 }
                             }
