@@ -50,7 +50,10 @@ fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn
     let (n, batch) = (t_train.len(), 100);
     let iter_per_epoch = (n / batch).max(1);
     let first: Vec<usize> = (0..1000).collect();
-    let (x_tr1k, x_te1k) = (x_train.gather_rows(&first), x_test.slice_axis(ndarray::Axis(0), (0..1000).into()));
+    let (x_tr1k, x_te1k) = (
+        x_train.gather_rows(&first),
+        x_test.slice_axis(ndarray::Axis(0), (0..1000).into()),
+    );
 
     let mut rng = rng_from_seed(seed);
     let mut net = Net::<A>::new(spec, &mut rng)?;
@@ -62,7 +65,12 @@ fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn
         b.t.clear();
         b.t.extend(idx.iter().map(|&k| t_train[k]));
     };
-    println!("{} ({} parameters), {}", net.spec(), net.spec().param_count(), A::DTYPE);
+    println!(
+        "{} ({} parameters), {}",
+        net.spec(),
+        net.spec().param_count(),
+        A::DTYPE
+    );
     let start = Instant::now();
     let mut eval_s = 0.0;
     for i in 0..epochs * iter_per_epoch {

@@ -8,6 +8,7 @@
 //! | §4.5.1 / ch. 5 `TwoLayerNet` | [`TwoLayerNet`] |
 //! | ch. 6 `MultiLayerNet`, `MultiLayerNetExtend` | [`MultiLayerNet`] |
 //! | `common/layers.py` | [`layers`] |
+//! | `common/util.py` `im2col`, `col2im`; ch. 7 `Convolution`, `Pooling`, `SimpleConvNet` | [`im2col`], [`col2im`], [`Convolution`], [`Pooling`], [`SimpleConvNet`] |
 //!
 //! ```
 //! use scratchnet_network::book::TwoLayerNet;
@@ -16,6 +17,7 @@
 //! ```
 
 pub(crate) mod multi_layer_net;
+pub(crate) mod simple_conv_net;
 pub(crate) mod simple_net;
 pub(crate) mod two_layer_net;
 
@@ -24,5 +26,6 @@ pub use multi_layer_net::{
     Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
     WeightInit,
 };
+pub use simple_conv_net::{Convolution, Pooling, SimpleConvNet, col2im, im2col};
 pub use simple_net::SimpleNet;
 pub use two_layer_net::TwoLayerNet;

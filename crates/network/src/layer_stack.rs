@@ -27,10 +27,18 @@ pub(crate) const EVAL_ROWS: usize = 500;
 #[derive(Clone, Debug, PartialEq)]
 enum Op {
     /// Convolution with parameters `W{k}` (`FN, C, FH, FW`) and `b{k}`, at `params[2k-2..]`.
-    Conv { g: Window, filters: usize, param: usize },
-    Pool { g: Window },
+    Conv {
+        g: Window,
+        filters: usize,
+        param: usize,
+    },
+    Pool {
+        g: Window,
+    },
     /// Affine layer with parameters at `params[param]`, `params[param + 1]`.
-    Affine { param: usize },
+    Affine {
+        param: usize,
+    },
     Relu,
     Sigmoid,
     Dropout(f64),
@@ -40,11 +48,7 @@ enum Op {
 /// `affine` layer, in order). It serializes as its spec and named tensors, and is rebuilt (and
 /// checked) from them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-    bound = "A: Scalar",
-    into = "StackFile<A>",
-    try_from = "StackFile<A>"
-)]
+#[serde(bound = "A: Scalar", into = "StackFile<A>", try_from = "StackFile<A>")]
 pub(crate) struct LayerStack<A> {
     spec: NetSpec,
     ops: Vec<Op>,
@@ -92,7 +96,12 @@ fn plan(spec: &NetSpec) -> Result<(Vec<Op>, Vec<(String, Vec<usize>, usize)>), S
     let mut shape: [usize; 3] = match spec.input[..] {
         [c, h, w] => [c, h, w],
         [n] => [n, 1, 1],
-        _ => return Err(format!("input shape {:?}: expected [C, H, W] or [N]", spec.input)),
+        _ => {
+            return Err(format!(
+                "input shape {:?}: expected [C, H, W] or [N]",
+                spec.input
+            ));
+        }
     };
     let (mut ops, mut shapes) = (Vec::new(), Vec::new());
     let mut k = 0;
@@ -105,11 +114,17 @@ fn plan(spec: &NetSpec) -> Result<(Vec<Op>, Vec<(String, Vec<usize>, usize)>), S
                 pad,
             } => {
                 if size > shape[1] + 2 * pad || size > shape[2] + 2 * pad {
-                    return Err(format!("{l}: a {size}×{size} filter does not fit {shape:?}"));
+                    return Err(format!(
+                        "{l}: a {size}×{size} filter does not fit {shape:?}"
+                    ));
                 }
                 let g = Window::new(shape, size, size, stride, pad);
                 k += 1;
-                shapes.push((format!("W{k}"), vec![filters, shape[0], size, size], g.taps()));
+                shapes.push((
+                    format!("W{k}"),
+                    vec![filters, shape[0], size, size],
+                    g.taps(),
+                ));
                 shapes.push((format!("b{k}"), vec![filters], 0));
                 shape = [filters, g.out_h(), g.out_w()];
                 Op::Conv {
@@ -120,7 +135,9 @@ fn plan(spec: &NetSpec) -> Result<(Vec<Op>, Vec<(String, Vec<usize>, usize)>), S
             }
             LayerSpec::Pool { size, stride, pad } => {
                 if size > shape[1] + 2 * pad || size > shape[2] + 2 * pad || pad >= size {
-                    return Err(format!("{l}: a {size}×{size} window does not fit {shape:?}"));
+                    return Err(format!(
+                        "{l}: a {size}×{size} window does not fit {shape:?}"
+                    ));
                 }
                 let g = Window::new(shape, size, size, stride, pad);
                 shape = [shape[0], g.out_h(), g.out_w()];
@@ -266,7 +283,10 @@ impl<A: Scalar> LayerStack<A> {
     }
 
     pub(crate) fn named_tensors(&self) -> Vec<(String, ArrayViewD<'_, A>)> {
-        self.params.iter().map(|(n, a)| (n.clone(), a.view())).collect()
+        self.params
+            .iter()
+            .map(|(n, a)| (n.clone(), a.view()))
+            .collect()
     }
 
     pub(crate) fn tensors_mut(&mut self) -> Vec<ArrayViewMutD<'_, A>> {
@@ -555,7 +575,10 @@ mod tests {
             let diff = (&num - g).iter().fold(0.0f64, |m, v| m.max(v.abs()));
             // central differences are exact to O(h²) ≈ 1e-8 here; the δ of the loss and the
             // book's (y − t)/N differ by at most ~1e-7 relative
-            assert!(diff / scale < 1e-5, "{name}: max diff {diff:e}, scale {scale:e}");
+            assert!(
+                diff / scale < 1e-5,
+                "{name}: max diff {diff:e}, scale {scale:e}"
+            );
         }
     }
 
@@ -580,38 +603,17 @@ mod tests {
     fn specs_it_cannot_run_are_refused_with_the_layer() {
         for (text, input, needle) in [
             ("conv 3x9x9, relu, affine 2", vec![1, 5, 5], "does not fit"),
-            ("conv 3x3x3, batchnorm, affine 2", vec![1, 5, 5], "batchnorm"),
+            (
+                "conv 3x3x3, batchnorm, affine 2",
+                vec![1, 5, 5],
+                "batchnorm",
+            ),
             ("conv 3x3x3, relu", vec![1, 5, 5], "end with an affine"),
         ] {
             let mut spec: NetSpec = text.parse().unwrap();
             spec.input = input;
             let e = check(&spec).unwrap_err();
             assert!(e.contains(needle), "{text}: {e}");
-        }
-    }
-}
-#[cfg(test)]
-mod zz_timing {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn zz_timing() {
-        for text in ["conv 30x5x5, relu, pool 2, affine 100, relu, affine 10"] { let _ = [
-            "conv 16x3x3 pad 1, relu, conv 16x3x3 pad 1, relu, pool 2, conv 32x3x3 pad 1, relu, conv 32x3x3 pad 2, relu, pool 2, conv 64x3x3 pad 1, relu, conv 64x3x3 pad 1, relu, pool 2, affine 50, relu, dropout 0.5, affine 10, dropout 0.5"];
-            let spec: NetSpec = text.parse().unwrap();
-            let mut rng = scratchnet_tensor::rng_from_seed(1);
-            let net = LayerStack::<f32>::new(&spec, &mut rng).unwrap();
-            let x = Array2::from_shape_simple_fn((100, 784), || if f32::standard_normal(&mut rng) > 0.5 { 0.7 } else { 0.0 });
-            let t: Vec<usize> = (0..100).map(|i| i % 10).collect();
-            let _ = net.gradient(x.view(), Targets::Labels(&t), &mut rng);
-            let s = std::time::Instant::now();
-            let n = 10;
-            for _ in 0..n { let _ = net.gradient(x.view(), Targets::Labels(&t), &mut rng); }
-            let g = s.elapsed().as_secs_f64() / n as f64;
-            let s = std::time::Instant::now();
-            for _ in 0..n { let _ = net.predict(x.view()); }
-            let p = s.elapsed().as_secs_f64() / n as f64;
-            eprintln!("{text}: gradient {:.1} ms, predict {:.1} ms per 100", g * 1e3, p * 1e3);
         }
     }
 }

@@ -850,6 +850,13 @@ mod tests {
                     };
                     n.update(&mut optimizer, &g);
                 }
+                Model::Layers(_) => {
+                    let g = match method {
+                        Gradient::Backprop => net.gradient(&xb, &tb, &mut rng),
+                        _ => net.numerical_gradient(&xb, &tb, &mut rng),
+                    };
+                    net.update(&mut optimizer, &g);
+                }
             }
             losses.push(net.loss(&xb, &tb));
         }
@@ -876,11 +883,19 @@ mod tests {
             Some(0.2),
             true,
         );
+        let conv = NetSpec {
+            input: vec![1, 2, 3],
+            .."conv 3x2x2 pad 1, relu, pool 2, affine 4, relu, dropout 0.3, affine 3"
+                .parse::<NetSpec>()
+                .unwrap()
+        };
         for (spec, method, opt) in [
             (&two, Gradient::Backprop, "sgd"),
             (&two, Gradient::Numerical, "sgd"),
             (&two, Gradient::Backprop, "adam"),
             (&deep, Gradient::Backprop, "momentum"),
+            (&conv, Gradient::Backprop, "adam"),
+            (&conv, Gradient::Numerical, "sgd"),
         ] {
             let (losses, plain) = plain_loop(spec, method, opt, 6);
             let mut rng = rng_from_seed(7);

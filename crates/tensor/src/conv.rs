@@ -21,7 +21,9 @@
 //! assert_eq!(y, array![[12.5, 16.5, 24.5, 28.5]]);
 //! ```
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, linalg::general_mat_mul};
+use ndarray::{
+    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, linalg::general_mat_mul,
+};
 use rayon::prelude::*;
 
 use crate::Scalar;
@@ -376,7 +378,10 @@ mod tests {
             for c in 0..c {
                 for i in 0..fh {
                     for j in 0..fw {
-                        let (y, xx) = ((oy * s + i) as isize - p as isize, (ox * s + j) as isize - p as isize);
+                        let (y, xx) = (
+                            (oy * s + i) as isize - p as isize,
+                            (ox * s + j) as isize - p as isize,
+                        );
                         if y >= 0 && xx >= 0 && (y as usize) < h && (xx as usize) < ww {
                             acc += w[[f, c, i, j]] * x[[n, c, y as usize, xx as usize]];
                         }
@@ -389,7 +394,9 @@ mod tests {
 
     fn arr(n: usize, seed: u64) -> Vec<f64> {
         // small integers: every sum below is exact in f64, so equality is exact
-        (0..n).map(|i| ((i as u64 * 7919 + seed * 104729) % 11) as f64 - 5.0).collect()
+        (0..n)
+            .map(|i| ((i as u64 * 7919 + seed * 104729) % 11) as f64 - 5.0)
+            .collect()
     }
 
     proptest! {
@@ -478,11 +485,20 @@ mod tests {
     fn sums_over_the_batch_do_not_depend_on_the_thread_count() {
         let g = Window::new([3, 12, 12], 3, 3, 1, 1);
         let n = 37;
-        let x = Array2::from_shape_fn((n, g.input_len()), |(i, j)| ((i * 31 + j * 17) % 97) as f32 / 97.0 - 0.4);
-        let w = Array2::from_shape_fn((5, g.taps()), |(i, j)| ((i * 13 + j * 7) % 19) as f32 / 19.0 - 0.5);
-        let d = Array2::from_shape_fn((n, 5 * g.pixels()), |(i, j)| ((i * 3 + j * 11) % 23) as f32 / 23.0 - 0.5);
+        let x = Array2::from_shape_fn((n, g.input_len()), |(i, j)| {
+            ((i * 31 + j * 17) % 97) as f32 / 97.0 - 0.4
+        });
+        let w = Array2::from_shape_fn((5, g.taps()), |(i, j)| {
+            ((i * 13 + j * 7) % 19) as f32 / 19.0 - 0.5
+        });
+        let d = Array2::from_shape_fn((n, 5 * g.pixels()), |(i, j)| {
+            ((i * 3 + j * 11) % 23) as f32 / 23.0 - 0.5
+        });
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
                 .install(|| conv_backward(x.view(), w.view(), d.view(), &g, true))
         };
         let (a, b) = (run(1), run(3));

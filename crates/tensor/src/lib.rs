@@ -19,9 +19,9 @@
 //! assert_eq!(one_hot::<f64>(&[1], 3), array![[0.0, 1.0, 0.0]]);
 //! ```
 
+pub mod conv;
 mod dispatch;
 mod exp;
-pub mod conv;
 pub mod fused;
 mod rng;
 mod scalar;
