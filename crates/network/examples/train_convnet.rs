@@ -42,7 +42,7 @@ fn main() {
 }
 
 fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn Error>> {
-    let raw = scratchnet_mnist::load_raw(&scratchnet_mnist::default_dir())?;
+    let raw = scratchnet_mnist::load_raw(scratchnet_mnist::default_dir())?;
     let x_train = SparseRows::from_dense(&raw.train.images_as::<A>(true));
     let t_train = raw.train.labels_usize();
     let x_test = raw.test.images_as::<A>(true);
@@ -78,7 +78,7 @@ fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn
         if i % iter_per_epoch == 0 {
             let e = Instant::now();
             let train_acc = net.accuracy(&x_tr1k, &t_train[..1000]);
-            let test_acc = net.accuracy(&x_te1k, &t_test[..1000]);
+            let test_acc = net.accuracy(x_te1k, &t_test[..1000]);
             eval_s += e.elapsed().as_secs_f64();
             println!(
                 "=== epoch:{}, train acc:{train_acc:.4}, test acc:{test_acc:.4} === (loss {loss:.4}, {:.1} s)",

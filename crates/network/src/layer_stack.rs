@@ -91,7 +91,10 @@ enum Cache<A> {
 }
 
 /// The shapes of the parameters of `spec`, in order, and its ops; or why it cannot run here.
-fn plan(spec: &NetSpec) -> Result<(Vec<Op>, Vec<(String, Vec<usize>, usize)>), String> {
+/// A parameter's name, shape and fan-in (0 for a bias).
+type ParamShape = (String, Vec<usize>, usize);
+
+fn plan(spec: &NetSpec) -> Result<(Vec<Op>, Vec<ParamShape>), String> {
     // (channels, height, width) while the data is an image, then (features, 1, 1)
     let mut shape: [usize; 3] = match spec.input[..] {
         [c, h, w] => [c, h, w],
@@ -594,8 +597,8 @@ mod tests {
         let (_, g2) = net.gradient(x.view(), Targets::Labels(&t), &mut rng);
         assert_eq!(g1, g2, "same seed, same masks");
         // test mode by hand: relu(x·W1 + b1)·0.5·W2 + b2
-        let h = (x.dot(&net.matrix(0)) + &net.bias(0)).mapv(|v| v.max(0.0) * 0.5);
-        let want = h.dot(&net.matrix(2)) + &net.bias(2);
+        let h = (x.dot(&net.matrix(0)) + net.bias(0)).mapv(|v| v.max(0.0) * 0.5);
+        let want = h.dot(&net.matrix(2)) + net.bias(2);
         assert!((&test - &want).iter().all(|d| d.abs() < 1e-12));
     }
 

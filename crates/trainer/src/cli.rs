@@ -66,6 +66,8 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+// built once per process: the size of the largest variant costs nothing
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Train TwoLayerNet with mini-batch SGD (§4.5.2-4.5.3), printing the accuracy every epoch and
     /// writing loss.csv, accuracy.csv, loss.png, accuracy.png, model.bin, summary.json and
@@ -188,11 +190,13 @@ impl GradcheckArgs {
         TrainFlags {
             grad: Some(GradMethod::Numeric),
             numgrad: Some(self.numgrad),
-            iters: 1,
+            iters: Some(1),
+            epochs: None,
+            eval_samples: None,
             batch: self.batch,
             lr: None,
             net: self.net.clone(),
-            optimizer: Default::default(),
+            optimizer: None,
             momentum: None,
             beta1: None,
             beta2: None,

@@ -224,6 +224,20 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Element type of all arrays.
     pub dtype: Dtype,
+    /// The network as a list of layers (`--net`: chapter 7's `simple-convnet`, chapter 8's
+    /// `deep-convnet`, or any list), which then replaces `hidden`, `activation`, `batch_norm`
+    /// and `dropout`; none for the book's fully connected nets.
+    #[serde(default)]
+    pub net: Option<NetSpec>,
+    /// Train this many epochs (`iters` becomes epochs × iterations per epoch), as the book's
+    /// `Trainer(epochs=…)`.
+    #[serde(default)]
+    pub epochs: Option<usize>,
+    /// Evaluate each epoch on the first this many training and test images (the book's
+    /// `evaluate_sample_num_per_epoch`), and on the full test set at the end; none: the full
+    /// sets every epoch.
+    #[serde(default)]
+    pub eval_samples: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -249,6 +263,9 @@ impl Default for TrainConfig {
             validation: None,
             seed: DEFAULT_SEED,
             dtype: Dtype::F64,
+            net: None,
+            epochs: None,
+            eval_samples: None,
         }
     }
 }
@@ -341,8 +358,17 @@ pub struct TrainFlags {
     #[arg(long, value_enum)]
     pub numgrad: Option<NumGradMethod>,
     /// Number of iterations (`iters_num`).
-    #[arg(long, default_value = "10000", value_parser = parse_count)]
-    pub iters: usize,
+    #[arg(long, value_parser = parse_count, conflicts_with = "epochs")]
+    pub iters: Option<usize>,
+    /// Number of epochs (iterations = epochs × max(train size / batch, 1)), as the book's
+    /// `Trainer` counts [default: 20 with --net, else --iters 10000]
+    #[arg(long, value_parser = parse_count)]
+    pub epochs: Option<usize>,
+    /// Evaluate each epoch on the first N training and test images (the book's
+    /// `evaluate_sample_num_per_epoch`) and on the full test set at the end; `all` for the full
+    /// sets every epoch [default: 1000 with --net, else all]
+    #[arg(long, value_name = "N|all", value_parser = parse_eval_samples)]
+    pub eval_samples: Option<EvalSamples>,
     /// Mini-batch size, drawn with replacement (`batch_size`); at most the training-set size.
     #[arg(long, default_value = "100", value_parser = parse_count)]
     pub batch: usize,
@@ -354,8 +380,8 @@ pub struct TrainFlags {
     #[command(flatten)]
     pub net: NetFlags,
     /// Optimizer (the book's `common/optimizer.py`).
-    #[arg(long, default_value = "sgd", value_parser = optimizer_parser())]
-    pub optimizer: OptimizerKind,
+    #[arg(long, value_parser = optimizer_parser())]
+    pub optimizer: Option<OptimizerKind>,
     /// Momentum of `--optimizer momentum|nesterov`, in [0, 1) [default: 0.9].
     #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
@@ -387,6 +413,13 @@ pub struct TrainFlags {
 /// The network flags of `scratchnet train` and `scratchnet gradcheck`.
 #[derive(Clone, Debug, PartialEq, clap::Args)]
 pub struct NetFlags {
+    /// The network as the book's layers: `simple-convnet` (ch. 7's SimpleConvNet),
+    /// `deep-convnet` (ch. 8's DeepConvNet), or a list such as `"conv 30x5x5, relu, pool 2,
+    /// affine 100, relu, affine 10"` (layers: affine N, relu, sigmoid, dropout R, conv FxHxW
+    /// [stride S] [pad P], pool S [stride S] [pad P]; input (1, 28, 28) when it starts with
+    /// conv). Replaces --hidden, --activation, --batch-norm and --dropout
+    #[arg(long, value_parser = parse_net, conflicts_with_all = ["hidden", "activation", "batch_norm", "dropout"])]
+    pub net: Option<NetSpec>,
     /// Hidden-layer widths, comma-separated (`100,100` for two layers); one number is the
     /// notebook's two-layer net.
     #[arg(long, default_value = "50", value_parser = parse_hidden)]
@@ -428,7 +461,13 @@ impl TrainFlags {
     /// ([`TrainConfig::validate`]); a flag that does not apply to the chosen optimizer or
     /// network is an error naming it.
     pub fn resolve(&self) -> Result<TrainConfig, TrainError> {
-        let opt = self.optimizer;
+        let layered = self.net.net.is_some();
+        // the book's train_convnet.py and train_deepnet.py: Adam, 20 epochs
+        let opt = self.optimizer.unwrap_or(if layered {
+            OptimizerKind::Adam
+        } else {
+            OptimizerKind::Sgd
+        });
         for (name, given, applies, to) in [
             (
                 "momentum",
@@ -466,7 +505,7 @@ impl TrainFlags {
         let mut c = TrainConfig {
             grad: GradMethod::Numeric,
             numgrad: NumGradMethod::Fast,
-            iters: self.iters,
+            iters: self.iters.unwrap_or(10_000),
             batch: self.batch,
             lr: self.lr.unwrap_or(default_lr(opt)),
             hidden: self.net.hidden.0.clone(),
@@ -484,7 +523,28 @@ impl TrainFlags {
             validation: self.validation,
             seed: self.seed,
             dtype: self.dtype,
+            net: self.net.net.clone().map(|mut spec| {
+                if self.net.init.is_some() || self.net.weight_init_std.is_some() {
+                    spec.init = init_of(self.net.init, self.net.weight_init_std);
+                }
+                spec.weight_decay = self.net.weight_decay;
+                spec
+            }),
+            epochs: match (self.epochs, self.iters) {
+                (Some(e), _) => Some(e),
+                (None, None) if layered => Some(20),
+                _ => None,
+            },
+            eval_samples: match self.eval_samples {
+                Some(EvalSamples::First(n)) => Some(n),
+                Some(EvalSamples::All) => None,
+                None if layered => Some(1000),
+                None => None,
+            },
         };
+        if let Some(spec) = &c.net {
+            c.init = spec.init;
+        }
         let chapter4 = c.is_chapter4();
         c.grad = self.grad.unwrap_or(if chapter4 {
             GradMethod::Numeric
@@ -506,6 +566,42 @@ impl TrainFlags {
         c.validate()?;
         Ok(c)
     }
+}
+
+/// `--eval-samples`: the first N images, or all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalSamples {
+    /// The first N images of each set.
+    First(usize),
+    /// The full sets.
+    All,
+}
+
+fn parse_eval_samples(s: &str) -> Result<EvalSamples, String> {
+    if s == "all" {
+        return Ok(EvalSamples::All);
+    }
+    parse_count(s).map(EvalSamples::First)
+}
+
+/// `--net`: a book net's name or a list of layers over MNIST, checked.
+fn parse_net(s: &str) -> Result<NetSpec, String> {
+    let spec = match s {
+        "simple-convnet" => NetSpec::simple_conv_net(),
+        "deep-convnet" => NetSpec::deep_conv_net(),
+        list => {
+            let spec: NetSpec = list.parse()?;
+            if spec.output_size() != OUTPUT {
+                return Err(format!(
+                    "the last affine layer must have {OUTPUT} outputs (MNIST's classes), not {}",
+                    spec.output_size()
+                ));
+            }
+            spec
+        }
+    };
+    spec.validate().map_err(|e| e.to_string())?;
+    Ok(spec)
 }
 
 /// Input width of MNIST images.
@@ -560,6 +656,9 @@ impl TrainConfig {
             Dtype::F64 => 8,
             Dtype::F32 => 4,
         };
+        if let Some(spec) = &self.net {
+            return spec.memory_estimate(self.batch, scalar as usize) + (256 << 20);
+        }
         let sizes: Vec<u128> = self.sizes().into_iter().map(|n| n as u128).collect();
         let params: u128 = sizes.windows(2).map(|io| io[0] * io[1] + io[1]).sum();
         let units: u128 = self.hidden.iter().map(|&h| h as u128).sum();
@@ -577,7 +676,8 @@ impl TrainConfig {
     /// assert!(!TrainConfig { init: WeightInit::Xavier, ..Default::default() }.is_chapter4());
     /// ```
     pub fn is_chapter4(&self) -> bool {
-        self.hidden.len() == 1
+        self.net.is_none()
+            && self.hidden.len() == 1
             && self.activation == Activation::Sigmoid
             && matches!(self.init, WeightInit::Std(_))
             && self.weight_decay == 0.0
@@ -633,6 +733,9 @@ impl TrainConfig {
     /// assert!(c.spec().is_two_layer_net());
     /// ```
     pub fn spec(&self) -> NetSpec {
+        if let Some(spec) = &self.net {
+            return spec.clone();
+        }
         NetSpec::multi_layer_net_extend(
             INPUT,
             &self.hidden,
@@ -688,6 +791,9 @@ impl TrainConfig {
     /// assert_eq!(c.sizes(), [784, 8, 8, 10]);
     /// ```
     pub fn sizes(&self) -> Vec<usize> {
+        if let Some(spec) = &self.net {
+            return spec.sizes();
+        }
         std::iter::once(INPUT)
             .chain(self.hidden.iter().copied())
             .chain(std::iter::once(OUTPUT))

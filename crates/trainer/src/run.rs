@@ -172,7 +172,9 @@ fn write_all<A: Scalar>(
         &subtitle,
         t.config().held_out(),
     )?;
+    // the book's Trainer ends with the full test set when it evaluated on samples
     let (train_acc, test_acc) = match t.metrics().accuracy.last() {
+        _ if t.config().eval_samples.is_some() => t.evaluate_full(),
         Some(r) if r.iteration == t.iters_done() => (r.train_acc, r.test_acc),
         _ => t.evaluate(),
     };

@@ -15,7 +15,7 @@
 
 use scratchnet_network::optimizer::AnyOptimizer;
 use scratchnet_network::{Batch, Net, NonFinite};
-use scratchnet_tensor::{Rng, RngState, Scalar, rng_from_seed};
+use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
 use crate::{AccuracyRow, Checkpoint, Metrics, Mnist, TrainConfig, TrainError};
 
@@ -77,7 +77,11 @@ pub struct Trainer<'d, A> {
 impl<'d, A: Scalar> Trainer<'d, A> {
     /// A fresh run: validates `config` against the data, seeds the RNG and draws the initial
     /// weights from it ([`TrainConfig::new_net`]: layer by layer, W1 first).
-    pub fn new(config: TrainConfig, data: &'d Mnist<A>) -> Result<Self, TrainError> {
+    pub fn new(mut config: TrainConfig, data: &'d Mnist<A>) -> Result<Self, TrainError> {
+        if let Some(epochs) = config.epochs {
+            let per_epoch = (data.train_size() / config.batch.max(1)).max(1);
+            config.iters = epochs.saturating_mul(per_epoch);
+        }
         config.validate_for(data.train_size())?;
         check_dtype::<A>(&config)?;
         let mut rng = rng_from_seed(config.seed);
@@ -186,8 +190,25 @@ impl<'d, A: Scalar> Trainer<'d, A> {
         Step::Done { loss, eval }
     }
 
-    /// Accuracy of the current network on the full training and test sets.
+    /// Accuracy of the current network on the training and test sets: their first
+    /// `eval_samples` images if the configuration says so (the book's
+    /// `evaluate_sample_num_per_epoch`), else all of them.
     pub fn evaluate(&self) -> (f64, f64) {
+        let Some(n) = self.config.eval_samples else {
+            return self.evaluate_full();
+        };
+        let first = |x: &SparseRows<A>, t: &[usize]| {
+            let k: Vec<usize> = (0..n.min(t.len())).collect();
+            self.net.accuracy(x.gather_rows(&k), &t[..k.len()])
+        };
+        (
+            first(&self.data.x_train, &self.data.t_train),
+            first(&self.data.x_test, &self.data.t_test),
+        )
+    }
+
+    /// Accuracy of the current network on the full training and test sets.
+    pub fn evaluate_full(&self) -> (f64, f64) {
         (
             self.net.accuracy(&self.data.x_train, &self.data.t_train),
             self.net.accuracy(&self.data.x_test, &self.data.t_test),

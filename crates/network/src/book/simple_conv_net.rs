@@ -204,7 +204,7 @@ impl<A: Scalar> Layer<A> for Convolution<'_, A> {
             .into_shape_with_order((fnum, c * fh * fw))
             .expect("FN rows of C·FH·FW")
             .reversed_axes();
-        let out = col.dot(&col_w) + &self.b; // (N·OH·OW, FN)
+        let out = col.dot(&col_w) + self.b; // (N·OH·OW, FN)
         // the book's out.reshape(N, OH, OW, -1).transpose(0, 3, 1, 2)
         let out = out
             .into_shape_with_order((n, oh, ow, fnum))
