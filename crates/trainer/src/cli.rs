@@ -9,7 +9,8 @@ use std::sync::{Arc, LazyLock};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use ndarray_npy::{ReadableElement, WritableElement};
-use scratchnet_network::{Model, ModelInfo, gradient_check};
+use scratchnet_network::layers::LossGradient;
+use scratchnet_network::{Model, ModelInfo, gradient_check_with};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
@@ -168,6 +169,10 @@ pub struct GradcheckArgs {
     /// applies to the notebook's net only).
     #[arg(long, value_enum, default_value = "generic")]
     pub numgrad: NumGradMethod,
+    /// Backprop with the exact gradient of the loss, whose log has δ = 1e-7 inside, instead of
+    /// the book's (y − t)/N that training uses: agreement ~1e-10 instead of the book's ~1e-7.
+    #[arg(long)]
+    pub exact_delta: bool,
     /// Element type.
     #[arg(long, value_enum, default_value = "f64")]
     pub dtype: Dtype,
@@ -822,12 +827,17 @@ impl ForDtype for Gradcheck<'_> {
         let x = data.x_train.gather_rows(&idx);
         let t = data.t_train[..a.batch].to_vec();
         let net = config.new_net::<A>(&mut rng_from_seed(a.seed))?;
+        let (lg, which) = if a.exact_delta {
+            (LossGradient::ExactDelta, "backprop (exact δ-gradient)")
+        } else {
+            (LossGradient::Book, "backprop")
+        };
         let check = match &net {
-            Model::TwoLayer(n) => gradient_check(n, &x, &t, a.numgrad.strategy()),
-            Model::MultiLayer(n) => n.gradient_check(&x, &t, &mut rng_from_seed(a.seed)),
+            Model::TwoLayer(n) => gradient_check_with(n, &x, &t, a.numgrad.strategy(), lg),
+            Model::MultiLayer(n) => n.gradient_check_with(&x, &t, &mut rng_from_seed(a.seed), lg),
         };
         outln!(
-            "gradient check: {} numerical gradient vs backprop, {} {} network (seed {}), first {} training images",
+            "gradient check: {} numerical gradient vs {which}, {} {} network (seed {}), first {} training images",
             config.numgrad.as_str(),
             net.describe(),
             A::DTYPE,
