@@ -8,19 +8,22 @@ use scratchnet_tensor::{Scalar, Targets, argmax_rows, one_hot};
 /// table every conversion of MNIST pixels uses, so the loader and a trainer that converts the
 /// bytes itself get the same bits.
 ///
-/// Rounding `v / 255` computed in `f64` to `f32` gives the correctly rounded `f32` quotient
-/// (53 ≥ 2·24 + 2 bits), numpy's `float32` result.
+/// `v / 255` is the book's: computed in `f32` (`x.astype(np.float32) / 255.0`), and for `f64`
+/// that `f32` value widened, as NumPy widens the images when they meet `float64` weights (not
+/// the `f64` quotient, which differs by up to 3e-8).
 ///
 /// ```
 /// let t = scratchnet_mnist::pixel_table::<f32>(true);
 /// assert_eq!((t[0], t[255]), (0.0, 1.0));
 /// assert_eq!(t[51], 0.2);
+/// assert_eq!(scratchnet_mnist::pixel_table::<f64>(true)[51], 0.2f32 as f64); // 0.20000000298…
 /// assert_eq!(scratchnet_mnist::pixel_table::<f64>(false)[200], 200.0);
 /// ```
 pub fn pixel_table<A: Scalar>(normalize: bool) -> [A; 256] {
-    let scale = if normalize { 255.0 } else { 1.0 };
-    // 256 possible inputs: a table beats 47 million divisions.
-    std::array::from_fn(|v| A::of_f64(v as f64 / scale))
+    let scale = if normalize { 255.0f32 } else { 1.0 };
+    // 256 possible inputs: a table beats 47 million divisions. The f32 quotient is exact in
+    // f64 and in f32, so `of_f64` changes no bit.
+    std::array::from_fn(|v| A::of_f64(f64::from(v as f32 / scale)))
 }
 
 /// Pixels per image, 28 × 28.
@@ -37,7 +40,8 @@ pub const CLASSES: usize = 10;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadOptions {
-    /// Pixels as floats in [0, 1] (`v / 255`); otherwise the raw values 0–255 as floats.
+    /// Pixels as floats in [0, 1] (`v / 255` in `f32`, widened for `f64`); otherwise the raw
+    /// values 0–255 as floats.
     pub normalize: bool,
     /// Images as rows of 784, shape (N, 784); otherwise (N, 1, 28, 28).
     pub flatten: bool,
@@ -192,7 +196,7 @@ impl RawSplit {
     /// ```
     /// use ndarray::array;
     /// let s = scratchnet_mnist::RawSplit { images: array![[0, 51, 255]], labels: array![3] };
-    /// assert_eq!(s.images_as::<f64>(true), array![[0.0, 0.2, 1.0]]);
+    /// assert_eq!(s.images_as::<f64>(true), array![[0.0, 0.2f32 as f64, 1.0]]); // float32 values, widened
     /// assert_eq!(s.images_as::<f32>(false), array![[0.0, 51.0, 255.0]]);
     /// ```
     pub fn images_as<A: Scalar>(&self, normalize: bool) -> Array2<A> {

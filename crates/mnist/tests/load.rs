@@ -140,9 +140,31 @@ fn pixel_table_is_the_one_conversion_of_the_loader() {
             // f32: the f64 quotient rounded once, which is the correctly rounded f32 quotient.
             assert_eq!(t32[v].to_bits(), ((v as f64 / scale) as f32).to_bits());
             assert_eq!(t32[v].to_bits(), (v as f32 / scale as f32).to_bits());
-            assert_eq!(t64[v].to_bits(), (v as f64 / scale).to_bits());
+            // f64: that f32 value widened, as NumPy's float32 images meet float64 weights
+            assert_eq!(t64[v].to_bits(), f64::from(t32[v]).to_bits());
             assert_eq!(x32[[0, v]].to_bits(), t32[v].to_bits());
             assert_eq!(x64[[0, v]].to_bits(), t64[v].to_bits());
         }
     }
+}
+
+/// Every normalised pixel value against NumPy running the book's `load_mnist` conversion,
+/// `x.astype(np.float32); x /= 255.0`, widened to float64 (`fixtures/pixels.py` wrote
+/// `fixtures/pixels.txt`).
+#[test]
+fn f64_pixels_are_the_books_float32_values_widened() {
+    let t64 = scratchnet_mnist::pixel_table::<f64>(true);
+    let t32 = scratchnet_mnist::pixel_table::<f32>(true);
+    let fixture = include_str!("fixtures/pixels.txt");
+    let mut seen = 0;
+    for line in fixture.lines() {
+        let (v, want) = line.split_once(' ').unwrap();
+        let (v, want): (usize, f64) = (v.parse().unwrap(), want.parse().unwrap());
+        assert_eq!(t64[v].to_bits(), want.to_bits(), "byte {v}");
+        assert_eq!(t32[v].to_bits(), (want as f32).to_bits(), "byte {v}");
+        seen += 1;
+    }
+    assert_eq!(seen, 256);
+    // not the f64 quotient (0.0039215688593… against 0.0039215686274…; up to 3e-8 apart)
+    assert_ne!(t64[1], 1.0 / 255.0);
 }

@@ -30,7 +30,9 @@ fn main() {
     }
 
     let idx = scratchnet_mnist::random_batch(&mut rng, mnist.train.len(), 100);
-    let x = gather_rows(&mnist.train.images, &idx).mapv(|p| p as f64 / 255.0);
+    // the book's pixels: float32 `v / 255`, widened
+    let table = scratchnet_mnist::pixel_table::<f64>(true);
+    let x = gather_rows(&mnist.train.images, &idx).mapv(|p| table[p as usize]);
     let labels = mnist.train.labels_usize();
     let t: Vec<usize> = idx.iter().map(|&i| labels[i]).collect();
     println!("batch x {:?}, loss {:.6}", x.dim(), net.loss(&x, &t));

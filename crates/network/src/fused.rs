@@ -18,14 +18,14 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Slice};
 use rayon::prelude::*;
-use scratchnet_functions::{CE_DELTA, softmax};
+use scratchnet_functions::softmax;
 use scratchnet_tensor::fused::{
     PaddedMatrix, sigmoid_affine_rows, softmax_loss_sigmoid_backward_rows,
 };
 use scratchnet_tensor::{Scalar, argmax_rows};
 
 use crate::input::Input;
-use crate::layers::cross_entropy;
+use crate::layers::{LossGradient, cross_entropy};
 use crate::{Grads, Params, Targets, TwoLayerNet};
 
 /// Samples per parallel task in the backward pass: small, so that a batch of 100 spreads over
@@ -254,7 +254,7 @@ impl<A: Scalar> TwoLayerNet<A> {
         t: impl Into<Targets<'t, A>> + Send,
         ws: &'w mut Workspace<A>,
     ) -> &'w Grads<A> {
-        in_pool(|| gradient(&self.params, &x.into(), t.into(), ws))
+        in_pool(|| gradient(&self.params, &x.into(), t.into(), ws, LossGradient::Book))
     }
 
     fn logits_fused(&self, x: &Input<'_, A>) -> Array2<A> {
@@ -262,7 +262,8 @@ impl<A: Scalar> TwoLayerNet<A> {
     }
 }
 
-/// The gradient of the batch-mean cross-entropy by backpropagation, into `ws.grads`.
+/// The gradient of the batch-mean cross-entropy by backpropagation, into `ws.grads`, with the
+/// softmax-with-loss gradient `lg` (training uses [`LossGradient::Book`]).
 ///
 /// # Panics
 /// If `x` or `t` do not fit the parameters.
@@ -271,6 +272,7 @@ pub(crate) fn gradient<'w, A: Scalar>(
     x: &Input<'_, A>,
     t: Targets<'_, A>,
     ws: &'w mut Workspace<A>,
+    lg: LossGradient,
 ) -> &'w Grads<A> {
     let (n, cols) = x.dim();
     let sizes = p.sizes();
@@ -280,6 +282,7 @@ pub(crate) fn gradient<'w, A: Scalar>(
     let w2 = PaddedMatrix::new(p.w2.view());
     let w2t = PaddedMatrix::new(p.w2.t());
     let nn = A::of_f64(n as f64);
+    let delta = lg.kernel_delta();
     let Workspace { z1, da1, y, grads } = &mut *ws;
     z1.axis_chunks_iter_mut(Axis(0), GRAD_ROWS)
         .into_par_iter()
@@ -288,7 +291,15 @@ pub(crate) fn gradient<'w, A: Scalar>(
         .enumerate()
         .for_each(|(b, ((z1, da1), y))| {
             let rows = Rows { z1, da1, y };
-            backward_rows(p.into(), (&w2, &w2t), x, t, b * GRAD_ROWS, nn, rows);
+            backward_rows(
+                p.into(),
+                (&w2, &w2t),
+                x,
+                t,
+                b * GRAD_ROWS,
+                (nn, delta),
+                rows,
+            );
         });
     // Affine backward, parameter parts (`dW = xᵀ·dout`, `db = Σ dout`, as in `layers::Affine`);
     // the small ones on one thread while the other threads start on dW1.
@@ -381,12 +392,12 @@ fn backward_rows<A: Scalar>(
     x: &Input<'_, A>,
     t: Targets<'_, A>,
     first: usize,
-    n: A,
+    (n, delta): (A, A),
     Rows { mut z1, da1, mut y }: Rows<'_, A>,
 ) {
     forward_rows(p, w2, x, first, z1.view_mut(), y.view_mut());
-    // SoftmaxWithLoss backward, then Affine (dz1 = da2·W2ᵀ) and Sigmoid backward
-    let delta = A::of_f64(CE_DELTA);
+    // SoftmaxWithLoss backward (`delta` 0: the book's (y − t)/n), then Affine
+    // (dz1 = da2·W2ᵀ) and Sigmoid backward
     softmax_loss_sigmoid_backward_rows(y, z1.view(), da1, w2t, t, first, n, delta);
 }
 

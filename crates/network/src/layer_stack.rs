@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use scratchnet_tensor::conv::{self, Window};
 use scratchnet_tensor::{Rng, Scalar, Targets};
 
-use crate::layers::{Dropout, SoftmaxWithLoss};
+use crate::layers::{Dropout, LossGradient, SoftmaxWithLoss};
 use serde::{Deserialize, Serialize};
 
 use crate::{LayerSpec, NetSpec, Tensors};
@@ -410,9 +410,20 @@ impl<A: Scalar> LayerStack<A> {
         t: Targets<'_, A>,
         rng: &mut Rng,
     ) -> (A, Tensors<A>) {
+        self.gradient_with(x, t, rng, LossGradient::Book)
+    }
+
+    /// [`gradient`](Self::gradient) with the last layer's backward pass of choice.
+    pub(crate) fn gradient_with(
+        &self,
+        x: ArrayView2<'_, A>,
+        t: Targets<'_, A>,
+        rng: &mut Rng,
+        loss_gradient: LossGradient,
+    ) -> (A, Tensors<A>) {
         let mut caches = Vec::with_capacity(self.ops.len());
         let y = self.forward(x.to_owned(), Some(rng), Some(&mut caches));
-        let mut last = SoftmaxWithLoss::new();
+        let mut last = SoftmaxWithLoss::with_gradient(loss_gradient);
         let loss = last.forward(y.view(), t) + self.decay_term();
         let mut dout = last.backward(A::one());
         let mut grads: Vec<Option<ArrayD<A>>> = vec![None; self.params.len()];

@@ -266,12 +266,43 @@ impl<A: Scalar> Layer<A> for Relu {
     }
 }
 
+/// Which gradient [`SoftmaxWithLoss::backward`] returns.
+///
+/// The loss is `L = −(1/N) Σ t·ln(y + δ)` with δ = [`CE_DELTA`], and the book trains with
+/// `(y − t)/N`, the exact gradient for δ = 0, which is off from the numerical gradient of `L`
+/// by about δ/y_t (so a gradient check agrees to ~1e-7, as the book prints). The exact gradient
+/// of `L` itself agrees to the numerical gradient's own precision (~1e-10), but it scales each
+/// sample's gradient by `y_t/(y_t + δ)`, starving confidently wrong samples: for checks only.
+///
+/// ```
+/// use scratchnet_network::layers::LossGradient;
+/// assert_eq!(LossGradient::default(), LossGradient::Book);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LossGradient {
+    /// The book's `(y − t)/N`: what every training path uses.
+    #[default]
+    Book,
+    /// The exact gradient of the δ-loss, `(y_k Σ_c w_c − w_k)/N` with `w = t·y/(y + δ)`:
+    /// for gradient checks that compare against the loss's numerical gradient to the last digits.
+    ExactDelta,
+}
+
+impl LossGradient {
+    /// The δ the fused kernels take: 0 for the book's `(y − t)/N`, [`CE_DELTA`] for the exact one.
+    pub(crate) fn kernel_delta<A: Scalar>(self) -> A {
+        match self {
+            LossGradient::Book => A::zero(),
+            LossGradient::ExactDelta => A::of_f64(CE_DELTA),
+        }
+    }
+}
+
 /// The last layer: softmax, then the batch-mean cross-entropy `L = −(1/N) Σ t·ln(y + δ)`
 /// (δ = [`CE_DELTA`]), with one-hot or label targets.
 ///
-/// Its backward pass is the exact gradient of that loss, `∂L/∂x_k = (y_k Σ_c w_c − w_k)/N` with
-/// `w = t·y/(y + δ)`. The book returns `(y − t)/N`, which is this for δ = 0; the exact form
-/// agrees with the numerical gradient to its full precision instead of to ~1e-6.
+/// Its backward pass is the book's `(y − t)/N` ([`LossGradient::Book`]), or, built with
+/// [`with_gradient`](Self::with_gradient), the exact gradient of `L` ([`LossGradient::ExactDelta`]).
 ///
 /// ```
 /// use ndarray::array;
@@ -282,12 +313,13 @@ impl<A: Scalar> Layer<A> for Relu {
 /// let loss = last.forward(array![[0.0, 0.0]].view(), Targets::Labels(&labels));
 /// assert!((loss - 2f64.ln()).abs() < 1e-6);
 /// let dx = last.backward(1.0);
-/// assert!((dx[[0, 0]] - 0.5).abs() < 1e-6 && (dx[[0, 1]] + 0.5).abs() < 1e-6); // ≈ y − t
+/// assert_eq!(dx, array![[0.5, -0.5]]); // y − t
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct SoftmaxWithLoss<'t, A> {
     y: Option<Array2<A>>,
     t: Option<Targets<'t, A>>,
+    gradient: LossGradient,
 }
 
 impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
@@ -298,7 +330,25 @@ impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
     /// assert!(last.y().is_none());
     /// ```
     pub fn new() -> Self {
-        Self { y: None, t: None }
+        Self::with_gradient(LossGradient::Book)
+    }
+
+    /// A layer whose [`backward`](Self::backward) returns `gradient`.
+    ///
+    /// ```
+    /// use scratchnet_network::layers::{LossGradient, SoftmaxWithLoss};
+    /// use scratchnet_tensor::Targets;
+    /// let mut last = SoftmaxWithLoss::with_gradient(LossGradient::ExactDelta);
+    /// last.forward(ndarray::array![[0.0, 0.0]].view(), Targets::Labels(&[1]));
+    /// let w: f64 = 0.5 / (0.5 + 1e-7); // t·y/(y + δ) of the true class
+    /// assert!((last.backward(1.0)[[0, 0]] - 0.5 * w).abs() < 1e-16);
+    /// ```
+    pub fn with_gradient(gradient: LossGradient) -> Self {
+        Self {
+            y: None,
+            t: None,
+            gradient,
+        }
     }
 
     /// The loss of the scores `x` (one sample per row) against `t`, caching `softmax(x)` and `t`.
@@ -335,7 +385,7 @@ impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
         self.y.as_ref()
     }
 
-    /// ∂L/∂x times `dout` (1 for the loss itself, the book's default).
+    /// ∂L/∂x times `dout` (1 for the loss itself, the book's default), as [`LossGradient`] says.
     ///
     /// # Panics
     /// If called before `forward`.
@@ -353,9 +403,15 @@ impl<'t, A: Scalar> SoftmaxWithLoss<'t, A> {
             _ => panic!("SoftmaxWithLoss: backward before forward"),
         };
         let n = A::of_f64(y.nrows() as f64);
-        let delta = A::of_f64(CE_DELTA);
         // `t` as dense rows: a label is a one-hot row
         let t = t.to_dense(y.ncols());
+        if self.gradient == LossGradient::Book {
+            // the book's `(self.y - self.t) / batch_size`
+            return Zip::from(y)
+                .and(&t)
+                .map_collect(|&y, &t| (y - t) / n * dout);
+        }
+        let delta = A::of_f64(CE_DELTA);
         let mut dx = Array2::zeros(y.raw_dim());
         for ((mut dx, y), t) in dx.rows_mut().into_iter().zip(y.rows()).zip(t.rows()) {
             let w = Zip::from(&y)

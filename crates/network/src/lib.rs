@@ -84,7 +84,7 @@ pub use book::{
 pub use error::ModelError;
 pub use fast_numgrad::{NumGrad, Param};
 pub use fused::Workspace;
-pub use gradcheck::{GradCheck, ParamCheck, gradient_check};
+pub use gradcheck::{GradCheck, ParamCheck, gradient_check, gradient_check_with};
 pub use input::Input;
 pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};

@@ -13,7 +13,7 @@ use crate::book::multi_layer_net::{
     AffineParams, Layers, MultiLayerGrads, MultiLayerNet, Perturbed, RunningStats,
 };
 use crate::input::Input;
-use crate::layers::Mode;
+use crate::layers::{LossGradient, Mode, SoftmaxWithLoss};
 
 impl<A: Scalar> MultiLayerNet<A> {
     /// The layers after the first affine one (dropout applying `masks` in train mode), and that
@@ -114,7 +114,7 @@ impl<A: Scalar> MultiLayerNet<A> {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
         let masks = self.draw_masks(x.dim().0, rng);
-        let (grads, stats) = self.gradient_fast_with(&x, t, &masks);
+        let (grads, stats) = self.gradient_fast_with(&x, t, &masks, LossGradient::Book);
         self.set_running(stats);
         grads
     }
@@ -126,8 +126,9 @@ impl<A: Scalar> MultiLayerNet<A> {
         x: &Input<'_, A>,
         t: Targets<'_, A>,
         masks: &[Array2<bool>],
+        lg: LossGradient,
     ) -> (MultiLayerGrads<A>, RunningStats<A>) {
-        self.gradient_fast_into(x, t, masks, None)
+        self.gradient_fast_into(x, t, masks, None, lg)
     }
 
     /// [`gradient_fast_with`](Self::gradient_fast_with), writing `dW1` into `reuse` when it has
@@ -139,8 +140,10 @@ impl<A: Scalar> MultiLayerNet<A> {
         t: Targets<'_, A>,
         masks: &[Array2<bool>],
         reuse: Option<Array2<A>>,
+        lg: LossGradient,
     ) -> (MultiLayerGrads<A>, RunningStats<A>) {
         let (mut rest, a1) = self.first_affine(x, Some(masks));
+        rest.last_layer = SoftmaxWithLoss::with_gradient(lg);
         let scores = rest.predict_after_first(a1, Mode::Train);
         rest.last_layer.forward(scores.view(), t);
         // backward through every layer but the first affine one
@@ -200,7 +203,7 @@ impl<A: Scalar> MultiLayerNet<A> {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
         let masks = self.draw_masks(x.dim().0, rng);
-        let (grads, stats) = self.gradient_fast_with(&x, t, &masks);
+        let (grads, stats) = self.gradient_fast_with(&x, t, &masks, LossGradient::Book);
         (grads, RunningUpdate(stats))
     }
 
@@ -233,7 +236,7 @@ impl<A: Scalar> MultiLayerNet<A> {
         self.check(x.dim(), &t);
         let masks = self.draw_masks(x.dim().0, rng);
         let reuse = spent.affine.into_iter().next().map(|p| p.w);
-        let (grads, stats) = self.gradient_fast_into(&x, t, &masks, reuse);
+        let (grads, stats) = self.gradient_fast_into(&x, t, &masks, reuse, LossGradient::Book);
         (grads, RunningUpdate(stats))
     }
 

@@ -17,6 +17,7 @@ use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::layer_stack::{self, LayerStack};
+use crate::layers::LossGradient;
 use crate::optimizer::{AnyOptimizer, Optimizer};
 use crate::{
     Activation, GradCheck, Grads, Input, Model, ModelError, MultiLayerGrads, MultiLayerNet,
@@ -500,6 +501,7 @@ impl<A: Scalar> Net<A> {
         x: impl Into<Input<'x, A>> + Send,
         t: impl Into<Targets<'t, A>>,
         book: bool,
+        loss_gradient: LossGradient,
         rng: &mut Rng,
     ) -> GradCheck {
         match &self.kernel {
@@ -509,14 +511,14 @@ impl<A: Scalar> Net<A> {
                 } else {
                     NumGrad::Fast
                 };
-                crate::gradient_check(n, x, t, strategy)
+                crate::gradient_check_with(n, x, t, strategy, loss_gradient)
             }
-            Model::MultiLayer(n) => n.gradient_check(x, t, rng),
+            Model::MultiLayer(n) => n.gradient_check_with(x, t, rng, loss_gradient),
             Model::Layers(n) => {
                 let (x, t) = (x.into(), t.into());
                 let x = x.to_dense();
                 let num = n.numerical_gradient(x.view(), t);
-                let (_, bp) = n.gradient(x.view(), t, rng);
+                let (_, bp) = n.gradient_with(x.view(), t, rng, loss_gradient);
                 GradCheck::of(
                     num.iter()
                         .zip(bp.iter())

@@ -198,17 +198,23 @@ impl<A: Scalar> Optimizer<A> for Momentum<A> {
 }
 
 /// Nesterov's accelerated gradient in the book's form (Bengio et al.'s reformulation, which
-/// needs the gradient at the current point only):
-/// `v ← αv − lr·g`, `W ← W + α²v − (1 + α)·lr·g`.
+/// needs the gradient at the current point only), in the order of the book's
+/// `Nesterov.update`: first `W ← W + α²v − (1 + α)·lr·g` with the previous velocity, then
+/// `v ← αv − lr·g`. (The book's repository has this order since its 2021 fix "Fix Nesterov
+/// update function"; copies of the 2016 code update `v` first.)
 ///
 /// ```
 /// use ndarray::{arr1, ArrayD};
 /// use scratchnet_network::optimizer::{Nesterov, Optimizer};
 /// let mut w: ArrayD<f64> = arr1(&[0.0]).into_dyn();
 /// let g: ArrayD<f64> = arr1(&[1.0]).into_dyn();
-/// Nesterov::default().update(&mut [w.view_mut()], &[g.view()]);
-/// let v = 0.9 * 0.0 - 0.01 * 1.0;
-/// assert_eq!(w[0], 0.0 + 0.9 * 0.9 * v - (1.0 + 0.9) * 0.01 * 1.0);
+/// let mut nag = Nesterov::default(); // lr 0.01, α 0.9
+/// nag.update(&mut [w.view_mut()], &[g.view()]);
+/// // v starts at 0: the first step is −(1 + α)·lr·g = −0.019, then v = −0.01
+/// assert_eq!(w[0], -(1.0 + 0.9) * 0.01 * 1.0);
+/// nag.update(&mut [w.view_mut()], &[g.view()]);
+/// // second step: + α²·(−0.01) − 0.019
+/// assert_eq!(w[0], -(1.0 + 0.9) * 0.01 + 0.9 * 0.9 * -0.01 - (1.0 + 0.9) * 0.01);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "A: Scalar")]
@@ -251,10 +257,11 @@ impl<A: Scalar> Optimizer<A> for Nesterov<A> {
         let v = state_for(&mut self.v, params);
         for ((p, g), v) in params.iter_mut().zip(grads).zip(v) {
             Zip::from(p).and(g).and(v).for_each(|p, &g, v| {
-                *v *= m;
-                *v -= lr * g;
+                // the book's order: the step uses the velocity of the previous update
                 *p += mm * *v;
                 *p -= step * g;
+                *v *= m;
+                *v -= lr * g;
             });
         }
     }

@@ -636,7 +636,7 @@ mod tests {
             "affine 5, relu",
             "relu, affine 2",
             "affine 5, batchnorm, relu, affine 5, relu, affine 2",
-            "conv 3x3x3, relu, affine 2",
+            "conv 3x3x3, batchnorm, relu, affine 2",
         ] {
             assert!(bad.parse::<NetSpec>().unwrap().validate().is_err(), "{bad}");
         }

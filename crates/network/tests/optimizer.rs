@@ -63,16 +63,61 @@ fn momentum_follows_the_book() {
     assert_eq!(run_array(&mut Momentum::new(0.02, 0.8), 6), want);
 }
 
+/// Three steps of Nesterov (lr 0.1, α 0.9) on f(w) = w²/2 (g = w) from w = 1, in the book's
+/// order (`W += α²v; W -= (1 + α)·lr·g`, then `v = αv − lr·g`), worked by hand:
+/// 1. g = 1:      W = 1 + 0.81·0 − 0.19·1 = 0.81;                      v = −0.1
+/// 2. g = 0.81:   W = 0.81 − 0.081 − 0.1539 = 0.5751;                   v = −0.09 − 0.081 = −0.171
+/// 3. g = 0.5751: W = 0.5751 − 0.13851 − 0.109269 = 0.327321;           v = −0.1539 − 0.05751 = −0.21141
+///
+/// (Updating v first, the 2016 code's order, gives 0.729 after the first step.)
 #[test]
-fn nesterov_follows_the_book() {
-    let want = run_scalar(6, |k, i, w, s| {
-        let g = grad(k, i);
-        s[0] *= 0.9;
-        s[0] -= 0.01 * g;
-        *w += 0.9 * 0.9 * s[0];
-        *w -= (1.0 + 0.9) * 0.01 * g;
-    });
-    assert_eq!(run_array(&mut Nesterov::default(), 6), want);
+fn nesterov_takes_the_books_steps_worked_by_hand() {
+    let mut w = ArrayD::from_elem(IxDyn(&[1]), 1.0_f64);
+    let mut nag = Nesterov::new(0.1, 0.9);
+    for want in [0.81_f64, 0.5751, 0.327321] {
+        let g = w.clone();
+        nag.update(&mut [w.view_mut()], &[g.view()]);
+        assert!((w[0] - want).abs() < 1e-15, "{} != {want}", w[0]);
+    }
+    // and one more: v = −0.21141 now, g = 0.327321
+    let want: f64 = 0.327321 + 0.81 * -0.21141 - 0.19 * 0.327321;
+    let g = w.clone();
+    nag.update(&mut [w.view_mut()], &[g.view()]);
+    assert!((w[0] - want).abs() < 1e-15);
+}
+
+/// The end points of the book's `optimizer_compare_naive.py` setting (30 steps on
+/// x²/20 + y² from (−7, 2)) for all six optimizers, as NumPy computes them with the book's
+/// formulas: `fixtures/optimizer_compare_naive.py` wrote `fixtures/optimizer_compare_naive.txt`.
+/// The arithmetic is the same operations in the same order, so the bits are equal.
+#[test]
+fn the_six_optimizers_end_where_numpy_ends_on_the_books_quadratic() {
+    let fixture = include_str!("fixtures/optimizer_compare_naive.txt");
+    let mut seen = 0;
+    for line in fixture.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (name, want_x, want_y): (&str, f64, f64) =
+            (f[0], f[1].parse().unwrap(), f[2].parse().unwrap());
+        let mut opt = match name {
+            "SGD" => AnyOptimizer::Sgd(Sgd::new(0.95)),
+            "Momentum" => AnyOptimizer::Momentum(Momentum::new(0.1, 0.9)),
+            "Nesterov" => AnyOptimizer::Nesterov(Nesterov::new(0.1, 0.9)),
+            "AdaGrad" => AnyOptimizer::AdaGrad(AdaGrad::new(1.5)),
+            "RMSprop" => AnyOptimizer::RmsProp(RmsProp::new(0.1, 0.99)),
+            "Adam" => AnyOptimizer::Adam(Adam::new(0.3, 0.9, 0.999)),
+            other => panic!("unknown optimizer {other} in the fixture"),
+        };
+        let mut x = ArrayD::from_elem(IxDyn(&[1]), -7.0);
+        let mut y = ArrayD::from_elem(IxDyn(&[1]), 2.0);
+        for _ in 0..30 {
+            let gx = ArrayD::from_elem(IxDyn(&[1]), x[0] / 10.0);
+            let gy = ArrayD::from_elem(IxDyn(&[1]), 2.0 * y[0]);
+            opt.update(&mut [x.view_mut(), y.view_mut()], &[gx.view(), gy.view()]);
+        }
+        assert_eq!((x[0], y[0]), (want_x, want_y), "{name}");
+        seen += 1;
+    }
+    assert_eq!(seen, 6);
 }
 
 #[test]

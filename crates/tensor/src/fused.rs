@@ -143,7 +143,8 @@ fn sigmoid_affine_rows_body<A: Scalar>(
 }
 
 /// The backward pass for a block of samples, rows `first..` of a batch of `n`: `y` holds the
-/// logits and becomes ∂L/∂a2 (softmax, then SoftmaxWithLoss backward with the loss's `delta`);
+/// logits and becomes ∂L/∂a2 (softmax, then SoftmaxWithLoss backward: the book's `(y − t)/n`
+/// for `delta = 0`, else the exact gradient of the loss with that `delta`);
 /// `da1 = (∂L/∂a2 · W2ᵀ) · z1 · (1 − z1)` (Affine, then Sigmoid backward).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -183,8 +184,9 @@ fn softmax_row<A: Scalar>(mut row: ArrayViewMut1<'_, A>) {
 }
 
 /// Row `r` of the SoftmaxWithLoss backward pass in place: `y` (the softmax output of sample
-/// `r`) becomes ∂L/∂a for the batch-mean loss `−(1/n) Σ t·ln(y + delta)`: with
-/// `w = t·y/(y + delta)`, `∂L/∂a_k = (y_k Σ_c w_c − w_k)/n`.
+/// `r`) becomes ∂L/∂a. For `delta = 0` that is the book's `(y − t)/n`, with the book's
+/// operations; otherwise the exact gradient of the batch-mean loss `−(1/n) Σ t·ln(y + delta)`:
+/// with `w = t·y/(y + delta)`, `∂L/∂a_k = (y_k Σ_c w_c − w_k)/n`.
 #[inline(always)]
 fn softmax_with_loss_backward_row<A: Scalar>(
     mut y: ArrayViewMut1<'_, A>,
@@ -193,6 +195,21 @@ fn softmax_with_loss_backward_row<A: Scalar>(
     n: A,
     delta: A,
 ) {
+    if delta == A::zero() {
+        match t {
+            // `dx = y.copy(); dx[t] -= 1; dx / batch_size`
+            Targets::Labels(labels) => {
+                y[labels[r]] -= A::one();
+                y.mapv_inplace(|v| v / n);
+            }
+            Targets::OneHot(t) => {
+                for (v, &t) in y.iter_mut().zip(t.row(r)) {
+                    *v = (*v - t) / n;
+                }
+            }
+        }
+        return;
+    }
     match t {
         Targets::Labels(labels) => {
             let l = labels[r];
@@ -244,8 +261,9 @@ pub fn sigmoid_affine_rows<A: Scalar>(
 }
 
 /// The two-layer backward pass for a block of samples, rows `first..first + y.nrows()` of a
-/// batch of `n`: `y` holds the logits and becomes ∂L/∂a2 (softmax, then the exact gradient of
-/// the batch-mean cross-entropy `−(1/n) Σ t·ln(y + delta)`), and
+/// batch of `n`: `y` holds the logits and becomes ∂L/∂a2 (softmax, then for `delta = 0` the
+/// book's `(y − t)/n`, else the exact gradient of the batch-mean cross-entropy
+/// `−(1/n) Σ t·ln(y + delta)`), and
 /// `da1 = (∂L/∂a2 · W2ᵀ) · z1 · (1 − z1)`, with `z1 = σ(a1)` from [`sigmoid_affine_rows`].
 /// Compiled for AVX2 too (see the module).
 ///

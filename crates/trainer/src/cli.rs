@@ -9,6 +9,7 @@ use std::sync::{Arc, LazyLock};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use ndarray_npy::{ReadableElement, WritableElement};
+use scratchnet_network::layers::LossGradient;
 use scratchnet_network::{ModelInfo, Net};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
@@ -172,6 +173,10 @@ pub struct GradcheckArgs {
     /// applies to the notebook's net only).
     #[arg(long, value_enum, default_value = "generic")]
     pub numgrad: NumGradMethod,
+    /// Backprop with the exact gradient of the loss, whose log has δ = 1e-7 inside, instead of
+    /// the book's (y − t)/N that training uses: agreement ~1e-10 instead of the book's ~1e-7.
+    #[arg(long)]
+    pub exact_delta: bool,
     /// Element type.
     #[arg(long, value_enum, default_value = "f64")]
     pub dtype: Dtype,
@@ -835,9 +840,14 @@ impl ForDtype for Gradcheck<'_> {
         let t = data.t_train[..a.batch].to_vec();
         let net = config.new_net::<A>(&mut rng_from_seed(a.seed))?;
         let book = a.numgrad == NumGradMethod::Generic;
-        let check = net.gradient_check(&x, &t, book, &mut rng_from_seed(a.seed));
+        let (lg, which) = if a.exact_delta {
+            (LossGradient::ExactDelta, "backprop (exact δ-gradient)")
+        } else {
+            (LossGradient::Book, "backprop")
+        };
+        let check = net.gradient_check(&x, &t, book, lg, &mut rng_from_seed(a.seed));
         outln!(
-            "gradient check: {} numerical gradient vs backprop, {} {} network (seed {}), first {} training images",
+            "gradient check: {} numerical gradient vs {which}, {} {} network (seed {}), first {} training images",
             config.numgrad.as_str(),
             net.describe(),
             A::DTYPE,

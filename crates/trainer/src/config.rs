@@ -74,7 +74,8 @@ impl NumGradMethod {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
-    /// 64-bit floats, as NumPy computes the notebook (float32 images times float64 weights).
+    /// 64-bit floats, as NumPy computes the notebook: the images' float32 values (v / 255 in
+    /// float32) widened, times float64 weights.
     F64,
     /// 32-bit floats: about twice the matrix-product speed.
     F32,

@@ -503,8 +503,33 @@ fn gradcheck_prints_a_small_difference_per_parameter() {
             .find(|l| l.split_whitespace().next() == Some(name))
             .unwrap_or_else(|| panic!("no {name} row in {out}"));
         let mean: f64 = row.split_whitespace().nth(1).unwrap().parse().unwrap();
-        assert!(mean < 1e-7, "{row}");
+        // the book's (y − t)/N against the δ-loss's numerical gradient: ~1e-7, as the book prints
+        assert!(mean < 1e-6, "{row}");
     }
+    // the exact gradient of the δ-loss agrees far closer on b2 than the book's (y − t)/N
+    let b2_mean = |out: &str| -> f64 {
+        let row = out.lines().find(|l| l.starts_with("b2")).unwrap();
+        row.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let exact = scratchnet(&[
+        "gradcheck",
+        "--numgrad",
+        "fast",
+        "--exact-delta",
+        "--data",
+        s(&data),
+    ]);
+    assert_eq!(exact.status.code(), Some(0), "{}", stderr(&exact));
+    assert!(
+        stdout(&exact).contains("exact δ-gradient"),
+        "{}",
+        stdout(&exact)
+    );
+    assert!(
+        b2_mean(&stdout(&exact)) < b2_mean(&out) / 10.0,
+        "{}\n{out}",
+        stdout(&exact)
+    );
 }
 
 #[test]
@@ -696,7 +721,8 @@ fn gradcheck_of_a_deep_relu_net_is_below_1e_6_per_parameter() {
             .find(|l| l.split_whitespace().next() == Some(name))
             .unwrap_or_else(|| panic!("no {name} row in {out}"));
         let mean: f64 = row.split_whitespace().nth(1).unwrap().parse().unwrap();
-        assert!(mean < 1e-7, "{row}");
+        // the book's (y − t)/N against the δ-loss's numerical gradient: ~1e-7, as the book prints
+        assert!(mean < 1e-6, "{row}");
     }
     let o = scratchnet(&[
         "gradcheck",

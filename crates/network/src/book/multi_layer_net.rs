@@ -697,7 +697,8 @@ impl<A: Scalar> MultiLayerNet<A> {
     /// let n = net.numerical_gradient(&x, &t, &mut rng);
     /// let g = net.gradient(&x, &t, &mut rng);
     /// for ((_, g), (_, n)) in g.named().iter().zip(n.named()) {
-    ///     assert!((g - &n).iter().all(|d| d.abs() < 1e-8));
+    ///     // the book's (y − t)/N leaves out the loss's δ = 1e-7: agreement to ~1e-7
+    ///     assert!((g - &n).iter().all(|d| d.abs() < 1e-6));
     /// }
     /// ```
     pub fn gradient<'x, 't>(
