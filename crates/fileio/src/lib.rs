@@ -8,6 +8,9 @@
 //! - [`read_limited`] / [`open_regular`]: only regular files are read (a FIFO would block, a
 //!   device never ends), and a read stops with [`FileError::TooLarge`] one byte past its limit,
 //!   whatever the metadata says.
+//! - [`DirLock`]: an exclusive folder lock held by the OS (`flock`), released when the holder
+//!   exits however it exits; its file's contents are never read, and a link, FIFO, directory or
+//!   device in its place is refused without waiting.
 //! - [`codec`]: streaming encode/decode with a byte limit, for large files that carry their own
 //!   check (the MNIST cache).
 //! - [`frame`]: the checked binary format of model and checkpoint files
@@ -28,12 +31,14 @@ mod atomic;
 pub mod codec;
 mod error;
 pub mod frame;
+mod lock;
 mod read;
 
 pub use atomic::{
     TEMP_MARKER, remove_stale_temps, resolve_output, write_atomic, write_atomic_with,
 };
 pub use error::FileError;
+pub use lock::DirLock;
 pub use read::{open_regular, read_limited, read_to_string_limited};
 
 use std::fs::Metadata;
