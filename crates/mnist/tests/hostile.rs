@@ -652,3 +652,60 @@ fn no_lock_file_left_behind_blocks_hangs_or_exhausts_a_fetch() {
         );
     }
 }
+
+#[test]
+fn the_cache_is_never_written_through_a_link_nor_over_a_file_it_did_not_write() {
+    let fx = fixture(3, 2, 87);
+    let dir = tempfile::tempdir().unwrap();
+    fx.write(dir.path(), GZ);
+    let cache = dir.path().join(CACHE_FILE);
+    // the user's file, reached through a link named like the cache
+    let theirs = dir.path().join("thesis.txt");
+    std::fs::write(&theirs, b"my thesis").unwrap();
+    std::os::unix::fs::symlink(&theirs, &cache).unwrap();
+    let (raw, how) = load_raw_report(dir.path()).unwrap();
+    assert_eq!(raw.train.len(), 3);
+    let CacheUse::Rebuilt { write_error, .. } = how else {
+        panic!("{how:?}")
+    };
+    let err = write_error.expect("the write is refused");
+    assert!(
+        err.contains("is a symbolic link, not a cache this tool wrote"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"my thesis");
+    assert!(
+        std::fs::symlink_metadata(&cache)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // a regular file there that is not a cache: kept byte for byte
+    std::fs::remove_file(&cache).unwrap();
+    std::fs::write(&cache, b"not a cache at all").unwrap();
+    let (_, how) = load_raw_report(dir.path()).unwrap();
+    let CacheUse::Rebuilt { write_error, .. } = how else {
+        panic!("{how:?}")
+    };
+    assert!(
+        write_error
+            .unwrap()
+            .contains("without the MNIST cache's header")
+    );
+    assert_eq!(std::fs::read(&cache).unwrap(), b"not a cache at all");
+    // its own cache, stale, is replaced as before
+    std::fs::remove_file(&cache).unwrap();
+    let (_, how) = load_raw_report(dir.path()).unwrap();
+    assert!(
+        matches!(
+            how,
+            CacheUse::Rebuilt {
+                write_error: None,
+                ..
+            }
+        ),
+        "{how:?}"
+    );
+    let (_, how) = load_raw_report(dir.path()).unwrap();
+    assert!(matches!(how, CacheUse::Hit), "{how:?}");
+}
