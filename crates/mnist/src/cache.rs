@@ -269,7 +269,7 @@ pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Res
 }
 
 /// `Ok` when `path` is missing or is a regular file (not a link) that starts with the cache's
-/// [`MAGIC`]: the only files the cache writer may replace. Reads at most 16 bytes, through a
+/// [`MAGIC`] (or is shorter than it and a prefix of it): the only files the cache writer may replace. Reads at most 16 bytes, through a
 /// descriptor opened with `O_NOFOLLOW | O_NONBLOCK` (a link or FIFO put there meanwhile is refused,
 /// never followed or waited on).
 fn replaceable(path: &Path) -> Result<(), String> {
@@ -311,7 +311,9 @@ fn replaceable(path: &Path) -> Result<(), String> {
     file.take(MAGIC.len() as u64)
         .read_to_end(&mut magic)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if magic != MAGIC {
+    // An empty file or a prefix of the magic holds nothing to lose (a cache cut short); any
+    // other first bytes may be the user's data, even when one bit away from ours.
+    if !MAGIC.starts_with(&magic) {
         return Err(leave("a file without the MNIST cache's header"));
     }
     Ok(())
