@@ -13,12 +13,13 @@
 //! - `evcxr-build/`: evcxr's build folder (`EVCXR_TMPDIR`), so the crates the notebook compiles
 //!   are reused by the next run.
 //!
-//! A lock file (`lock`) keeps two runs from sharing these at once. MNIST is fetched first as by
+//! The folder is marked by a `scratchnet-notebook-cache` file; a folder that is neither empty,
+//! nor marked, nor a cache of an earlier build is refused untouched, so nothing the tool did not
+//! make is ever cleared. The OS lock on `lock` (`flock`) keeps two runs from sharing these at once. MNIST is fetched first as by
 //! `cargo xtask test`. The executed copy goes to `target/notebooks/<name>` (atomically); the
 //! committed notebook is replaced only with `--update`, and only when every check passed.
 
 use std::ffi::OsString;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -101,19 +102,104 @@ pub struct Args {
 }
 
 /// The cache folder: `$XDG_CACHE_HOME/scratchnet` when that is an absolute path (the XDG rule),
-/// else `$HOME/.cache/scratchnet`.
-fn default_cache(xdg_cache_home: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
-    if let Some(x) = xdg_cache_home
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-    {
-        return Some(x.join("scratchnet"));
+/// else `$HOME/.cache/scratchnet`; the error says which variable is missing or unusable.
+fn default_cache(
+    xdg_cache_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Result<PathBuf, String> {
+    let xdg = xdg_cache_home.filter(|x| !x.is_empty()).map(PathBuf::from);
+    if let Some(x) = xdg.as_ref().filter(|p| p.is_absolute()) {
+        return Ok(x.join("scratchnet"));
     }
-    home.filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".cache").join("scratchnet"))
+    if let Some(h) = home.filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(h).join(".cache").join("scratchnet"));
+    }
+    Err(match xdg {
+        Some(x) => format!(
+            "no cache folder: XDG_CACHE_HOME={} is relative (it must be absolute) and HOME is not set; pass --cache DIR",
+            x.display()
+        ),
+        None => "no cache folder: set HOME or XDG_CACHE_HOME, or pass --cache DIR".into(),
+    })
+}
+
+/// The file that marks a folder as a cache this tool made: only such a folder (or an empty
+/// one, which it then marks) is used, so nothing of the user's is ever cleared or replaced.
+const CACHE_MARKER: &str = "scratchnet-notebook-cache";
+const CACHE_MARKER_TEXT: &str =
+    "A cache of `cargo xtask notebook` (scratchnet): everything here may be rebuilt or cleared.\n";
+/// What a cache of the builds before the marker held; such a folder is recognised (and marked)
+/// only if it holds nothing else and its venv carries the tool's requirements record.
+const CACHE_ENTRIES: &[&str] = &["evcxr", "venv", "jupyter", "evcxr-build", "lock"];
+
+/// Creates or recognises the cache folder `root` and marks it; refuses any other folder.
+fn claim_cache(root: &Path) -> anyhow::Result<Cache> {
+    std::fs::create_dir_all(root)
+        .with_context(|| format!("cannot create the cache folder {}", root.display()))?;
+    let cache = Cache {
+        root: root.to_owned(),
+    };
+    let marker = root.join(CACHE_MARKER);
+    match scratchnet_fileio::read_to_string_limited(&marker, 4096) {
+        Ok(text) if text == CACHE_MARKER_TEXT => return Ok(cache),
+        Ok(_) => bail!(
+            "{} is not a scratchnet notebook cache ({} has other contents); nothing was changed: pass another --cache DIR",
+            root.display(),
+            marker.display()
+        ),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => bail!("{e}: is {} a scratchnet notebook cache?", root.display()),
+    }
+    let names: Vec<String> = std::fs::read_dir(root)
+        .with_context(|| format!("cannot list the cache folder {}", root.display()))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot list the cache folder {}", root.display()))?;
+    let foreign: Vec<&String> = names
+        .iter()
+        .filter(|n| !CACHE_ENTRIES.contains(&n.as_str()))
+        .collect();
+    let venv_unmarked = cache.venv().exists() && !cache.venv_marker().is_file();
+    if !foreign.is_empty() || venv_unmarked {
+        let why = if venv_unmarked {
+            format!("{} is not a venv this tool made", cache.venv().display())
+        } else {
+            format!("it holds {}", foreign[0])
+        };
+        bail!(
+            "{} is not a scratchnet notebook cache ({why}; no {CACHE_MARKER} file); nothing was changed: pass an empty or new folder as --cache DIR",
+            root.display()
+        );
+    }
+    scratchnet_fileio::write_atomic(&marker, CACHE_MARKER_TEXT.as_bytes())?;
+    Ok(cache)
+}
+
+/// Holds the cache's OS lock ([`scratchnet_fileio::DirLock`]) for the whole run, waiting while
+/// another live `cargo xtask notebook` holds it (the kernel releases it when that one exits).
+fn lock_cache(cache: &Cache) -> anyhow::Result<scratchnet_fileio::DirLock> {
+    let path = cache.root.join("lock");
+    let mut told = false;
+    loop {
+        match scratchnet_fileio::DirLock::acquire(&path) {
+            Ok(lock) => return Ok(lock),
+            Err(scratchnet_fileio::FileError::Locked { .. }) => {
+                if !told {
+                    eprintln!(
+                        "waiting for another `cargo xtask notebook` using {}",
+                        cache.root.display()
+                    );
+                    told = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            Err(e) => return Err(e).context("the cache's lock file"),
+        }
+    }
 }
 
 /// The folders inside the cache.
+#[derive(Debug)]
 struct Cache {
     root: PathBuf,
 }
@@ -153,26 +239,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let cache_root = match &args.cache {
         Some(c) => c.clone(),
         None => default_cache(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
-            .context("no cache folder: set HOME or XDG_CACHE_HOME, or pass --cache DIR")?,
+            .map_err(anyhow::Error::msg)?,
     };
-    std::fs::create_dir_all(&cache_root)
-        .with_context(|| format!("cannot create the cache folder {}", cache_root.display()))?;
-    let cache = Cache { root: cache_root };
-    let lock_path = cache.root.join("lock");
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("cannot open {}", lock_path.display()))?;
-    if lock.try_lock().is_err() {
-        eprintln!(
-            "waiting for another `cargo xtask notebook` using {}",
-            cache.root.display()
-        );
-        lock.lock()
-            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
-    }
+    let cache = claim_cache(&cache_root)?;
+    let _lock = lock_cache(&cache)?;
     println!("cache: {}", cache.root.display());
 
     ensure_evcxr(&cache)?;
@@ -726,15 +796,98 @@ mod tests {
         let some = |s: &str| Some(OsString::from(s));
         assert_eq!(
             default_cache(some("/x/cache"), some("/home/u")),
-            Some(PathBuf::from("/x/cache/scratchnet"))
+            Ok(PathBuf::from("/x/cache/scratchnet"))
         );
         // a relative XDG_CACHE_HOME is ignored, as the XDG spec says
         assert_eq!(
             default_cache(some("rel"), some("/home/u")),
-            Some(PathBuf::from("/home/u/.cache/scratchnet"))
+            Ok(PathBuf::from("/home/u/.cache/scratchnet"))
         );
-        assert_eq!(default_cache(None, some("")), None);
-        assert_eq!(default_cache(None, None), None);
+        let unset = "no cache folder: set HOME or XDG_CACHE_HOME, or pass --cache DIR";
+        assert_eq!(default_cache(None, some("")).unwrap_err(), unset);
+        assert_eq!(default_cache(None, None).unwrap_err(), unset);
+        // set but relative: said so, not "set XDG_CACHE_HOME"
+        assert_eq!(
+            default_cache(some("rel/cache"), None).unwrap_err(),
+            "no cache folder: XDG_CACHE_HOME=rel/cache is relative (it must be absolute) and HOME is not set; pass --cache DIR"
+        );
+    }
+
+    #[test]
+    fn a_cache_folder_the_tool_did_not_make_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        // the user's folder with a venv of their own: refused, the venv kept byte for byte
+        let theirs = dir.path().join("project");
+        std::fs::create_dir_all(theirs.join("venv/bin")).unwrap();
+        std::fs::write(theirs.join("venv/bin/python"), "mine").unwrap();
+        let err = claim_cache(&theirs).unwrap_err().to_string();
+        assert!(err.contains("venv is not a venv this tool made"), "{err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(theirs.join("venv/bin/python")).unwrap(),
+            "mine"
+        );
+        assert!(!theirs.join(CACHE_MARKER).exists());
+        // any other file of theirs: refused too
+        let notes = dir.path().join("notes");
+        std::fs::create_dir(&notes).unwrap();
+        std::fs::write(notes.join("todo.txt"), "x").unwrap();
+        let err = claim_cache(&notes).unwrap_err().to_string();
+        assert!(err.contains("it holds todo.txt"), "{err}");
+        // a marker with other contents is not ours either
+        std::fs::write(notes.join(CACHE_MARKER), "hello").unwrap();
+        assert!(
+            claim_cache(&notes)
+                .unwrap_err()
+                .to_string()
+                .contains("has other contents")
+        );
+        // a new or empty folder is made ours, marked, and recognised next time
+        let new = dir.path().join("new");
+        claim_cache(&new).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(new.join(CACHE_MARKER)).unwrap(),
+            CACHE_MARKER_TEXT
+        );
+        std::fs::create_dir(new.join("anything")).unwrap();
+        claim_cache(&new).unwrap();
+        // an earlier build's cache (known names, its venv's record) is recognised
+        let old = dir.path().join("old");
+        std::fs::create_dir_all(old.join("venv")).unwrap();
+        std::fs::create_dir_all(old.join("evcxr")).unwrap();
+        std::fs::write(old.join("venv/scratchnet-requirements.txt"), "x").unwrap();
+        std::fs::write(old.join("lock"), "").unwrap();
+        claim_cache(&old).unwrap();
+        assert!(old.join(CACHE_MARKER).is_file());
+    }
+
+    #[test]
+    fn the_cache_lock_is_the_os_lock_and_no_lock_file_can_hang_or_block_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = claim_cache(dir.path()).unwrap();
+        // garbage or an empty file left behind: taken at once
+        std::fs::write(cache.root.join("lock"), "pid 1 garbage").unwrap();
+        let held = lock_cache(&cache).unwrap();
+        drop(held);
+        // a FIFO (would hang), a link to /dev/zero (would never end), a folder: refused at once
+        for make in ["fifo", "zero", "dir"] {
+            let lock = cache.root.join("lock");
+            let _ = std::fs::remove_file(&lock);
+            let _ = std::fs::remove_dir(&lock);
+            match make {
+                "fifo" => assert!(
+                    Command::new("mkfifo")
+                        .arg(&lock)
+                        .status()
+                        .unwrap()
+                        .success()
+                ),
+                "zero" => std::os::unix::fs::symlink("/dev/zero", &lock).unwrap(),
+                _ => std::fs::create_dir(&lock).unwrap(),
+            }
+            let err = format!("{:#}", lock_cache(&cache).unwrap_err());
+            assert!(err.contains("lock is a"), "{make}: {err}");
+        }
     }
 
     #[test]

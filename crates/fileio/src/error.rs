@@ -32,6 +32,12 @@ pub enum FileError {
         /// Where it points.
         target: PathBuf,
     },
+    /// An advisory lock held by another process (or another [`DirLock`](crate::DirLock)).
+    #[error("{} is locked by another running process", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// More bytes than the caller's limit (checked while reading, not only from the metadata).
     #[error("{} is larger than {limit} bytes, more than any file of this kind", path.display())]
     TooLarge {
@@ -92,6 +98,7 @@ impl FileError {
             FileError::Io { path, .. }
             | FileError::NotRegular { path, .. }
             | FileError::DanglingLink { path, .. }
+            | FileError::Locked { path, .. }
             | FileError::TooLarge { path, .. }
             | FileError::NotFramed { path, .. }
             | FileError::Version { path, .. }

@@ -8,6 +8,9 @@
 //! - [`read_limited`] / [`open_regular`]: only regular files are read (a FIFO would block, a
 //!   device never ends), and a read stops with [`FileError::TooLarge`] one byte past its limit,
 //!   whatever the metadata says.
+//! - [`DirLock`]: an exclusive folder lock held by the OS (`flock`), released when the holder
+//!   exits however it exits; its file's contents are never read, and a link, FIFO, directory or
+//!   device in its place is refused without waiting.
 //! - [`codec`]: streaming encode/decode with a byte limit, for large files that carry their own
 //!   check (the MNIST cache).
 //! - [`LockFile`]: an exclusive lock that is the OS's (`flock`), released by the kernel when its
@@ -28,6 +31,7 @@
 
 mod atomic;
 pub mod codec;
+mod dir_lock;
 mod error;
 pub mod frame;
 mod lock;
@@ -36,6 +40,7 @@ mod read;
 pub use atomic::{
     TEMP_MARKER, remove_stale_temps, resolve_output, write_atomic, write_atomic_with,
 };
+pub use dir_lock::DirLock;
 pub use error::FileError;
 pub use lock::LockFile;
 pub use read::{open_regular, read_limited, read_to_string_limited};

@@ -238,8 +238,11 @@ pub(crate) fn read(path: &Path, sources: &[SourceStamp]) -> Result<RawMnist, Str
 }
 
 /// Writes the cache for `raw` to `path` atomically ([`scratchnet_fileio::write_atomic_with`]:
-/// a FIFO, device or folder named `mnist.bincode` is refused, never replaced).
+/// a FIFO, device or folder named `mnist.bincode` is refused, never replaced). Only a cache this
+/// tool wrote is ever replaced ([`replaceable`]): a symbolic link, or a file without the cache's
+/// magic, is left alone and the error says so.
 pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Result<(), String> {
+    replaceable(path)?;
     let payload = Payload {
         train: CachedSplit::of(&raw.train),
         test: CachedSplit::of(&raw.test),
@@ -263,6 +266,57 @@ pub(crate) fn write(path: &Path, sources: &[SourceStamp], raw: &RawMnist) -> Res
         out.flush()
     })
     .map_err(|e| e.to_string())
+}
+
+/// `Ok` when `path` is missing or is a regular file (not a link) that starts with the cache's
+/// [`MAGIC`] (or is shorter than it and a prefix of it): the only files the cache writer may replace. Reads at most 16 bytes, through a
+/// descriptor opened with `O_NOFOLLOW | O_NONBLOCK` (a link or FIFO put there meanwhile is refused,
+/// never followed or waited on).
+fn replaceable(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let leave = |what: &str| {
+        format!(
+            "{} is {what}, not a cache this tool wrote; left as it is (the cache is not saved)",
+            path.display()
+        )
+    };
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(leave("a symbolic link")),
+        Err(e) => {
+            return Err(scratchnet_fileio::FileError::Io {
+                action: "open",
+                path: path.to_owned(),
+                source: e,
+            }
+            .to_string());
+        }
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is a {}, not a regular file",
+            path.display(),
+            scratchnet_fileio::kind_of(&meta)
+        ));
+    }
+    let mut magic = Vec::with_capacity(MAGIC.len());
+    file.take(MAGIC.len() as u64)
+        .read_to_end(&mut magic)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // An empty file or a prefix of the magic holds nothing to lose (a cache cut short); any
+    // other first bytes may be the user's data, even when one bit away from ours.
+    if !MAGIC.starts_with(&magic) {
+        return Err(leave("a file without the MNIST cache's header"));
+    }
+    Ok(())
 }
 
 /// A cache write in progress touches its temp file at least every few seconds; one untouched

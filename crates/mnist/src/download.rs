@@ -26,7 +26,8 @@
 //! * **Interrupts**: [`FetchOptions::cancel`] is checked between reads (every 64 KiB, or at
 //!   least once per `timeout` on a stalled connection); when raised, the fetch stops with
 //!   [`MnistError::Interrupted`] and removes its temp file.
-//! * **One fetch per folder**: a lock file (`.scratchnet-mnist.lock`, created exclusively) makes
+//! * **One fetch per folder**: the OS advisory lock on `.scratchnet-mnist.lock` (`flock`,
+//!   released when the holder exits however it exits; the file's contents are never read) makes
 //!   a second concurrent fetch or import into the same folder fail with [`MnistError::Busy`]
 //!   instead of racing; temp files (`.NAME.scratchnet-tmp-XXXXXX.part`) left by a fetch that was
 //!   killed are removed under that lock.

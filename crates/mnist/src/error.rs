@@ -198,16 +198,14 @@ pub enum MnistError {
 
     /// Another fetch or import is writing into the same data folder.
     #[error(
-        "another fetch is writing into {} ({holder}); wait for it to finish, or remove {} if no fetch is running",
+        "another fetch or import is writing into {} (a running process holds the lock on {}); wait for it to finish",
         dir.display(), lock.display()
     )]
     Busy {
         /// The data folder.
         dir: PathBuf,
-        /// The lock file.
+        /// The lock file (an OS advisory lock; released when its holder exits).
         lock: PathBuf,
-        /// Who holds it, as the lock file says.
-        holder: String,
     },
 
     /// An option of the call is out of its range.

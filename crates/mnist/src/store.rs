@@ -5,9 +5,9 @@
 //! once a verified copy is ready to take its place) renamed aside to `NAME.bad-<unix time>`.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use scratchnet_fileio::{FileError, TEMP_MARKER};
 use tempfile::NamedTempFile;
@@ -17,9 +17,6 @@ use crate::{Checksums, MnistError, MnistFile};
 
 /// The lock file a fetch or import holds in the data folder.
 pub(crate) const LOCK_FILE: &str = ".scratchnet-mnist.lock";
-/// A lock this old is stale even when its owner cannot be checked (no `/proc`): no fetch of
-/// four files lasts a day.
-const LOCK_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// A file already in the data folder, checked against its expected digest.
 pub(crate) enum Existing {
@@ -241,76 +238,23 @@ pub(crate) fn verify_and_place(
     })
 }
 
-/// An exclusive claim on a data folder for one fetch or import, released on drop: the lock file
-/// is created with `O_EXCL`, so of two processes exactly one gets it. A lock whose process is
-/// gone (checked in `/proc`, where there is one) or that is a day old is stale and taken over.
+/// An exclusive claim on a data folder for one fetch or import, released on drop or when the
+/// process dies: the operating system's lock on [`LOCK_FILE`] ([`scratchnet_fileio::DirLock`]),
+/// whose contents are never read, so no file left behind can keep the folder busy.
 pub(crate) struct DirLock {
-    path: PathBuf,
+    _held: scratchnet_fileio::DirLock,
 }
 
 impl DirLock {
     pub(crate) fn acquire(dir: &Path) -> Result<DirLock, MnistError> {
         let path = dir.join(LOCK_FILE);
-        for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    // Best effort: the lock works without its contents, they only explain it.
-                    let _ = writeln!(f, "pid {}", std::process::id());
-                    return Ok(DirLock { path });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let holder =
-                        scratchnet_fileio::read_to_string_limited(&path, 256).unwrap_or_default();
-                    if !is_stale(&path, &holder) {
-                        return Err(MnistError::Busy {
-                            dir: dir.into(),
-                            lock: path.clone(),
-                            holder: holder.trim().to_string(),
-                        });
-                    }
-                    match fs::remove_file(&path) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(MnistError::io("remove the stale lock", &path, e)),
-                    }
-                }
-                Err(e) => return Err(MnistError::io("create the lock file", &path, e)),
-            }
+        match scratchnet_fileio::DirLock::acquire(&path) {
+            Ok(held) => Ok(DirLock { _held: held }),
+            Err(FileError::Locked { .. }) => Err(MnistError::Busy {
+                dir: dir.into(),
+                lock: path,
+            }),
+            Err(e) => Err(e.into()),
         }
-        Err(MnistError::Busy {
-            dir: dir.into(),
-            lock: path,
-            holder: "taken again while a stale lock was removed".into(),
-        })
-    }
-}
-
-fn is_stale(path: &Path, holder: &str) -> bool {
-    let too_old = fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|m| SystemTime::now().duration_since(m).ok())
-        .is_some_and(|age| age > LOCK_MAX_AGE);
-    let pid: Option<u32> = holder
-        .trim()
-        .strip_prefix("pid ")
-        .and_then(|p| p.trim().parse().ok());
-    let dead = match pid {
-        Some(pid) if Path::new("/proc/self").exists() => {
-            !Path::new(&format!("/proc/{pid}")).exists()
-        }
-        _ => false,
-    };
-    too_old || dead
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        // Nothing to do about a failure here; a lock left behind is stale once we are gone.
-        let _ = fs::remove_file(&self.path);
     }
 }

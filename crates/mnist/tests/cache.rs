@@ -64,10 +64,17 @@ fn every_corrupted_byte_is_detected() {
         fs::write(cache_path(dir.path()), &bad).unwrap();
         let (got, how) = load_raw_report(dir.path()).unwrap();
         assert_eq!(got, want, "byte {i}");
-        assert!(
-            matches!(how, CacheUse::Rebuilt { .. }),
-            "byte {i} corrupted but cache used"
-        );
+        let CacheUse::Rebuilt { write_error, .. } = how else {
+            panic!("byte {i} corrupted but cache used")
+        };
+        if i < 16 {
+            // Without the magic it may be anybody's file: rebuilt in memory, never replaced.
+            assert!(write_error.unwrap().contains("not a cache this tool wrote"));
+            assert_eq!(fs::read(cache_path(dir.path())).unwrap(), bad, "byte {i}");
+            fs::write(cache_path(dir.path()), &good).unwrap();
+            continue;
+        }
+        assert_eq!(write_error, None, "byte {i}");
         assert_eq!(
             fs::read(cache_path(dir.path())).unwrap(),
             good,
@@ -150,8 +157,21 @@ fn other_versions_and_foreign_files_are_rebuilt() {
     assert!(
         rebuilt_reason(&load_raw_report(dir.path()).unwrap().1).starts_with("format version 2")
     );
-    fs::write(cache_path(dir.path()), b"(dp0\nS'train_img'\np1\n").unwrap(); // a pickle
-    assert!(rebuilt_reason(&load_raw_report(dir.path()).unwrap().1).contains("not a scratchnet"));
+    // a pickle of the book's own cache: read around, never replaced
+    let pickle = b"(dp0\nS'train_img'\np1\n";
+    fs::write(cache_path(dir.path()), pickle).unwrap();
+    let (raw, how) = load_raw_report(dir.path()).unwrap();
+    assert_eq!(raw.train.len(), 9);
+    let CacheUse::Rebuilt {
+        reason,
+        write_error: Some(why),
+    } = how
+    else {
+        panic!("{how:?}")
+    };
+    assert!(reason.contains("not a scratchnet"), "{reason}");
+    assert!(why.contains("not a cache this tool wrote"), "{why}");
+    assert_eq!(fs::read(cache_path(dir.path())).unwrap(), pickle);
 }
 
 #[test]

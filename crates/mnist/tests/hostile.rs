@@ -599,29 +599,113 @@ fn two_fetches_into_one_folder_never_break_each_other() {
     }
     let err = fetch(dir.path(), &o).unwrap_err();
     assert!(matches!(err, MnistError::Busy { .. }), "{err}");
-    assert!(
-        err.to_string()
-            .contains(&format!("(pid {})", std::process::id())),
-        "{err}"
-    );
     let report = first.join().unwrap().unwrap();
     assert_eq!(report.copied(), 4);
-    assert!(!lock.exists(), "the lock is released");
     assert_eq!(fetch(dir.path(), &o).unwrap().copied(), 0);
 }
 
 #[test]
-fn a_lock_left_by_a_dead_process_is_taken_over() {
+fn no_lock_file_left_behind_blocks_hangs_or_exhausts_a_fetch() {
     let fx = fixture(2, 1, 86);
     let server = Server::start(good_routes(&fx));
-    let dir = tempfile::tempdir().unwrap();
+    // Whatever a dead process or a user left in the lock file's place: a stale PID, garbage,
+    // nothing. The lock is the OS's, so none of these can keep the folder busy.
     let mut child = std::process::Command::new("true").spawn().unwrap();
     let dead = child.id();
     child.wait().unwrap();
-    std::fs::write(
-        dir.path().join(".scratchnet-mnist.lock"),
+    for contents in [
         format!("pid {dead}\n"),
-    )
-    .unwrap();
-    assert_eq!(fetch(dir.path(), &opts(&server, &fx)).unwrap().copied(), 4);
+        "pid 1\n".into(),
+        String::new(),
+        "\u{1b}[2J".into(),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join(".scratchnet-mnist.lock");
+        std::fs::write(&lock, &contents).unwrap();
+        assert_eq!(fetch(dir.path(), &opts(&server, &fx)).unwrap().copied(), 4);
+        assert_eq!(
+            std::fs::read_to_string(&lock).unwrap(),
+            contents,
+            "never rewritten"
+        );
+    }
+    // A FIFO (would hang a reader), a link to /dev/zero (would never end) or a directory in its
+    // place is refused at once, with the path named.
+    for make in ["fifo", "zero", "dir"] {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join(".scratchnet-mnist.lock");
+        match make {
+            "fifo" => assert!(
+                std::process::Command::new("mkfifo")
+                    .arg(&lock)
+                    .status()
+                    .unwrap()
+                    .success()
+            ),
+            "zero" => std::os::unix::fs::symlink("/dev/zero", &lock).unwrap(),
+            _ => std::fs::create_dir(&lock).unwrap(),
+        }
+        let err = fetch(dir.path(), &opts(&server, &fx)).unwrap_err();
+        assert!(
+            err.to_string().contains(".scratchnet-mnist.lock is a"),
+            "{make}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_cache_is_never_written_through_a_link_nor_over_a_file_it_did_not_write() {
+    let fx = fixture(3, 2, 87);
+    let dir = tempfile::tempdir().unwrap();
+    fx.write(dir.path(), GZ);
+    let cache = dir.path().join(CACHE_FILE);
+    // the user's file, reached through a link named like the cache
+    let theirs = dir.path().join("thesis.txt");
+    std::fs::write(&theirs, b"my thesis").unwrap();
+    std::os::unix::fs::symlink(&theirs, &cache).unwrap();
+    let (raw, how) = load_raw_report(dir.path()).unwrap();
+    assert_eq!(raw.train.len(), 3);
+    let CacheUse::Rebuilt { write_error, .. } = how else {
+        panic!("{how:?}")
+    };
+    let err = write_error.expect("the write is refused");
+    assert!(
+        err.contains("is a symbolic link, not a cache this tool wrote"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"my thesis");
+    assert!(
+        std::fs::symlink_metadata(&cache)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // a regular file there that is not a cache: kept byte for byte
+    std::fs::remove_file(&cache).unwrap();
+    std::fs::write(&cache, b"not a cache at all").unwrap();
+    let (_, how) = load_raw_report(dir.path()).unwrap();
+    let CacheUse::Rebuilt { write_error, .. } = how else {
+        panic!("{how:?}")
+    };
+    assert!(
+        write_error
+            .unwrap()
+            .contains("without the MNIST cache's header")
+    );
+    assert_eq!(std::fs::read(&cache).unwrap(), b"not a cache at all");
+    // its own cache, stale, is replaced as before
+    std::fs::remove_file(&cache).unwrap();
+    let (_, how) = load_raw_report(dir.path()).unwrap();
+    assert!(
+        matches!(
+            how,
+            CacheUse::Rebuilt {
+                write_error: None,
+                ..
+            }
+        ),
+        "{how:?}"
+    );
+    let (_, how) = load_raw_report(dir.path()).unwrap();
+    assert!(matches!(how, CacheUse::Hit), "{how:?}");
 }

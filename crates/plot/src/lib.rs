@@ -203,9 +203,67 @@ fn downsample(big: &[u8], w: u32, h: u32, k: u32) -> Vec<u8> {
     out
 }
 
+/// The largest magnitude an axis shows: values beyond are drawn at the edge. Far below
+/// `f64::MAX`, so that an axis's width, its padding and its tick steps stay finite (an infinite
+/// or overflowing range never ends plotters' tick loop).
+pub const AXIS_LIMIT: f64 = 1e300;
+
+/// `r` made safe to draw: each end clamped to ±[`AXIS_LIMIT`] (NaN as 0), the ends in order, and
+/// an empty range widened to a unit around its value.
+///
+/// ```
+/// use scratchnet_plot::{AXIS_LIMIT, finite_range};
+/// assert_eq!(finite_range(0.0..2.0), 0.0..2.0);
+/// assert_eq!(finite_range(0.0..f64::INFINITY), 0.0..AXIS_LIMIT);
+/// assert_eq!(finite_range(f64::NAN..f64::MAX), 0.0..AXIS_LIMIT);
+/// assert_eq!(finite_range(3.0..3.0), 2.5..3.5);
+/// ```
+pub fn finite_range(r: std::ops::Range<f64>) -> std::ops::Range<f64> {
+    let clamp = |v: f64| {
+        if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(-AXIS_LIMIT, AXIS_LIMIT)
+        }
+    };
+    let (a, b) = (clamp(r.start), clamp(r.end));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    if lo < hi {
+        return lo..hi;
+    }
+    // One value: half a unit either side, or 5 % of it when that is more (at ±AXIS_LIMIT the
+    // sum stays far below f64::MAX).
+    let pad = (lo.abs() * 0.05).max(0.5);
+    lo - pad..hi + pad
+}
+
+/// The range of an axis showing `values`: from the smallest to the largest finite value,
+/// through [`finite_range`] (so huge values are clamped to ±[`AXIS_LIMIT`]); NaN and ±∞ are
+/// left out, and no finite value at all gives `0..1`.
+///
+/// ```
+/// use scratchnet_plot::{AXIS_LIMIT, axis_range};
+/// assert_eq!(axis_range([2.0, f64::NAN, -1.0, f64::INFINITY]), -1.0..2.0);
+/// assert_eq!(axis_range([0.5, f64::MAX]), 0.5..AXIS_LIMIT);
+/// assert_eq!(axis_range([f64::NAN]), 0.0..1.0);
+/// ```
+pub fn axis_range(values: impl IntoIterator<Item = f64>) -> std::ops::Range<f64> {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return 0.0..1.0;
+    }
+    finite_range(lo..hi)
+}
+
 /// A chart with a title, labelled axes and a light grid in the shared style, on `root`.
 ///
-/// Label areas are sized so that tick labels of up to six digits are not clipped, the right
+/// The ranges go through [`finite_range`]: an infinite, NaN or huge end is clamped, never an
+/// endless tick loop. Label areas are sized so that tick labels of up to six digits are not clipped, the right
 /// margin leaves room for the last x tick label, and ticks are written by [`tick`].
 pub fn chart<'a, 'b>(
     root: &'a Area<'b>,
@@ -221,7 +279,7 @@ pub fn chart<'a, 'b>(
         .margin_right(s.px(34))
         .x_label_area_size(s.px(52))
         .y_label_area_size(s.px(72))
-        .build_cartesian_2d(x, y)?;
+        .build_cartesian_2d(finite_range(x), finite_range(y))?;
     chart
         .configure_mesh()
         .x_desc(x_desc)

@@ -115,3 +115,44 @@ fn smooth_curve_mirrors_the_ends_as_the_book_pads_them() {
         assert!((got[i] - want).abs() < 1e-9, "{i}: {} vs {want}", got[i]);
     }
 }
+
+/// Runs `f` on a thread and fails if it has not returned within `secs` (a hang, not a panic).
+fn returns_within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(f()).unwrap());
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .expect("did not return: the axis tick loop hangs")
+}
+
+#[test]
+fn a_series_with_huge_and_non_finite_values_is_drawn_and_returns() {
+    // A loss of f64::MAX (what --weight-decay 8.75e307 produces), ∞ and NaN among normal values;
+    // the range a caller builds from them with 5 % headroom overflows to ∞.
+    let losses = [2.3, 1.9, f64::MAX, f64::INFINITY, f64::NAN, 0.4];
+    let png = returns_within(60, move || {
+        Figure::new(200, 150)
+            .render(|root, s| {
+                root.fill(&WHITE)?;
+                let y = scratchnet_plot::axis_range(losses);
+                assert!(y.start.is_finite() && y.end.is_finite() && (y.end - y.start).is_finite());
+                assert_eq!(y, 0.4..scratchnet_plot::AXIS_LIMIT);
+                // the naive range (max × 1.05 = ∞) straight into chart(): clamped there too
+                let naive = 0.0..f64::MAX * 1.05;
+                let mut c = scratchnet_plot::chart(
+                    root,
+                    s,
+                    "loss",
+                    ("iteration", "loss"),
+                    0.0..5.0,
+                    naive,
+                )?;
+                c.draw_series(scratchnet_plot::segments(
+                    losses.iter().enumerate().map(|(i, &l)| (i as f64, l)),
+                    BLUE.stroke_width(s.px(2)),
+                ))?;
+                Ok(())
+            })
+            .unwrap()
+    });
+    assert_eq!(&png[1..4], b"PNG");
+}

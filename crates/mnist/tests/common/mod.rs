@@ -109,10 +109,14 @@ impl Fixture {
 }
 
 /// Names of the entries of `dir`, sorted.
+///
+/// The empty lock file `.scratchnet-mnist.lock` is left out: it is the OS lock's anchor and stays
+/// by design (removing it would let two processes lock two different files of one name).
 pub fn listing(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != ".scratchnet-mnist.lock")
                 .collect()
         })
         .unwrap_or_default();
