@@ -5,8 +5,13 @@
 //! [`Net::step`](scratchnet_network::Net::step), the step `scratchnet train` runs.
 //!
 //! ```text
-//! cargo run --release -p scratchnet-network --example train_convnet -- [simple|deep] [f32|f64] [EPOCHS] [SEED]
+//! cargo run --release -p scratchnet-network --example train_convnet -- [simple|deep] [f32|f64] [EPOCHS] [SEED] [FIGURE_DIR]
 //! ```
+//!
+//! It writes the book's figures to `FIGURE_DIR` (default `target/figures`): the train and test
+//! accuracy per epoch (`train_convnet.png`, as `train_convnet.py` plots it) and the first
+//! layer's filters before and after training (`filters.png`, `visualize_filter.py`'s figure
+//! 7-24).
 
 mod common;
 
@@ -33,15 +38,22 @@ fn main() {
         };
         let epochs: usize = arg(2, "20").parse()?;
         let seed: u64 = arg(3, "1").parse()?;
+        let dir = std::path::PathBuf::from(arg(4, "target/figures"));
+        std::fs::create_dir_all(&dir)?;
         match arg(1, "f32").as_str() {
-            "f32" => run::<f32>(spec, epochs, seed),
-            "f64" => run::<f64>(spec, epochs, seed),
+            "f32" => run::<f32>(spec, epochs, seed, &dir),
+            "f64" => run::<f64>(spec, epochs, seed, &dir),
             other => Err(format!("dtype {other:?}: expected f32 or f64").into()),
         }
     })
 }
 
-fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn Error>> {
+fn run<A: Scalar>(
+    spec: NetSpec,
+    epochs: usize,
+    seed: u64,
+    dir: &std::path::Path,
+) -> Result<(), Box<dyn Error>> {
     let raw = scratchnet_mnist::load_raw(scratchnet_mnist::default_dir())?;
     let x_train = SparseRows::from_dense(&raw.train.images_as::<A>(true));
     let t_train = raw.train.labels_usize();
@@ -71,6 +83,8 @@ fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn
         net.spec().param_count(),
         A::DTYPE
     );
+    let filters_before = net.params()["W1"].mapv(|v| v.as_f64());
+    let (mut train_accs, mut test_accs) = (Vec::new(), Vec::new());
     let start = Instant::now();
     let mut eval_s = 0.0;
     for i in 0..epochs * iter_per_epoch {
@@ -80,6 +94,8 @@ fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn
             let train_acc = net.accuracy(&x_tr1k, &t_train[..1000]);
             let test_acc = net.accuracy(x_te1k, &t_test[..1000]);
             eval_s += e.elapsed().as_secs_f64();
+            train_accs.push(train_acc);
+            test_accs.push(test_acc);
             println!(
                 "=== epoch:{}, train acc:{train_acc:.4}, test acc:{test_acc:.4} === (loss {loss:.4}, {:.1} s)",
                 i / iter_per_epoch + 1,
@@ -95,5 +111,82 @@ fn run<A: Scalar>(spec: NetSpec, epochs: usize, seed: u64) -> Result<(), Box<dyn
         "trained {epochs} epochs in {wall:.1} s ({:.1} s/epoch; evaluations {eval_s:.1} s), seed {seed}",
         wall / epochs as f64
     );
+    let title = format!("{} ({}, seed {seed})", net.spec(), A::DTYPE);
+    common::plot_train_test(
+        &dir.join("train_convnet.png"),
+        &[(title, train_accs, test_accs)],
+    )?;
+    let after = net.params()["W1"].mapv(|v| v.as_f64());
+    draw_filters(&dir.join("filters.png"), &filters_before, &after)?;
+    Ok(())
+}
+
+/// Figure 7-24: each first-layer filter (its first channel) as a grey tile, min black to max
+/// white, before training (top row) and after (bottom row), as `visualize_filter.py` draws
+/// them.
+fn draw_filters(
+    path: &std::path::Path,
+    before: &ndarray::ArrayD<f64>,
+    after: &ndarray::ArrayD<f64>,
+) -> Result<(), Box<dyn Error>> {
+    use plotters::prelude::*;
+    let (n, fh, fw) = (before.shape()[0], before.shape()[2], before.shape()[3]);
+    let cols = n.min(10);
+    let grid_rows = n.div_ceil(cols);
+    let tile = 40u32;
+    let gap = 6u32;
+    let band = 34u32;
+    let block_h = grid_rows as u32 * (tile + gap);
+    let width = cols as u32 * (tile + gap) + gap;
+    let height = 2 * (band + block_h) + gap;
+    scratchnet_plot::Figure::new(width, height).save(path, |root, s| {
+        root.fill(&WHITE)?;
+        for (b, (label, w)) in [("before training", before), ("after training", after)]
+            .into_iter()
+            .enumerate()
+        {
+            let top = b as u32 * (band + block_h);
+            root.draw(&Text::new(
+                label.to_string(),
+                (s.i(gap as i32), s.i(top as i32 + 8)),
+                s.font(18),
+            ))?;
+            for f in 0..n {
+                let k = w.index_axis(ndarray::Axis(0), f);
+                let k = k
+                    .index_axis(ndarray::Axis(0), 0)
+                    .into_dimensionality::<ndarray::Ix2>()
+                    .expect("a filter is FH × FW");
+                let (lo, hi) = k
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+                let span = if hi > lo { hi - lo } else { 1.0 };
+                let (x0, y0) = (
+                    gap + (f % cols) as u32 * (tile + gap),
+                    top + band + (f / cols) as u32 * (tile + gap),
+                );
+                for ((i, j), &v) in k.indexed_iter() {
+                    let g = (255.0 * (v - lo) / span).round() as u8;
+                    let (px0, py0) = (
+                        x0 + j as u32 * tile / fw as u32,
+                        y0 + i as u32 * tile / fh as u32,
+                    );
+                    let (px1, py1) = (
+                        x0 + (j as u32 + 1) * tile / fw as u32,
+                        y0 + (i as u32 + 1) * tile / fh as u32,
+                    );
+                    root.draw(&Rectangle::new(
+                        [
+                            (s.i(px0 as i32), s.i(py0 as i32)),
+                            (s.i(px1 as i32), s.i(py1 as i32)),
+                        ],
+                        RGBColor(g, g, g).filled(),
+                    ))?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    println!("wrote {}", path.display());
     Ok(())
 }
