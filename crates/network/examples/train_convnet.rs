@@ -121,72 +121,28 @@ fn run<A: Scalar>(
     Ok(())
 }
 
-/// Figure 7-24: each first-layer filter (its first channel) as a grey tile, min black to max
-/// white, before training (top row) and after (bottom row), as `visualize_filter.py` draws
-/// them.
+/// Figure 7-24: each first-layer filter (its first channel) as a grey tile, before training
+/// (top) and after (bottom), as `visualize_filter.py` draws them.
 fn draw_filters(
     path: &std::path::Path,
     before: &ndarray::ArrayD<f64>,
     after: &ndarray::ArrayD<f64>,
 ) -> Result<(), Box<dyn Error>> {
-    use plotters::prelude::*;
-    let (n, fh, fw) = (before.shape()[0], before.shape()[2], before.shape()[3]);
-    let cols = n.min(10);
-    let grid_rows = n.div_ceil(cols);
-    let tile = 40u32;
-    let gap = 6u32;
-    let band = 34u32;
-    let block_h = grid_rows as u32 * (tile + gap);
-    let width = cols as u32 * (tile + gap) + gap;
-    let height = 2 * (band + block_h) + gap;
-    scratchnet_plot::Figure::new(width, height).save(path, |root, s| {
-        root.fill(&WHITE)?;
-        for (b, (label, w)) in [("before training", before), ("after training", after)]
-            .into_iter()
-            .enumerate()
-        {
-            let top = b as u32 * (band + block_h);
-            root.draw(&Text::new(
-                label.to_string(),
-                (s.i(gap as i32), s.i(top as i32 + 8)),
-                s.font(18),
-            ))?;
-            for f in 0..n {
-                let k = w.index_axis(ndarray::Axis(0), f);
-                let k = k
-                    .index_axis(ndarray::Axis(0), 0)
-                    .into_dimensionality::<ndarray::Ix2>()
-                    .expect("a filter is FH × FW");
-                let (lo, hi) = k
-                    .iter()
-                    .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-                let span = if hi > lo { hi - lo } else { 1.0 };
-                let (x0, y0) = (
-                    gap + (f % cols) as u32 * (tile + gap),
-                    top + band + (f / cols) as u32 * (tile + gap),
-                );
-                for ((i, j), &v) in k.indexed_iter() {
-                    let g = (255.0 * (v - lo) / span).round() as u8;
-                    let (px0, py0) = (
-                        x0 + j as u32 * tile / fw as u32,
-                        y0 + i as u32 * tile / fh as u32,
-                    );
-                    let (px1, py1) = (
-                        x0 + (j as u32 + 1) * tile / fw as u32,
-                        y0 + (i as u32 + 1) * tile / fh as u32,
-                    );
-                    root.draw(&Rectangle::new(
-                        [
-                            (s.i(px0 as i32), s.i(py0 as i32)),
-                            (s.i(px1 as i32), s.i(py1 as i32)),
-                        ],
-                        RGBColor(g, g, g).filled(),
-                    ))?;
-                }
-            }
-        }
-        Ok(())
-    })?;
+    let tiles = |w: &ndarray::ArrayD<f64>| -> Vec<Vec<f64>> {
+        w.outer_iter()
+            .map(|f| f.index_axis(ndarray::Axis(0), 0).iter().copied().collect())
+            .collect()
+    };
+    let shape = (before.shape()[2], before.shape()[3]);
+    scratchnet_plot::tile_grid(
+        path,
+        &[
+            ("before training".to_string(), tiles(before)),
+            ("after training".to_string(), tiles(after)),
+        ],
+        shape,
+        10,
+    )?;
     println!("wrote {}", path.display());
     Ok(())
 }

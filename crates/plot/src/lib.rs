@@ -475,6 +475,79 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Grey tiles in labelled bands, each band a title line over rows of `per_row` tiles: the
+/// book's figure 7-24 of the first layer's filters (`visualize_filter.py`). Each tile is
+/// `shape.0 × shape.1` values in row-major order, drawn from its own minimum (black) to its
+/// maximum (white); a constant tile is black.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tiles.png");
+/// let tiles = vec![vec![0.0, 1.0, 2.0, 3.0], vec![1.0; 4]];
+/// scratchnet_plot::tile_grid(&path, &[("two 2×2 tiles".to_string(), tiles)], (2, 2), 10).unwrap();
+/// assert!(path.exists());
+/// ```
+///
+/// # Errors
+/// [`PlotError`] if the figure cannot be drawn or written.
+pub fn tile_grid(
+    path: impl AsRef<Path>,
+    bands: &[(String, Vec<Vec<f64>>)],
+    shape: (usize, usize),
+    per_row: usize,
+) -> Result<(), PlotError> {
+    let (fh, fw) = (shape.0.max(1) as u32, shape.1.max(1) as u32);
+    let cols = per_row.max(1);
+    let most = bands.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+    let cols_used = most.clamp(1, cols) as u32;
+    let (tile, gap, band) = (40u32, 6u32, 34u32);
+    let block = |n: usize| n.div_ceil(cols).max(1) as u32 * (tile + gap);
+    let width = cols_used * (tile + gap) + gap;
+    let height = bands
+        .iter()
+        .map(|(_, t)| band + block(t.len()))
+        .sum::<u32>()
+        + gap;
+    Figure::new(width.max(200), height).save(path, |root, s| {
+        root.fill(&WHITE)?;
+        let mut top = 0u32;
+        for (label, tiles) in bands {
+            root.draw(&Text::new(
+                label.clone(),
+                (s.i(gap as i32), s.i(top as i32 + 8)),
+                s.font(18),
+            ))?;
+            for (f, k) in tiles.iter().enumerate() {
+                let (lo, hi) = k
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+                let span = if hi > lo { hi - lo } else { 1.0 };
+                let x0 = gap + (f % cols) as u32 * (tile + gap);
+                let y0 = top + band + (f / cols) as u32 * (tile + gap);
+                for (n, &v) in k.iter().enumerate().take((fh * fw) as usize) {
+                    let (i, j) = (n as u32 / fw, n as u32 % fw);
+                    let g = if v.is_finite() {
+                        (255.0 * ((v - lo) / span).clamp(0.0, 1.0)).round() as u8
+                    } else {
+                        0
+                    };
+                    let (px0, py0) = (x0 + j * tile / fw, y0 + i * tile / fh);
+                    let (px1, py1) = (x0 + (j + 1) * tile / fw, y0 + (i + 1) * tile / fh);
+                    root.draw(&Rectangle::new(
+                        [
+                            (s.i(px0 as i32), s.i(py0 as i32)),
+                            (s.i(px1 as i32), s.i(py1 as i32)),
+                        ],
+                        RGBColor(g, g, g).filled(),
+                    ))?;
+                }
+            }
+            top += band + block(tiles.len());
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod base64_tests {
     #[test]

@@ -875,7 +875,67 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     draw_loss(&loss, &metrics.losses, &subtitle)?;
     draw_accuracy(&acc, &metrics.accuracy, &subtitle, held_out)?;
     errln!("wrote {} and {}", loss.display(), acc.display());
+    // a convolutional run: its first layer's filters before and after (the book's figure 7-24);
+    // the weights before training are drawn again from the run's seed, as the run drew them
+    let model = a.dir.join(crate::MODEL_FILE);
+    if summary_path.exists() && model.exists() {
+        let config = Summary::read(&summary_path)?.config;
+        if config.spec().input.len() == 3 {
+            dispatch(
+                config.dtype,
+                Filters {
+                    dir: &a.dir,
+                    model: &model,
+                    config: &config,
+                },
+            )?;
+        }
+    }
     Ok(Exit::Done)
+}
+
+/// `plot`'s filter figure of a convolutional run.
+struct Filters<'a> {
+    dir: &'a std::path::Path,
+    model: &'a std::path::Path,
+    config: &'a TrainConfig,
+}
+
+impl ForDtype for Filters<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let after = Net::<A>::load(self.model).map_err(TrainError::ModelInput)?;
+        let before = self
+            .config
+            .new_net::<A>(&mut rng_from_seed(self.config.seed))?;
+        let tiles = |net: &Net<A>| -> Vec<Vec<f64>> {
+            let w = &net.params()["W1"];
+            w.outer_iter()
+                .map(|f| {
+                    f.index_axis(ndarray::Axis(0), 0)
+                        .iter()
+                        .map(|v| v.as_f64())
+                        .collect()
+                })
+                .collect()
+        };
+        let w1 = after.params()["W1"].shape().to_vec();
+        let path = self.dir.join("filters.png");
+        scratchnet_plot::tile_grid(
+            &path,
+            &[
+                ("before training".to_string(), tiles(&before)),
+                ("after training".to_string(), tiles(&after)),
+            ],
+            (w1[2], w1[3]),
+            10,
+        )
+        .map_err(|e| match e {
+            scratchnet_plot::PlotError::File(e) => TrainError::Output(e),
+            scratchnet_plot::PlotError::Draw { path, what } => TrainError::Plot { path, what },
+        })?;
+        errln!("wrote {}", path.display());
+        Ok(Exit::Done)
+    }
 }
 
 fn export(a: ExportArgs) -> Result<Exit, TrainError> {

@@ -829,3 +829,85 @@ fn batch_norm_dropout_and_a_validation_split_resume_exactly() {
         assert_bad_train(extra, expect);
     }
 }
+
+/// A convolutional net from `--net` (chapter 7): it trains with the book's `Trainer` defaults
+/// (Adam 0.001, epochs, evaluation on the first N images), resumes byte-identical on another
+/// thread count, exports the book's names and shapes, and `plot` draws its filters.
+#[test]
+fn a_conv_net_trains_resumes_exports_and_plots_its_filters() {
+    let (_keep, data) = mnist_fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "train",
+            "--quiet",
+            "--net",
+            "conv 4x5x5, relu, pool 2, affine 12, relu, affine 10",
+            "--epochs",
+            "3",
+            "--batch",
+            "20",
+            "--eval-samples",
+            "30",
+            "--dtype",
+            "f32",
+            "--data",
+            s(&data),
+            "--out",
+            s(out),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let whole = tmp.path().join("whole");
+    let a: Vec<String> = args(&whole);
+    let o = scratchnet(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sum = json(&whole.join("summary.json"));
+    // 200 images, batch 20: 10 iterations an epoch, 3 epochs
+    assert_eq!(sum["iters_done"], 30);
+    assert_eq!(
+        (sum["optimizer"].as_str(), sum["lr"].as_f64()),
+        (Some("adam"), Some(0.001))
+    );
+    assert_eq!(read(&whole.join("accuracy.csv")).lines().count(), 1 + 3);
+
+    let parts = tmp.path().join("parts");
+    let a = args(&parts);
+    let o = stop_after(&a.iter().map(String::as_str).collect::<Vec<_>>(), 13);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let o = scratchnet(&[
+        "train",
+        "--quiet",
+        "--resume",
+        s(&parts),
+        "--data",
+        s(&data),
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["loss.csv", "accuracy.csv", "model.bin"] {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(parts.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+
+    let npz = tmp.path().join("w.npz");
+    let model = whole.join("model.bin");
+    let o = scratchnet(&["export", "--model", s(&model), "--npz", s(&npz)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("W1 (4, 1, 5, 5)") || stderr(&o).contains("W1 (4, 1, 5, 5)"),
+        "{}",
+        stdout(&o)
+    );
+
+    let filters = whole.join("filters.png");
+    assert!(!filters.exists());
+    let o = scratchnet(&["plot", s(&whole)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::metadata(&filters).unwrap().len() > 1000);
+}
