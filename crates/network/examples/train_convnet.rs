@@ -111,7 +111,7 @@ fn run<A: Scalar>(
         "trained {epochs} epochs in {wall:.1} s ({:.1} s/epoch; evaluations {eval_s:.1} s), seed {seed}",
         wall / epochs as f64
     );
-    let title = format!("{} ({}, seed {seed})", net.spec(), A::DTYPE);
+    let title = format!("{epochs} epochs, {}, seed {seed}", A::DTYPE);
     common::plot_train_test(
         &dir.join("train_convnet.png"),
         &[(title, train_accs, test_accs)],
