@@ -367,7 +367,7 @@ impl<A: Scalar> LayerStack<A> {
                     (x, cache.unwrap_or(Cache::Nothing))
                 }
                 Op::Sigmoid => {
-                    x.par_mapv_inplace(|v| A::one() / (A::one() + (-v).exp()));
+                    x.par_mapv_inplace(scratchnet_tensor::sigmoid_scalar);
                     let cache = caching.then(|| Cache::Output(x.clone()));
                     (x, cache.unwrap_or(Cache::Nothing))
                 }
