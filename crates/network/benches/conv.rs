@@ -71,6 +71,12 @@ fn benches(c: &mut Criterion) {
     g.bench_function("simple_conv_net_gradient", |bch| {
         bch.iter(|| net.gradient(black_box(&x), &t, &mut rng))
     });
+    // DeepConvNet: about 54 MFLOP per training image (forward and backward)
+    let mut deep = Net::<f32>::new(NetSpec::deep_conv_net(), &mut rng).unwrap();
+    g.throughput(Throughput::Elements(54_000_000 * N as u64));
+    g.bench_function("deep_conv_net_gradient", |bch| {
+        bch.iter(|| deep.gradient(black_box(&x), &t, &mut rng))
+    });
     g.finish();
 }
 

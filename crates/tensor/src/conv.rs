@@ -116,9 +116,7 @@ fn im2col_t<A: Scalar>(x: &[A], g: &Window, mut colt: ArrayViewMut2<'_, A>) {
         let (c, i, j) = (k / (g.fh * g.fw), k / g.fw % g.fh, k % g.fw);
         let plane = &x[c * h * w..(c + 1) * h * w];
         let row = row.as_slice_mut().expect("colᵀ rows are contiguous");
-        // output columns whose tap j lands inside the input: ox·s + j − pad ∈ [0, w)
-        let lo = pad.saturating_sub(j).div_ceil(s).min(ow);
-        let hi = ((w + pad).saturating_sub(j)).div_ceil(s).clamp(lo, ow);
+        let (lo, hi) = inside(g, j);
         for oy in 0..oh {
             let out = &mut row[oy * ow..(oy + 1) * ow];
             let y = (oy * s + i).wrapping_sub(pad);
@@ -140,18 +138,40 @@ fn im2col_t<A: Scalar>(x: &[A], g: &Window, mut colt: ArrayViewMut2<'_, A>) {
     }
 }
 
+/// The output columns `lo..hi` whose tap `j` lands inside a row of width `w`:
+/// `ox·s + j − pad ∈ [0, w)`.
+#[inline]
+fn inside(g: &Window, j: usize) -> (usize, usize) {
+    let (w, ow, s, pad) = (g.input[2], g.out_w(), g.stride, g.pad);
+    let lo = pad.saturating_sub(j).div_ceil(s).min(ow);
+    let hi = ((w + pad).saturating_sub(j)).div_ceil(s).clamp(lo, ow);
+    (lo, hi)
+}
+
 /// Adds one sample's `dcolᵀ` back onto its input gradient `dx` (`C·H·W` values): a pixel under
-/// several windows receives the sum of their contributions.
+/// several windows receives the sum of their contributions, added in `(c, i, j, oy, ox)` order.
 fn col2im_t_add<A: Scalar>(dcolt: ArrayView2<'_, A>, g: &Window, dx: &mut [A]) {
     let [_, h, w] = g.input;
-    let (oh, ow) = (g.out_h(), g.out_w());
+    let (oh, ow, s, pad) = (g.out_h(), g.out_w(), g.stride, g.pad);
     for (k, row) in dcolt.outer_iter().enumerate() {
         let (c, i, j) = (k / (g.fh * g.fw), k / g.fw % g.fh, k % g.fw);
         let plane = &mut dx[c * h * w..(c + 1) * h * w];
+        let row = row.to_slice().expect("dcolᵀ rows are contiguous");
+        let (lo, hi) = inside(g, j);
         for oy in 0..oh {
-            for ox in 0..ow {
-                if let Some((y, xx)) = g.source(oy, ox, i, j) {
-                    plane[y * w + xx] += row[oy * ow + ox];
+            let y = (oy * s + i).wrapping_sub(pad);
+            if y >= h {
+                continue;
+            }
+            let src = &row[oy * ow + lo..oy * ow + hi];
+            let dst = &mut plane[y * w..(y + 1) * w];
+            if s == 1 {
+                for (d, &v) in dst[lo + j - pad..hi + j - pad].iter_mut().zip(src) {
+                    *d += v;
+                }
+            } else {
+                for (ox, &v) in (lo..hi).zip(src) {
+                    dst[ox * s + j - pad] += v;
                 }
             }
         }
@@ -298,6 +318,10 @@ pub fn pool_forward<A: Scalar>(x: ArrayView2<'_, A>, g: &Window) -> (Array2<A>, 
                 let x = x.as_slice().expect("standard layout");
                 let y = y.as_slice_mut().expect("contiguous");
                 let arg = &mut arg[s * per..(s + 1) * per];
+                if (g.fh, g.fw, g.stride, g.pad) == (2, 2, 2, 0) {
+                    pool_2x2(x, [c, h, w], y, arg);
+                    continue;
+                }
                 for ch in 0..c {
                     for oy in 0..oh {
                         for ox in 0..ow {
@@ -309,12 +333,20 @@ pub fn pool_forward<A: Scalar>(x: ArrayView2<'_, A>, g: &Window) -> (Array2<A>, 
                                 }
                             };
                             if g.pad == 0 {
+                                // no padding: every tap is inside, the first one starts
+                                let at = ch * h * w + oy * g.stride * w + ox * g.stride;
+                                let (mut b, mut a) = (x[at], at);
                                 for i in 0..g.fh {
-                                    let at = ch * h * w + (oy * g.stride + i) * w + ox * g.stride;
-                                    for (j, &v) in x[at..at + g.fw].iter().enumerate() {
-                                        offer(v, (at + j) as u32);
+                                    let row = at + i * w;
+                                    for (j, &v) in x[row..row + g.fw].iter().enumerate() {
+                                        // a select, not a branch: on real data the
+                                        // winner is unpredictable
+                                        let take = (v > b) | (v.is_nan() & !b.is_nan());
+                                        b = if take { v } else { b };
+                                        a = if take { row + j } else { a };
                                     }
                                 }
+                                best = Some((b, a as u32));
                             } else {
                                 for i in 0..g.fh {
                                     for j in 0..g.fw {
@@ -338,6 +370,38 @@ pub fn pool_forward<A: Scalar>(x: ArrayView2<'_, A>, g: &Window) -> (Array2<A>, 
             }
         });
     (out, arg)
+}
+
+/// [`pool_forward`] of one sample for the book's only window, 2×2 with stride 2 and no padding,
+/// without the general loop's per-tap bookkeeping: the same first-maximum and NaN rules.
+fn pool_2x2<A: Scalar>(x: &[A], [c, h, w]: [usize; 3], y: &mut [A], arg: &mut [u32]) {
+    let (oh, ow) = (h / 2, w / 2);
+    // the first of a and b unless b wins (greater, or NaN over a number)
+    let pick = |a: (A, usize), b: (A, usize)| {
+        let take = (b.0 > a.0) | (b.0.is_nan() & !a.0.is_nan());
+        if take { b } else { a }
+    };
+    for ch in 0..c {
+        for oy in 0..oh {
+            let top = ch * h * w + 2 * oy * w;
+            let o = ch * oh * ow + oy * ow;
+            let (r0, r1) = (&x[top..top + 2 * ow], &x[top + w..top + w + 2 * ow]);
+            for (ox, ((p0, p1), (yo, ao))) in r0
+                .chunks_exact(2)
+                .zip(r1.chunks_exact(2))
+                .zip(y[o..o + ow].iter_mut().zip(&mut arg[o..o + ow]))
+                .enumerate()
+            {
+                let at = top + 2 * ox;
+                let first = pick((p0[0], at), (p0[1], at + 1));
+                let second = pick((p1[0], at + w), (p1[1], at + w + 1));
+                // row-major order: the top row's winner is earlier than the bottom row's
+                let (v, a) = pick(first, second);
+                *yo = v;
+                *ao = a as u32;
+            }
+        }
+    }
 }
 
 /// The gradient of [`pool_forward`]: each `dout` entry goes to the input position that won
@@ -399,6 +463,68 @@ mod tests {
             .collect()
     }
 
+    /// Pooling against its definition: each output is the first maximum of its window (padding
+    /// as 0), and the gradient goes back to that position.
+    #[allow(clippy::too_many_arguments)]
+    fn check_pool(
+        n: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+        k: usize,
+        s: usize,
+        p: usize,
+        seed: u64,
+    ) -> Result<(), TestCaseError> {
+        let g = Window::new([c, h, w], k, k, s, p);
+        let x = Array2::from_shape_vec((n, c * h * w), arr(n * c * h * w, seed)).unwrap();
+        let (y, arg) = pool_forward(x.view(), &g);
+        let (oh, ow) = (g.out_h(), g.out_w());
+        for nn in 0..n {
+            for cc in 0..c {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        // the window's values in row-major order, padding as 0
+                        let vals: Vec<(f64, Option<usize>)> = (0..k)
+                            .flat_map(|i| (0..k).map(move |j| (i, j)))
+                            .map(|(i, j)| {
+                                let (yy, xx) = (
+                                    (oy * s + i) as isize - p as isize,
+                                    (ox * s + j) as isize - p as isize,
+                                );
+                                if yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
+                                    let at = cc * h * w + yy as usize * w + xx as usize;
+                                    (x[[nn, at]], Some(at))
+                                } else {
+                                    (0.0, None)
+                                }
+                            })
+                            .collect();
+                        let max = vals.iter().map(|v| v.0).fold(f64::NEG_INFINITY, f64::max);
+                        let first = vals.iter().find(|v| v.0 == max).unwrap();
+                        let o = cc * oh * ow + oy * ow + ox;
+                        prop_assert_eq!(y[[nn, o]], max);
+                        prop_assert_eq!(
+                            arg[nn * c * oh * ow + o],
+                            first.1.map_or(u32::MAX, |a| a as u32)
+                        );
+                    }
+                }
+            }
+        }
+        let d = Array2::from_shape_vec((n, c * oh * ow), arr(n * c * oh * ow, seed + 5)).unwrap();
+        let dx = pool_backward(d.view(), &arg, &g);
+        let mut want = Array2::<f64>::zeros((n, c * h * w));
+        for ((nn, o), &v) in d.indexed_iter() {
+            let at = arg[nn * c * oh * ow + o];
+            if at != u32::MAX {
+                want[[nn, at as usize]] += v;
+            }
+        }
+        prop_assert_eq!(dx, want);
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(40))]
         #[test]
@@ -451,33 +577,16 @@ mod tests {
             k in 1usize..4, s in 1usize..4, p in 0usize..2, seed in 0u64..100,
         ) {
             prop_assume!(k <= h + 2 * p && k <= w + 2 * p && p < k);
-            let g = Window::new([c, h, w], k, k, s, p);
-            let x = Array2::from_shape_vec((n, c * h * w), arr(n * c * h * w, seed)).unwrap();
-            let (y, arg) = pool_forward(x.view(), &g);
-            let (oh, ow) = (g.out_h(), g.out_w());
-            for nn in 0..n { for cc in 0..c { for oy in 0..oh { for ox in 0..ow {
-                // the window's values in row-major order, padding as 0
-                let vals: Vec<(f64, Option<usize>)> = (0..k).flat_map(|i| (0..k).map(move |j| (i, j))).map(|(i, j)| {
-                    let (yy, xx) = ((oy * s + i) as isize - p as isize, (ox * s + j) as isize - p as isize);
-                    if yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
-                        let at = cc * h * w + yy as usize * w + xx as usize;
-                        (x[[nn, at]], Some(at))
-                    } else { (0.0, None) }
-                }).collect();
-                let max = vals.iter().map(|v| v.0).fold(f64::NEG_INFINITY, f64::max);
-                let first = vals.iter().find(|v| v.0 == max).unwrap();
-                let o = cc * oh * ow + oy * ow + ox;
-                prop_assert_eq!(y[[nn, o]], max);
-                prop_assert_eq!(arg[nn * c * oh * ow + o], first.1.map_or(u32::MAX, |a| a as u32));
-            }}}}
-            let d = Array2::from_shape_vec((n, c * oh * ow), arr(n * c * oh * ow, seed + 5)).unwrap();
-            let dx = pool_backward(d.view(), &arg, &g);
-            let mut want = Array2::<f64>::zeros((n, c * h * w));
-            for ((nn, o), &v) in d.indexed_iter() {
-                let at = arg[nn * c * oh * ow + o];
-                if at != u32::MAX { want[[nn, at as usize]] += v; }
-            }
-            prop_assert_eq!(dx, want);
+            check_pool(n, c, h, w, k, s, p, seed)?;
+        }
+
+        /// The book's 2×2, stride 2 window has a kernel of its own: the same rules, odd sizes
+        /// and ties included.
+        #[test]
+        fn the_2x2_pooling_kernel_follows_the_same_rules(
+            n in 1usize..10, c in 1usize..4, h in 2usize..12, w in 2usize..12, seed in 0u64..1000,
+        ) {
+            check_pool(n, c, h, w, 2, 2, 0, seed)?;
         }
     }
 
