@@ -53,20 +53,36 @@ fn benches(c: &mut Criterion) {
             bch.iter(|| conv_backward(black_box(x.view()), filt.view(), d.view(), &w, !first))
         });
     }
-    let pool = Window::new([30, 24, 24], 2, 2, 2, 0);
-    let x = Array2::from_shape_simple_fn((N, pool.input_len()), || f32::standard_normal(&mut rng));
-    g.throughput(Throughput::Elements((N * pool.input_len()) as u64));
-    g.bench_function("pool_30x24x24_forward", |bch| {
-        bch.iter(|| pool_forward(black_box(x.view()), &pool))
-    });
-    let (y, arg) = pool_forward(x.view(), &pool);
-    g.bench_function("pool_30x24x24_backward", |bch| {
-        bch.iter(|| pool_backward(black_box(y.view()), &arg, &pool))
+    // max pooling 2×2, stride 2: SimpleConvNet's, then DeepConvNet's three (elem/s: inputs/s)
+    for input in [[30, 24, 24], [16, 28, 28], [32, 16, 16], [64, 8, 8]] {
+        let pool = Window::new(input, 2, 2, 2, 0);
+        let name = format!("pool_{}x{}x{}", input[0], input[1], input[2]);
+        let x =
+            Array2::from_shape_simple_fn((N, pool.input_len()), || f32::standard_normal(&mut rng));
+        g.throughput(Throughput::Elements((N * pool.input_len()) as u64));
+        g.bench_function(format!("{name}_forward"), |bch| {
+            bch.iter(|| pool_forward(black_box(x.view()), &pool))
+        });
+        let (y, arg) = pool_forward(x.view(), &pool);
+        g.bench_function(format!("{name}_backward"), |bch| {
+            bch.iter(|| pool_backward(black_box(y.view()), &arg, &pool))
+        });
+    }
+    // DeepConvNet's dense head through a Net of its own: affine 1024→50, relu, affine 50→10
+    let mut head: NetSpec = "affine 50, relu, affine 10".parse().unwrap();
+    head.input = vec![64, 4, 4];
+    let mut head = Net::<f32>::new(head, &mut rng).unwrap();
+    let xh = Array2::from_shape_simple_fn((N, 1024), || f32::standard_normal(&mut rng).max(0.0));
+    let t: Vec<usize> = (0..N).map(|i| i % 10).collect();
+    g.throughput(Throughput::Elements(
+        (3 * 2 * N * (1024 * 50 + 50 * 10)) as u64,
+    ));
+    g.bench_function("deep_head_1024_50_10_gradient", |bch| {
+        bch.iter(|| head.gradient(black_box(&xh), &t, &mut rng))
     });
     // the whole step's gradient: about 4.3 MFLOP per image (the count)
     let mut net = Net::<f32>::new(NetSpec::simple_conv_net(), &mut rng).unwrap();
     let x = Array2::from_shape_simple_fn((N, 784), || f32::standard_normal(&mut rng).max(0.0));
-    let t: Vec<usize> = (0..N).map(|i| i % 10).collect();
     g.throughput(Throughput::Elements(4_300_000 * N as u64));
     g.bench_function("simple_conv_net_gradient", |bch| {
         bch.iter(|| net.gradient(black_box(&x), &t, &mut rng))

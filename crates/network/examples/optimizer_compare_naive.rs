@@ -51,11 +51,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // the book's learning rates for this figure; lr 0.1 for the two it leaves out
     let runs = [
         ("SGD", AnyOptimizer::Sgd(Sgd::new(0.95))),
-        ("Momentum", AnyOptimizer::Momentum(Momentum::new(0.1, 0.9))),
-        ("Nesterov", AnyOptimizer::Nesterov(Nesterov::new(0.1, 0.9))),
+        ("Momentum", AnyOptimizer::Momentum(Momentum::new(0.1))),
+        ("Nesterov", AnyOptimizer::Nesterov(Nesterov::new(0.1))),
         ("AdaGrad", AnyOptimizer::AdaGrad(AdaGrad::new(1.5))),
-        ("RMSprop", AnyOptimizer::RmsProp(RmsProp::new(0.1, 0.99))),
-        ("Adam", AnyOptimizer::Adam(Adam::new(0.3, 0.9, 0.999))),
+        ("RMSprop", AnyOptimizer::RmsProp(RmsProp::new(0.1))),
+        ("Adam", AnyOptimizer::Adam(Adam::new(0.3))),
     ];
     let paths: Vec<(&str, Vec<(f64, f64)>)> = runs.into_iter().map(|(n, o)| (n, path(o))).collect();
     for (name, p) in &paths {

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayViewMutD};
 use ndarray_npy::{ReadableElement, WritableElement};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -368,7 +368,7 @@ impl<A: Scalar> Net<A> {
         self.stepper.ready_for = None;
         let names: Vec<String> = self.params().names().map(str::to_owned).collect();
         let views: Vec<_> = names.iter().map(|n| grads[n.as_str()].view()).collect();
-        optimizer.update(&mut self.kernel.tensors_mut(), &views);
+        optimizer.update_tensors(&mut self.kernel.tensors_mut(), &views);
     }
 
     /// `784-100-100-10 relu`: the widths and the hidden layers' activation.
@@ -950,5 +950,20 @@ mod tests {
             }
             assert!(refused, "lr 1e308 should blow up within 50 steps: {opt}");
         }
+    }
+}
+
+/// A net's parameters, by name, for [`Optimizer::update`]: `optimizer.update(&mut net, &grads)`.
+impl<A: Scalar> crate::optimizer::ParamsMut<A> for Net<A> {
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
+        // the parameters change: a gradient computed ahead for them is stale
+        self.stepper.ready_for = None;
+        let names = self
+            .kernel
+            .named_tensors()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        (Some(names), self.kernel.tensors_mut())
     }
 }

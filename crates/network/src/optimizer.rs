@@ -36,16 +36,145 @@ use crate::{Grads, Params};
 pub const EPSILON: f64 = 1e-7;
 
 /// Updates parameter tensors from their gradients, in place: the book's `update(params, grads)`.
+///
+/// `optimizer.update(&mut net, &grads)` is the book's `optimizer.update(network.params, grads)`:
+/// `params` is a [`Net`](crate::Net) (or a [`MultiLayerNet`](crate::MultiLayerNet), or
+/// [`Params`]) and `grads` what its `gradient` returned, matched by name; or lists of tensors,
+/// matched by position.
+///
+/// ```
+/// use scratchnet_network::{Net, NetSpec, optimizer::{Adam, Optimizer}};
+/// let mut rng = scratchnet_tensor::rng_from_seed(0);
+/// let mut net = Net::<f64>::new(NetSpec::multi_layer_net(&[20], "relu"), &mut rng).unwrap();
+/// let (x, t) = (ndarray::Array2::<f64>::ones((2, 784)), [3, 7]);
+/// let mut optimizer = Adam::new(0.001); // the book's Adam(lr=0.001)
+/// let before = net.loss(&x, &t[..]);
+/// for _ in 0..10 {
+///     let grads = net.gradient(&x, &t[..], &mut rng);
+///     optimizer.update(&mut net, &grads);
+/// }
+/// assert!(net.loss(&x, &t[..]) < before);
+/// ```
 pub trait Optimizer<A: Scalar> {
     /// One step for every tensor: `params[i]` is moved against `grads[i]`.
     ///
     /// # Panics
     /// If `params` and `grads` differ in number or in a tensor's shape, or (for optimizers with
     /// state) if they differ from the tensors of the first update.
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]);
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]);
 
     /// The learning rate.
     fn lr(&self) -> f64;
+
+    /// One step: the book's `optimizer.update(params, grads)`. Named parameters (a net) take
+    /// the gradient of their own name; lists of tensors go by position.
+    ///
+    /// # Panics
+    /// As [`update_tensors`](Self::update_tensors), and if a named gradient is missing.
+    fn update<P, G>(&mut self, params: &mut P, grads: &G)
+    where
+        P: ParamsMut<A> + ?Sized,
+        G: GradsRef<A> + ?Sized,
+        Self: Sized,
+    {
+        let (names, mut tensors) = params.tensors_for_update();
+        let grads = grads.views_for(names.as_deref());
+        self.update_tensors(&mut tensors, &grads);
+    }
+}
+
+/// What [`Optimizer::update`] updates: the parameter tensors in order, with their names when
+/// they have names.
+pub trait ParamsMut<A> {
+    /// The names (if any) and mutable views of the tensors, in order.
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>);
+}
+
+/// The gradients [`Optimizer::update`] takes: named ([`Tensors`](crate::Tensors)) or in order.
+pub trait GradsRef<A> {
+    /// Views in the order of `names` (when the parameters have names), else in stored order.
+    ///
+    /// # Panics
+    /// If a name in `names` has no gradient.
+    fn views_for(&self, names: Option<&[String]>) -> Vec<ArrayViewD<'_, A>>;
+}
+
+impl<'a, A> ParamsMut<A> for [ArrayViewMutD<'a, A>] {
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
+        (None, self.iter_mut().map(|t| t.view_mut()).collect())
+    }
+}
+
+impl<'a, A, const N: usize> ParamsMut<A> for [ArrayViewMutD<'a, A>; N] {
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
+        self.as_mut_slice().tensors_for_update()
+    }
+}
+
+impl<'a, A> ParamsMut<A> for Vec<ArrayViewMutD<'a, A>> {
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
+        self.as_mut_slice().tensors_for_update()
+    }
+}
+
+impl<'a, A> GradsRef<A> for [ArrayViewD<'a, A>] {
+    fn views_for(&self, _names: Option<&[String]>) -> Vec<ArrayViewD<'_, A>> {
+        self.iter().map(|g| g.view()).collect()
+    }
+}
+
+impl<'a, A, const N: usize> GradsRef<A> for [ArrayViewD<'a, A>; N] {
+    fn views_for(&self, names: Option<&[String]>) -> Vec<ArrayViewD<'_, A>> {
+        self.as_slice().views_for(names)
+    }
+}
+
+impl<'a, A> GradsRef<A> for Vec<ArrayViewD<'a, A>> {
+    fn views_for(&self, names: Option<&[String]>) -> Vec<ArrayViewD<'_, A>> {
+        self.as_slice().views_for(names)
+    }
+}
+
+impl<A: Scalar> GradsRef<A> for crate::Tensors<A> {
+    fn views_for(&self, names: Option<&[String]>) -> Vec<ArrayViewD<'_, A>> {
+        match names {
+            Some(names) => names.iter().map(|n| self[n.as_str()].view()).collect(),
+            None => self.views(),
+        }
+    }
+}
+
+impl<A: Scalar> ParamsMut<A> for Params<A> {
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
+        let names = crate::PARAM_NAMES.iter().map(|n| n.to_string()).collect();
+        (Some(names), self.tensors_mut().into())
+    }
+}
+
+impl<A: Scalar> GradsRef<A> for Grads<A> {
+    fn views_for(&self, names: Option<&[String]>) -> Vec<ArrayViewD<'_, A>> {
+        by_name(self.named().into(), names)
+    }
+}
+
+/// The views of `named` in the order of `names`, or all of them in order.
+pub(crate) fn by_name<'a, A, S: AsRef<str>>(
+    named: Vec<(S, ArrayViewD<'a, A>)>,
+    names: Option<&[String]>,
+) -> Vec<ArrayViewD<'a, A>> {
+    match names {
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                let (_, g) = named
+                    .iter()
+                    .find(|(k, _)| k.as_ref() == n)
+                    .unwrap_or_else(|| panic!("no gradient named {n}"));
+                g.clone()
+            })
+            .collect(),
+        None => named.into_iter().map(|(_, g)| g).collect(),
+    }
 }
 
 fn check_pair<A>(params: &[ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
@@ -122,7 +251,7 @@ impl Default for Sgd {
 }
 
 impl<A: Scalar> Optimizer<A> for Sgd {
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
         check_pair(params, grads);
         let lr = A::of_f64(self.lr);
         for (p, g) in params.iter_mut().zip(grads) {
@@ -158,29 +287,36 @@ pub struct Momentum<A> {
 }
 
 impl<A> Momentum<A> {
-    /// Momentum SGD with learning rate `lr` and momentum `momentum`.
+    /// Momentum SGD with learning rate `lr` and the book's momentum 0.9: `Momentum(lr=…)`.
     ///
     /// ```
-    /// let m = scratchnet_network::optimizer::Momentum::<f32>::new(0.1, 0.5);
-    /// assert_eq!((m.lr, m.momentum), (0.1, 0.5));
+    /// use scratchnet_network::optimizer::Momentum;
+    /// let m = Momentum::<f32>::new(0.1);
+    /// assert_eq!((m.lr, m.momentum), (0.1, 0.9));
+    /// assert_eq!(Momentum::<f32>::new(0.1).with_momentum(0.5).momentum, 0.5);
     /// ```
-    pub fn new(lr: f64, momentum: f64) -> Self {
+    pub fn new(lr: f64) -> Self {
         Momentum {
             lr,
-            momentum,
+            momentum: 0.9,
             v: Vec::new(),
         }
+    }
+
+    /// The same optimizer with momentum `momentum`.
+    pub fn with_momentum(self, momentum: f64) -> Self {
+        Momentum { momentum, ..self }
     }
 }
 
 impl<A> Default for Momentum<A> {
     fn default() -> Self {
-        Momentum::new(0.01, 0.9)
+        Momentum::new(0.01)
     }
 }
 
 impl<A: Scalar> Optimizer<A> for Momentum<A> {
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
         check_pair(params, grads);
         let (lr, m) = (A::of_f64(self.lr), A::of_f64(self.momentum));
         let v = state_for(&mut self.v, params);
@@ -227,28 +363,35 @@ pub struct Nesterov<A> {
 }
 
 impl<A> Nesterov<A> {
-    /// Nesterov's method with learning rate `lr` and momentum `momentum`.
+    /// Nesterov's method with learning rate `lr` and the book's momentum 0.9.
     ///
     /// ```
-    /// assert_eq!(scratchnet_network::optimizer::Nesterov::<f64>::new(0.1, 0.8).momentum, 0.8);
+    /// use scratchnet_network::optimizer::Nesterov;
+    /// assert_eq!(Nesterov::<f64>::new(0.1).momentum, 0.9);
+    /// assert_eq!(Nesterov::<f64>::new(0.1).with_momentum(0.8).momentum, 0.8);
     /// ```
-    pub fn new(lr: f64, momentum: f64) -> Self {
+    pub fn new(lr: f64) -> Self {
         Nesterov {
             lr,
-            momentum,
+            momentum: 0.9,
             v: Vec::new(),
         }
+    }
+
+    /// The same optimizer with momentum `momentum`.
+    pub fn with_momentum(self, momentum: f64) -> Self {
+        Nesterov { momentum, ..self }
     }
 }
 
 impl<A> Default for Nesterov<A> {
     fn default() -> Self {
-        Nesterov::new(0.01, 0.9)
+        Nesterov::new(0.01)
     }
 }
 
 impl<A: Scalar> Optimizer<A> for Nesterov<A> {
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
         check_pair(params, grads);
         let (lr, m) = (A::of_f64(self.lr), A::of_f64(self.momentum));
         // the book multiplies these Python floats first, then the arrays
@@ -308,7 +451,7 @@ impl<A> Default for AdaGrad<A> {
 }
 
 impl<A: Scalar> Optimizer<A> for AdaGrad<A> {
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
         check_pair(params, grads);
         let (lr, eps) = (A::of_f64(self.lr), A::of_f64(EPSILON));
         let h = state_for(&mut self.h, params);
@@ -348,28 +491,35 @@ pub struct RmsProp<A> {
 }
 
 impl<A> RmsProp<A> {
-    /// RMSprop with learning rate `lr` and decay rate `decay_rate`.
+    /// RMSprop with learning rate `lr` and the book's decay rate 0.99.
     ///
     /// ```
-    /// assert_eq!(scratchnet_network::optimizer::RmsProp::<f64>::new(0.01, 0.9).decay_rate, 0.9);
+    /// use scratchnet_network::optimizer::RmsProp;
+    /// assert_eq!(RmsProp::<f64>::new(0.01).decay_rate, 0.99);
+    /// assert_eq!(RmsProp::<f64>::new(0.01).with_decay_rate(0.9).decay_rate, 0.9);
     /// ```
-    pub fn new(lr: f64, decay_rate: f64) -> Self {
+    pub fn new(lr: f64) -> Self {
         RmsProp {
             lr,
-            decay_rate,
+            decay_rate: 0.99,
             h: Vec::new(),
         }
+    }
+
+    /// The same optimizer with decay rate `decay_rate`.
+    pub fn with_decay_rate(self, decay_rate: f64) -> Self {
+        RmsProp { decay_rate, ..self }
     }
 }
 
 impl<A> Default for RmsProp<A> {
     fn default() -> Self {
-        RmsProp::new(0.01, 0.99)
+        RmsProp::new(0.01)
     }
 }
 
 impl<A: Scalar> Optimizer<A> for RmsProp<A> {
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
         check_pair(params, grads);
         let (lr, eps) = (A::of_f64(self.lr), A::of_f64(EPSILON));
         let (rho, keep) = (A::of_f64(self.decay_rate), A::of_f64(1.0 - self.decay_rate));
@@ -419,20 +569,33 @@ pub struct Adam<A> {
 }
 
 impl<A> Adam<A> {
-    /// Adam with learning rate `lr` and moment decays `beta1`, `beta2`.
+    /// Adam with learning rate `lr` and the book's moment decays β1 0.9, β2 0.999:
+    /// `Adam(lr=…)`.
     ///
     /// ```
-    /// let a = scratchnet_network::optimizer::Adam::<f32>::new(0.01, 0.8, 0.99);
-    /// assert_eq!((a.lr, a.beta1, a.beta2, a.steps()), (0.01, 0.8, 0.99, 0));
+    /// use scratchnet_network::optimizer::Adam;
+    /// let a = Adam::<f32>::new(0.01);
+    /// assert_eq!((a.lr, a.beta1, a.beta2, a.steps()), (0.01, 0.9, 0.999, 0));
+    /// let b = Adam::<f32>::new(0.01).with_betas(0.8, 0.99);
+    /// assert_eq!((b.beta1, b.beta2), (0.8, 0.99));
     /// ```
-    pub fn new(lr: f64, beta1: f64, beta2: f64) -> Self {
+    pub fn new(lr: f64) -> Self {
         Adam {
             lr,
-            beta1,
-            beta2,
+            beta1: 0.9,
+            beta2: 0.999,
             iter: 0,
             m: Vec::new(),
             v: Vec::new(),
+        }
+    }
+
+    /// The same optimizer with moment decays `beta1`, `beta2`.
+    pub fn with_betas(self, beta1: f64, beta2: f64) -> Self {
+        Adam {
+            beta1,
+            beta2,
+            ..self
         }
     }
 
@@ -444,12 +607,12 @@ impl<A> Adam<A> {
 
 impl<A> Default for Adam<A> {
     fn default() -> Self {
-        Adam::new(0.001, 0.9, 0.999)
+        Adam::new(0.001)
     }
 }
 
 impl<A: Scalar> Optimizer<A> for Adam<A> {
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
         check_pair(params, grads);
         state_for(&mut self.v, params);
         let m = state_for(&mut self.m, params);
@@ -581,14 +744,14 @@ impl<A> AnyOptimizer<A> {
 }
 
 impl<A: Scalar> Optimizer<A> for AnyOptimizer<A> {
-    fn update(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
+    fn update_tensors(&mut self, params: &mut [ArrayViewMutD<'_, A>], grads: &[ArrayViewD<'_, A>]) {
         match self {
-            AnyOptimizer::Sgd(o) => o.update(params, grads),
-            AnyOptimizer::Momentum(o) => o.update(params, grads),
-            AnyOptimizer::Nesterov(o) => o.update(params, grads),
-            AnyOptimizer::AdaGrad(o) => o.update(params, grads),
-            AnyOptimizer::RmsProp(o) => o.update(params, grads),
-            AnyOptimizer::Adam(o) => o.update(params, grads),
+            AnyOptimizer::Sgd(o) => o.update_tensors(params, grads),
+            AnyOptimizer::Momentum(o) => o.update_tensors(params, grads),
+            AnyOptimizer::Nesterov(o) => o.update_tensors(params, grads),
+            AnyOptimizer::AdaGrad(o) => o.update_tensors(params, grads),
+            AnyOptimizer::RmsProp(o) => o.update_tensors(params, grads),
+            AnyOptimizer::Adam(o) => o.update_tensors(params, grads),
         }
     }
 
@@ -642,7 +805,7 @@ impl<A: Scalar> Params<A> {
     /// assert_eq!(p.b1[0], -0.1 * 3.0);
     /// ```
     pub fn update(&mut self, optimizer: &mut impl Optimizer<A>, grads: &Grads<A>) {
-        optimizer.update(&mut self.tensors_mut(), &grads.tensors());
+        optimizer.update_tensors(&mut self.tensors_mut(), &grads.tensors());
     }
 }
 
@@ -771,11 +934,19 @@ impl OptimizerConfig {
         let lr = self.lr;
         match self.kind {
             OptimizerKind::Sgd => AnyOptimizer::Sgd(Sgd::new(lr)),
-            OptimizerKind::Momentum => AnyOptimizer::Momentum(Momentum::new(lr, self.momentum)),
-            OptimizerKind::Nesterov => AnyOptimizer::Nesterov(Nesterov::new(lr, self.momentum)),
+            OptimizerKind::Momentum => {
+                AnyOptimizer::Momentum(Momentum::new(lr).with_momentum(self.momentum))
+            }
+            OptimizerKind::Nesterov => {
+                AnyOptimizer::Nesterov(Nesterov::new(lr).with_momentum(self.momentum))
+            }
             OptimizerKind::Adagrad => AnyOptimizer::AdaGrad(AdaGrad::new(lr)),
-            OptimizerKind::Rmsprop => AnyOptimizer::RmsProp(RmsProp::new(lr, self.decay_rate)),
-            OptimizerKind::Adam => AnyOptimizer::Adam(Adam::new(lr, self.beta1, self.beta2)),
+            OptimizerKind::Rmsprop => {
+                AnyOptimizer::RmsProp(RmsProp::new(lr).with_decay_rate(self.decay_rate))
+            }
+            OptimizerKind::Adam => {
+                AnyOptimizer::Adam(Adam::new(lr).with_betas(self.beta1, self.beta2))
+            }
         }
     }
 }

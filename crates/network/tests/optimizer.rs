@@ -60,7 +60,10 @@ fn momentum_follows_the_book() {
         s[0] = 0.8 * s[0] - 0.02 * grad(k, i);
         *w += s[0];
     });
-    assert_eq!(run_array(&mut Momentum::new(0.02, 0.8), 6), want);
+    assert_eq!(
+        run_array(&mut Momentum::new(0.02).with_momentum(0.8), 6),
+        want
+    );
 }
 
 /// Three steps of Nesterov (lr 0.1, α 0.9) on f(w) = w²/2 (g = w) from w = 1, in the book's
@@ -73,7 +76,7 @@ fn momentum_follows_the_book() {
 #[test]
 fn nesterov_takes_the_books_steps_worked_by_hand() {
     let mut w = ArrayD::from_elem(IxDyn(&[1]), 1.0_f64);
-    let mut nag = Nesterov::new(0.1, 0.9);
+    let mut nag = Nesterov::new(0.1);
     for want in [0.81_f64, 0.5751, 0.327321] {
         let g = w.clone();
         nag.update(&mut [w.view_mut()], &[g.view()]);
@@ -100,11 +103,11 @@ fn the_six_optimizers_end_where_numpy_ends_on_the_books_quadratic() {
             (f[0], f[1].parse().unwrap(), f[2].parse().unwrap());
         let mut opt = match name {
             "SGD" => AnyOptimizer::Sgd(Sgd::new(0.95)),
-            "Momentum" => AnyOptimizer::Momentum(Momentum::new(0.1, 0.9)),
-            "Nesterov" => AnyOptimizer::Nesterov(Nesterov::new(0.1, 0.9)),
+            "Momentum" => AnyOptimizer::Momentum(Momentum::new(0.1)),
+            "Nesterov" => AnyOptimizer::Nesterov(Nesterov::new(0.1)),
             "AdaGrad" => AnyOptimizer::AdaGrad(AdaGrad::new(1.5)),
-            "RMSprop" => AnyOptimizer::RmsProp(RmsProp::new(0.1, 0.99)),
-            "Adam" => AnyOptimizer::Adam(Adam::new(0.3, 0.9, 0.999)),
+            "RMSprop" => AnyOptimizer::RmsProp(RmsProp::new(0.1)),
+            "Adam" => AnyOptimizer::Adam(Adam::new(0.3)),
             other => panic!("unknown optimizer {other} in the fixture"),
         };
         let mut x = ArrayD::from_elem(IxDyn(&[1]), -7.0);
@@ -225,4 +228,33 @@ fn mismatched_shapes_panic_clearly() {
     let mut w = ArrayD::<f64>::zeros(IxDyn(&[2]));
     let g = ArrayD::<f64>::zeros(IxDyn(&[3]));
     Sgd::default().update(&mut [w.view_mut()], &[g.view()]);
+}
+
+/// The book's call shape, `optimizer.update(network.params, grads)`, moves every parameter of a
+/// batch-norm net by its own gradient, matched by name: the same step as one `Sgd` update of
+/// each tensor by hand, `W ← W − lr·∂L/∂W`.
+#[test]
+fn the_books_update_call_matches_each_gradient_by_name() {
+    use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+    let mut rng = scratchnet_tensor::rng_from_seed(4);
+    let mut net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He, &mut rng)
+        .with_batch_norm();
+    let x = ndarray::array![[0.0, 1.0, 0.5, 0.0], [0.5, 0.0, 0.0, 0.25]];
+    let grads = net.gradient(&x, &[1, 0], &mut rng);
+    let before: Vec<(String, ndarray::ArrayD<f64>)> = net
+        .named_tensors()
+        .into_iter()
+        .map(|(n, a)| (n, a.to_owned()))
+        .collect();
+    let mut optimizer = Sgd::new(0.5);
+    optimizer.update(&mut net, &grads);
+    let g = grads.named();
+    assert_eq!(before.len(), 6, "W1 b1 gamma1 beta1 W2 b2");
+    for ((name, w0), (gname, g)) in before.iter().zip(&g) {
+        assert_eq!(name, gname);
+        let want = w0 - &(g * 0.5);
+        let now = net.named_tensors();
+        let (_, w1) = now.iter().find(|(n, _)| n == name).unwrap();
+        assert_eq!(w1, &want.view(), "{name}");
+    }
 }

@@ -231,7 +231,7 @@ impl<A: Scalar> MultiLayerGrads<A> {
 /// let x = ndarray::array![[0.0, 0.5, 1.0, 0.25], [1.0, 0.0, 0.0, 0.75]];
 /// let t = [2, 0];
 /// let before = net.loss(&x, &t);
-/// let mut adam = Adam::new(0.01, 0.9, 0.999);
+/// let mut adam = Adam::new(0.01);
 /// for _ in 0..20 {
 ///     let grads = net.gradient(&x, &t, &mut rng);
 ///     net.update(&mut adam, &grads);
@@ -859,6 +859,21 @@ impl<A: Scalar> MultiLayerNet<A> {
     pub fn update(&mut self, optimizer: &mut impl Optimizer<A>, grads: &MultiLayerGrads<A>) {
         let named = grads.named();
         let g: Vec<ArrayViewD<'_, A>> = named.into_iter().map(|(_, g)| g).collect();
-        optimizer.update(&mut self.tensors_mut(), &g);
+        optimizer.update_tensors(&mut self.tensors_mut(), &g);
+    }
+}
+
+/// The net's parameters by name, for the book's `optimizer.update(network.params, grads)`.
+impl<A: Scalar> crate::optimizer::ParamsMut<A> for MultiLayerNet<A> {
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
+        let names = self.named_tensors().into_iter().map(|(n, _)| n).collect();
+        (Some(names), self.tensors_mut())
+    }
+}
+
+/// The gradients by name, for [`Optimizer::update`].
+impl<A: Scalar> crate::optimizer::GradsRef<A> for MultiLayerGrads<A> {
+    fn views_for(&self, names: Option<&[String]>) -> Vec<ArrayViewD<'_, A>> {
+        crate::optimizer::by_name(self.named(), names)
     }
 }
