@@ -43,9 +43,10 @@ pub const EPSILON: f64 = 1e-7;
 /// matched by position.
 ///
 /// ```
-/// use scratchnet_network::{Net, NetSpec, optimizer::{Adam, Optimizer}};
+/// use scratchnet_network::{Activation, Net, NetSpec, WeightInit, optimizer::{Adam, Optimizer}};
 /// let mut rng = scratchnet_tensor::rng_from_seed(0);
-/// let mut net = Net::<f64>::new(NetSpec::multi_layer_net(&[20], "relu"), &mut rng).unwrap();
+/// let spec = NetSpec::multi_layer_net(784, &[20], 10, Activation::Relu, WeightInit::He, 0.0);
+/// let mut net = Net::<f64>::new(spec, &mut rng).unwrap();
 /// let (x, t) = (ndarray::Array2::<f64>::ones((2, 784)), [3, 7]);
 /// let mut optimizer = Adam::new(0.001); // the book's Adam(lr=0.001)
 /// let before = net.loss(&x, &t[..]);
