@@ -73,9 +73,25 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         .route("/api/run", get(run))
         .route("/api/test", get(test))
         .route("/api/test/{index}", get(test_image))
+        .merge(test_hooks())
         .fallback(|| async { bad(StatusCode::NOT_FOUND, "no such page or API (see /api/model)") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
+}
+
+/// `GET /api/test-hooks/panic` panics, with the `test-hooks` feature only.
+fn test_hooks() -> axum::Router<Arc<App>> {
+    let r = axum::Router::new();
+    #[cfg(feature = "test-hooks")]
+    let r = r.route(
+        "/api/test-hooks/panic",
+        get(|| async {
+            panic!("a handler that panics, for the tests");
+            #[allow(unreachable_code)]
+            ()
+        }),
+    );
+    r
 }
 
 const INDEX: &str = include_str!("../assets/index.html");
