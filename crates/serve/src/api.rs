@@ -339,6 +339,12 @@ async fn test(State(app): State<Arc<App>>, Query(q): Query<Which>) -> ApiResult 
 }
 
 async fn test_image(State(app): State<Arc<App>>, UrlPath(index): UrlPath<String>) -> ApiResult {
+    let i: usize = index.parse().map_err(|_| {
+        bad(
+            StatusCode::BAD_REQUEST,
+            format!("{index:?} is not a test image index"),
+        )
+    })?;
     let test = match app.data.get() {
         Some(Ok(t)) => t,
         Some(Err(message)) => return Err(bad(StatusCode::NOT_FOUND, message.clone())),
@@ -349,12 +355,6 @@ async fn test_image(State(app): State<Arc<App>>, UrlPath(index): UrlPath<String>
             ));
         }
     };
-    let i: usize = index.parse().map_err(|_| {
-        bad(
-            StatusCode::BAD_REQUEST,
-            format!("{index:?} is not a test image index"),
-        )
-    })?;
     if i >= test.len() {
         return Err(bad(
             StatusCode::NOT_FOUND,

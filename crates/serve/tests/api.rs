@@ -175,7 +175,7 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
 
     // bad input: a 4xx and a message that says what is wrong
     for (ct, body, status, says) in [
-        ("application/json", json!({"pixels": [0.5; 783]}).to_string(), 422, "784"),
+        ("application/json", json!({ "pixels": vec![0.5; 783] }).to_string(), 422, "784"),
         ("application/json", {
             let mut v = vec![0.0; 784];
             v[5] = 2.0;
