@@ -367,7 +367,8 @@ function plot(canvas, series, opts) {
   if (!pts.length) { ctx.fillText("no data", L, H / 2); return; }
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
   const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1);
-  const y0 = opts.y0 !== undefined ? opts.y0 : Math.min(...ys), y1 = opts.y1 !== undefined ? opts.y1 : Math.max(...ys, y0 + 1e-9);
+  let y0 = Math.min(...ys), y1 = Math.max(...ys);
+  if (y1 - y0 < 1e-6) { y0 -= 0.01; y1 += 0.01; }
   const X = (x) => L + (W - L - R) * (x - x0) / (x1 - x0);
   const Y = (y) => H - B - (H - T - B) * (y - y0) / (y1 - y0);
   ctx.strokeStyle = "#999";
@@ -386,6 +387,10 @@ function plot(canvas, series, opts) {
     s.points.forEach((p, i) => (i ? ctx.lineTo(X(p[0]), Y(p[1])) : ctx.moveTo(X(p[0]), Y(p[1]))));
     ctx.stroke();
     ctx.fillStyle = s.color;
+    if (s.points.length <= 60) {
+      // few evaluations: each one a dot, so that even one shows
+      for (const p of s.points) { ctx.beginPath(); ctx.arc(X(p[0]), Y(p[1]), 3, 0, 2 * Math.PI); ctx.fill(); }
+    }
     ctx.fillText(s.name, W - R - 110, T + 14 + 14 * k);
   });
 }

@@ -32,7 +32,9 @@ fn bench_net<A: Scalar>(c: &mut Criterion, name: &str, spec: NetSpec) {
     let x = digit::<A>();
     let row = x.clone().insert_axis(ndarray::Axis(0));
     let mut g = c.benchmark_group(format!("one_digit/{name}"));
-    g.bench_function("predict", |b| b.iter(|| black_box(net.predict(black_box(&row)))));
+    g.bench_function("predict", |b| {
+        b.iter(|| black_box(net.predict(black_box(&row))))
+    });
     g.bench_function("activations", |b| {
         b.iter(|| black_box(net.activations(black_box(x.view()))))
     });
@@ -40,12 +42,19 @@ fn bench_net<A: Scalar>(c: &mut Criterion, name: &str, spec: NetSpec) {
 }
 
 fn benches(c: &mut Criterion) {
-    let relu = |h: &[usize]| {
-        NetSpec::multi_layer_net(784, h, 10, Activation::Relu, WeightInit::He, 0.0)
-    };
+    let relu =
+        |h: &[usize]| NetSpec::multi_layer_net(784, h, 10, Activation::Relu, WeightInit::He, 0.0);
     let conv = |s: &str| s.parse::<NetSpec>().unwrap().with_init(WeightInit::He);
-    bench_net::<f64>(c, "two_layer_784-50-10_f64", NetSpec::two_layer_net(784, 50, 10, 0.01));
-    bench_net::<f32>(c, "two_layer_784-50-10_f32", NetSpec::two_layer_net(784, 50, 10, 0.01));
+    bench_net::<f64>(
+        c,
+        "two_layer_784-50-10_f64",
+        NetSpec::two_layer_net(784, 50, 10, 0.01),
+    );
+    bench_net::<f32>(
+        c,
+        "two_layer_784-50-10_f32",
+        NetSpec::two_layer_net(784, 50, 10, 0.01),
+    );
     bench_net::<f32>(c, "relu_784-100-100-10_f32", relu(&[100, 100]));
     bench_net::<f32>(c, "relu_784-100x5-10_f32", relu(&[100; 5]));
     bench_net::<f32>(

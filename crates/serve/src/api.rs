@@ -64,9 +64,18 @@ struct Which {
 
 pub(crate) fn router(app: Arc<App>) -> axum::Router {
     axum::Router::new()
-        .route("/", get(|| async { page("text/html; charset=utf-8", INDEX) }))
-        .route("/app.js", get(|| async { page("text/javascript; charset=utf-8", APP_JS) }))
-        .route("/style.css", get(|| async { page("text/css; charset=utf-8", STYLE) }))
+        .route(
+            "/",
+            get(|| async { page("text/html; charset=utf-8", INDEX) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { page("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { page("text/css; charset=utf-8", STYLE) }),
+        )
         .route("/api/model", get(model))
         .route("/api/predict", post(predict))
         .route("/api/runs", get(list_runs))
@@ -74,7 +83,12 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         .route("/api/test", get(test))
         .route("/api/test/{index}", get(test_image))
         .merge(test_hooks())
-        .fallback(|| async { bad(StatusCode::NOT_FOUND, "no such page or API (see /api/model)") })
+        .fallback(|| async {
+            bad(
+                StatusCode::NOT_FOUND,
+                "no such page or API (see /api/model)",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
 }
@@ -251,7 +265,12 @@ async fn predict(
     blocking(move || {
         let x = input_of(&headers, &body)?;
         let acts = m.net.activations(&x);
-        let scores: Vec<f32> = acts.last().expect("a net has layers").iter().copied().collect();
+        let scores: Vec<f32> = acts
+            .last()
+            .expect("a net has layers")
+            .iter()
+            .copied()
+            .collect();
         let probs = softmax(&scores);
         let class = argmax(probs.iter().map(|&p| f64::from(p)));
         let mut out = json!({
@@ -286,7 +305,10 @@ fn layers(m: &Loaded, acts: &[ndarray::ArrayD<f32>]) -> Value {
             let mut shape = a.shape().to_vec();
             let values: Vec<f64> = if shape.len() == 3 && shape[0] > MAX_CHANNELS {
                 shape[0] = MAX_CHANNELS;
-                a.iter().take(shape.iter().product()).map(|&v| short(v)).collect()
+                a.iter()
+                    .take(shape.iter().product())
+                    .map(|&v| short(v))
+                    .collect()
             } else {
                 a.iter().map(|&v| short(v)).collect()
             };
@@ -324,7 +346,9 @@ async fn run(State(app): State<Arc<App>>, Query(q): Query<Which>) -> ApiResult {
     };
     let name = m.name.clone();
     let view = blocking(move || Ok(runs::view(&name, &dir))).await?;
-    Ok(Json(serde_json::to_value(view).expect("plain data serialises")))
+    Ok(Json(
+        serde_json::to_value(view).expect("plain data serialises"),
+    ))
 }
 
 async fn test(State(app): State<Arc<App>>, Query(q): Query<Which>) -> ApiResult {

@@ -255,7 +255,10 @@ async fn interrupted() {
 }
 
 /// The model to serve: its name, run folder, and file.
-fn pick(args: &ServeArgs, runs_root: &Path) -> Result<(String, Option<PathBuf>, PathBuf), ServeError> {
+fn pick(
+    args: &ServeArgs,
+    runs_root: &Path,
+) -> Result<(String, Option<PathBuf>, PathBuf), ServeError> {
     if let Some(file) = &args.model {
         let name = file
             .file_name()

@@ -69,7 +69,11 @@ impl AnyNet {
                 let x = chunk.mapv(|p| A::of_f64(f64::from(p) / 255.0));
                 // the chapter 4 net's `predict` is already softmaxed: the argmax is the same
                 let y = net.predict(&x);
-                out.extend(y.rows().into_iter().map(|r| argmax(r.iter().map(|v| v.as_f64()))));
+                out.extend(
+                    y.rows()
+                        .into_iter()
+                        .map(|r| argmax(r.iter().map(|v| v.as_f64()))),
+                );
             }
             out
         }

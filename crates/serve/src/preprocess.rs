@@ -62,10 +62,7 @@ pub fn mnist_style(image: ArrayView2<'_, f32>) -> Option<Array2<f32>> {
             })
             .collect()
     };
-    let (cols, rows) = (
-        overlaps(cx, image.ncols()),
-        overlaps(cy, image.nrows()),
-    );
+    let (cols, rows) = (overlaps(cx, image.ncols()), overlaps(cy, image.nrows()));
     Some(Array2::from_shape_fn((SIDE, SIDE), |(i, j)| {
         let mut sum = 0.0;
         for &(r, wr) in &rows[i] {
@@ -117,7 +114,8 @@ mod tests {
     /// `expected[i][j] = ink · (overlap of row i with [y0, y1)) · (overlap of col j with
     /// [x0, x1))`: a bar's exact area average once its edges on the 28×28 grid are known.
     fn block(y: (f64, f64), x: (f64, f64), ink: f32) -> Array2<f32> {
-        let cover = |k: usize, (a, b): (f64, f64)| (b.min(k as f64 + 1.0) - a.max(k as f64)).max(0.0);
+        let cover =
+            |k: usize, (a, b): (f64, f64)| (b.min(k as f64 + 1.0) - a.max(k as f64)).max(0.0);
         Array2::from_shape_fn((28, 28), |(i, j)| ink * (cover(i, y) * cover(j, x)) as f32)
     }
 
@@ -190,7 +188,10 @@ mod tests {
         }
         // area averaging moves the centre of mass by less than half a pixel times the share
         // of the mass in partly covered pixels: here under 0.1
-        assert!((cx / m - 14.0).abs() < 0.1 && (cy / m - 14.0).abs() < 0.1, "{cx} {cy}");
+        assert!(
+            (cx / m - 14.0).abs() < 0.1 && (cy / m - 14.0).abs() < 0.1,
+            "{cx} {cy}"
+        );
         // mass is conserved up to the scale: 1200 pixels of ink times s² = (20/80)²
         assert!((m - 1200.0 * 0.0625).abs() < 1e-3, "{m}");
     }

@@ -68,7 +68,8 @@ pub(crate) fn resolve(root: &Path, name: &str) -> Option<PathBuf> {
 }
 
 fn summary(dir: &Path) -> Option<Value> {
-    let text = scratchnet_fileio::read_to_string_limited(dir.join(SUMMARY_FILE), MAX_SUMMARY).ok()?;
+    let text =
+        scratchnet_fileio::read_to_string_limited(dir.join(SUMMARY_FILE), MAX_SUMMARY).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -83,9 +84,17 @@ pub(crate) struct Table {
 fn table(path: &Path) -> Option<Table> {
     let text = scratchnet_fileio::read_to_string_limited(path, MAX_CSV).ok()?;
     let mut lines = text.lines();
-    let header = lines.next()?.split(',').map(|h| h.trim().to_owned()).collect();
+    let header = lines
+        .next()?
+        .split(',')
+        .map(|h| h.trim().to_owned())
+        .collect();
     let rows = lines
-        .map(|l| l.split(',').map(|v| v.trim().parse::<f64>().ok()).collect::<Option<Vec<_>>>())
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.trim().parse::<f64>().ok())
+                .collect::<Option<Vec<_>>>()
+        })
         .take_while(Option::is_some)
         .flatten()
         .collect();

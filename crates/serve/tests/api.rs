@@ -57,7 +57,10 @@ fn agent() -> ureq::Agent {
 fn get(url: &str) -> (u16, Value) {
     let mut r = agent().get(url).call().unwrap();
     let status = r.status().as_u16();
-    (status, serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap())
+    (
+        status,
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
+    )
 }
 
 fn post(url: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
@@ -67,7 +70,10 @@ fn post(url: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
         .send(body)
         .unwrap();
     let status = r.status().as_u16();
-    (status, serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap())
+    (
+        status,
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap(),
+    )
 }
 
 fn softmax(scores: &[f64]) -> Vec<f64> {
@@ -78,13 +84,20 @@ fn softmax(scores: &[f64]) -> Vec<f64> {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn png(img: &image::GrayImage) -> Vec<u8> {
     let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageOutputFormat::Png)
-        .unwrap();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut out),
+        image::ImageOutputFormat::Png,
+    )
+    .unwrap();
     out
 }
 
@@ -96,7 +109,9 @@ fn dense() -> NetSpec {
 fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     let root = tempfile::tempdir().unwrap();
     let net = make_run(root.path(), "2026-01-01_00-00-00", dense(), 1);
-    let conv_spec = "conv 4x5x5, relu, pool 2, affine 10".parse::<NetSpec>().unwrap();
+    let conv_spec = "conv 4x5x5, relu, pool 2, affine 10"
+        .parse::<NetSpec>()
+        .unwrap();
     let conv = make_run(root.path(), "2026-01-02_00-00-00", conv_spec.clone(), 2);
     let args = ServeArgs {
         run: Some(root.path().join("runs/2026-01-01_00-00-00")),
@@ -113,7 +128,10 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     assert_eq!(page.status().as_u16(), 200);
     let html = page.body_mut().read_to_string().unwrap();
     assert!(html.contains("<canvas id=\"pad\"") && html.contains("/app.js"));
-    assert!(!html.contains("http://") && !html.contains("https://"), "nothing fetched from outside");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing fetched from outside"
+    );
 
     // the model
     let (s, m) = get(&format!("{url}api/model"));
@@ -135,7 +153,11 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     // a prediction from 784 values: the softmax of the net's scores, computed here
     let x = Array1::from_shape_fn(784, |i| ((i * 7919) % 255) as f32 / 255.0);
     let body = json!({ "pixels": x.to_vec() }).to_string();
-    let (s, p) = post(&format!("{url}api/predict?inside=true"), "application/json", body.as_bytes());
+    let (s, p) = post(
+        &format!("{url}api/predict?inside=true"),
+        "application/json",
+        body.as_bytes(),
+    );
     assert_eq!(s, 200, "{p}");
     let scores = net.predict(&x.clone().insert_axis(ndarray::Axis(0)));
     let want = softmax(&scores.iter().map(|&v| f64::from(v)).collect::<Vec<_>>());
@@ -143,14 +165,23 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     for (a, b) in probs.iter().zip(&want) {
         assert!((a - b).abs() < 1e-4, "{a} vs {b}");
     }
-    let best = (0..10).max_by(|&a, &b| want[a].total_cmp(&want[b])).unwrap();
+    let best = (0..10)
+        .max_by(|&a, &b| want[a].total_cmp(&want[b]))
+        .unwrap();
     assert_eq!(p["class"], best);
     // inside: the block outputs (relu, relu, scores), the first the relu of x·W1 + b1
     let layers = p["layers"].as_array().unwrap();
     let names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["relu", "relu", "affine 10"]);
-    let h1 = x.dot(&net.params()["W1"].view().into_dimensionality::<ndarray::Ix2>().unwrap())
-        + &net.params()["b1"].view().into_dimensionality::<ndarray::Ix1>().unwrap();
+    let h1 = x.dot(
+        &net.params()["W1"]
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .unwrap(),
+    ) + &net.params()["b1"]
+        .view()
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
     for (a, b) in floats(&layers[0]["values"]).iter().zip(h1.iter()) {
         assert!((a - f64::from(b.max(0.0))).abs() < 1e-3, "{a} vs {b}");
     }
@@ -168,20 +199,39 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     let input = floats(&p["input"]);
     for (k, v) in input.iter().enumerate() {
         let (r, c) = (k / 28, k % 28);
-        let want = if (4..24).contains(&r) && (9..19).contains(&c) { 1.0 } else { 0.0 };
+        let want = if (4..24).contains(&r) && (9..19).contains(&c) {
+            1.0
+        } else {
+            0.0
+        };
         assert_eq!(*v, want, "pixel ({r}, {c})");
     }
     assert!(p.get("layers").is_none());
 
     // bad input: a 4xx and a message that says what is wrong
     for (ct, body, status, says) in [
-        ("application/json", json!({ "pixels": vec![0.5; 783] }).to_string(), 422, "784"),
-        ("application/json", {
-            let mut v = vec![0.0; 784];
-            v[5] = 2.0;
-            json!({ "pixels": v }).to_string()
-        }, 422, "pixel 5 is 2"),
-        ("application/json", "{\"pixels\": ".into(), 400, "expected JSON"),
+        (
+            "application/json",
+            json!({ "pixels": vec![0.5; 783] }).to_string(),
+            422,
+            "784",
+        ),
+        (
+            "application/json",
+            {
+                let mut v = vec![0.0; 784];
+                v[5] = 2.0;
+                json!({ "pixels": v }).to_string()
+            },
+            422,
+            "pixel 5 is 2",
+        ),
+        (
+            "application/json",
+            "{\"pixels\": ".into(),
+            400,
+            "expected JSON",
+        ),
         ("text/plain", "7".into(), 415, "image/png"),
         ("image/png", "not a png".into(), 400, "PNG"),
     ] {
@@ -189,8 +239,16 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
         assert_eq!(s, status, "{ct} {e}");
         assert!(e["error"].as_str().unwrap().contains(says), "{e}");
     }
-    let (s, e) = post(&format!("{url}api/predict"), "image/png", &png(&image::GrayImage::new(50, 50)));
-    assert_eq!((s, e["error"].as_str().unwrap().contains("nothing is drawn")), (422, true), "{e}");
+    let (s, e) = post(
+        &format!("{url}api/predict"),
+        "image/png",
+        &png(&image::GrayImage::new(50, 50)),
+    );
+    assert_eq!(
+        (s, e["error"].as_str().unwrap().contains("nothing is drawn")),
+        (422, true),
+        "{e}"
+    );
     let huge = vec![b' '; 3 << 20];
     let r = agent()
         .post(&format!("{url}api/predict"))
@@ -214,7 +272,10 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     // another run under runs/, by name
     let (s, m) = get(&format!("{url}api/model?run=2026-01-02_00-00-00"));
     assert_eq!(s, 200, "{m}");
-    assert_eq!((m["kind"].as_str(), m["spec"].as_str()), (Some("conv"), Some(conv_spec.to_string().as_str())));
+    assert_eq!(
+        (m["kind"].as_str(), m["spec"].as_str()),
+        (Some("conv"), Some(conv_spec.to_string().as_str()))
+    );
     assert_eq!(m["first_layer"]["tiles"].as_array().unwrap().len(), 4);
     let (s, p) = post(
         &format!("{url}api/predict?run=2026-01-02_00-00-00&inside=true"),
@@ -227,12 +288,25 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     for (a, b) in floats(&p["probs"]).iter().zip(&want) {
         assert!((a - b).abs() < 1e-4, "{a} vs {b}");
     }
-    let shapes: Vec<&Value> = p["layers"].as_array().unwrap().iter().map(|l| &l["shape"]).collect();
-    assert_eq!(shapes, [&json!([4, 24, 24]), &json!([4, 12, 12]), &json!([10])]);
+    let shapes: Vec<&Value> = p["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["shape"])
+        .collect();
+    assert_eq!(
+        shapes,
+        [&json!([4, 24, 24]), &json!([4, 12, 12]), &json!([10])]
+    );
 
     // the runs and the run
     let (_, r) = get(&format!("{url}api/runs"));
-    let names: Vec<&str> = r["runs"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["2026-01-02_00-00-00", "2026-01-01_00-00-00"]);
     assert_eq!(r["runs"][1]["test_acc"], 0.52);
     let (s, run) = get(&format!("{url}api/run"));
@@ -255,11 +329,15 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     let predicted = net.predict(&xt);
     let mut confusion = vec![vec![0u64; 10]; 10];
     for (row, &label) in predicted.rows().into_iter().zip(&test.labels) {
-        let p = (0..10).max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a))).unwrap();
+        let p = (0..10)
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
+            .unwrap();
         confusion[usize::from(label)][p] += 1;
     }
     assert_eq!(t["confusion"], json!(confusion));
-    let wrong: u64 = (0..10).map(|i| confusion[i].iter().sum::<u64>() - confusion[i][i]).sum();
+    let wrong: u64 = (0..10)
+        .map(|i| confusion[i].iter().sum::<u64>() - confusion[i][i])
+        .sum();
     assert_eq!(t["count"], wrong);
     assert!((t["accuracy"].as_f64().unwrap() - (10_000 - wrong) as f64 / 1e4).abs() < 1e-12);
     let first = &t["mistakes"][0];
@@ -268,7 +346,13 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     let (s, img) = get(&format!("{url}api/test/{i}"));
     assert_eq!(s, 200);
     assert_eq!(img["label"], test.labels[i]);
-    assert_eq!(floats(&img["pixels"])[..], xt.row(i).iter().map(|&v| (f64::from(v) * 1e4).round() / 1e4).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        floats(&img["pixels"])[..],
+        xt.row(i)
+            .iter()
+            .map(|&v| (f64::from(v) * 1e4).round() / 1e4)
+            .collect::<Vec<_>>()[..]
+    );
     let (s, _) = get(&format!("{url}api/test/10000"));
     assert_eq!(s, 404);
 
@@ -277,7 +361,11 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
         for _ in 0..12 {
             sc.spawn(|| {
                 for _ in 0..8 {
-                    let (s, p) = post(&format!("{url}api/predict?inside=true"), "application/json", body.as_bytes());
+                    let (s, p) = post(
+                        &format!("{url}api/predict?inside=true"),
+                        "application/json",
+                        body.as_bytes(),
+                    );
                     assert_eq!((s, &p["class"]), (200, &json!(best)));
                 }
             });
@@ -285,7 +373,10 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
     });
 
     server.stop().unwrap();
-    assert!(agent().get(&url).call().is_err(), "stopped: nothing listens");
+    assert!(
+        agent().get(&url).call().is_err(),
+        "stopped: nothing listens"
+    );
 }
 
 #[test]
@@ -310,7 +401,10 @@ fn without_mnist_the_page_says_where_it_looked() {
     };
     assert_eq!(t["status"], "absent");
     let msg = t["message"].as_str().unwrap();
-    assert!(msg.contains(&empty.path().display().to_string()) && msg.contains("fetch-mnist"), "{msg}");
+    assert!(
+        msg.contains(&empty.path().display().to_string()) && msg.contains("fetch-mnist"),
+        "{msg}"
+    );
     let (s, e) = get(&format!("{url}api/test/0"));
     assert_eq!(s, 404, "{e}");
     // the rest works
@@ -332,7 +426,10 @@ fn a_panic_in_a_handler_is_a_500_and_the_server_goes_on() {
     };
     let server = Server::start(&args, root.path()).unwrap();
     let url = server.url();
-    let r = agent().get(&format!("{url}api/test-hooks/panic")).call().unwrap();
+    let r = agent()
+        .get(&format!("{url}api/test-hooks/panic"))
+        .call()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 500);
     let (s, _) = get(&format!("{url}api/model"));
     assert_eq!(s, 200);
@@ -343,19 +440,40 @@ fn a_panic_in_a_handler_is_a_500_and_the_server_goes_on() {
 fn what_cannot_be_served_is_refused_by_name() {
     let root = tempfile::tempdir().unwrap();
     let start = |args: ServeArgs| Server::start(&args, root.path()).unwrap_err();
-    let e = start(ServeArgs { port: 0, ..Default::default() });
-    assert!(e.to_string().contains("no run with a model.bin") && e.exit_code() == 2, "{e}");
-    let e = start(ServeArgs { run: Some(root.path().to_owned()), port: 0, ..Default::default() });
+    let e = start(ServeArgs {
+        port: 0,
+        ..Default::default()
+    });
+    assert!(
+        e.to_string().contains("no run with a model.bin") && e.exit_code() == 2,
+        "{e}"
+    );
+    let e = start(ServeArgs {
+        run: Some(root.path().to_owned()),
+        port: 0,
+        ..Default::default()
+    });
     assert!(e.to_string().contains("has no model.bin"), "{e}");
     let bad = root.path().join("bad.bin");
     std::fs::write(&bad, b"not a model").unwrap();
-    let e = start(ServeArgs { model: Some(bad.clone()), port: 0, ..Default::default() });
+    let e = start(ServeArgs {
+        model: Some(bad.clone()),
+        port: 0,
+        ..Default::default()
+    });
     assert!(e.to_string().contains(&bad.display().to_string()), "{e}");
     let small = root.path().join("small.bin");
-    Net::<f64>::new(NetSpec::two_layer_net(4, 3, 2, 0.1), &mut scratchnet_tensor::rng_from_seed(0))
-        .unwrap()
-        .save(&small)
-        .unwrap();
-    let e = start(ServeArgs { model: Some(small), port: 0, ..Default::default() });
+    Net::<f64>::new(
+        NetSpec::two_layer_net(4, 3, 2, 0.1),
+        &mut scratchnet_tensor::rng_from_seed(0),
+    )
+    .unwrap()
+    .save(&small)
+    .unwrap();
+    let e = start(ServeArgs {
+        model: Some(small),
+        port: 0,
+        ..Default::default()
+    });
     assert!(e.to_string().contains("784 and 10"), "{e}");
 }
