@@ -63,6 +63,7 @@ mod fast_numgrad;
 mod fused;
 mod gradcheck;
 mod input;
+mod inside;
 mod layer_stack;
 pub mod layers;
 mod model;

@@ -94,6 +94,10 @@ pub enum Command {
     /// prints the trials best first.
     #[command(after_help = EXIT_CODES)]
     Search(SearchArgs),
+    /// Serve a local page where you draw a digit and watch a trained network read it: its
+    /// probabilities, first-layer weights, activations, test-set mistakes and training curves
+    /// (the scratchnet-serve crate). Ctrl-C stops it.
+    Serve(scratchnet_serve::ServeArgs),
 }
 
 fn parse_threads(s: &str) -> Result<usize, String> {
@@ -442,6 +446,17 @@ pub fn main() -> ! {
             }
         },
     };
+    if let Some(Command::Serve(a)) = &cli.command {
+        // before the Ctrl-C handler below: the server stops on Ctrl-C itself, letting the
+        // requests under way finish
+        match scratchnet_serve::run(a, &default_root()) {
+            Ok(()) => std::process::exit(0),
+            Err(e) => {
+                errln!("error: {e}");
+                std::process::exit(e.exit_code());
+            }
+        }
+    }
     let interrupt = Arc::new(Interrupt::default());
     let state = interrupt.clone();
     let handler = ctrlc::set_handler(move || {
@@ -486,6 +501,9 @@ pub fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
         Some(Command::Plot(a)) => plot(a),
         Some(Command::Export(a)) => export(a),
         Some(Command::Search(a)) => search(a),
+        Some(Command::Serve(a)) => scratchnet_serve::run(&a, &default_root())
+            .map(|()| Exit::Done)
+            .map_err(|e| TrainError::Usage(e.to_string())),
     }
 }
 
