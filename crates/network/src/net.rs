@@ -809,6 +809,21 @@ fn gradient_of<A: Scalar>(
     }
 }
 
+/// A net's parameters, by name, for [`Optimizer::update`]: `optimizer.update(&mut net, &grads)`.
+impl<A: Scalar> crate::optimizer::ParamsMut<A> for Net<A> {
+    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
+        // the parameters change: a gradient computed ahead for them is stale
+        self.stepper.ready_for = None;
+        let names = self
+            .kernel
+            .named_tensors()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        (Some(names), self.kernel.tensors_mut())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -950,20 +965,5 @@ mod tests {
             }
             assert!(refused, "lr 1e308 should blow up within 50 steps: {opt}");
         }
-    }
-}
-
-/// A net's parameters, by name, for [`Optimizer::update`]: `optimizer.update(&mut net, &grads)`.
-impl<A: Scalar> crate::optimizer::ParamsMut<A> for Net<A> {
-    fn tensors_for_update(&mut self) -> (Option<Vec<String>>, Vec<ArrayViewMutD<'_, A>>) {
-        // the parameters change: a gradient computed ahead for them is stale
-        self.stepper.ready_for = None;
-        let names = self
-            .kernel
-            .named_tensors()
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        (Some(names), self.kernel.tensors_mut())
     }
 }

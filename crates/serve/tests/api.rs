@@ -178,7 +178,7 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
             .view()
             .into_dimensionality::<ndarray::Ix2>()
             .unwrap(),
-    ) + &net.params()["b1"]
+    ) + net.params()["b1"]
         .view()
         .into_dimensionality::<ndarray::Ix1>()
         .unwrap();

@@ -201,7 +201,7 @@ fn a_digit_drawn_with_the_mouse_is_read_by_the_page() {
     // the first three test digits the net reads right with probability > 0.95 as MNIST gives
     // them: what is checked is the page's path from mouse to class
     let xt: Array2<f32> = mnist.test.images_as::<f32>(true);
-    let scores = net.predict(&xt.slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..200)));
+    let scores = net.predict(xt.slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..200)));
     let chosen: Vec<usize> = (0..200)
         .filter(|&i| {
             let row = scores.row(i);
