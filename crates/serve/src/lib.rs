@@ -175,18 +175,27 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind(want))
             .map_err(|source| ServeError::Bind { addr: want, source })?;
         let addr = listener.local_addr().map_err(ServeError::Io)?;
+        // the signal handlers are in place before the URL is printed: a Ctrl-C right after
+        // the first answer stops the server cleanly instead of killing the process
+        let interrupts = if signals {
+            let _in_runtime = runtime.enter();
+            Some(Interrupts::new().map_err(ServeError::Io)?)
+        } else {
+            None
+        };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let router = api::router(app).layer(tower_http::catch_panic::CatchPanicLayer::new());
         let thread = std::thread::spawn(move || {
             runtime.block_on(async move {
                 let shutdown = async move {
-                    if signals {
-                        tokio::select! {
+                    match interrupts {
+                        Some(mut i) => tokio::select! {
                             _ = stopped => {}
-                            _ = interrupted() => {}
+                            _ = i.recv() => {}
+                        },
+                        None => {
+                            let _ = stopped.await;
                         }
-                    } else {
-                        let _ = stopped.await;
                     }
                 };
                 axum::serve(listener, router)
@@ -233,23 +242,42 @@ impl Server {
     }
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
-async fn interrupted() {
-    #[cfg(unix)]
-    {
+/// Ctrl-C, or SIGTERM on Unix, listened for from the moment it is made.
+#[cfg(unix)]
+struct Interrupts {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Interrupts {
+    fn new() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        Ok(Interrupts {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    {
+}
+
+/// Ctrl-C, listened for from the first wait on it.
+#[cfg(not(unix))]
+struct Interrupts;
+
+#[cfg(not(unix))]
+impl Interrupts {
+    fn new() -> std::io::Result<Self> {
+        Ok(Interrupts)
+    }
+
+    async fn recv(&mut self) {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
