@@ -88,6 +88,7 @@ pub use gradcheck::{GradCheck, ParamCheck, gradient_check, gradient_check_with};
 pub use input::Input;
 pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
+pub use npz::npz_dtype;
 pub use multi_layer_fast::RunningUpdate;
 pub use net::{Batch, DrawBatch, Gradient, Net, NonFinite};
 pub use params::{Grads, PARAM_NAMES, Params};
