@@ -72,6 +72,7 @@ mod net;
 mod npz;
 pub mod optimizer;
 mod params;
+mod safetensors_file;
 mod spec;
 mod tensors;
 
