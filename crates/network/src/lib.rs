@@ -58,10 +58,12 @@
 //! ```
 
 pub mod book;
+mod confusion;
 mod error;
 mod fast_numgrad;
 mod fused;
 mod gradcheck;
+mod half_float;
 mod input;
 mod layer_stack;
 pub mod layers;
@@ -82,10 +84,12 @@ pub use book::{
     Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
     WeightInit,
 };
+pub use confusion::{Confusion, misclassified};
 pub use error::ModelError;
 pub use fast_numgrad::{NumGrad, Param};
 pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check, gradient_check_with};
+pub use half_float::{HalfFloat, half_float_accuracy, round_to_f16};
 pub use input::Input;
 pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
