@@ -29,10 +29,7 @@ pub fn round_to_f16(v: f64) -> f64 {
 }
 
 fn widened<A: Scalar>(t: Tensors<A>, f: impl Fn(f64) -> f64) -> Tensors<f64> {
-    Tensors::from_pairs(
-        t.into_iter()
-            .map(|(n, a)| (n, a.mapv(|v| f(v.as_f64())))),
-    )
+    Tensors::from_pairs(t.into_iter().map(|(n, a)| (n, a.mapv(|v| f(v.as_f64())))))
 }
 
 /// The book's `half_float_network.py` on `x` (one sample per row) and labels `t`: the accuracy

@@ -93,9 +93,9 @@ pub use half_float::{HalfFloat, half_float_accuracy, round_to_f16};
 pub use input::Input;
 pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
-pub use npz::npz_dtype;
 pub use multi_layer_fast::RunningUpdate;
 pub use net::{Batch, DrawBatch, Gradient, Net, NonFinite};
+pub use npz::npz_dtype;
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.

@@ -9,7 +9,9 @@ use ndarray::{Array2, Array4};
 use scratchnet_network::{Net, NetSpec, npz_dtype};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npz").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/npz")
+        .join(name)
 }
 
 fn conv_spec() -> NetSpec {
@@ -84,8 +86,14 @@ fn a_batch_norm_net_reads_the_books_gamma_beta_and_running_statistics() {
     let net = Net::<f64>::import_npz(bn_spec(), fixture("bn.npz")).unwrap();
     let names: Vec<&str> = net.params().names().collect::<Vec<_>>();
     assert_eq!(names, ["W1", "b1", "gamma1", "beta1", "W2", "b2"]);
-    assert_eq!(net.params()["gamma1"].as_slice().unwrap(), [1.0, 2.0, 0.5, 1.0]);
-    assert_eq!(net.state()["running_var1"].as_slice().unwrap(), [1.0, 4.0, 0.25, 2.0]);
+    assert_eq!(
+        net.params()["gamma1"].as_slice().unwrap(),
+        [1.0, 2.0, 0.5, 1.0]
+    );
+    assert_eq!(
+        net.state()["running_var1"].as_slice().unwrap(),
+        [1.0, 4.0, 0.25, 2.0]
+    );
     assert_close(&net.predict(&x_bn()), &expected("bn"), 1e-12, "bn.npz");
 }
 

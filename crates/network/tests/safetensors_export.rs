@@ -54,16 +54,10 @@ fn read_back<A: Scalar>(net: &Net<A>, dir: &std::path::Path) -> Vec<String> {
 fn check<A: Scalar>(net: &Net<A>, dtype: &str, input: &str) {
     let dir = tempfile::tempdir().unwrap();
     let lines = read_back(net, dir.path());
-    let meta = format!(
-        r#"meta {{"input": "{input}", "layers": "{}"}}"#,
-        net.spec()
-    );
+    let meta = format!(r#"meta {{"input": "{input}", "layers": "{}"}}"#, net.spec());
     assert_eq!(lines[0], meta);
-    let tensors: Vec<(String, ndarray::ArrayD<A>)> = net
-        .params()
-        .into_iter()
-        .chain(net.state())
-        .collect();
+    let tensors: Vec<(String, ndarray::ArrayD<A>)> =
+        net.params().into_iter().chain(net.state()).collect();
     assert_eq!(lines.len() - 1, tensors.len());
     for (name, a) in &tensors {
         let line = lines

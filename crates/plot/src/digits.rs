@@ -61,7 +61,11 @@ pub fn captioned_images(
             ))?;
             for (n, &v) in img.iter().enumerate().take((ih * iw) as usize) {
                 let (i, j) = (n as u32 / iw, n as u32 % iw);
-                let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+                let v = if v.is_finite() {
+                    v.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
                 if v == 0.0 {
                     continue;
                 }
@@ -143,8 +147,16 @@ pub fn confusion_figure(
         ))?;
         for k in 0..n {
             let name = labels.get(k as usize).copied().unwrap_or("").to_string();
-            root.draw(&Text::new(name.clone(), (mid(left, k), s.i(74)), centered(15)))?;
-            root.draw(&Text::new(name, (s.i(left as i32 - 18), mid(top, k)), centered(15)))?;
+            root.draw(&Text::new(
+                name.clone(),
+                (mid(left, k), s.i(74)),
+                centered(15),
+            ))?;
+            root.draw(&Text::new(
+                name,
+                (s.i(left as i32 - 18), mid(top, k)),
+                centered(15),
+            ))?;
         }
         for (i, row) in counts.iter().enumerate() {
             let total = row.iter().sum::<u64>().max(1) as f64;
