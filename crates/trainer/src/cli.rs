@@ -133,7 +133,8 @@ pub struct TrainArgs {
         conflicts_with_all = [
             "grad", "numgrad", "iters", "batch", "lr", "hidden", "activation", "init",
             "weight_init_std", "optimizer", "momentum", "beta1", "beta2", "decay_rate",
-            "weight_decay", "batch_norm", "dropout", "train_first", "validation", "seed", "dtype"
+            "weight_decay", "batch_norm", "dropout", "train_first", "validation", "seed", "dtype",
+            "shift"
         ]
     )]
     pub resume: Option<PathBuf>,
@@ -224,6 +225,7 @@ impl GradcheckArgs {
             validation: None,
             seed: self.seed,
             dtype: self.dtype,
+            shift: 0,
         }
         .resolve()
     }
@@ -887,6 +889,7 @@ fn spec_of(net: &NetFlags) -> Result<scratchnet_network::NetSpec, TrainError> {
         validation: None,
         seed: DEFAULT_SEED,
         dtype: Dtype::F64,
+        shift: 0,
     }
     .resolve()?
     .spec())
