@@ -84,7 +84,8 @@ fn a_conv_net_numpy_wrote_predicts_what_numpy_computed() {
 #[test]
 fn a_batch_norm_net_reads_the_books_gamma_beta_and_running_statistics() {
     let net = Net::<f64>::import_npz(bn_spec(), fixture("bn.npz")).unwrap();
-    let names: Vec<&str> = net.params().names().collect::<Vec<_>>();
+    let params = net.params();
+    let names: Vec<&str> = params.names().collect();
     assert_eq!(names, ["W1", "b1", "gamma1", "beta1", "W2", "b2"]);
     assert_eq!(
         net.params()["gamma1"].as_slice().unwrap(),

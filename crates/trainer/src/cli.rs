@@ -82,7 +82,8 @@ pub enum Command {
     /// parameter.
     #[command(after_help = EXIT_CODES)]
     Gradcheck(GradcheckArgs),
-    /// Re-draw loss.png and accuracy.png of a run folder from its CSV files.
+    /// Re-draw loss.png and accuracy.png of a run folder from its CSV files; with its model,
+    /// also misclassified.png, confusion.png/csv (and filters.png for a convolutional net).
     #[command(after_help = EXIT_CODES)]
     Plot(PlotArgs),
     /// Write a saved model's parameters as a NumPy .npz with arrays W1, b1, W2, b2.
@@ -329,9 +330,15 @@ impl SearchArgs {
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// A run folder holding loss.csv and accuracy.csv (summary.json, if there, names the run in
-    /// the titles).
+    /// the titles). With model.bin and summary.json there, also misclassified.png (the first 20
+    /// misclassified test images, the book's figure 8-3), confusion.png and confusion.csv, and
+    /// for a convolutional net filters.png (figure 7-24).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// MNIST folder for the misclassified and confusion figures [default: the run's own];
+    /// never downloaded into.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// Flags of `scratchnet export`.
@@ -1052,7 +1059,8 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     // the weights before training are drawn again from the run's seed, as the run drew them
     let model = a.dir.join(crate::MODEL_FILE);
     if summary_path.exists() && model.exists() {
-        let config = Summary::read(&summary_path)?.config;
+        let summary = Summary::read(&summary_path)?;
+        let config = summary.config;
         if config.spec().input.len() == 3 {
             dispatch(
                 config.dtype,
@@ -1063,8 +1071,60 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
                 },
             )?;
         }
+        // the misclassified test images and the confusion matrix of the final model, when the
+        // run's MNIST is there (plot never downloads)
+        let data = a
+            .data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&summary.data_dir));
+        if scratchnet_mnist::missing_files(&data).is_empty() {
+            dispatch(
+                config.dtype,
+                Mistakes {
+                    dir: &a.dir,
+                    model: &model,
+                    data: &data,
+                },
+            )?;
+        } else {
+            errln!(
+                "no MNIST in {}: {} and {} not drawn (give --data DIR)",
+                data.display(),
+                crate::plot::MISCLASSIFIED_PNG,
+                crate::plot::CONFUSION_PNG
+            );
+        }
     }
     Ok(Exit::Done)
+}
+
+/// `plot`'s figures of the final model's mistakes on the test set.
+struct Mistakes<'a> {
+    dir: &'a Path,
+    model: &'a Path,
+    data: &'a Path,
+}
+
+impl ForDtype for Mistakes<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let net = Net::<A>::load(self.model).map_err(TrainError::ModelInput)?;
+        check_mnist_shape(&net, self.model)?;
+        let data = Mnist::<A>::load(self.data)?;
+        let predicted = net.predict_classes(&data.x_test);
+        let title = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        crate::plot::draw_mistakes(self.dir, &data.x_test, &data.t_test, &predicted, &title)?;
+        errln!(
+            "wrote {}, {} and {}",
+            self.dir.join(crate::plot::MISCLASSIFIED_PNG).display(),
+            self.dir.join(crate::plot::CONFUSION_PNG).display(),
+            self.dir.join(crate::plot::CONFUSION_CSV).display()
+        );
+        Ok(Exit::Done)
+    }
 }
 
 /// `plot`'s filter figure of a convolutional run.

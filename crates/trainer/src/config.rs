@@ -421,7 +421,7 @@ pub struct TrainFlags {
     pub dtype: Dtype,
     /// Data augmentation (§8.1.3, not in the book's code): move each training image of each
     /// batch by a random whole number of pixels, from −N to N, down and right (drawn from the
-    /// run's seed), the gap filled with background [default: 0, none]
+    /// run's seed), the gap filled with background; 0 for none
     #[arg(long, value_name = "N", default_value = "0")]
     pub shift: usize,
 }

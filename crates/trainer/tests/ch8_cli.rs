@@ -37,6 +37,17 @@ fn a_run_exported_to_npz_evaluates_as_its_model_bin_with_half_precision_and_figu
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let model = run.join("model.bin");
+    // plot draws the final model's mistakes into the run folder
+    let o = scratchnet(&["plot", s(&run), "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in [
+        "misclassified.png",
+        "confusion.png",
+        "confusion.csv",
+        "filters.png",
+    ] {
+        assert!(run.join(f).exists(), "{f}: {}", stderr(&o));
+    }
     let npz = tmp.path().join("params.npz");
     let o = scratchnet(&["export", "--model", s(&model), "--out", s(&npz)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
