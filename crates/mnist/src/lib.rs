@@ -34,6 +34,7 @@
 //!
 //! MNIST: Yann LeCun, Corinna Cortes, Christopher J.C. Burges (commonly listed as CC BY-SA 3.0).
 
+mod augment;
 mod batch;
 mod cache;
 pub mod checksum;
@@ -49,6 +50,7 @@ mod report;
 mod store;
 mod validation;
 
+pub use augment::{random_shifts, shift_image};
 pub use batch::{EpochBatches, random_batch};
 pub use cache::{CACHE_FILE, cache_path};
 pub use dataset::{

@@ -59,7 +59,8 @@ pub enum ModelError {
         /// The dtype asked for.
         expected: &'static str,
     },
-    /// A `.npz` archive could not be read or written, or lacks an array.
+    /// A `.npz` archive could not be read or written, or lacks an array; or a safetensors file
+    /// could not be encoded.
     #[error("{path}: {what}")]
     Npz {
         /// The file.

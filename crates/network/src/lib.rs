@@ -58,10 +58,12 @@
 //! ```
 
 pub mod book;
+mod confusion;
 mod error;
 mod fast_numgrad;
 mod fused;
 mod gradcheck;
+mod half_float;
 mod input;
 mod inside;
 mod layer_stack;
@@ -73,6 +75,7 @@ mod net;
 mod npz;
 pub mod optimizer;
 mod params;
+mod safetensors_file;
 mod spec;
 mod tensors;
 
@@ -82,15 +85,18 @@ pub use book::{
     Activation, AffineParams, BatchNormGrads, BatchNormParams, MultiLayerGrads, MultiLayerNet,
     WeightInit,
 };
+pub use confusion::{Confusion, misclassified};
 pub use error::ModelError;
 pub use fast_numgrad::{NumGrad, Param};
 pub use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check, gradient_check_with};
+pub use half_float::{HalfFloat, half_float_accuracy, round_to_f16};
 pub use input::Input;
 pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
 pub use multi_layer_fast::RunningUpdate;
 pub use net::{Batch, DrawBatch, Gradient, Net, NonFinite};
+pub use npz::npz_dtype;
 pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.

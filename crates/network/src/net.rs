@@ -430,6 +430,23 @@ impl<A: Scalar> Net<A> {
         }
     }
 
+    /// The class of each row: the argmax of [`predict`](Self::predict)'s scores (the first on
+    /// a tie), as the book's `np.argmax(y, axis=1)`.
+    ///
+    /// ```
+    /// use scratchnet_network::{Net, NetSpec};
+    /// let net = Net::<f64>::new(NetSpec::two_layer_net(2, 3, 4, 0.1),
+    ///     &mut scratchnet_tensor::rng_from_seed(0)).unwrap();
+    /// let classes = net.predict_classes(&ndarray::array![[0.5, 1.0], [1.0, 0.0]]);
+    /// assert!(classes.len() == 2 && classes.iter().all(|&c| c < 4));
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` does not fit the net.
+    pub fn predict_classes<'x>(&self, x: impl Into<Input<'x, A>> + Send) -> Vec<usize> {
+        scratchnet_tensor::argmax_rows(&self.predict(x))
+    }
+
     /// The loss in test mode, weight decay included.
     ///
     /// # Panics

@@ -26,8 +26,10 @@
 //! assert_eq!(&std::fs::read(&path).unwrap()[1..4], b"PNG");
 //! ```
 
+mod digits;
 mod grid;
 
+pub use digits::{captioned_images, confusion_figure};
 pub use grid::{Curves, draw_grid};
 
 use std::error::Error;

@@ -82,7 +82,8 @@ pub enum Command {
     /// parameter.
     #[command(after_help = EXIT_CODES)]
     Gradcheck(GradcheckArgs),
-    /// Re-draw loss.png and accuracy.png of a run folder from its CSV files.
+    /// Re-draw loss.png and accuracy.png of a run folder from its CSV files; with its model,
+    /// also misclassified.png, confusion.png/csv (and filters.png for a convolutional net).
     #[command(after_help = EXIT_CODES)]
     Plot(PlotArgs),
     /// Write a saved model's parameters as a NumPy .npz with arrays W1, b1, W2, b2.
@@ -137,7 +138,8 @@ pub struct TrainArgs {
         conflicts_with_all = [
             "grad", "numgrad", "iters", "batch", "lr", "hidden", "activation", "init",
             "weight_init_std", "optimizer", "momentum", "beta1", "beta2", "decay_rate",
-            "weight_decay", "batch_norm", "dropout", "train_first", "validation", "seed", "dtype"
+            "weight_decay", "batch_norm", "dropout", "train_first", "validation", "seed", "dtype",
+            "shift"
         ]
     )]
     pub resume: Option<PathBuf>,
@@ -150,9 +152,23 @@ pub struct TrainArgs {
 /// Flags of `scratchnet eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The model file (model.bin of a run folder).
+    /// The model file: model.bin of a run folder, or a NumPy .npz of the parameters under the
+    /// book's names (W1, b1, …; gamma1, beta1 with batch norm) for the network --net (or
+    /// --hidden, --activation, --batch-norm) describes, of float32 or float64.
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
+    /// The network of a .npz model (a model.bin records its own).
+    #[command(flatten)]
+    pub net: NetFlags,
+    /// Also the book's half_float_network.py: the test accuracy in float64, then with every
+    /// parameter and input rounded to float16 (computed in float64, as NumPy does).
+    #[arg(long)]
+    pub half: bool,
+    /// Write misclassified.png (the first 20 misclassified test images, the book's figure
+    /// 8-3), confusion.png and confusion.csv (the 10×10 confusion matrix on the test set) to
+    /// this new or empty folder, and print the book's misclassified dict and the matrix.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// MNIST folder [default: $MNIST_DIR, else data/mnist, downloaded if missing].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -214,6 +230,7 @@ impl GradcheckArgs {
             validation: None,
             seed: self.seed,
             dtype: self.dtype,
+            shift: 0,
         }
         .resolve()
     }
@@ -317,20 +334,71 @@ impl SearchArgs {
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// A run folder holding loss.csv and accuracy.csv (summary.json, if there, names the run in
-    /// the titles).
+    /// the titles). With model.bin and summary.json there, also misclassified.png (the first 20
+    /// misclassified test images, the book's figure 8-3), confusion.png and confusion.csv, and
+    /// for a convolutional net filters.png (figure 7-24).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// MNIST folder for the misclassified and confusion figures [default: the run's own];
+    /// never downloaded into.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// Flags of `scratchnet export`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["npz", "out"])))]
 pub struct ExportArgs {
     /// The model file (model.bin of a run folder).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// The .npz file to write (a new or regular file; a symbolic link is followed).
-    #[arg(long, value_name = "OUT")]
-    pub npz: PathBuf,
+    /// The .npz file to write (a new or regular file; a symbolic link is followed); the same
+    /// as --out FILE --format npz.
+    #[arg(long, value_name = "OUT", conflicts_with_all = ["out", "format"])]
+    pub npz: Option<PathBuf>,
+    /// The file to write (a new or regular file; a symbolic link is followed), in the format
+    /// --format names or, without it, its extension says (.npz or .safetensors).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// `npz` (NumPy: np.load) or `safetensors` (candle, burn, PyTorch's safetensors.torch).
+    #[arg(long, value_enum, requires = "out")]
+    pub format: Option<ExportFormat>,
+}
+
+/// The file formats of `scratchnet export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// NumPy's .npz (np.savez), the arrays under the book's names.
+    Npz,
+    /// safetensors: JSON header, raw little-endian tensors.
+    Safetensors,
+}
+
+impl ExportArgs {
+    /// The file to write and its format.
+    fn target(&self) -> Result<(&Path, ExportFormat), TrainError> {
+        if let Some(npz) = &self.npz {
+            return Ok((npz, ExportFormat::Npz));
+        }
+        let out = self
+            .out
+            .as_deref()
+            .ok_or_else(|| TrainError::Usage("give --out FILE (or --npz FILE)".into()))?;
+        if let Some(f) = self.format {
+            return Ok((out, f));
+        }
+        let ext = out
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("npz") => Ok((out, ExportFormat::Npz)),
+            Some("safetensors") => Ok((out, ExportFormat::Safetensors)),
+            _ => Err(TrainError::Usage(format!(
+                "--out {}: cannot tell the format from the extension; name it .npz or .safetensors, or give --format npz|safetensors",
+                out.display()
+            ))),
+        }
+    }
 }
 
 /// How a command ended without error.
@@ -807,19 +875,89 @@ fn check_mnist_shape<A: Scalar>(net: &Net<A>, model: &Path) -> Result<(), TrainE
     Ok(())
 }
 
-fn eval(a: EvalArgs) -> Result<Exit, TrainError> {
-    let (_, dtype) = model_dtype(&a.model)?;
-    let data_dir = DataDir::resolve(a.data.clone(), &default_root());
-    set_threads(a.threads)?;
-    dispatch(dtype, Eval(&a.model, &data_dir))
+/// True for a `.npz` model file (by its extension).
+fn is_npz(model: &Path) -> bool {
+    model
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
 }
 
-struct Eval<'a>(&'a Path, &'a DataDir);
+/// True when a network flag differs from its default.
+fn net_flags_given(n: &NetFlags) -> bool {
+    n.net.is_some()
+        || n.hidden != HiddenSizes(vec![50])
+        || n.activation != scratchnet_network::Activation::Sigmoid
+        || n.init.is_some()
+        || n.weight_init_std.is_some()
+        || n.weight_decay != 0.0
+        || n.batch_norm
+        || n.dropout.is_some()
+}
+
+/// The network the flags describe, resolved and validated as `train` resolves its own.
+fn spec_of(net: &NetFlags) -> Result<scratchnet_network::NetSpec, TrainError> {
+    Ok(TrainFlags {
+        grad: None,
+        numgrad: None,
+        iters: Some(1),
+        epochs: None,
+        eval_samples: None,
+        batch: 1,
+        lr: None,
+        net: net.clone(),
+        optimizer: None,
+        momentum: None,
+        beta1: None,
+        beta2: None,
+        decay_rate: None,
+        train_first: None,
+        validation: None,
+        seed: DEFAULT_SEED,
+        dtype: Dtype::F64,
+        shift: 0,
+    }
+    .resolve()?
+    .spec())
+}
+
+fn eval(a: EvalArgs) -> Result<Exit, TrainError> {
+    let (spec, dtype) = if is_npz(&a.model) {
+        let spec = spec_of(&a.net)?;
+        let dtype = scratchnet_network::npz_dtype(&a.model).map_err(TrainError::ModelInput)?;
+        let dtype = Dtype::parse(dtype).expect("npz_dtype names f32 or f64");
+        (Some(spec), dtype)
+    } else {
+        if net_flags_given(&a.net) {
+            return Err(TrainError::Usage(format!(
+                "--net and the other network flags apply to a .npz model; {} records its network",
+                a.model.display()
+            )));
+        }
+        (None, model_dtype(&a.model)?.1)
+    };
+    if let Some(out) = &a.out {
+        check_new_out_dir(out)?;
+    }
+    let data_dir = DataDir::resolve(a.data.clone(), &default_root());
+    set_threads(a.threads)?;
+    dispatch(dtype, Eval(&a, spec, &data_dir))
+}
+
+struct Eval<'a>(
+    &'a EvalArgs,
+    Option<scratchnet_network::NetSpec>,
+    &'a DataDir,
+);
 
 impl ForDtype for Eval<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let Eval(model, data_dir) = self;
-        let net = Net::<A>::load(model).map_err(TrainError::ModelInput)?;
+        let Eval(a, spec, data_dir) = self;
+        let model = a.model.as_path();
+        let net = match spec {
+            Some(spec) => Net::<A>::import_npz(spec, model),
+            None => Net::<A>::load(model),
+        }
+        .map_err(TrainError::ModelInput)?;
         check_mnist_shape(&net, model)?;
         let data = load_data::<A>(data_dir, false)?;
         let train = net.accuracy(&data.x_train, &data.t_train);
@@ -834,6 +972,48 @@ impl ForDtype for Eval<'_> {
             data_dir.path().display()
         );
         outln!("train acc, test acc | {train:.4}, {test:.4}");
+        if a.half {
+            // the book's sampled = 10000: the whole test set
+            let x = scratchnet_network::Input::from(&data.x_test);
+            let x = x.to_dense();
+            let acc = scratchnet_network::half_float_accuracy(&net, x.view(), &data.t_test)
+                .map_err(TrainError::ModelInput)?;
+            // the book's lines, its spelling kept
+            outln!("caluculate accuracy (float64) ... ");
+            outln!("{}", crate::search::py_float(acc.float64));
+            outln!("caluculate accuracy (float16) ... ");
+            outln!("{}", crate::search::py_float(acc.float16));
+        }
+        if let Some(out) = &a.out {
+            let run = RunDir::claim_new(out)?;
+            let predicted = net.predict_classes(&data.x_test);
+            let title = model
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let (confusion, dict) = crate::plot::draw_mistakes(
+                run.path(),
+                &data.x_test,
+                &data.t_test,
+                &predicted,
+                &title,
+            )?;
+            outln!(
+                "test accuracy:{}",
+                crate::search::py_float(confusion.accuracy())
+            );
+            outln!("======= misclassified result =======");
+            outln!("{{view index: (label, inference), ...}}");
+            outln!("{dict}");
+            crate::console::out(format_args!("{confusion}"));
+            errln!(
+                "wrote {}, {} and {} in {}",
+                crate::plot::MISCLASSIFIED_PNG,
+                crate::plot::CONFUSION_PNG,
+                crate::plot::CONFUSION_CSV,
+                run.path().display()
+            );
+        }
         Ok(Exit::Done)
     }
 }
@@ -897,7 +1077,8 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     // the weights before training are drawn again from the run's seed, as the run drew them
     let model = a.dir.join(crate::MODEL_FILE);
     if summary_path.exists() && model.exists() {
-        let config = Summary::read(&summary_path)?.config;
+        let summary = Summary::read(&summary_path)?;
+        let config = summary.config;
         if config.spec().input.len() == 3 {
             dispatch(
                 config.dtype,
@@ -908,8 +1089,60 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
                 },
             )?;
         }
+        // the misclassified test images and the confusion matrix of the final model, when the
+        // run's MNIST is there (plot never downloads)
+        let data = a
+            .data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&summary.data_dir));
+        if scratchnet_mnist::missing_files(&data).is_empty() {
+            dispatch(
+                config.dtype,
+                Mistakes {
+                    dir: &a.dir,
+                    model: &model,
+                    data: &data,
+                },
+            )?;
+        } else {
+            errln!(
+                "no MNIST in {}: {} and {} not drawn (give --data DIR)",
+                data.display(),
+                crate::plot::MISCLASSIFIED_PNG,
+                crate::plot::CONFUSION_PNG
+            );
+        }
     }
     Ok(Exit::Done)
+}
+
+/// `plot`'s figures of the final model's mistakes on the test set.
+struct Mistakes<'a> {
+    dir: &'a Path,
+    model: &'a Path,
+    data: &'a Path,
+}
+
+impl ForDtype for Mistakes<'_> {
+    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let net = Net::<A>::load(self.model).map_err(TrainError::ModelInput)?;
+        check_mnist_shape(&net, self.model)?;
+        let data = Mnist::<A>::load(self.data)?;
+        let predicted = net.predict_classes(&data.x_test);
+        let title = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        crate::plot::draw_mistakes(self.dir, &data.x_test, &data.t_test, &predicted, &title)?;
+        errln!(
+            "wrote {}, {} and {}",
+            self.dir.join(crate::plot::MISCLASSIFIED_PNG).display(),
+            self.dir.join(crate::plot::CONFUSION_PNG).display(),
+            self.dir.join(crate::plot::CONFUSION_CSV).display()
+        );
+        Ok(Exit::Done)
+    }
 }
 
 /// `plot`'s filter figure of a convolutional run.
@@ -957,9 +1190,10 @@ impl ForDtype for Filters<'_> {
 }
 
 fn export(a: ExportArgs) -> Result<Exit, TrainError> {
+    let (out, _) = a.target()?;
     let (_, dtype) = model_dtype(&a.model)?;
     // Refuse a bad target before reading the whole model.
-    scratchnet_fileio::resolve_output(&a.npz).map_err(TrainError::Output)?;
+    scratchnet_fileio::resolve_output(out).map_err(TrainError::Output)?;
     dispatch(dtype, Export(&a))
 }
 
@@ -967,12 +1201,17 @@ struct Export<'a>(&'a ExportArgs);
 
 impl ForDtype for Export<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
+        let (out, format) = self.0.target()?;
         let net = Net::<A>::load(&self.0.model).map_err(TrainError::ModelInput)?;
-        net.export_npz(&self.0.npz)
-            .map_err(TrainError::ModelOutput)?;
+        match format {
+            ExportFormat::Npz => net.export_npz(out),
+            ExportFormat::Safetensors => net.export_safetensors(out),
+        }
+        .map_err(TrainError::ModelOutput)?;
         let arrays: Vec<String> = net
             .params()
             .iter()
+            .chain(net.state().iter())
             .map(|(name, a)| {
                 let dims: Vec<String> = a.shape().iter().map(usize::to_string).collect();
                 format!("{name} ({})", dims.join(", "))
@@ -980,7 +1219,7 @@ impl ForDtype for Export<'_> {
             .collect();
         errln!(
             "wrote {}: {} as {}",
-            self.0.npz.display(),
+            out.display(),
             arrays.join(", "),
             A::DTYPE
         );

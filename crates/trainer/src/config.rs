@@ -239,6 +239,15 @@ pub struct TrainConfig {
     /// sets every epoch.
     #[serde(default)]
     pub eval_samples: Option<usize>,
+    /// Data augmentation (§8.1.3): each training image of each batch moved by a random whole
+    /// number of pixels, up to this many, in each direction (`mnist::random_shifts`); 0 for
+    /// none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shift: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 impl Default for TrainConfig {
@@ -267,6 +276,7 @@ impl Default for TrainConfig {
             net: None,
             epochs: None,
             eval_samples: None,
+            shift: 0,
         }
     }
 }
@@ -409,6 +419,11 @@ pub struct TrainFlags {
     /// Element type of all arrays.
     #[arg(long, value_enum, default_value = "f64")]
     pub dtype: Dtype,
+    /// Data augmentation (§8.1.3, not in the book's code): move each training image of each
+    /// batch by a random whole number of pixels, from −N to N, down and right (drawn from the
+    /// run's seed), the gap filled with background; 0 for none
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub shift: usize,
 }
 
 /// The network flags of `scratchnet train` and `scratchnet gradcheck`.
@@ -542,6 +557,7 @@ impl TrainFlags {
                 None if layered => Some(1000),
                 None => None,
             },
+            shift: self.shift,
         };
         if let Some(spec) = &c.net {
             c.init = spec.init;
@@ -829,6 +845,15 @@ impl TrainConfig {
         if let Some(v) = self.validation {
             check_fraction(v).map_err(|p| TrainError::config("validation", p))?;
         }
+        if self.shift > 27 {
+            return Err(TrainError::config(
+                "shift",
+                format!(
+                    "must be at most 27 (pixels of a 28×28 image), got {}",
+                    self.shift
+                ),
+            ));
+        }
         if self.train_first == Some(0) {
             return Err(TrainError::config(
                 "train_size",
@@ -994,6 +1019,9 @@ impl TrainConfig {
         }
         if let Some(v) = self.validation {
             data = format!("{data}, validation {}", fmt_num(v));
+        }
+        if self.shift > 0 {
+            data = format!("{data}, shift ±{}", self.shift);
         }
         format!(
             "{grad}, {}, hidden {net}, batch {}, lr {}{data}",
