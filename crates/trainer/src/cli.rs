@@ -19,7 +19,7 @@ use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
-use crate::run::{SUMMARY_FILE, Summary};
+use crate::run::{RUN_ID_FILE, SUMMARY_FILE, Summary};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
     Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, Mnist, NetFlags, NumGradMethod, Outcome,
@@ -743,22 +743,41 @@ fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: 
     errln!("data: {}   results: {}", data.display(), out.display());
 }
 
-/// Checks that the checkpoint belongs to the folder's run: the run id (and configuration) of
-/// its `summary.json`, when there is one, must be the checkpoint's.
+/// Checks that the checkpoint belongs to the folder's run: its run id must be the one in the
+/// folder's `run.id` (written before any checkpoint) or, in folders of earlier builds, in its
+/// `summary.json`, whose configuration must match too. With neither file nothing vouches for
+/// the checkpoint, and the resume is refused.
 fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainError> {
-    let summary_path = dir.join(SUMMARY_FILE);
-    if !summary_path.exists() {
-        return Ok(());
-    }
-    let summary = Summary::read(&summary_path)?;
-    if summary.run_id != ck.run_id || summary.config != ck.config {
-        let id = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
-        return Err(TrainError::Usage(format!(
-            "{} is not this folder's run: it belongs to run {} ({}), {} to run {} ({}); refusing to resume",
+    let id = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    let refuse = |owner: String| {
+        TrainError::Usage(format!(
+            "{} is not this folder's run: it belongs to run {} ({}), {owner}; refusing to resume",
             CHECKPOINT_FILE,
             id(&ck.run_id),
             ck.config.describe(),
-            SUMMARY_FILE,
+        ))
+    };
+    if let Some(folder) = crate::run::read_run_id(dir)? {
+        if ck.run_id.as_deref() != Some(folder.as_str()) {
+            return Err(refuse(format!("{RUN_ID_FILE} to run {folder}")));
+        }
+        return Ok(());
+    }
+    let summary_path = dir.join(SUMMARY_FILE);
+    if std::fs::symlink_metadata(&summary_path).is_err() {
+        return Err(TrainError::Usage(format!(
+            "{} has neither {RUN_ID_FILE} nor {SUMMARY_FILE}, so nothing says that its {} (run {}) \
+             is its own; if it is, write that run id into {} and resume again",
+            dir.display(),
+            CHECKPOINT_FILE,
+            id(&ck.run_id),
+            dir.join(RUN_ID_FILE).display()
+        )));
+    }
+    let summary = Summary::read(&summary_path)?;
+    if summary.run_id != ck.run_id || summary.config != ck.config {
+        return Err(refuse(format!(
+            "{SUMMARY_FILE} to run {} ({})",
             id(&summary.run_id),
             summary.config.describe()
         )));

@@ -3,6 +3,7 @@
 //!
 //! | file | written |
 //! |---|---|
+//! | `run.id` | first, when the session starts |
 //! | `checkpoint.bin`, `loss.csv`, `accuracy.csv` | at every epoch evaluation and at the end |
 //! | `model.bin`, `loss.png`, `accuracy.png`, `summary.json` | at the end (finished, interrupted, or stopped by a non-finite loss) |
 //!
@@ -36,15 +37,33 @@ pub const SUMMARY_FILE: &str = "summary.json";
 /// sorted.sort();
 /// assert_eq!(sorted, scratchnet_trainer::RUN_FILES);
 /// ```
-pub const RUN_FILES: [&str; 7] = [
+pub const RUN_FILES: [&str; 8] = [
     crate::ACCURACY_CSV,
     ACCURACY_PNG,
     CHECKPOINT_FILE,
     crate::LOSS_CSV,
     LOSS_PNG,
     MODEL_FILE,
+    RUN_ID_FILE,
     SUMMARY_FILE,
 ];
+
+/// File name of the run's id, written before anything else of the run, so that the folder's
+/// identity never depends on `summary.json` (absent after a SIGKILL).
+pub const RUN_ID_FILE: &str = "run.id";
+/// A `run.id` longer than this is not one this tool wrote.
+const MAX_RUN_ID: u64 = 256;
+
+/// The run id stored in `dir/run.id`, or `None` if there is no such file.
+pub(crate) fn read_run_id(dir: &Path) -> Result<Option<String>, TrainError> {
+    let path = dir.join(RUN_ID_FILE);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    let text =
+        scratchnet_fileio::read_to_string_limited(&path, MAX_RUN_ID).map_err(TrainError::Input)?;
+    Ok(Some(text.trim_end().to_owned()))
+}
 
 /// How a session reports progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -375,6 +394,10 @@ pub fn run_session<A: Scalar>(
         total,
         trainer.config().held_out(),
     );
+    if let Some(id) = &s.run_id {
+        scratchnet_fileio::write_atomic(s.out.join(RUN_ID_FILE), format!("{id}\n").as_bytes())
+            .map_err(TrainError::Output)?;
+    }
     let start = Instant::now();
     let wall = |start: Instant| wall_before + start.elapsed().as_secs_f64();
     // The loop runs on a thread of rayon's pool: a parallel region started there runs on the

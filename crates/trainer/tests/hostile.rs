@@ -270,6 +270,41 @@ fn resume_refuses_a_checkpoint_of_another_run_and_an_unwritable_folder_before_tr
 }
 
 #[test]
+fn the_folders_identity_survives_a_kill_that_left_no_summary() {
+    let (tmp, data) = mnist_fixture();
+    let other = tmp.path().join("other");
+    let mine = tmp.path().join("mine");
+    interrupted_run(&data, &other, "7");
+    interrupted_run(&data, &mine, "50");
+    // A SIGKILL leaves no summary.json: run.id, written first, still names the run.
+    std::fs::remove_file(mine.join("summary.json")).unwrap();
+    let theirs = std::fs::read(other.join("checkpoint.bin")).unwrap();
+    let own = std::fs::read(mine.join("checkpoint.bin")).unwrap();
+    std::fs::write(mine.join("checkpoint.bin"), &theirs).unwrap();
+    let loss_before = std::fs::read(mine.join("loss.csv")).unwrap();
+    let o = run(&["train", "--resume", s(&mine), "--data", s(&data)]);
+    assert_input_error(&o, "is not this folder's run");
+    assert!(stderr(&o).contains("run.id to run"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(mine.join("loss.csv")).unwrap(), loss_before);
+    assert_eq!(std::fs::read(mine.join("checkpoint.bin")).unwrap(), theirs);
+
+    // With neither run.id nor summary.json nothing vouches for the checkpoint.
+    std::fs::write(mine.join("checkpoint.bin"), &own).unwrap();
+    let id = std::fs::read(mine.join("run.id")).unwrap();
+    std::fs::remove_file(mine.join("run.id")).unwrap();
+    let o = run(&["train", "--resume", s(&mine), "--data", s(&data)]);
+    assert_input_error(&o, "has neither run.id nor summary.json");
+    assert_eq!(std::fs::read(mine.join("loss.csv")).unwrap(), loss_before);
+
+    // Its own checkpoint, with run.id back, resumes to the end.
+    std::fs::write(mine.join("run.id"), &id).unwrap();
+    let o = run(&["train", "--quiet", "--resume", s(&mine), "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(listing(&mine), RUN_FILES);
+    assert_eq!(json(&mine.join("summary.json"))["iters_done"], 40);
+}
+
+#[test]
 fn a_closed_or_full_stdout_never_loses_a_run() {
     let (tmp, data) = mnist_fixture();
     // stdout closed at once (as `| head -0`): every file is written, exit 0
