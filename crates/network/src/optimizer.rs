@@ -724,6 +724,37 @@ impl<A> AnyOptimizer<A> {
         })
     }
 
+    /// Its hyper-parameters as an [`OptimizerConfig`] (those it does not use at the book's
+    /// defaults): what a checkpoint's optimizer must agree with its run's configuration on.
+    ///
+    /// ```
+    /// use scratchnet_network::optimizer::{AnyOptimizer, OptimizerConfig, OptimizerKind};
+    /// let c = OptimizerConfig { beta1: 0.5, ..OptimizerConfig::new(OptimizerKind::Adam) };
+    /// assert_eq!(c.build::<f32>().config(), c);
+    /// // momentum is not SGD's: it reads back at its default
+    /// let sgd = OptimizerConfig { momentum: 0.1, ..OptimizerConfig::new(OptimizerKind::Sgd) };
+    /// assert_eq!(sgd.build::<f32>().config().momentum, 0.9);
+    /// ```
+    pub fn config(&self) -> OptimizerConfig {
+        let (kind, lr) = match self {
+            AnyOptimizer::Sgd(o) => (OptimizerKind::Sgd, o.lr),
+            AnyOptimizer::Momentum(o) => (OptimizerKind::Momentum, o.lr),
+            AnyOptimizer::Nesterov(o) => (OptimizerKind::Nesterov, o.lr),
+            AnyOptimizer::AdaGrad(o) => (OptimizerKind::Adagrad, o.lr),
+            AnyOptimizer::RmsProp(o) => (OptimizerKind::Rmsprop, o.lr),
+            AnyOptimizer::Adam(o) => (OptimizerKind::Adam, o.lr),
+        };
+        let mut c = OptimizerConfig::new(kind).with_lr(lr);
+        match self {
+            AnyOptimizer::Momentum(o) => c.momentum = o.momentum,
+            AnyOptimizer::Nesterov(o) => c.momentum = o.momentum,
+            AnyOptimizer::RmsProp(o) => c.decay_rate = o.decay_rate,
+            AnyOptimizer::Adam(o) => (c.beta1, c.beta2) = (o.beta1, o.beta2),
+            AnyOptimizer::Sgd(_) | AnyOptimizer::AdaGrad(_) => {}
+        }
+        c
+    }
+
     /// Sets the learning rate (the other hyper-parameters keep their values).
     ///
     /// ```

@@ -235,6 +235,36 @@ impl<A: Scalar> Checkpoint<A> {
         {
             return Err(corrupt(path, "contents do not fit together"));
         }
+        // A state that contradicts its own configuration would train on silently while the
+        // summary names another run (or end as "loss became NaN", blaming the machine).
+        config
+            .validate()
+            .map_err(|e| corrupt(path, format!("its configuration: {e}")))?;
+        let wanted = config.optimizer_config().build::<A>().config();
+        if state.optimizer.config() != wanted {
+            return Err(corrupt(
+                path,
+                "its optimizer's hyper-parameters are not its configuration's",
+            ));
+        }
+        if let AnyOptimizer::Adam(adam) = &state.optimizer
+            && adam.steps() > state.iters_done as u64
+        {
+            return Err(corrupt(
+                path,
+                format!(
+                    "Adam has taken {} steps in {} iterations",
+                    adam.steps(),
+                    state.iters_done
+                ),
+            ));
+        }
+        if !(state.wall_s.is_finite() && state.wall_s >= 0.0) {
+            return Err(corrupt(
+                path,
+                format!("its wall time {} s is not a time", state.wall_s),
+            ));
+        }
         Ok(Checkpoint {
             config,
             iters_done: state.iters_done,

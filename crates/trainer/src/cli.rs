@@ -744,9 +744,9 @@ fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: 
 }
 
 /// Checks that the checkpoint belongs to the folder's run: its run id must be the one in the
-/// folder's `run.id` (written before any checkpoint) or, in folders of earlier builds, in its
-/// `summary.json`, whose configuration must match too. With neither file nothing vouches for
-/// the checkpoint, and the resume is refused.
+/// folder's `run.id` (written before any checkpoint) and in its `summary.json` if there is one,
+/// whose configuration must match too. With neither file (a folder of an earlier build after a
+/// SIGKILL) nothing vouches for the checkpoint, and the resume is refused.
 fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainError> {
     let id = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
     let refuse = |owner: String| {
@@ -757,14 +757,18 @@ fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainE
             ck.config.describe(),
         ))
     };
-    if let Some(folder) = crate::run::read_run_id(dir)? {
-        if ck.run_id.as_deref() != Some(folder.as_str()) {
-            return Err(refuse(format!("{RUN_ID_FILE} to run {folder}")));
-        }
-        return Ok(());
+    let folder = crate::run::read_run_id(dir)?;
+    if let Some(folder) = &folder
+        && ck.run_id.as_deref() != Some(folder.as_str())
+    {
+        return Err(refuse(format!("{RUN_ID_FILE} to run {folder}")));
     }
     let summary_path = dir.join(SUMMARY_FILE);
-    if std::fs::symlink_metadata(&summary_path).is_err() {
+    let has_summary = std::fs::symlink_metadata(&summary_path).is_ok();
+    if folder.is_some() && !has_summary {
+        return Ok(());
+    }
+    if !has_summary {
         return Err(TrainError::Usage(format!(
             "{} has neither {RUN_ID_FILE} nor {SUMMARY_FILE}, so nothing says that its {} (run {}) \
              is its own; if it is, write that run id into {} and resume again",

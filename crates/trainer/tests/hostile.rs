@@ -304,6 +304,87 @@ fn the_folders_identity_survives_a_kill_that_left_no_summary() {
     assert_eq!(json(&mine.join("summary.json"))["iters_done"], 40);
 }
 
+/// Copies the files of run folder `from` into a new folder `to`.
+fn copy_run(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_checkpoint_that_contradicts_its_own_configuration_is_refused() {
+    use scratchnet_network::optimizer::AnyOptimizer;
+    use scratchnet_trainer::Checkpoint;
+    let (tmp, data) = mnist_fixture();
+    let base = tmp.path().join("base");
+    let mut args = quick(&data, "40");
+    args.extend(["--hidden", "7", "--batch-norm", "--optimizer", "adam"]);
+    args.extend(["--out", s(&base)]);
+    let o = run_within(
+        &args,
+        &[("SCRATCHNET_STOP_AFTER", "20")],
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let ck = Checkpoint::<f64>::read(&base.join("checkpoint.bin")).unwrap();
+    let AnyOptimizer::Adam(adam) = &ck.optimizer else {
+        panic!("an Adam run")
+    };
+    assert_eq!(adam.steps(), 20);
+
+    let mut no_bn = ck.clone(); // batch norm stripped from the config and the net
+    no_bn.config.batch_norm = false;
+    no_bn.net = no_bn
+        .config
+        .new_net::<f64>(&mut scratchnet_tensor::rng_from_seed(0))
+        .unwrap();
+    let mut stripped_net = no_bn.clone(); // only the net: the config still claims batch norm
+    stripped_net.config = ck.config.clone();
+    no_bn.optimizer = no_bn.config.optimizer_config().build();
+    let mut adam_json = serde_json::to_value(&ck.optimizer).unwrap();
+    adam_json["Adam"]["iter"] = serde_json::json!(u64::MAX);
+    let mut forever = ck.clone();
+    forever.optimizer = serde_json::from_value(adam_json).unwrap();
+    let mut beta = ck.clone();
+    if let AnyOptimizer::Adam(a) = &mut beta.optimizer {
+        a.beta1 = 1.0;
+    }
+    let mut bad_lr = ck.clone();
+    bad_lr.config.lr = -1.0;
+    bad_lr.optimizer.set_lr(-1.0);
+    let mut nan_wall = ck.clone();
+    nan_wall.wall_s = f64::NAN;
+    let cases = [
+        (no_bn, "is not this folder's run"),
+        (stripped_net, "contents do not fit together"),
+        (
+            forever,
+            "Adam has taken 18446744073709551615 steps in 20 iterations",
+        ),
+        (
+            beta,
+            "its optimizer's hyper-parameters are not its configuration's",
+        ),
+        (
+            bad_lr,
+            "its configuration: lr must be a finite number > 0, got -1",
+        ),
+        (nan_wall, "its wall time NaN s is not a time"),
+    ];
+    for (k, (crafted, expect)) in cases.into_iter().enumerate() {
+        let dir = tmp.path().join(format!("case{k}"));
+        copy_run(&base, &dir);
+        crafted.write(&dir.join("checkpoint.bin")).unwrap();
+        let before = std::fs::read(dir.join("loss.csv")).unwrap();
+        let o = run(&["train", "--resume", s(&dir), "--data", s(&data)]);
+        assert_input_error(&o, expect);
+        assert!(!stderr(&o).contains("--"), "names a flag: {}", stderr(&o));
+        assert_eq!(std::fs::read(dir.join("loss.csv")).unwrap(), before);
+    }
+}
+
 #[test]
 fn a_closed_or_full_stdout_never_loses_a_run() {
     let (tmp, data) = mnist_fixture();
