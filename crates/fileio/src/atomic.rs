@@ -115,9 +115,16 @@ pub fn write_atomic_with(
             .unwrap_or(0o644);
         builder.permissions(fs::Permissions::from_mode(mode));
     }
+    if !dir.is_dir() {
+        return Err(FileError::NoFolder {
+            path: path.to_owned(),
+            folder: dir.to_owned(),
+        });
+    }
+    // tempfile's errors name the temp file; ours name the user's path and keep only the kind.
     let tmp = builder
         .tempfile_in(dir)
-        .map_err(|e| FileError::io("create a temp file beside", path, e))?;
+        .map_err(|e| FileError::io("create a temp file beside", path, io::Error::from(e.kind())))?;
     let mut tmp = tmp;
     fill(tmp.as_file_mut())
         .and_then(|_| tmp.as_file_mut().flush())

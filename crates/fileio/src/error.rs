@@ -32,6 +32,15 @@ pub enum FileError {
         /// Where it points.
         target: PathBuf,
     },
+    /// The folder an output file goes into does not exist (it is never created implicitly: a
+    /// typo must not scatter files).
+    #[error("cannot write {}: its folder {} does not exist", path.display(), folder.display())]
+    NoFolder {
+        /// The file.
+        path: PathBuf,
+        /// Its missing folder.
+        folder: PathBuf,
+    },
     /// An advisory lock held by another process (or another [`DirLock`](crate::DirLock)).
     #[error("{} is locked by another running process", path.display())]
     Locked {
@@ -99,6 +108,7 @@ impl FileError {
             | FileError::NotRegular { path, .. }
             | FileError::DanglingLink { path, .. }
             | FileError::Locked { path, .. }
+            | FileError::NoFolder { path, .. }
             | FileError::TooLarge { path, .. }
             | FileError::NotFramed { path, .. }
             | FileError::Version { path, .. }

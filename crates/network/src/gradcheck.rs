@@ -53,15 +53,22 @@ pub struct GradCheck {
 
 impl std::fmt::Display for GradCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let w = self
+            .params
+            .iter()
+            .map(|p| p.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(4);
         writeln!(
             f,
-            "{:<4} {:>14} {:>14} {:>12}",
+            "{:<w$} {:>14} {:>14} {:>12}",
             "", "mean |diff|", "max rel diff", "max |grad|"
         )?;
         for p in &self.params {
             writeln!(
                 f,
-                "{:<4} {:>14.3e} {:>14.3e} {:>12.3e}",
+                "{:<w$} {:>14.3e} {:>14.3e} {:>12.3e}",
                 p.name, p.mean_abs_diff, p.max_rel_diff, p.max_abs
             )?;
         }
@@ -148,8 +155,10 @@ impl GradCheck {
                 let mut sum = 0.0;
                 let mut max_rel: f64 = 0.0;
                 let mut max_abs: f64 = 0.0;
+                let mut finite = true;
                 for (&u, &v) in a.iter().zip(b.iter()) {
                     let (u, v) = (u.as_f64(), v.as_f64());
+                    finite &= u.is_finite() && v.is_finite();
                     let d = (u - v).abs();
                     sum += d;
                     let scale = u.abs().max(v.abs());
@@ -158,9 +167,19 @@ impl GradCheck {
                     }
                     max_abs = max_abs.max(v.abs());
                 }
+                // f64::max skips NaN: a NaN gradient must never read as agreement
+                let (max_rel, max_abs) = if finite {
+                    (max_rel, max_abs)
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
                 ParamCheck {
                     name,
-                    mean_abs_diff: sum / a.len().max(1) as f64,
+                    mean_abs_diff: if finite {
+                        sum / a.len().max(1) as f64
+                    } else {
+                        f64::NAN
+                    },
                     max_rel_diff: max_rel,
                     max_abs,
                 }
@@ -169,12 +188,52 @@ impl GradCheck {
         GradCheck { params }
     }
 
-    /// The largest [`ParamCheck::max_rel_diff`] over every tensor.
+    /// The largest [`ParamCheck::max_rel_diff`] over every tensor (NaN if any gradient is not
+    /// finite).
     pub fn max_rel_diff(&self) -> f64 {
         self.params
             .iter()
             .map(|p| p.max_rel_diff)
-            .fold(0.0, f64::max)
+            .fold(0.0, |m, r| {
+                if m.is_nan() || r.is_nan() {
+                    f64::NAN
+                } else {
+                    m.max(r)
+                }
+            })
+    }
+
+    /// True if every gradient is finite and each tensor's `mean |diff|` is at most `tol` times
+    /// the gradient's scale, the largest `max |grad|` of any tensor.
+    ///
+    /// Judging by the mean rather than by `max rel diff` keeps the check meaningful where a
+    /// gradient is 0 in exact arithmetic (a bias before batch norm): there both figures are
+    /// roundings of 0, and their relative difference is 1.
+    ///
+    /// ```
+    /// use ndarray::arr1;
+    /// let (num, bp) = (arr1(&[1.0, 2.0]).into_dyn(), arr1(&[1.0, 2.2]).into_dyn());
+    /// let check = scratchnet_network::GradCheck::of([("W1".to_string(), num.view(), bp.view())]);
+    /// assert!(check.passes(0.1 / 2.2)); // mean |diff| 0.1, scale 2.2
+    /// assert!(!check.passes(0.04));
+    /// let nan = arr1(&[f64::NAN, 2.0]).into_dyn();
+    /// let check = scratchnet_network::GradCheck::of([("W1".to_string(), nan.view(), bp.view())]);
+    /// assert!(!check.passes(1e9) && check.max_rel_diff().is_nan());
+    /// ```
+    pub fn passes(&self, tol: f64) -> bool {
+        let scale = self.scale();
+        scale.is_finite() && self.params.iter().all(|p| p.mean_abs_diff <= tol * scale)
+    }
+
+    /// The gradient's scale: the largest `max |grad|` of any tensor (NaN if one is not finite).
+    pub fn scale(&self) -> f64 {
+        self.params.iter().map(|p| p.max_abs).fold(0.0, |m, a| {
+            if m.is_nan() || a.is_nan() {
+                f64::NAN
+            } else {
+                m.max(a)
+            }
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use scratchnet_network::{ModelInfo, Net};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{DEFAULT_SEED, max_threads, parse_count, parse_hidden};
+use crate::config::{DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_hidden};
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
@@ -854,8 +854,15 @@ fn finish<A: Scalar>(
     };
     let (outcome, s) = run_session(trainer, wall_before, &session)?;
     if !a.quiet {
+        // with --validation the held-out accuracy is the validation split's
+        let held = s.config.held_out().short();
+        let held_acc = if s.test_size == 0 {
+            format!("no {held} images")
+        } else {
+            format!("{held} acc {:.4}", s.test_acc)
+        };
         errln!(
-            "{} {} of {} iterations in {:.2} s ({:.1} it/s); final model: train acc {:.4}, test acc {:.4}",
+            "{} {} of {} iterations in {:.2} s ({:.1} it/s); final model: train acc {:.4}, {held_acc}",
             if outcome == Outcome::Interrupted {
                 "interrupted after"
             } else {
@@ -866,7 +873,6 @@ fn finish<A: Scalar>(
             s.wall_s,
             s.iters_per_s,
             s.train_acc,
-            s.test_acc
         );
         if outcome == Outcome::Interrupted {
             errln!(
@@ -1067,8 +1073,18 @@ impl ForDtype for Gradcheck<'_> {
             (LossGradient::Book, "backprop")
         };
         let check = net.gradient_check(&x, &t, book, lg, &mut rng_from_seed(a.seed));
+        let mut with = String::new();
+        if config.batch_norm {
+            with.push_str(", batch norm");
+        }
+        if let Some(r) = config.dropout {
+            with.push_str(&format!(", dropout {} (one set of masks)", fmt_num(r)));
+        }
+        if config.weight_decay > 0.0 {
+            with.push_str(&format!(", λ {}", fmt_num(config.weight_decay)));
+        }
         outln!(
-            "gradient check: {} numerical gradient vs {which}, {} {} network (seed {}), first {} training images",
+            "gradient check: {} numerical gradient vs {which}, {} {} network{with} (seed {}), first {} training images",
             config.numgrad.as_str(),
             net.describe(),
             A::DTYPE,
@@ -1076,7 +1092,49 @@ impl ForDtype for Gradcheck<'_> {
             a.batch
         );
         crate::console::out(format_args!("{check}"));
-        Ok(Exit::Done)
+        // f64: the numerical gradient's own error (h = 1e-4, central) is ~1e-8 of the scale;
+        // f32 rounds the loss to ~1e-7, which over 2h is ~1e-3 of it.
+        let tol = if A::DTYPE == "f32" { 3e-2 } else { 1e-5 };
+        let zero_rows: Vec<&str> = check
+            .params
+            .iter()
+            .filter(|p| p.max_abs <= 1e-12 * check.scale())
+            .map(|p| p.name.as_str())
+            .collect();
+        if !zero_rows.is_empty() {
+            outln!(
+                "{}: gradient 0{}, so both figures are roundings of 0 and their max rel diff means nothing; judged by mean |diff|",
+                zero_rows.join(", "),
+                if config.batch_norm {
+                    " in exact arithmetic (batch norm removes any shift)"
+                } else {
+                    " (saturated or dead units)"
+                }
+            );
+        }
+        if A::DTYPE == "f32" {
+            outln!(
+                "note: in f32 the numerical gradient itself is only good to about 1e-3 of the scale; check in f64 (--dtype f64) for a sharp test"
+            );
+        }
+        let scale = check.scale();
+        if check.passes(tol) {
+            outln!(
+                "verdict: PASS, every tensor's mean |diff| <= {} x the gradient's scale {scale:.3e}",
+                fmt_num(tol),
+            );
+            Ok(Exit::Done)
+        } else if !scale.is_finite() {
+            Err(TrainError::Failed(
+                "gradient check FAILED: a gradient is not finite (NaN or infinite); is the initial weight scale too large?"
+                    .into(),
+            ))
+        } else {
+            Err(TrainError::Failed(format!(
+                "gradient check FAILED: a tensor's mean |diff| is above {} x the gradient's scale {scale:.3e}",
+                fmt_num(tol),
+            )))
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use scratchnet_network::ModelError;
 /// The exit-code rule of `scratchnet`, as printed by `--help`.
 pub const EXIT_CODES: &str = "Exit codes: 0 done; 2 the input is at fault (a flag, a file or folder given: \
 missing, malformed, of another run, not a regular file, an output folder in use or not empty); \
-1 the environment or the run failed (I/O, permissions, full disk, network, a loss that became NaN); \
+1 the environment or the run failed (I/O, permissions, full disk, network, a loss that became NaN, a gradient check out of tolerance); \
 130 interrupted (Ctrl-C; a stopped run continues with --resume).";
 
 /// Everything the trainer reports to its user. Each message is one line naming the value, file
@@ -32,6 +32,10 @@ pub enum TrainError {
         /// What is wrong, e.g. `"must be a finite number >= 0, got -1"`.
         problem: String,
     },
+
+    /// A check that ran and failed (a gradient check out of tolerance): exit 1.
+    #[error("{0}")]
+    Failed(String),
 
     /// A combination of inputs that cannot work (e.g. a checkpoint of another run).
     #[error("{0}")]
@@ -121,7 +125,7 @@ pub enum TrainError {
 fn output_is_input_fault(e: &FileError) -> bool {
     matches!(
         e,
-        FileError::NotRegular { .. } | FileError::DanglingLink { .. }
+        FileError::NotRegular { .. } | FileError::DanglingLink { .. } | FileError::NoFolder { .. }
     )
 }
 
@@ -167,6 +171,7 @@ impl TrainError {
                 | MnistError::InvalidOption { .. },
             ) => 2,
             TrainError::Fetch(_)
+            | TrainError::Failed(_)
             | TrainError::Io { .. }
             | TrainError::Plot { .. }
             | TrainError::NonFinite { .. } => 1,

@@ -124,6 +124,24 @@ fn export_never_replaces_a_device_fifo_or_folder_and_follows_links() {
     let o = run(&["export", "--model", s(&model), "--npz", s(&dir)]);
     assert_input_error(&o, "is a directory, not a regular file");
 
+    // a folder that does not exist: named, exit 2, nothing created (assert_input_error also
+    // rules out the temp file's name)
+    let missing = tmp.path().join("missing");
+    let o = run(&[
+        "export",
+        "--model",
+        s(&model),
+        "--npz",
+        s(&missing.join("x.npz")),
+    ]);
+    assert_input_error(&o, "its folder");
+    assert!(
+        stderr(&o).contains("missing does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!missing.exists());
+
     let target = tmp.path().join("target.npz");
     std::fs::write(&target, b"old").unwrap();
     let link = tmp.path().join("link.npz");
@@ -383,6 +401,87 @@ fn a_checkpoint_that_contradicts_its_own_configuration_is_refused() {
         assert!(!stderr(&o).contains("--"), "names a flag: {}", stderr(&o));
         assert_eq!(std::fs::read(dir.join("loss.csv")).unwrap(), before);
     }
+}
+
+#[test]
+fn a_gradient_check_states_what_it_checked_and_never_reads_nan_as_agreement() {
+    let (_tmp, data) = mnist_fixture();
+    let bn = [
+        "gradcheck",
+        "--batch",
+        "3",
+        "--hidden",
+        "6,6",
+        "--activation",
+        "relu",
+        "--init",
+        "he",
+        "--batch-norm",
+        "--dropout",
+        "0.1",
+        "--weight-decay",
+        "0.1",
+        "--data",
+        s(&data),
+    ];
+    let o = run(&bn);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("batch norm, dropout 0.1 (one set of masks), λ 0.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("b1, b2: gradient 0 in exact arithmetic"),
+        "{out}"
+    );
+    assert!(out.contains("verdict: PASS"), "{out}");
+    // every row's figures start in the same column, gamma1 as W1
+    let col = |name: &str| {
+        let line = out.lines().find(|l| l.starts_with(name)).unwrap();
+        line.len() - line[name.len()..].trim_start().len()
+    };
+    assert_eq!(col("gamma1"), col("W1"), "{out}");
+
+    // weights of 1e200 overflow to NaN gradients: a failure, exit 1, never "0.000e0"
+    let nan = [
+        "gradcheck",
+        "--batch",
+        "3",
+        "--hidden",
+        "6,6",
+        "--activation",
+        "relu",
+        "--init",
+        "1e200",
+        "--data",
+        s(&data),
+    ];
+    let o = run(&nan);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("NaN") && !stdout(&o).contains("PASS"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("FAILED: a gradient is not finite"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&[
+        "gradcheck",
+        "--batch",
+        "3",
+        "--hidden",
+        "6",
+        "--dtype",
+        "f32",
+        "--data",
+        s(&data),
+    ]);
+    assert!(stdout(&o).contains("check in f64"), "{}", stdout(&o));
 }
 
 #[test]
