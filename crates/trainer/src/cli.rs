@@ -52,7 +52,10 @@ const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
     version,
     args_conflicts_with_subcommands = true,
     about = "Trains the two-layer network of \"Deep Learning from Scratch\" chapter 4 on MNIST.",
-    long_about = "Trains the two-layer network of \"Deep Learning from Scratch\" chapter 4 on MNIST.\n\n\
+    long_about = "Trains the networks of \"Deep Learning from Scratch\" on MNIST: chapter 4's \
+                  two-layer net (the default), chapter 5-6's deep nets with batch norm, dropout, \
+                  weight decay and six optimizers (--hidden, --optimizer, ...), chapter 7's \
+                  SimpleConvNet and chapter 8's DeepConvNet (--net).\n\n\
                   Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default).",
     after_help = EXIT_CODES
 )]
@@ -70,12 +73,15 @@ pub struct Cli {
 // built once per process: the size of the largest variant costs nothing
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
-    /// Train TwoLayerNet with mini-batch SGD (§4.5.2-4.5.3), printing the accuracy every epoch and
-    /// writing loss.csv, accuracy.csv, loss.png, accuracy.png, model.bin, summary.json and
-    /// checkpoint.bin to the output folder.
+    /// Train a network on MNIST: by default the notebook's TwoLayerNet with mini-batch SGD
+    /// (§4.5.2-4.5.3); deep nets with --hidden 100,100 --batch-norm --dropout R --optimizer adam
+    /// (ch. 5-6); --net simple-convnet (ch. 7) or deep-convnet (ch. 8). Prints the accuracy every
+    /// epoch and writes loss.csv, accuracy.csv, loss.png, accuracy.png, model.bin, summary.json,
+    /// run.id and checkpoint.bin to the output folder.
     #[command(after_help = EXIT_CODES)]
     Train(TrainArgs),
-    /// Print the train and test accuracy of a saved model.
+    /// Print the train and test accuracy of a saved model (any network; model.bin, a run folder,
+    /// or the book's parameters as .npz).
     #[command(after_help = EXIT_CODES)]
     Eval(EvalArgs),
     /// The book's gradient check: numerical gradient vs backprop on a real MNIST batch, per
@@ -86,7 +92,8 @@ pub enum Command {
     /// also misclassified.png, confusion.png/csv (and filters.png for a convolutional net).
     #[command(after_help = EXIT_CODES)]
     Plot(PlotArgs),
-    /// Write a saved model's parameters as a NumPy .npz with arrays W1, b1, W2, b2.
+    /// Write a saved model's parameters under the book's names (W1, b1, W2, b2, …; gamma1,
+    /// beta1, running_mean1, running_var1 with batch norm) as a NumPy .npz or a .safetensors.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
     /// The book's random hyper-parameter search (ch06/hyperparameter_optimization.py): trials of
@@ -334,7 +341,7 @@ impl SearchArgs {
 #[derive(Debug, Args)]
 pub struct PlotArgs {
     /// A run folder holding loss.csv and accuracy.csv (summary.json, if there, names the run in
-    /// the titles). With model.bin and summary.json there, also misclassified.png (the first 20
+    /// the titles), or a search folder holding search.csv (search.png is redrawn). With model.bin and summary.json there, also misclassified.png (the first 20
     /// misclassified test images, the book's figure 8-3), confusion.png and confusion.csv, and
     /// for a convolutional net filters.png (figure 7-24).
     #[arg(value_name = "DIR")]
@@ -349,7 +356,7 @@ pub struct PlotArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["npz", "out"])))]
 pub struct ExportArgs {
-    /// The model file (model.bin of a run folder).
+    /// The model file (model.bin of a run folder) of any network.
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
     /// The .npz file to write (a new or regular file; a symbolic link is followed); the same
@@ -568,7 +575,7 @@ pub fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
         Some(Command::Gradcheck(a)) => gradcheck(a),
         Some(Command::Plot(a)) => plot(a),
         Some(Command::Export(a)) => export(a),
-        Some(Command::Search(a)) => search(a),
+        Some(Command::Search(a)) => search(a, interrupt),
         Some(Command::Serve(a)) => scratchnet_serve::run(&a, &default_root())
             .map(|()| Exit::Done)
             .map_err(|e| TrainError::Usage(e.to_string())),
@@ -1139,6 +1146,14 @@ impl ForDtype for Gradcheck<'_> {
 }
 
 fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
+    let search_csv = a.dir.join(SEARCH_CSV);
+    if !a.dir.join(crate::LOSS_CSV).exists() && search_csv.exists() {
+        // a search folder: its figure of the best trials
+        let png = a.dir.join(SEARCH_PNG);
+        draw_best(&png, &crate::search::read_csv(&search_csv)?)?;
+        errln!("wrote {}", png.display());
+        return Ok(Exit::Done);
+    }
     let (metrics, held_out) = Metrics::read_csvs(&a.dir)?;
     let summary_path = a.dir.join(SUMMARY_FILE);
     let subtitle = if summary_path.exists() {
@@ -1308,7 +1323,7 @@ impl ForDtype for Export<'_> {
     }
 }
 
-fn search(a: SearchArgs) -> Result<Exit, TrainError> {
+fn search(a: SearchArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     let config = a.config();
     config.validate()?;
     let root = default_root();
@@ -1317,14 +1332,20 @@ fn search(a: SearchArgs) -> Result<Exit, TrainError> {
         check_new_out_dir(out)?;
     }
     set_threads(a.threads)?;
-    dispatch(a.dtype, Search(&a, config, &data_dir, root))
+    dispatch(a.dtype, Search(&a, config, &data_dir, root, interrupt))
 }
 
-struct Search<'a>(&'a SearchArgs, SearchConfig, &'a DataDir, PathBuf);
+struct Search<'a>(
+    &'a SearchArgs,
+    SearchConfig,
+    &'a DataDir,
+    PathBuf,
+    &'a Interrupt,
+);
 
 impl ForDtype for Search<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let Search(a, config, data_dir, root) = self;
+        let Search(a, config, data_dir, root, interrupt) = self;
         let data = load_data::<A>(data_dir, a.quiet)?;
         // every check that needs the data before the folder is claimed
         let (split, iters) = config.prepare(&data)?;
@@ -1359,7 +1380,9 @@ impl ForDtype for Search<'_> {
         drop(split);
         let start = std::time::Instant::now();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let trials = crate::search::search_with(&config, &data, |t: &Trial| {
+        // Ctrl-C stops the trials under way; the finished ones are written below
+        interrupt.training.store(true, Ordering::SeqCst);
+        let trials = crate::search::search_with(&config, &data, &interrupt.stop, |t: &Trial| {
             let k = done.fetch_add(1, Ordering::Relaxed) + 1;
             if !a.quiet {
                 errln!(
@@ -1371,6 +1394,7 @@ impl ForDtype for Search<'_> {
                 );
             }
         })?;
+        let stopped = trials.len() < config.trials;
         let wall = start.elapsed().as_secs_f64();
         let csv_path = run.path().join(SEARCH_CSV);
         scratchnet_fileio::write_atomic(&csv_path, crate::search::csv(&trials).as_bytes())
@@ -1381,28 +1405,38 @@ impl ForDtype for Search<'_> {
         let sorted = best_first(&trials);
         for (i, t) in sorted.iter().enumerate() {
             outln!(
-                "Best-{}(val acc:{}) | {}",
+                "Best-{}(val acc:{}) | {}{}",
                 i + 1,
                 crate::search::py_float(t.final_val_acc()),
-                t.key()
+                t.key(),
+                if t.diverged { " (diverged)" } else { "" }
             );
         }
-        if let Some(best) = sorted.first() {
-            outln!(
+        match sorted.iter().find(|t| !t.diverged) {
+            Some(best) => outln!(
                 "best: lr {:e}, weight decay {:e} → val acc {:.4} (trial {}, train acc {:.4})",
                 best.lr,
                 best.weight_decay,
                 best.final_val_acc(),
                 best.trial,
                 best.final_train_acc()
-            );
+            ),
+            None if !trials.is_empty() => {
+                outln!("no best: every trial diverged (try a smaller --lr-exp range)")
+            }
+            None => {}
         }
         if !a.quiet {
             errln!(
-                "done: {} trials in {wall:.1} s; results in {}",
+                "{}: {} of {} trials in {wall:.1} s; results in {}",
+                if stopped { "interrupted" } else { "done" },
                 trials.len(),
+                config.trials,
                 run.path().display()
             );
+        }
+        if stopped {
+            return Ok(Exit::Interrupted);
         }
         Ok(Exit::Done)
     }

@@ -440,7 +440,7 @@ pub struct NetFlags {
     /// notebook's two-layer net.
     #[arg(long, default_value = "50", value_parser = parse_hidden)]
     pub hidden: HiddenSizes,
-    /// Activation of the hidden layers.
+    /// Activation of the hidden layers: `sigmoid` (ch. 4) or `relu` (ch. 5-6).
     #[arg(long, default_value = "sigmoid", value_parser = parse_activation)]
     pub activation: Activation,
     /// Initial weights: a standard deviation (a number, as --weight-init-std), `xavier`
@@ -905,7 +905,6 @@ impl TrainConfig {
                 ),
             ));
         }
-        let widest = self.hidden.iter().copied().max().unwrap_or(0);
         for (name, v) in [
             ("batch", self.batch),
             ("hidden", self.hidden.iter().copied().min().unwrap_or(0)),
@@ -915,17 +914,32 @@ impl TrainConfig {
                 return Err(TrainError::config(name, "must be at least 1, got 0"));
             }
         }
-        let (need, have) = (self.memory_estimate(), memory_budget());
+        self.check_memory(1)
+    }
+
+    /// Checks that `runs` runs of this configuration at once fit in the machine's memory (a
+    /// search runs one per thread).
+    pub(crate) fn check_memory(&self, runs: usize) -> Result<(), TrainError> {
+        let widest = self.hidden.iter().copied().max().unwrap_or(0);
+        let (need, have) = (
+            self.memory_estimate().saturating_mul(runs as u128),
+            memory_budget(),
+        );
         if need > have {
             let (field, value) = if self.batch as u128 > widest as u128 * INPUT as u128 {
                 ("batch", self.batch.to_string())
             } else {
                 ("hidden", hidden_list(&self.hidden))
             };
+            let at_once = if runs > 1 {
+                format!(" for {runs} trials at once (one per thread; --threads fewer)")
+            } else {
+                String::new()
+            };
             return Err(TrainError::config(
                 field,
                 format!(
-                    "{value} needs about {} of memory (hidden {}, batch {}), more than the {} this machine can give a run",
+                    "{value} needs about {} of memory (hidden {}, batch {}){at_once}, more than the {} this machine can give a run",
                     fmt_bytes(need),
                     hidden_list(&self.hidden),
                     self.batch,

@@ -209,7 +209,7 @@ fn check_empty(path: &Path, resolved: &Path) -> Result<(), TrainError> {
     if entries_besides_lock(resolved)? > 0 {
         return Err(out_err(
             path,
-            "is not empty (pick a new --out, or continue the run in it with --resume)",
+            "is not empty (pick a new --out; a stopped `train` run continues in it with `train --resume`)",
         ));
     }
     Ok(())
@@ -282,7 +282,7 @@ impl RunDir {
         if entries_besides_lock(&run.path)? > 0 {
             return Err(out_err(
                 path,
-                "is not empty (pick a new --out, or continue the run in it with --resume)",
+                "is not empty (pick a new --out; a stopped `train` run continues in it with `train --resume`)",
             ));
         }
         Ok(run)

@@ -33,6 +33,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use scratchnet_network::{Activation, WeightInit};
@@ -48,6 +49,10 @@ use crate::{TrainError, Trainer};
 pub const SEARCH_CSV: &str = "search.csv";
 /// File name of the figure of the best trials (the book's figure 6-24).
 pub const SEARCH_PNG: &str = "search.png";
+/// The most trials a search takes (the book's is 100): the table of results stays small.
+pub const MAX_TRIALS: usize = 100_000;
+/// The most epochs per trial (the book's is 50): each trial keeps two accuracies per epoch.
+pub const MAX_EPOCHS: usize = 100_000;
 /// How many of the best trials the figure shows (the book's `graph_draw_num`).
 pub const BEST_SHOWN: usize = 20;
 
@@ -264,6 +269,18 @@ impl SearchConfig {
                 return Err(TrainError::config(name, "must be at least 1, got 0"));
             }
         }
+        if self.trials > MAX_TRIALS {
+            return Err(TrainError::config(
+                "trials",
+                format!("must be at most {MAX_TRIALS}, got {}", self.trials),
+            ));
+        }
+        if self.epochs > MAX_EPOCHS {
+            return Err(TrainError::config(
+                "epochs",
+                format!("must be at most {MAX_EPOCHS}, got {}", self.epochs),
+            ));
+        }
         for (name, (lo, hi)) in [
             ("lr_exp", self.lr_exp),
             ("weight_decay_exp", self.weight_decay_exp),
@@ -380,20 +397,23 @@ impl SearchConfig {
     /// assert_eq!(d, c.draws());
     /// ```
     pub fn draws(&self) -> Vec<Draw> {
+        self.draw_iter().collect()
+    }
+
+    /// [`draws`](Self::draws), one at a time: a search never holds more draws than it runs.
+    fn draw_iter(&self) -> impl Iterator<Item = Draw> + Send + '_ {
         let mut rng = rng_from_seed(self.seed);
         rng.set_stream(DRAW_STREAM);
-        (1..=self.trials)
-            .map(|trial| {
-                let weight_decay = log_uniform(&mut rng, self.weight_decay_exp);
-                let lr = log_uniform(&mut rng, self.lr_exp);
-                Draw {
-                    trial,
-                    lr,
-                    weight_decay,
-                    seed: trial_seed(self.seed, trial),
-                }
-            })
-            .collect()
+        (1..=self.trials).map(move |trial| {
+            let weight_decay = log_uniform(&mut rng, self.weight_decay_exp);
+            let lr = log_uniform(&mut rng, self.lr_exp);
+            Draw {
+                trial,
+                lr,
+                weight_decay,
+                seed: trial_seed(self.seed, trial),
+            }
+        })
     }
 
     /// The split of `data` the trials train and validate on, and the iterations of each trial
@@ -421,10 +441,10 @@ impl SearchConfig {
             .epochs
             .checked_mul(per_epoch)
             .ok_or_else(|| TrainError::config("epochs", format!("{} is too many", self.epochs)))?;
-        let draws = self.draws();
-        if let Some(d) = draws.first() {
-            self.trial_config(d, iters)
-                .validate_for(split.train_size())?;
+        if let Some(d) = self.draw_iter().next() {
+            let trial = self.trial_config(&d, iters);
+            trial.validate_for(split.train_size())?;
+            trial.check_memory(rayon::current_num_threads())?;
         }
         Ok((split, iters))
     }
@@ -434,14 +454,16 @@ impl SearchConfig {
 /// of [`SearchConfig::draws`], each trained on the split of [`SearchConfig::prepare`], in trial
 /// order. See the [module documentation](self).
 pub fn search<A: Scalar>(config: &SearchConfig, data: &Mnist<A>) -> Result<Vec<Trial>, TrainError> {
-    search_with(config, data, |_| {})
+    search_with(config, data, &AtomicBool::new(false), |_| {})
 }
 
 /// [`search`], calling `on_trial` with each trial as it finishes (from any thread, in the order
-/// they finish).
+/// they finish), and stopping once `stop` is set: the trials that finished are returned, in
+/// trial order, and those under way are dropped. At most one trial per rayon thread runs (and
+/// holds memory) at a time, its draw made when it starts.
 ///
 /// ```
-/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// use ndarray::Array2;
 /// use scratchnet_trainer::{Mnist, search::{SearchConfig, search_with}};
 /// let x = Array2::from_shape_fn((30, 784), |(i, j)| (j % 10 == i % 10) as u8 as f32);
@@ -451,26 +473,37 @@ pub fn search<A: Scalar>(config: &SearchConfig, data: &Mnist<A>) -> Result<Vec<T
 /// let config = SearchConfig { trials: 4, epochs: 1, train_size: 30, batch: 6, hidden: vec![5],
 ///     dtype: scratchnet_trainer::Dtype::F32, ..Default::default() };
 /// let done = AtomicUsize::new(0);
-/// let trials = search_with(&config, &data, |_| { done.fetch_add(1, Ordering::Relaxed); })?;
+/// let never = AtomicBool::new(false);
+/// let trials = search_with(&config, &data, &never, |_| { done.fetch_add(1, Ordering::Relaxed); })?;
 /// assert_eq!((trials.len(), done.into_inner()), (4, 4));
+/// let stopped = AtomicBool::new(true);
+/// assert!(search_with(&config, &data, &stopped, |_| {})?.is_empty());
 /// # Ok::<(), scratchnet_trainer::TrainError>(())
 /// ```
 pub fn search_with<A: Scalar>(
     config: &SearchConfig,
     data: &Mnist<A>,
+    stop: &AtomicBool,
     on_trial: impl Fn(&Trial) + Sync,
 ) -> Result<Vec<Trial>, TrainError> {
     let (split, iters) = config.prepare(data)?;
     let split: &Mnist<A> = &split;
-    let run = |d: &Draw| -> Result<Trial, TrainError> {
-        let trial = run_trial(config, d, iters, split)?;
-        on_trial(&trial);
-        Ok(trial)
-    };
-    let draws = config.draws();
-    // the trials in parallel, each one's steps parallel inside (one trial after another has
-    // not been timed against this yet); the result is the same either way
-    draws.par_iter().map(run).collect()
+    // the trials in parallel, each one's steps parallel inside; every trial is the same on any
+    // thread count, and the table is sorted by trial, so the result is too
+    let mut trials = config
+        .draw_iter()
+        .par_bridge()
+        .filter_map(|d| match run_trial_until(config, &d, iters, split, stop) {
+            Ok(Some(trial)) => {
+                on_trial(&trial);
+                Some(Ok(trial))
+            }
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<Trial>, TrainError>>()?;
+    trials.sort_by_key(|t| t.trial);
+    Ok(trials)
 }
 
 /// One trial: a fresh [`Trainer`] of [`SearchConfig::trial_config`]`(draw, iters)` on the
@@ -496,16 +529,31 @@ pub fn run_trial<A: Scalar>(
     iters: usize,
     split: &Mnist<A>,
 ) -> Result<Trial, TrainError> {
+    let never = AtomicBool::new(false);
+    Ok(run_trial_until(config, draw, iters, split, &never)?.expect("never stopped"))
+}
+
+/// [`run_trial`], or `None` if `stop` is set before it ends.
+fn run_trial_until<A: Scalar>(
+    config: &SearchConfig,
+    draw: &Draw,
+    iters: usize,
+    split: &Mnist<A>,
+    stop: &AtomicBool,
+) -> Result<Option<Trial>, TrainError> {
     let mut trainer = Trainer::new(config.trial_config(draw, iters), split)?;
     let mut diverged = false;
     while !trainer.is_finished() {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         if let Step::NonFinite { .. } = trainer.step() {
             diverged = true;
             break;
         }
     }
     let rows = &trainer.metrics().accuracy;
-    Ok(Trial {
+    Ok(Some(Trial {
         trial: draw.trial,
         lr: draw.lr,
         weight_decay: draw.weight_decay,
@@ -513,7 +561,7 @@ pub fn run_trial<A: Scalar>(
         val_acc: rows.iter().map(|r| r.test_acc).collect(),
         train_acc: rows.iter().map(|r| r.train_acc).collect(),
         diverged,
-    })
+    }))
 }
 
 /// The trials best first: by final validation accuracy, descending, ties in trial order (the
@@ -547,24 +595,91 @@ pub fn best_first(trials: &[Trial]) -> Vec<&Trial> {
 /// assert_eq!(row[3].parse::<f64>().unwrap(), 0.25);
 /// ```
 pub fn csv(trials: &[Trial]) -> String {
-    let mut out = String::from("trial,lr,weight_decay,val_acc,train_acc,seed,diverged\n");
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
     let mut sorted: Vec<&Trial> = trials.iter().collect();
     sorted.sort_by_key(|t| t.trial);
+    let list = |v: &[f64]| v.iter().map(f64::to_string).collect::<Vec<_>>().join(" ");
     for t in sorted {
         writeln!(
             out,
-            "{},{:e},{:e},{},{},{},{}",
+            "{},{:e},{:e},{},{},{},{},{},{}",
             t.trial,
             t.lr,
             t.weight_decay,
             t.final_val_acc(),
             t.final_train_acc(),
             t.seed,
-            t.diverged
+            t.diverged,
+            list(&t.val_acc),
+            list(&t.train_acc)
         )
         .expect("writing to a String cannot fail");
     }
     out
+}
+
+const CSV_HEADER: &str =
+    "trial,lr,weight_decay,val_acc,train_acc,seed,diverged,val_acc_per_epoch,train_acc_per_epoch";
+/// A `search.csv` larger than this is not one [`csv`] wrote (100,000 trials of 50 epochs is
+/// about 400 MB; the figure needs far less).
+const MAX_CSV: u64 = 1 << 30;
+
+/// Reads a `search.csv` that [`csv`] wrote: the trials, with their per-epoch accuracies.
+///
+/// ```
+/// use scratchnet_trainer::search::{Trial, csv, read_csv};
+/// let t = Trial { trial: 3, lr: 0.001, weight_decay: 1e-7, seed: 9, val_acc: vec![0.125, 0.25],
+///     train_acc: vec![0.5, 0.75], diverged: false };
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("search.csv");
+/// std::fs::write(&p, csv(&[t.clone()])).unwrap();
+/// assert_eq!(read_csv(&p).unwrap(), [t]);
+/// std::fs::write(&p, "trial,lr\n1,0.1\n").unwrap();
+/// assert!(read_csv(&p).unwrap_err().to_string().contains("line 1"));
+/// ```
+pub fn read_csv(path: &Path) -> Result<Vec<Trial>, TrainError> {
+    let text =
+        scratchnet_fileio::read_to_string_limited(path, MAX_CSV).map_err(TrainError::Input)?;
+    let bad = |line: usize, what: &str| {
+        TrainError::bad_input(
+            path,
+            format!("line {line}: {what} (not a search.csv of scratchnet search)"),
+        )
+    };
+    let mut lines = text.lines();
+    if lines.next() != Some(CSV_HEADER) {
+        return Err(bad(1, "not the header this build writes"));
+    }
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let line_no = i + 2;
+            let f: Vec<&str> = line.split(',').collect();
+            if f.len() != 9 {
+                return Err(bad(line_no, "not 9 fields"));
+            }
+            let num = |v: &str| v.parse::<f64>().map_err(|_| bad(line_no, "not a number"));
+            let list = |v: &str| {
+                v.split_whitespace()
+                    .map(num)
+                    .collect::<Result<Vec<f64>, _>>()
+            };
+            Ok(Trial {
+                trial: f[0]
+                    .parse()
+                    .map_err(|_| bad(line_no, "not a trial number"))?,
+                lr: num(f[1])?,
+                weight_decay: num(f[2])?,
+                seed: f[5].parse().map_err(|_| bad(line_no, "not a seed"))?,
+                diverged: f[6]
+                    .parse()
+                    .map_err(|_| bad(line_no, "not true or false"))?,
+                val_acc: list(f[7])?,
+                train_acc: list(f[8])?,
+            })
+        })
+        .collect()
 }
 
 /// Draws the book's figure 6-24: the best [`BEST_SHOWN`] trials (fewer if there are fewer), five

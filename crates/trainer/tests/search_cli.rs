@@ -38,7 +38,9 @@ fn rows(csv: &str) -> Vec<(usize, f64, f64, f64, f64)> {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("trial,lr,weight_decay,val_acc,train_acc,seed,diverged")
+        Some(
+            "trial,lr,weight_decay,val_acc,train_acc,seed,diverged,val_acc_per_epoch,train_acc_per_epoch"
+        )
     );
     lines
         .map(|l| {
@@ -127,6 +129,10 @@ fn bad_flags_are_one_line_errors_with_exit_code_2_and_no_files() {
     let (_keep, data) = mnist_fixture();
     for (extra, expect) in [
         (&["--trials", "0"][..], "--trials"),
+        (
+            &["--trials", "10000000000"][..],
+            "--trials must be at most 100000, got 10000000000",
+        ),
         (&["--lr-exp", "-2,-6"][..], "--lr-exp"),
         (&["--lr-exp", "-6"][..], "--lr-exp"),
         (&["--lr-exp", "a,b"][..], "--lr-exp"),
@@ -175,11 +181,11 @@ fn bad_flags_are_one_line_errors_with_exit_code_2_and_no_files() {
 }
 
 #[test]
-fn ctrl_c_exits_130() {
+fn ctrl_c_keeps_the_finished_trials_and_plot_redraws_them() {
     let (_keep, data) = mnist_fixture();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    // the book's defaults on the fixture: minutes of work
+    // a thousand short trials: seconds of work, stopped part way
     let child = Command::new(BIN)
         .args([
             "search",
@@ -189,6 +195,14 @@ fn ctrl_c_exits_130() {
             s(&out),
             "--train-size",
             "200",
+            "--trials",
+            "1000",
+            "--epochs",
+            "2",
+            "--hidden",
+            "12",
+            "--batch",
+            "20",
         ])
         .env_remove("MNIST_DIR")
         .stdout(Stdio::piped())
@@ -203,5 +217,50 @@ fn ctrl_c_exits_130() {
     assert!(st.success());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
-    assert!(!out.join("search.csv").exists());
+    let csv = std::fs::read_to_string(out.join("search.csv")).unwrap();
+    let rows = rows(&csv);
+    assert!(
+        (1..1000).contains(&rows.len()),
+        "{} trials kept",
+        rows.len()
+    );
+    assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "in trial order");
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("interrupted: {} of 1000 trials", rows.len())),
+        "{err}"
+    );
+    assert_eq!(
+        stdout(&o)
+            .lines()
+            .filter(|l| l.starts_with("Best-"))
+            .count(),
+        rows.len()
+    );
+    // plot of a search folder draws the search again, from its CSV alone
+    let png = std::fs::read(out.join("search.png")).unwrap();
+    std::fs::remove_file(out.join("search.png")).unwrap();
+    let o = scratchnet(&["plot", s(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read(out.join("search.png")).unwrap(), png);
+}
+
+#[test]
+fn a_search_where_every_trial_diverged_names_no_best() {
+    let (_keep, data) = mnist_fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut args = small_search(&data, &out, "2");
+    // λ = 1e300: the weight-decay term of the loss is infinite from the first step
+    args.extend(["--weight-decay-exp", "300,300"]);
+    let o = scratchnet(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("no best: every trial diverged"), "{text}");
+    assert!(!text.contains("best: lr"), "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("Best-"))
+            .all(|l| l.ends_with("(diverged)"))
+    );
 }
