@@ -42,7 +42,19 @@ impl<A: Scalar> Model<A> {
         let sizes: Vec<String> = self.sizes().iter().map(usize::to_string).collect();
         let activation = match self {
             Model::TwoLayer(_) => "sigmoid".to_string(),
-            Model::MultiLayer(n) => n.activation.to_string(),
+            Model::MultiLayer(n) => {
+                let mut a = n.activation.to_string();
+                if !n.batch_norm.is_empty() {
+                    a.push_str(", batch norm");
+                }
+                if let Some(r) = n.dropout {
+                    a.push_str(&format!(", dropout {r}"));
+                }
+                if n.weight_decay_lambda > 0.0 {
+                    a.push_str(&format!(", λ {:?}", n.weight_decay_lambda));
+                }
+                a
+            }
             Model::Layers(n) => return n.spec().to_string(),
         };
         format!("{} {activation}", sizes.join("-"))

@@ -956,7 +956,11 @@ fn spec_of(net: &NetFlags) -> Result<scratchnet_network::NetSpec, TrainError> {
     .spec())
 }
 
-fn eval(a: EvalArgs) -> Result<Exit, TrainError> {
+fn eval(mut a: EvalArgs) -> Result<Exit, TrainError> {
+    // a run folder: its model
+    if a.model.is_dir() {
+        a.model = a.model.join(crate::MODEL_FILE);
+    }
     let (spec, dtype) = if is_npz(&a.model) {
         let spec = spec_of(&a.net)?;
         let dtype = scratchnet_network::npz_dtype(&a.model).map_err(TrainError::ModelInput)?;
@@ -998,11 +1002,18 @@ impl ForDtype for Eval<'_> {
         let data = load_data::<A>(data_dir, false)?;
         let train = net.accuracy(&data.x_train, &data.t_train);
         let test = net.accuracy(&data.x_test, &data.t_test);
+        let arrays: Vec<String> = net
+            .params()
+            .names()
+            .chain(net.state().names())
+            .map(str::to_owned)
+            .collect();
         errln!(
-            "{}: {} {} network; {} train and {} test images from {}",
+            "{}: {} {} network ({}); {} train and {} test images from {}",
             model.display(),
-            net.describe(),
             A::DTYPE,
+            net.describe(),
+            arrays.join(", "),
             data.train_size(),
             data.test_size(),
             data_dir.path().display()
@@ -1080,21 +1091,17 @@ impl ForDtype for Gradcheck<'_> {
             (LossGradient::Book, "backprop")
         };
         let check = net.gradient_check(&x, &t, book, lg, &mut rng_from_seed(a.seed));
-        let mut with = String::new();
-        if config.batch_norm {
-            with.push_str(", batch norm");
-        }
-        if let Some(r) = config.dropout {
-            with.push_str(&format!(", dropout {} (one set of masks)", fmt_num(r)));
-        }
-        if config.weight_decay > 0.0 {
-            with.push_str(&format!(", λ {}", fmt_num(config.weight_decay)));
-        }
+        // the net names its batch norm, dropout and λ
+        let with = if config.dropout.is_some() {
+            ", one set of dropout masks"
+        } else {
+            ""
+        };
         outln!(
-            "gradient check: {} numerical gradient vs {which}, {} {} network{with} (seed {}), first {} training images",
+            "gradient check: {} numerical gradient vs {which}, {} {} network (seed {}{with}), first {} training images",
             config.numgrad.as_str(),
-            net.describe(),
             A::DTYPE,
+            net.describe(),
             a.seed,
             a.batch
         );

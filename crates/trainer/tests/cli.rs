@@ -551,7 +551,10 @@ fn help_explains_every_flag_with_its_default() {
         ("--out", "runs/"),
         ("--threads", "one per CPU"),
     ] {
-        let at = h.find(flag).unwrap_or_else(|| panic!("{flag} not in {h}"));
+        // the option's own entry, not a mention in the about text
+        let at = h
+            .find(&format!("      {flag} "))
+            .unwrap_or_else(|| panic!("{flag} not in {h}"));
         let section: String = h[at..].lines().take(6).collect();
         assert!(
             section.contains(default),
@@ -665,10 +668,14 @@ fn a_deep_adam_run_resumes_exactly_and_every_subcommand_reads_it() {
     let o = scratchnet(&["eval", "--model", s(&model), "--data", s(&data)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("784-20-16-10 relu f64 network"),
+        stderr(&o).contains("f64 784-20-16-10 relu network (W1, b1, W2, b2, W3, b3)"),
         "{}",
         stderr(&o)
     );
+    // the run folder stands for its model.bin
+    let by_dir = scratchnet(&["eval", "--model", s(&whole), "--data", s(&data)]);
+    assert_eq!(by_dir.status.code(), Some(0), "{}", stderr(&by_dir));
+    assert_eq!(stdout(&by_dir), stdout(&o));
     let line = format!(
         "train acc, test acc | {:.4}, {:.4}",
         sum["train_acc"].as_f64().unwrap(),
