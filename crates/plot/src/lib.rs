@@ -28,9 +28,11 @@
 
 mod digits;
 mod grid;
+mod title;
 
 pub use digits::{captioned_images, confusion_figure};
 pub use grid::{Curves, draw_grid};
+pub use title::titled;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};

@@ -46,20 +46,26 @@ fn draw_atomically(
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
 pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), TrainError> {
+    let (ymax, above) = loss_top(losses);
+    let title = if above > 0 {
+        // batch norm's running statistics start at 0: the loss after the first steps, in test
+        // mode as the book's Trainer computes it, is far above the rest
+        format!(
+            "{subtitle}; {above} early losses above the top (test-mode loss while the running statistics warm up)"
+        )
+    } else {
+        subtitle.to_string()
+    };
     draw_atomically(path, |root, s| {
         let n = losses.len().max(2) as f64;
-        let finite = losses.iter().copied().filter(|v| v.is_finite());
-        let ymax = finite.fold(0.0f64, f64::max);
-        let ymax = if ymax > 0.0 { ymax * 1.05 } else { 1.0 };
-        let caption = format!("Training loss per iteration ({subtitle})");
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, s.font(26))
+        let area = scratchnet_plot::titled(root, s, "Training loss per iteration", &title)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(s.px(20))
             // room for the last x tick label ("10000") inside the image
             .margin_right(s.px(40))
             .x_label_area_size(s.px(60))
             .y_label_area_size(s.px(80))
-            .build_cartesian_2d(0f64..n, 0f64..ymax)?;
+            .build_cartesian_2d(0f64..n, scratchnet_plot::finite_range(0.0..ymax))?;
         chart
             .configure_mesh()
             .x_desc("iteration")
@@ -69,11 +75,36 @@ pub fn draw_loss(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), Trai
             .axis_desc_style(s.font(22))
             .draw()?;
         chart.draw_series(segments(
-            losses.iter().enumerate().map(|(k, &l)| ((k + 1) as f64, l)),
+            losses
+                .iter()
+                .enumerate()
+                .map(|(k, &l)| ((k + 1) as f64, l.min(ymax))),
             BLUE.stroke_width(s.px(1)),
         ))?;
         Ok(())
     })
+}
+
+/// The top of the loss axis and how many losses lie above it: the largest finite loss (× 1.05),
+/// unless the first fiftieth of the run holds losses more than twice as high as any later one
+/// (a batch-norm run's first, test-mode losses): then the largest later loss.
+fn loss_top(losses: &[f64]) -> (f64, usize) {
+    let finite = |v: &[f64]| {
+        v.iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max)
+    };
+    let all = finite(losses);
+    let later = finite(&losses[(losses.len() / 50).max(1).min(losses.len())..]);
+    let top = if later > 0.0 && all > 2.0 * later { later } else { all };
+    let top = if top > 0.0 {
+        (top * 1.05).min(scratchnet_plot::AXIS_LIMIT)
+    } else {
+        1.0
+    };
+    let above = losses.iter().filter(|&&l| l > top).count();
+    (top, above)
 }
 
 /// Draws the accuracy on the full train and test (or validation) sets per epoch, as the book's figure 4-12:
@@ -97,9 +128,8 @@ pub fn draw_accuracy(
     let held_out_label = format!("{} acc", held_out.short());
     draw_atomically(path, |root, s| {
         let last = rows.iter().map(|r| r.epoch).max().unwrap_or(0).max(1) as f64;
-        let caption = format!("Accuracy per epoch ({subtitle})");
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, s.font(26))
+        let area = scratchnet_plot::titled(root, s, "Accuracy per epoch", subtitle)?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(s.px(20))
             // room for the last x tick label ("10000") inside the image
             .margin_right(s.px(40))
@@ -230,4 +260,27 @@ pub fn draw_mistakes<A: scratchnet_tensor::Scalar>(
     scratchnet_fileio::write_atomic(dir.join(CONFUSION_CSV), confusion.to_csv().as_bytes())
         .map_err(TrainError::Output)?;
     Ok((confusion, dict))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loss_top;
+
+    #[test]
+    fn the_loss_axis_covers_every_loss_unless_the_first_ones_stand_far_above() {
+        // a chapter 4 run: the first loss is the largest, and shown
+        let ch4: Vec<f64> = (0..1000).map(|k| 2.3 - k as f64 * 1e-3).collect();
+        assert_eq!(loss_top(&ch4), (2.3 * 1.05, 0));
+        // a batch-norm run: 8.7 at first, below 2.3 after a few steps
+        let mut bn = vec![8.7, 6.1, 4.0];
+        bn.extend((0..997).map(|k| 2.3 - k as f64 * 1e-3));
+        let (top, above) = loss_top(&bn);
+        // the largest loss after the first fiftieth (20 of 1000): bn[20]
+        assert_eq!(top, bn[20] * 1.05);
+        assert_eq!(above, 3);
+        // f64::MAX and NaN never make the axis infinite
+        let limit = scratchnet_plot::AXIS_LIMIT;
+        assert_eq!(loss_top(&[1.0, f64::NAN, f64::MAX]), (limit, 1));
+        assert_eq!(loss_top(&[f64::MAX, f64::NAN, 1.0]), (1.05, 1));
+    }
 }
