@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(lines.join(" "), text);
         assert_eq!(wrap("short", |_| true), ["short"]);
         // a word longer than a line stands alone
-        assert_eq!(wrap("a verylongword b", |t| t.len() <= 3), ["a", "verylongword", "b"]);
+        assert_eq!(
+            wrap("a verylongword b", |t| t.len() <= 3),
+            ["a", "verylongword", "b"]
+        );
         assert!(wrap("", |_| true).is_empty());
     }
 }

@@ -748,6 +748,15 @@ fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: 
         rayon::current_num_threads()
     );
     errln!("data: {}   results: {}", data.display(), out.display());
+    if config.grad == GradMethod::Numeric
+        && (!config.is_chapter4() || config.numgrad == NumGradMethod::Generic)
+    {
+        // the book's method: two forward passes of the batch per parameter
+        let params = config.spec().param_count();
+        errln!(
+            "note: the numerical gradient takes 2 × {params} forward passes of the batch per iteration; seconds to minutes each on this net (--grad backprop: the same gradient in one pass)"
+        );
+    }
 }
 
 /// Checks that the checkpoint belongs to the folder's run: its run id must be the one in the
@@ -869,7 +878,7 @@ fn finish<A: Scalar>(
             format!("{held} acc {:.4}", s.test_acc)
         };
         errln!(
-            "{} {} of {} iterations in {:.2} s ({:.1} it/s); final model: train acc {:.4}, {held_acc}",
+            "{} {} of {} iterations in {:.2} s ({}); final model: train acc {:.4}, {held_acc}",
             if outcome == Outcome::Interrupted {
                 "interrupted after"
             } else {
@@ -878,7 +887,7 @@ fn finish<A: Scalar>(
             s.iters_done,
             s.config.iters,
             s.wall_s,
-            s.iters_per_s,
+            crate::run::fmt_rate(s.iters_per_s),
             s.train_acc,
         );
         if outcome == Outcome::Interrupted {

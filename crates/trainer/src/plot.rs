@@ -97,7 +97,11 @@ fn loss_top(losses: &[f64]) -> (f64, usize) {
     };
     let all = finite(losses);
     let later = finite(&losses[(losses.len() / 50).max(1).min(losses.len())..]);
-    let top = if later > 0.0 && all > 2.0 * later { later } else { all };
+    let top = if later > 0.0 && all > 2.0 * later {
+        later
+    } else {
+        all
+    };
     let top = if top > 0.0 {
         (top * 1.05).min(scratchnet_plot::AXIS_LIMIT)
     } else {

@@ -280,11 +280,12 @@ impl Reporter {
                 self.last_line = now;
                 let secs = (now - self.session_start).as_secs_f64();
                 let steps = done - self.start_iter;
-                // The first steps include the first evaluation: no honest rate yet.
-                let speed = if steps >= 10 {
+                // The first steps include the first evaluation: no honest rate yet (unless
+                // the steps themselves are slow, as with a numerical gradient).
+                let speed = if steps >= 10 || (steps >= 1 && secs >= 30.0) {
                     let rate = steps as f64 / secs.max(1e-9);
                     let eta = (total - done) as f64 / rate.max(1e-9);
-                    format!("{} it/s  ETA {}", fmt_rate(rate), fmt_secs(eta))
+                    format!("{}  ETA {}", fmt_rate(rate), fmt_secs(eta))
                 } else {
                     "-- it/s  ETA --".to_string()
                 };
@@ -316,22 +317,23 @@ fn bar_style(with_eta: bool) -> ProgressStyle {
         .with_key(
             "rate",
             |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{} it/s", fmt_rate(state.per_sec()));
+                let _ = write!(w, "{}", fmt_rate(state.per_sec()));
             },
         )
         .progress_chars("=> ")
 }
 
-/// An iteration rate for a person: `2301`, `48.7`, `0.04`.
-fn fmt_rate(rate: f64) -> String {
-    if !rate.is_finite() {
-        "--".into()
+/// An iteration rate for a person: `2301 it/s`, `48.7 it/s`, and below one a second the time
+/// per iteration, `58.1 s/it` (never `0.0 it/s`).
+pub(crate) fn fmt_rate(rate: f64) -> String {
+    if !(rate.is_finite() && rate > 0.0) {
+        "-- it/s".into()
     } else if rate >= 100.0 {
-        format!("{rate:.0}")
+        format!("{rate:.0} it/s")
     } else if rate >= 1.0 {
-        format!("{rate:.1}")
+        format!("{rate:.1} it/s")
     } else {
-        format!("{rate:.2}")
+        format!("{:.1} s/it", 1.0 / rate)
     }
 }
 
@@ -439,4 +441,15 @@ pub fn run_session<A: Scalar>(
         Outcome::Finished
     };
     Ok((outcome, summary))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_slow_rate_reads_as_seconds_per_iteration() {
+        assert_eq!(super::fmt_rate(2301.4), "2301 it/s");
+        assert_eq!(super::fmt_rate(48.66), "48.7 it/s");
+        assert_eq!(super::fmt_rate(1.0 / 58.1), "58.1 s/it");
+        assert_eq!(super::fmt_rate(0.0), "-- it/s");
+    }
 }
