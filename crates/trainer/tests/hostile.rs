@@ -428,7 +428,9 @@ fn a_gradient_check_states_what_it_checked_and_never_reads_nan_as_agreement() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("batch norm, dropout 0.1 (one set of masks), λ 0.1"),
+        out.contains(
+            "relu, batch norm, dropout 0.1, λ 0.1 network (seed 42, one set of dropout masks)"
+        ),
         "{out}"
     );
     assert!(
