@@ -219,6 +219,13 @@ fn open_spec(path: &Path) -> Result<(ModelInfo, u32, Option<NetSpec>, FrameReade
             (info, Some(spec))
         }
     };
+    if info.dtype != "f32" && info.dtype != "f64" {
+        // {:?} escapes control characters: a crafted file cannot drive the user's terminal
+        let shown: String = info.dtype.chars().take(40).collect();
+        return Err(corrupt(format!(
+            "its dtype {shown:?} is neither f32 nor f64"
+        )));
+    }
     Ok((info, format.version, spec, r))
 }
 
@@ -387,8 +394,25 @@ impl<A: Scalar> Model<A> {
         let model = if version == FORMAT_VERSION {
             Model::TwoLayer(read_two_layer(path, &info.sizes, r)?)
         } else {
-            let net = Model::MultiLayer(r.next::<MultiLayerNet<A>>("network")?);
+            let net = r.next::<MultiLayerNet<A>>("network")?;
             r.finish()?;
+            // each hyper-parameter named, not reported as a shape mismatch
+            let bad = |what: String| ModelError::Corrupt {
+                path: path.to_owned(),
+                what,
+            };
+            if let Some(ratio) = net.dropout
+                && !(0.0..1.0).contains(&ratio)
+            {
+                return Err(bad(format!("its dropout ratio {ratio} is not in [0, 1)")));
+            }
+            let lambda = net.weight_decay_lambda;
+            if !(lambda.is_finite() && lambda >= 0.0) {
+                return Err(bad(format!(
+                    "its weight decay λ {lambda} is not a finite number >= 0"
+                )));
+            }
+            let net = Model::MultiLayer(net);
             if !net.shapes_fit() || net.sizes() != info.sizes {
                 return Err(ModelError::Corrupt {
                     path: path.to_owned(),
@@ -509,5 +533,50 @@ mod v3_tests {
                 .to_string()
                 .contains("corrupt")
         );
+    }
+}
+
+#[cfg(test)]
+mod crafted_tests {
+    use super::*;
+    use crate::{Activation, WeightInit};
+
+    #[test]
+    fn a_bad_hyper_parameter_is_named_and_a_dtype_never_reaches_the_terminal_raw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bin");
+        let mut net = MultiLayerNet::<f64>::new(
+            4,
+            &[3],
+            2,
+            Activation::Relu,
+            WeightInit::He,
+            &mut scratchnet_tensor::rng_from_seed(0),
+        );
+        net.dropout = Some(f64::NAN);
+        net.save(&path).unwrap();
+        let e = Model::<f64>::load(&path).unwrap_err().to_string();
+        assert!(e.contains("its dropout ratio NaN is not in [0, 1)"), "{e}");
+        net.dropout = None;
+        net.weight_decay_lambda = -1.0;
+        net.save(&path).unwrap();
+        let e = Model::<f64>::load(&path).unwrap_err().to_string();
+        assert!(e.contains("weight decay λ -1 is not"), "{e}");
+
+        // a version-3 header whose dtype is an ANSI escape sequence
+        let spec = serde_json::to_string(&crate::NetSpec::two_layer_net(4, 3, 2, 0.1)).unwrap();
+        let header = HeaderV3 {
+            dtype: "\u{1b}[31mf64".into(),
+            spec,
+        };
+        let mut w = MODEL_V3.writer();
+        w.push(&header);
+        w.write(&path).unwrap();
+        let e = ModelInfo::read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains(r#""\u{1b}[31mf64" is neither f32 nor f64"#),
+            "{e}"
+        );
+        assert!(!e.contains('\u{1b}'), "{e:?}");
     }
 }

@@ -1027,7 +1027,17 @@ impl ForDtype for Eval<'_> {
             data.test_size(),
             data_dir.path().display()
         );
-        outln!("train acc, test acc | {train:.4}, {test:.4}");
+        if !net.all_finite() {
+            errln!(
+                "warning: {} holds parameters that are NaN or infinite: its predictions mean nothing",
+                model.display()
+            );
+        }
+        if data.test_size() == 0 {
+            outln!("train acc | {train:.4} (no test images)");
+        } else {
+            outln!("train acc, test acc | {train:.4}, {test:.4}");
+        }
         if a.half {
             // the book's sampled = 10000: the whole test set
             let x = scratchnet_network::Input::from(&data.x_test);

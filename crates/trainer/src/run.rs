@@ -266,7 +266,7 @@ impl Reporter {
         if let Some(bar) = &self.bar {
             bar.set_position(done as u64);
             if done % 20 == 0 || eval.is_some() || done == total {
-                bar.set_message(format!("{loss:.4}"));
+                bar.set_message(fmt_loss(loss));
             }
             if let Some(r) = eval {
                 bar.suspend(|| outln!("{}", r.line(self.held_out)));
@@ -289,7 +289,7 @@ impl Reporter {
                 } else {
                     "-- it/s  ETA --".to_string()
                 };
-                errln!("iteration {done}/{total}  loss {loss:.4}  {speed}");
+                errln!("iteration {done}/{total}  loss {}  {speed}", fmt_loss(loss));
             }
         }
     }
@@ -321,6 +321,15 @@ fn bar_style(with_eta: bool) -> ProgressStyle {
             },
         )
         .progress_chars("=> ")
+}
+
+/// A loss for a progress line: `0.3123`, and from 1e6 on `4.0075e290` (never 300 digits).
+fn fmt_loss(loss: f64) -> String {
+    if loss.abs() >= 1e6 {
+        format!("{loss:.4e}")
+    } else {
+        format!("{loss:.4}")
+    }
 }
 
 /// An iteration rate for a person: `2301 it/s`, `48.7 it/s`, and below one a second the time
@@ -451,5 +460,12 @@ mod tests {
         assert_eq!(super::fmt_rate(48.66), "48.7 it/s");
         assert_eq!(super::fmt_rate(1.0 / 58.1), "58.1 s/it");
         assert_eq!(super::fmt_rate(0.0), "-- it/s");
+    }
+
+    #[test]
+    fn a_huge_loss_is_written_short() {
+        assert_eq!(super::fmt_loss(0.31234), "0.3123");
+        assert_eq!(super::fmt_loss(4.00747542e290), "4.0075e290");
+        assert_eq!(super::fmt_loss(f64::NAN), "NaN");
     }
 }

@@ -487,6 +487,28 @@ fn a_gradient_check_states_what_it_checked_and_never_reads_nan_as_agreement() {
 }
 
 #[test]
+fn eval_says_when_a_model_holds_nan_weights() {
+    let (tmp, data) = mnist_fixture();
+    let path = tmp.path().join("nan.bin");
+    let mut net = scratchnet_network::TwoLayerNet::<f64>::new(
+        784,
+        5,
+        10,
+        0.01,
+        &mut scratchnet_tensor::rng_from_seed(0),
+    );
+    net.params.w1[[0, 0]] = f64::NAN;
+    net.save(&path).unwrap();
+    let o = run(&["eval", "--model", s(&path), "--data", s(&data)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds parameters that are NaN or infinite"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn a_closed_or_full_stdout_never_loses_a_run() {
     let (tmp, data) = mnist_fixture();
     // stdout closed at once (as `| head -0`): every file is written, exit 0
