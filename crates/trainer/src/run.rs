@@ -4,7 +4,7 @@
 //! | file | written |
 //! |---|---|
 //! | `run.id` | first, when the session starts |
-//! | `checkpoint.bin`, `loss.csv`, `accuracy.csv` | at every epoch evaluation and at the end |
+//! | `checkpoint.bin`, `loss.csv`, `accuracy.csv` | at the first epoch evaluation, then at the first one 10 s after the last write, and at the end |
 //! | `model.bin`, `loss.png`, `accuracy.png`, `summary.json` | at the end (finished, interrupted, or stopped by a non-finite loss) |
 //!
 //! Every file is written to a temp file and renamed into place.
@@ -23,6 +23,9 @@ use crate::checkpoint::CHECKPOINT_FILE;
 use crate::console::{errln, outln};
 use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
 use crate::{Step, TrainConfig, TrainError, Trainer};
+
+/// The least time between two writes of the resumable state during a session.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// File name of the trained network (the network crate's model format).
 pub const MODEL_FILE: &str = "model.bin";
@@ -411,6 +414,7 @@ pub fn run_session<A: Scalar>(
     }
     let start = Instant::now();
     let wall = |start: Instant| wall_before + start.elapsed().as_secs_f64();
+    let mut last_write: Option<Instant> = None;
     // The loop runs on a thread of rayon's pool: a parallel region started there runs on the
     // calling thread plus the others, where one started from outside the pool would hand the
     // work over and put the caller to sleep and wake it again, several times per step.
@@ -424,8 +428,15 @@ pub fn run_session<A: Scalar>(
             match trainer.step() {
                 Step::Done { loss, eval } => {
                     rep.step(trainer.iters_done(), total, loss, eval.as_ref());
-                    if eval.is_some() {
+                    // The resumable state at the session's first evaluation, then at most
+                    // every PROGRESS_EVERY: each write holds the whole history, so writing at
+                    // every evaluation of a run with tiny epochs grows as the square of its
+                    // length. The end, an interrupt and an error write everything anyway.
+                    if eval.is_some()
+                        && last_write.is_none_or(|t: Instant| t.elapsed() >= PROGRESS_EVERY)
+                    {
                         write_progress(&trainer, wall(start), &s.out, s.run_id.as_deref())?;
+                        last_write = Some(Instant::now());
                     }
                 }
                 Step::NonFinite { loss } => {

@@ -508,6 +508,67 @@ fn eval_says_when_a_model_holds_nan_weights() {
     );
 }
 
+/// Runs the binary under `sh` and returns its exit code and the bytes it passed to `write`
+/// (`wchar`): the kernel adds a reaped child's I/O counters to its parent's `/proc/PID/io`.
+fn bytes_written(args: &[&str]) -> (i32, u64) {
+    let script = r#""$0" "$@" >/dev/null 2>&1; echo "rc $?"; cat /proc/$$/io"#;
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(BIN)
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .trim()
+            .to_owned()
+    };
+    (
+        field("rc ").parse().unwrap(),
+        field("wchar:").parse().unwrap(),
+    )
+}
+
+#[test]
+fn a_run_with_tiny_epochs_does_not_rewrite_its_history_at_every_step() {
+    let (tmp, data) = mnist_fixture();
+    let out = tmp.path().join("run");
+    // 100 training images in batches of 100: an epoch, and an evaluation, every iteration
+    let args = [
+        "train",
+        "--quiet",
+        "--grad",
+        "backprop",
+        "--hidden",
+        "30",
+        "--train-size",
+        "100",
+        "--iters",
+        "3000",
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
+    ];
+    let (code, written) = bytes_written(&args);
+    assert_eq!(code, 0);
+    let final_bytes: u64 = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    // the final files a few times over; written at every evaluation it was ~1500 times over
+    assert!(written >= final_bytes, "{written} bytes written");
+    assert!(
+        written < 10 * final_bytes,
+        "wrote {written} bytes for {final_bytes} bytes of files"
+    );
+}
+
 #[test]
 fn a_closed_or_full_stdout_never_loses_a_run() {
     let (tmp, data) = mnist_fixture();
