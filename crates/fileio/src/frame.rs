@@ -169,6 +169,104 @@ pub fn read_any(
     format.check(path, bytes).map(|r| (format, r))
 }
 
+/// Bytes [`read_any_bounded`] reads to learn, from a file's first values, how large it may be.
+const PREFIX: u64 = 1 << 20;
+
+/// [`read_any`], with the file's size bounded by what it says it holds. `bound` gets the format
+/// and a reader at the first value of the file's first MiB (not yet checksummed: each decode is
+/// still bounded by those bytes) and returns the most bytes a file with those contents can
+/// have. A larger file is refused before it is read whole: a sparse 3 GiB file that claims a
+/// small net costs a 1 MiB read.
+///
+/// ```
+/// use scratchnet_fileio::frame::{Format, read_any_bounded};
+/// const F: Format = Format { magic: *b"EXAMPLE4", version: 1, what: "example file" };
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("f.bin");
+/// let mut w = F.writer();
+/// w.push(&3u64).push(&vec![1.0f64; 3]);
+/// w.write(&p).unwrap();
+/// // the file declares 3 values: at most 12 + 8 + 8 + 3 × 8 + 32 bytes
+/// let bound = |_: &Format, r: &mut scratchnet_fileio::frame::FrameReader| {
+///     Ok(12 + 8 + 8 + 8 * r.next::<u64>("count")? + 32)
+/// };
+/// let (_, mut r) = read_any_bounded(&[F], &p, 1 << 30, bound).unwrap();
+/// assert_eq!(r.next::<u64>("count").unwrap(), 3);
+/// // the same header with a sparse gigabyte after it
+/// std::fs::File::options().write(true).open(&p).unwrap().set_len(1 << 30).unwrap();
+/// let e = read_any_bounded(&[F], &p, 1 << 31, bound).unwrap_err().to_string();
+/// assert!(e.contains("1073741824 bytes, more than the 84 its contents can take"), "{e}");
+/// ```
+///
+/// # Panics
+/// If `formats` is empty.
+pub fn read_any_bounded<'f>(
+    formats: &'f [Format],
+    path: impl AsRef<Path>,
+    limit: u64,
+    bound: impl FnOnce(&Format, &mut FrameReader) -> Result<u64, FileError>,
+) -> Result<(&'f Format, FrameReader), FileError> {
+    use std::io::Read as _;
+    let path = path.as_ref();
+    let file = crate::open_regular(path)?;
+    let size = file
+        .metadata()
+        .map_err(|e| FileError::io("read the metadata of", path, e))?
+        .len();
+    if size > limit {
+        return Err(FileError::TooLarge {
+            path: path.to_owned(),
+            limit,
+        });
+    }
+    let mut prefix = Vec::new();
+    file.take(PREFIX)
+        .read_to_end(&mut prefix)
+        .map_err(|e| FileError::io("read", path, e))?;
+    let found = prefix
+        .get(8..HEAD)
+        .map(|v| u32::from_le_bytes([v[0], v[1], v[2], v[3]]));
+    let format = formats
+        .iter()
+        .find(|f| Some(f.version) == found)
+        .unwrap_or(&formats[0]);
+    if prefix.len() >= 8 && prefix[..8] != format.magic {
+        return Err(FileError::NotFramed {
+            path: path.to_owned(),
+            what: format.what,
+        });
+    }
+    if prefix.len() < HEAD + TRAILER {
+        // too short for any value: the whole-file check says so
+        return read_any(formats, path, PREFIX);
+    }
+    if found != Some(format.version) {
+        return Err(FileError::Version {
+            path: path.to_owned(),
+            what: format.what,
+            found: found.unwrap_or(0),
+            expected: format.version,
+        });
+    }
+    let end = prefix.len();
+    let mut head = FrameReader {
+        path: path.to_owned(),
+        what: format.what,
+        bytes: prefix,
+        pos: HEAD,
+        end,
+    };
+    let most = bound(format, &mut head)?;
+    if size > most {
+        return Err(FileError::Corrupt {
+            path: path.to_owned(),
+            what: format.what,
+            detail: format!("{size} bytes, more than the {most} its contents can take"),
+        });
+    }
+    read_any(formats, path, most)
+}
+
 /// Values being framed; [`write`](Self::write) adds the checksum and writes the file atomically.
 #[derive(Debug)]
 pub struct FrameWriter {

@@ -18,7 +18,7 @@
 
 use std::path::Path;
 
-use scratchnet_fileio::frame::{Format, FrameReader, read_any};
+use scratchnet_fileio::frame::{Format, FrameReader, read_any_bounded};
 use serde::{Deserialize, Serialize};
 
 use crate::{Model, ModelError, MultiLayerNet, Net, NetSpec, Params, Tensors, TwoLayerNet};
@@ -187,9 +187,45 @@ struct HeaderV3 {
 /// Longer specs are refused (a spec of a thousand layers is about 20 KB).
 const MAX_SPEC_JSON: usize = 1 << 20;
 
+/// The most bytes a model file can have, from its header: its scalars in 8 bytes each (twice
+/// over, for the running statistics of batch norm), 64 bytes of name and shape per tensor, the
+/// header, the frame. Exact arithmetic, saturating at `u64::MAX`.
+fn most_bytes(format: &Format, r: &mut FrameReader) -> Result<u64, scratchnet_fileio::FileError> {
+    let dense = |sizes: &[usize]| -> (u128, u128) {
+        let params = sizes
+            .windows(2)
+            .map(|w| w[0] as u128 * w[1] as u128 + w[1] as u128)
+            .sum::<u128>();
+        let units = sizes.iter().map(|&n| n as u128).sum::<u128>();
+        (params + 4 * units, 4 * sizes.len() as u128)
+    };
+    let (scalars, tensors, header) = match format.version {
+        FORMAT_VERSION => {
+            let h: ModelHeader = r.next("header")?;
+            let (p, t) = dense(&[h.input, h.hidden, h.output]);
+            (p, t, 0)
+        }
+        2 => {
+            let h: ModelInfo = r.next("header")?;
+            let (p, t) = dense(&h.sizes);
+            (p, t, 64 * h.sizes.len() as u128)
+        }
+        _ => {
+            let h: HeaderV3 = r.next("header")?;
+            let spec: NetSpec = serde_json::from_str(&h.spec)
+                .map_err(|e| r.corrupt(format!("network spec: {e}")))?;
+            let layers = spec.layers.len() as u128 + 1;
+            (2 * spec.param_count(), 4 * layers, h.spec.len() as u128)
+        }
+    };
+    let most = 8 * scalars + 64 * tensors + header + 4096;
+    Ok(u64::try_from(most).unwrap_or(u64::MAX))
+}
+
 /// [`open_any`] that also returns a version-3 file's spec.
 fn open_spec(path: &Path) -> Result<(ModelInfo, u32, Option<NetSpec>, FrameReader), ModelError> {
-    let (format, mut r) = read_any(&[MODEL_V3, MODEL_V2, MODEL], path, MAX_FILE)?;
+    let (format, mut r) =
+        read_any_bounded(&[MODEL_V3, MODEL_V2, MODEL], path, MAX_FILE, most_bytes)?;
     let corrupt = |what: String| ModelError::Corrupt {
         path: path.to_owned(),
         what,

@@ -34,7 +34,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let data = Mnist::<f64>::load(&dir)?;
     let config = SearchConfig::default();
     let start = std::time::Instant::now();
-    let trials = search_with(&config, &data, |t| println!("{}", t.book_line()))?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let trials = search_with(&config, &data, &never, |t| println!("{}", t.book_line()))?;
     println!("=========== Hyper-Parameter Optimization Result ===========");
     for (i, t) in best_first(&trials).iter().enumerate() {
         println!(

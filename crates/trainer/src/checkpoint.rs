@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use scratchnet_fileio::frame::{Format, read_any};
+use scratchnet_fileio::frame::{Format, read_any_bounded};
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 use scratchnet_network::{Net, Params, Tensors};
 use scratchnet_tensor::{RngState, Scalar};
@@ -148,8 +148,21 @@ fn corrupt(path: &Path, what: impl Into<String>) -> TrainError {
 fn open(
     path: &Path,
 ) -> Result<(TrainConfig, u32, scratchnet_fileio::frame::FrameReader), TrainError> {
-    let (format, mut r) =
-        read_any(&[CHECKPOINT, CHECKPOINT_V1], path, MAX_FILE).map_err(TrainError::Input)?;
+    let (format, mut r) = read_any_bounded(&[CHECKPOINT, CHECKPOINT_V1], path, MAX_FILE, |f, r| {
+        // the most bytes the configuration's run can put in a checkpoint: the net's scalars
+        // (with running statistics) and two optimizer moments, 8 bytes each, a loss per planned
+        // iteration, an accuracy row per evaluation, 64 KiB for the rest
+        let config: TrainConfig = if f.version == 1 {
+            r.next::<ConfigV1>("configuration")?.into()
+        } else {
+            let json: String = r.next("configuration")?;
+            serde_json::from_str(&json).map_err(|e| r.corrupt(format!("configuration: {e}")))?
+        };
+        let scalars = 6 * config.spec().param_count();
+        let history = 48 * (config.iters as u128 + 1);
+        Ok(u64::try_from(8 * scalars + history + (64 << 10)).unwrap_or(u64::MAX))
+    })
+    .map_err(TrainError::Input)?;
     let config = if format.version == 1 {
         r.next::<ConfigV1>("configuration")
             .map_err(TrainError::Input)?

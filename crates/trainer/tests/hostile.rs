@@ -570,6 +570,31 @@ fn a_run_with_tiny_epochs_does_not_rewrite_its_history_at_every_step() {
 }
 
 #[test]
+fn a_sparse_giant_model_or_checkpoint_is_refused_without_reading_it() {
+    let (tmp, data) = mnist_fixture();
+    let out = tmp.path().join("mine");
+    interrupted_run(&data, &out, "7");
+    for (file, args) in [
+        ("model.bin", vec!["eval", "--model"]),
+        ("checkpoint.bin", vec!["train", "--resume"]),
+    ] {
+        let path = out.join(file);
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_len(3 << 30).unwrap(); // 3 GiB, nearly all of it a hole
+        let target = if file == "model.bin" {
+            path.clone()
+        } else {
+            out.clone()
+        };
+        let mut args = args.clone();
+        args.extend([s(&target), "--data", s(&data)]);
+        // reading 3 GiB takes seconds and 3 GiB of memory; the header says it cannot be
+        let o = run_within(&args, &[], Duration::from_secs(5));
+        assert_input_error(&o, "3221225472 bytes, more than the");
+    }
+}
+
+#[test]
 fn a_closed_or_full_stdout_never_loses_a_run() {
     let (tmp, data) = mnist_fixture();
     // stdout closed at once (as `| head -0`): every file is written, exit 0
