@@ -96,6 +96,11 @@ impl DirLock {
         }
     }
 
+    /// The open lock file (for [`LockFile`](crate::LockFile), which writes its process id there).
+    pub(crate) fn file(&self) -> &File {
+        &self._file
+    }
+
     /// The lock file held.
     ///
     /// ```

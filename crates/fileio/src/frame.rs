@@ -200,12 +200,12 @@ const PREFIX: u64 = 1 << 20;
 ///
 /// # Panics
 /// If `formats` is empty.
-pub fn read_any_bounded<'f>(
-    formats: &'f [Format],
+pub fn read_any_bounded(
+    formats: &[Format],
     path: impl AsRef<Path>,
     limit: u64,
     bound: impl FnOnce(&Format, &mut FrameReader) -> Result<u64, FileError>,
-) -> Result<(&'f Format, FrameReader), FileError> {
+) -> Result<(&Format, FrameReader), FileError> {
     use std::io::Read as _;
     let path = path.as_ref();
     let file = crate::open_regular(path)?;

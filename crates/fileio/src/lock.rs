@@ -1,14 +1,16 @@
-//! [`LockFile`]: an exclusive advisory lock (the OS's `flock`, through `fs4`) on a file, held while
-//! the value lives. The kernel releases it when the process ends, however it ends, so a lock can
-//! never be left stale by a killed process, and no process id is trusted.
+//! [`LockFile`]: a [`DirLock`] (the OS's `flock`, through `fs4`) whose file goes with it: the
+//! lock of a run folder, which leaves no file behind. The kernel releases the lock when the
+//! process ends, however it ends, so a lock can never be left stale by a killed process, and no
+//! process id is trusted.
 
-use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::FileError;
+use crate::{DirLock, FileError};
 
-/// An exclusive lock on `path`, released (and the file removed) when dropped.
+/// An exclusive lock on `path`, released (and the file removed) when dropped: a [`DirLock`]
+/// with the same refusals (a symbolic link, FIFO, directory or device is never opened as a
+/// lock), plus the removal.
 ///
 /// ```
 /// use scratchnet_fileio::LockFile;
@@ -24,8 +26,8 @@ use crate::FileError;
 #[derive(Debug)]
 pub struct LockFile {
     path: PathBuf,
-    // held for its lock; closing it releases the lock
-    _file: File,
+    // held for its lock; dropped after `drop` removed the file, it releases the lock
+    _lock: DirLock,
 }
 
 impl LockFile {
@@ -44,31 +46,19 @@ impl LockFile {
         // A holder removes the file before it unlocks: a file opened just before that removal
         // is locked but no longer at `path`. Then open again.
         for _ in 0..100 {
-            let mut options = OpenOptions::new();
-            options.read(true).write(true).create(true).truncate(false);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-            let mut file = options
-                .open(path)
-                .map_err(|e| io("open the lock file", e))?;
-            let meta = file.metadata().map_err(|e| io("read", e))?;
-            if !meta.is_file() {
-                return Err(FileError::NotRegular {
-                    path: path.to_owned(),
-                    kind: crate::kind_of(&meta),
-                });
-            }
-            match fs4::FileExt::try_lock(&file) {
-                Ok(()) => {}
-                Err(fs4::TryLockError::WouldBlock) => return Ok(None),
-                Err(fs4::TryLockError::Error(e)) => return Err(io("lock", e)),
-            }
+            let lock = match DirLock::acquire(path) {
+                Ok(lock) => lock,
+                Err(FileError::Locked { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let meta = lock.file().metadata().map_err(|e| io("read", e))?;
             if same_file(&meta, path) {
+                let mut file = lock.file();
                 file.set_len(0).map_err(|e| io("write", e))?;
                 writeln!(file, "{}", std::process::id()).map_err(|e| io("write", e))?;
                 return Ok(Some(LockFile {
                     path: path.to_owned(),
-                    _file: file,
+                    _lock: lock,
                 }));
             }
         }
