@@ -21,7 +21,8 @@ fn bench_dtype<A: Scalar>(c: &mut Criterion, name: &str, mnist: &scratchnet_mnis
     let train = SparseRows::from_dense(&mnist.train.images_as::<A>(true));
     let test = SparseRows::from_dense(&mnist.test.images_as::<A>(true));
     let (t_train, t_test) = (mnist.train.labels_usize(), mnist.test.labels_usize());
-    let spec = NetSpec::multi_layer_net(784, &[100, 100], 10, Activation::Relu, WeightInit::He, 0.0);
+    let spec =
+        NetSpec::multi_layer_net(784, &[100, 100], 10, Activation::Relu, WeightInit::He, 0.0);
     let mut rng = rng_from_seed(1);
     let mut net = Net::<A>::new(spec, &mut rng).unwrap();
     let mut adam = AnyOptimizer::<A>::by_name("adam").unwrap();

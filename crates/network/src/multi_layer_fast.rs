@@ -5,16 +5,17 @@
 //! products). A test holds it to the book's path within 1e-12 of the gradient's max-norm
 //! (`fast_path_equals_the_book_path`, with and without batch norm and dropout).
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use scratchnet_tensor::{Rng, Scalar};
 
-use crate::Targets;
 use crate::book::multi_layer_net::{
     AffineParams, Layers, MultiLayerGrads, MultiLayerNet, Perturbed, RunningStats,
 };
 use crate::input::Input;
 use crate::layers::{LossGradient, Mode, SoftmaxWithLoss};
+use crate::{Activation, Targets};
 
 /// Rows per block of [`MultiLayerNet::predict_fast`]: a block's widest layer (256 × 100 in
 /// f64, 200 KB) stays in the cache and below the allocator's threshold for fresh pages.
@@ -74,9 +75,39 @@ impl<A: Scalar> MultiLayerNet<A> {
                 let mut a1 = Array2::zeros((out.nrows(), p.w.ncols()));
                 x.dot_rows_into(start..start + out.nrows(), p.w.view(), a1.view_mut());
                 a1 += &p.b;
-                let mut rest = Layers::of(self, 1, Perturbed::None, None);
-                out.assign(&rest.predict_after_first(a1, Mode::Test));
+                if self.is_plain_relu() {
+                    self.relu_layers_into(a1, out);
+                } else {
+                    let mut rest = Layers::of(self, 1, Perturbed::None, None);
+                    out.assign(&rest.predict_after_first(a1, Mode::Test));
+                }
             });
+    }
+
+    /// True for ReLU without batch norm and dropout (the chapter 6 nets of issue 17), whose
+    /// test-mode layers after the first run in [`relu_layers_into`](Self::relu_layers_into).
+    fn is_plain_relu(&self) -> bool {
+        self.activation == Activation::Relu && self.batch_norm.is_empty() && self.dropout.is_none()
+    }
+
+    /// The book's `Relu → Affine → … → Affine` from the first affine output `a`, the scores
+    /// into `out`, without what the book's layers keep for a backward pass (a copy of each
+    /// input, each ReLU mask): the same operations in the same order (`max` as the book's
+    /// mask, `v ≤ 0 → 0`; `x·W` by matrixmultiply, then `+ b`), so the same bits.
+    fn relu_layers_into(&self, mut a: Array2<A>, mut out: ArrayViewMut2<'_, A>) {
+        let last = self.params.len() - 1;
+        for (k, p) in self.params.iter().enumerate().skip(1) {
+            a.mapv_inplace(|v| if v <= A::zero() { A::zero() } else { v });
+            if k == last {
+                general_mat_mul(A::one(), &a, &p.w, A::zero(), &mut out);
+                out += &p.b;
+                return;
+            }
+            let mut next = Array2::zeros((a.nrows(), p.w.ncols()));
+            general_mat_mul(A::one(), &a, &p.w, A::zero(), &mut next);
+            next += &p.b;
+            a = next;
+        }
     }
 
     /// [`loss`](Self::loss) with a sparse first layer.
@@ -91,9 +122,8 @@ impl<A: Scalar> MultiLayerNet<A> {
     pub fn loss_fast<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
-        let (mut rest, a1) = self.first_affine(&x, None);
-        let scores = rest.predict_after_first(a1, Mode::Test);
-        rest.last_layer.forward(scores.view(), t)
+        let scores = self.predict_fast(x);
+        SoftmaxWithLoss::new().forward(scores.view(), t)
             + self.decay(self.params.iter().map(|p| p.w.view()))
     }
 
@@ -296,15 +326,15 @@ mod tests {
             A::of_f64(if (i + j) % 3 == 0 { v } else { 0.0 })
         });
         let sparse = SparseRows::from_dense(&x);
-        for (bn, dropout) in [(false, None), (true, Some(0.3))] {
-            let mut net = MultiLayerNet::<A>::new(
-                40,
-                &[30, 20],
-                10,
-                Activation::Relu,
-                WeightInit::He,
-                &mut rng,
-            );
+        // the lean ReLU layers, and the book's layers for the rest
+        let configs = [
+            (Activation::Relu, false, None),
+            (Activation::Sigmoid, false, None),
+            (Activation::Relu, true, Some(0.3)),
+        ];
+        for (activation, bn, dropout) in configs {
+            let mut net =
+                MultiLayerNet::<A>::new(40, &[30, 20], 10, activation, WeightInit::He, &mut rng);
             if bn {
                 net = net.with_batch_norm();
                 // running statistics away from their start, as after training
@@ -324,7 +354,7 @@ mod tests {
                         .build()
                         .unwrap();
                     let got = pool.install(|| net.predict_fast(input.reborrow()));
-                    assert_eq!(got, expected, "bn {bn}, {threads} threads");
+                    assert_eq!(got, expected, "{activation} bn {bn}, {threads} threads");
                 }
             }
         }
