@@ -5,15 +5,21 @@
 //! products). A test holds it to the book's path within 1e-12 of the gradient's max-norm
 //! (`fast_path_equals_the_book_path`, with and without batch norm and dropout).
 
-use ndarray::{Array2, Axis};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 use scratchnet_tensor::{Rng, Scalar};
 
-use crate::Targets;
 use crate::book::multi_layer_net::{
     AffineParams, Layers, MultiLayerGrads, MultiLayerNet, Perturbed, RunningStats,
 };
 use crate::input::Input;
 use crate::layers::{LossGradient, Mode, SoftmaxWithLoss};
+use crate::{Activation, Targets};
+
+/// Rows per block of [`MultiLayerNet::predict_fast`]: a block's widest layer (256 × 100 in
+/// f64, 200 KB) stays in the cache and below the allocator's threshold for fresh pages.
+const EVAL_ROWS: usize = 256;
 
 impl<A: Scalar> MultiLayerNet<A> {
     /// The layers after the first affine one (dropout applying `masks` in train mode), and that
@@ -47,8 +53,61 @@ impl<A: Scalar> MultiLayerNet<A> {
             "x has {} columns but the net has {n_in} inputs",
             x.dim().1
         );
-        let (mut rest, a1) = self.first_affine(&x, None);
-        rest.predict_after_first(a1, Mode::Test)
+        let classes = self.params.last().map_or(0, |p| p.w.ncols());
+        let mut scores = Array2::zeros((x.dim().0, classes));
+        self.predict_blocks_into(&x, scores.view_mut());
+        scores
+    }
+
+    /// The scores of `x` into `out`, in blocks of [`EVAL_ROWS`] rows, in parallel: a pass over
+    /// the whole training set holds one block's layers per thread, never a matrix of all its
+    /// rows per layer. Each row's scores do not depend on the block it falls in (the sparse
+    /// product is per row; matrixmultiply sums each entry over `k` in the same order whatever
+    /// the number of rows; test mode has no batch statistics), so they equal the one-pass
+    /// scores bit for bit (test `blocked_predict_equals_one_pass_bit_for_bit`).
+    fn predict_blocks_into(&self, x: &Input<'_, A>, mut out: ArrayViewMut2<'_, A>) {
+        let p = &self.params[0];
+        out.axis_chunks_iter_mut(Axis(0), EVAL_ROWS)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(k, mut out)| {
+                let start = k * EVAL_ROWS;
+                let mut a1 = Array2::zeros((out.nrows(), p.w.ncols()));
+                x.dot_rows_into(start..start + out.nrows(), p.w.view(), a1.view_mut());
+                a1 += &p.b;
+                if self.is_plain_relu() {
+                    self.relu_layers_into(a1, out);
+                } else {
+                    let mut rest = Layers::of(self, 1, Perturbed::None, None);
+                    out.assign(&rest.predict_after_first(a1, Mode::Test));
+                }
+            });
+    }
+
+    /// True for ReLU without batch norm and dropout (the chapter 6 nets of issue 17), whose
+    /// test-mode layers after the first run in [`relu_layers_into`](Self::relu_layers_into).
+    fn is_plain_relu(&self) -> bool {
+        self.activation == Activation::Relu && self.batch_norm.is_empty() && self.dropout.is_none()
+    }
+
+    /// The book's `Relu → Affine → … → Affine` from the first affine output `a`, the scores
+    /// into `out`, without what the book's layers keep for a backward pass (a copy of each
+    /// input, each ReLU mask): the same operations in the same order (`max` as the book's
+    /// mask, `v ≤ 0 → 0`; `x·W` by matrixmultiply, then `+ b`), so the same bits.
+    fn relu_layers_into(&self, mut a: Array2<A>, mut out: ArrayViewMut2<'_, A>) {
+        let last = self.params.len() - 1;
+        for (k, p) in self.params.iter().enumerate().skip(1) {
+            a.mapv_inplace(|v| if v <= A::zero() { A::zero() } else { v });
+            if k == last {
+                general_mat_mul(A::one(), &a, &p.w, A::zero(), &mut out);
+                out += &p.b;
+                return;
+            }
+            let mut next = Array2::zeros((a.nrows(), p.w.ncols()));
+            general_mat_mul(A::one(), &a, &p.w, A::zero(), &mut next);
+            next += &p.b;
+            a = next;
+        }
     }
 
     /// [`loss`](Self::loss) with a sparse first layer.
@@ -63,9 +122,8 @@ impl<A: Scalar> MultiLayerNet<A> {
     pub fn loss_fast<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
-        let (mut rest, a1) = self.first_affine(&x, None);
-        let scores = rest.predict_after_first(a1, Mode::Test);
-        rest.last_layer.forward(scores.view(), t)
+        let scores = self.predict_fast(x);
+        SoftmaxWithLoss::new().forward(scores.view(), t)
             + self.decay(self.params.iter().map(|p| p.w.view()))
     }
 
@@ -85,7 +143,7 @@ impl<A: Scalar> MultiLayerNet<A> {
     ) -> f64 {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
-        t.accuracy_of(&self.predict_fast(x.reborrow()))
+        t.accuracy_of(&self.predict_fast(x))
     }
 
     /// [`gradient`](Self::gradient) with a sparse first layer and no `dx` for it: what
@@ -244,5 +302,67 @@ impl<A: Scalar> MultiLayerNet<A> {
     /// returned.
     pub fn apply_running(&mut self, update: RunningUpdate<A>) {
         self.set_running(update.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Activation, WeightInit};
+    use scratchnet_tensor::{SparseRows, rng_from_seed};
+
+    /// The scores in one pass over all rows: the first affine layer, then the book's layers.
+    fn one_pass<A: Scalar>(net: &MultiLayerNet<A>, x: &Input<'_, A>) -> Array2<A> {
+        let (mut rest, a1) = net.first_affine(x, None);
+        rest.predict_after_first(a1, Mode::Test)
+    }
+
+    fn blocked_equals_one_pass<A: Scalar>() {
+        // 2.5 blocks, with every chapter 6 addition, in two thread counts
+        let rows = EVAL_ROWS * 2 + EVAL_ROWS / 2 + 3;
+        let mut rng = rng_from_seed(4);
+        let x = Array2::from_shape_fn((rows, 40), |(i, j)| {
+            let v = ((i * 7 + j * 13) % 17) as f64 / 16.0;
+            A::of_f64(if (i + j) % 3 == 0 { v } else { 0.0 })
+        });
+        let sparse = SparseRows::from_dense(&x);
+        // the lean ReLU layers, and the book's layers for the rest
+        let configs = [
+            (Activation::Relu, false, None),
+            (Activation::Sigmoid, false, None),
+            (Activation::Relu, true, Some(0.3)),
+        ];
+        for (activation, bn, dropout) in configs {
+            let mut net =
+                MultiLayerNet::<A>::new(40, &[30, 20], 10, activation, WeightInit::He, &mut rng);
+            if bn {
+                net = net.with_batch_norm();
+                // running statistics away from their start, as after training
+                for p in &mut net.batch_norm {
+                    p.running_mean.fill(A::of_f64(0.25));
+                    p.running_var.fill(A::of_f64(2.0));
+                }
+            }
+            if let Some(r) = dropout {
+                net = net.with_dropout(r);
+            }
+            for input in [Input::from(&x), Input::from(&sparse)] {
+                let expected = one_pass(&net, &input);
+                for threads in [1, 2] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let got = pool.install(|| net.predict_fast(input.reborrow()));
+                    assert_eq!(got, expected, "{activation} bn {bn}, {threads} threads");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_predict_equals_one_pass_bit_for_bit() {
+        blocked_equals_one_pass::<f32>();
+        blocked_equals_one_pass::<f64>();
     }
 }

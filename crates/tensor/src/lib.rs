@@ -23,12 +23,14 @@ pub mod conv;
 mod dispatch;
 mod exp;
 pub mod fused;
+mod optim;
 mod rng;
 mod scalar;
 mod sparse;
 mod targets;
 
 pub use exp::{exp, sigmoid_scalar};
+pub use optim::adam_update;
 pub use rng::{Rng, RngState, choice_with_replacement, randn, rng_from_seed, shuffled_indices};
 pub use scalar::Scalar;
 pub use sparse::SparseRows;
