@@ -658,8 +658,9 @@ fn fmt_bytes(bytes: u128) -> String {
 impl TrainConfig {
     /// Bytes a run of this configuration needs, roughly: the parameters in eight copies (the
     /// network, its double buffer, the gradient, a numerical gradient, two optimizer moments, a
-    /// checkpoint and a model being written), the batch's activations in six copies and 256 MiB
-    /// for the data and the rest. Exact arithmetic: any sizes give a number.
+    /// checkpoint and a model being written), the batch's activations in six copies, a block
+    /// of evaluation rows per thread and 256 MiB for the data and the rest. Exact arithmetic:
+    /// any sizes give a number.
     ///
     /// ```
     /// let c = scratchnet_trainer::TrainConfig::default();
@@ -679,7 +680,10 @@ impl TrainConfig {
         let sizes: Vec<u128> = self.sizes().into_iter().map(|n| n as u128).collect();
         let params: u128 = sizes.windows(2).map(|io| io[0] * io[1] + io[1]).sum();
         let units: u128 = self.hidden.iter().map(|&h| h as u128).sum();
-        scalar * (8 * params + 6 * b * units) + (256 << 20)
+        // evaluation: blocks of 256 rows (the network crate's), one per thread at a time, each
+        // layer's output in about three copies
+        let eval = 3 * 256 * units * rayon::current_num_threads() as u128;
+        scalar * (8 * params + 6 * b * units + eval) + (256 << 20)
     }
 
     /// True for the notebook's network, which has its own fused kernels and the fast exact
