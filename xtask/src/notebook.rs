@@ -643,6 +643,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("§4.2.2 cross_entropy_error", "0.510825457099338"),
     ("§4.2.3 x_train.shape", "(60000, 784)"),
     ("§4.2.3 t_train.shape", "(60000, 10)"),
+    ("§4.5.1 b1.shape, as NumPy prints one axis", "b1 (100,)"),
     (
         "§4.2.4 the seed's labels cell with one-hot t",
         // NumPy's pairwise sum ends in ...06905, the sequential one in ...0691
@@ -707,6 +708,17 @@ const EXPECTED: &[(&str, &str)] = &[
     (
         "§4.4.2 simpleNet dW, second row",
         "[0.32887136, 0.21534364, -0.54421500]",
+    ),
+    // Without δ (the book's printout): -log(softmax(x·W))[2], its gradient as above. Worked
+    // in Python's math module from the printed weights.
+    ("§4.4.2 simpleNet loss without δ", "0.928068538748235"),
+    (
+        "§4.4.2 simpleNet dW without δ, first row (the book's)",
+        "[0.21924763, 0.14356247, -0.36281009]",
+    ),
+    (
+        "§4.4.2 simpleNet dW without δ, second row (the book's)",
+        "[0.32887144, 0.21534370, -0.54421514]",
     ),
 ];
 
