@@ -311,3 +311,53 @@ pub fn first_code_cell(nb: &serde_json::Value) -> Option<String> {
 pub fn launcher_path(kernel_dir: &Path) -> PathBuf {
     kernel_dir.join("scratchnet-launch.py")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_code_cell_is_found_past_markdown() {
+        let nb = serde_json::json!({"cells": [
+            {"cell_type": "markdown", "source": "# title"},
+            {"cell_type": "code", "source": [":dep a\n", "println!(\"x\");"]},
+            {"cell_type": "code", "source": "second"},
+        ]});
+        assert_eq!(
+            first_code_cell(&nb).as_deref(),
+            Some(":dep a\nprintln!(\"x\");")
+        );
+        assert_eq!(first_code_cell(&serde_json::json!({"cells": []})), None);
+    }
+
+    /// Runs the launcher with `sh -c` standing in for evcxr: it prints the build folder it was
+    /// given, or `private` when EVCXR_TMPDIR is unset.
+    fn launch(build: &Path) -> String {
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(KERNEL_LAUNCHER)
+            .arg("/bin/sh")
+            .arg(build)
+            .args(["-c", "echo ${EVCXR_TMPDIR:-private}"])
+            .env("EVCXR_TMPDIR", "/inherited")
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    #[test]
+    fn the_launcher_shares_the_build_folder_only_while_no_other_kernel_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let build = dir.path().join("evcxr-build");
+        // free: the shared folder (made if missing)
+        assert_eq!(launch(&build), build.display().to_string());
+        assert!(build.is_dir());
+        // held by another kernel (the same OS lock): a private folder, not the shared one
+        let held =
+            scratchnet_fileio::DirLock::acquire(build.join("scratchnet-kernel.lock")).unwrap();
+        assert_eq!(launch(&build), "private");
+        drop(held);
+        assert_eq!(launch(&build), build.display().to_string());
+    }
+}
