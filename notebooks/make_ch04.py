@@ -334,10 +334,10 @@ show(760, 640, |root, s| {
             let t = (v / 18.0).clamp(0.0, 1.0); // coloured by height, blue to yellow
             RGBColor((68.0 + t * 185.0) as u8, (1.0 + t * 230.0) as u8, (84.0 - t * 47.0) as u8).mix(0.9).filled()
         }))?;
-    // the axis names, which plotters' 3-D axes do not draw: beside the middle of each axis
-    // (plotters' 3-D coordinates are (x, y up, z): here (x0, f(x), x1))
+    // the axis names, which plotters' 3-D axes do not draw: outside the middle of each axis,
+    // beyond its tick labels (plotters' 3-D coordinates are (x, y up, z): here (x0, f(x), x1))
     let area = c.plotting_area();
-    for ((x, y, z), name) in [((0.0, -2.5, -4.1), "x0"), ((-4.1, -2.5, 0.0), "x1"), ((-3.9, 9.0, 3.9), "f(x)")] {
+    for ((x, y, z), name) in [((0.0, -3.0, 4.6), "x0"), ((4.6, -3.0, 0.0), "x1"), ((-3.9, 9.0, 3.9), "f(x)")] {
         area.draw(&Text::new(name, (x, y, z), s.font(20)))?;
     }
     Ok(())
