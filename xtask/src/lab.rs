@@ -158,9 +158,15 @@ impl Server {
                 "--ServerApp.answer_yes=True",
             ])
             .arg(format!("--IdentityProvider.token={token}"))
-            .arg(format!("--ServerApp.root_dir={}", setup.notebook_dir.display()))
+            .arg(format!(
+                "--ServerApp.root_dir={}",
+                setup.notebook_dir.display()
+            ))
             .arg(format!("--LabApp.default_url={default_url}"))
-            .arg(format!("--ServerApp.open_browser={}", if browser { "True" } else { "False" }))
+            .arg(format!(
+                "--ServerApp.open_browser={}",
+                if browser { "True" } else { "False" }
+            ))
             .current_dir(setup.notebook_dir);
         if running_as_root() {
             // Jupyter refuses root unless told; CI containers run as root. The server listens

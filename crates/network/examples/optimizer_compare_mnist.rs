@@ -10,9 +10,9 @@
 
 mod common;
 
+use plotters::prelude::SeriesLabelPosition;
 use scratchnet_network::optimizer::AnyOptimizer;
 use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-use plotters::prelude::SeriesLabelPosition;
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {
