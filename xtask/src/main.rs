@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod fetch;
+mod lab;
 mod notebook;
 mod test;
 
@@ -28,8 +29,9 @@ enum Command {
     Test(test::Args),
     /// Run the gradient benchmarks and print one table of medians and ratios.
     Bench(bench::Args),
-    /// Install evcxr and nbclient into one cache folder if missing, run notebooks/ch04.ipynb
-    /// headless and check its values and figures.
+    /// Install evcxr, JupyterLab and nbclient into one cache folder if missing; check that
+    /// JupyterLab runs the notebook's kernel, run notebooks/ch04.ipynb headless and check its
+    /// values and figures (`--open`: serve it in JupyterLab instead).
     Notebook(notebook::Args),
 }
 
@@ -101,6 +103,18 @@ mod tests {
                 msg.contains(&format!(
                     "invalid value '{value}' for '--cell-timeout <SECS>'"
                 )),
+                "{msg}"
+            );
+        }
+        for (a, b) in [
+            ("--open", "--update"),
+            ("--open", "--install-only"),
+            ("--open", "--check-server"),
+            ("--check-server", "--update"),
+        ] {
+            let msg = parse_error(&["cargo xtask", "notebook", a, b]);
+            assert!(
+                msg.contains(&format!("'{a}' cannot be used with '{b}'")),
                 "{msg}"
             );
         }

@@ -17,7 +17,7 @@ use plotters::prelude::*;
 use rayon::prelude::*;
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-use scratchnet_plot::{Figure, PALETTE, segments};
+use scratchnet_plot::{Figure, LEGEND_LINE, PALETTE, segments, tick, whole};
 use scratchnet_tensor::rng_from_seed;
 
 const EPOCHS: usize = 20;
@@ -72,59 +72,70 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("batch norm ahead after {EPOCHS} epochs at {faster} of 16 scales");
     let out = dir.join("batch_norm_test.png");
-    Figure::new(1400, 1250).save(&out, |root, s| {
+    let names = ["Batch Normalization", "Normal (without BatchNorm)"];
+    // the book draws "Normal" dashed
+    let dashed = [false, true];
+    Figure::new(1400, 1300).save(&out, |root, s| {
         root.fill(&WHITE)?;
-        for (i, (cell, (w, (bn, plain)))) in root
+        // one legend for all 16 panels, in a band above them, where it hides no curve
+        let (band, grid) = root.split_vertically(s.px(50));
+        let mut x = s.i(470);
+        for (k, name) in names.iter().enumerate() {
+            let style = PALETTE[k].stroke_width(s.px(3));
+            let (y, len) = (s.i(25), s.i(LEGEND_LINE));
+            if dashed[k] {
+                band.draw(&plotters::element::DashedPathElement::new(
+                    vec![(x, y), (x + len, y)],
+                    s.px(7),
+                    s.px(4),
+                    style,
+                ))?;
+            } else {
+                band.draw(&PathElement::new(vec![(x, y), (x + len, y)], style))?;
+            }
+            band.draw(&Text::new(
+                *name,
+                (x + len + s.i(8), y - s.i(10)),
+                s.font(18),
+            ))?;
+            x += s.i(if k == 0 { 260 } else { 0 });
+        }
+        for (i, (cell, (w, (bn, plain)))) in grid
             .split_evenly((4, 4))
             .iter()
             .zip(scales.iter().zip(&results))
             .enumerate()
         {
             let mut c = ChartBuilder::on(cell)
-                .caption(format!("W: {w:.2e}"), s.font(15))
+                .caption(format!("W: {w:.2e}"), s.font(17))
                 .margin(s.px(6))
-                .margin_right(s.px(12))
-                .x_label_area_size(s.px(if i >= 12 { 34 } else { 18 }))
-                .y_label_area_size(s.px(if i % 4 == 0 { 44 } else { 18 }))
+                .margin_right(s.px(14))
+                .x_label_area_size(s.px(if i >= 12 { 50 } else { 26 }))
+                .y_label_area_size(s.px(if i % 4 == 0 { 60 } else { 26 }))
                 .build_cartesian_2d(0.0..(EPOCHS - 1) as f64, 0.0..1.0)?;
             let mut mesh = c.configure_mesh();
-            mesh.label_style(s.font(11)).x_labels(5).y_labels(3);
+            // epochs are whole numbers: "5", not "5.0"
+            mesh.label_style(s.font(15))
+                .x_labels(5)
+                .y_labels(3)
+                .x_label_formatter(&|v| whole(*v))
+                .y_label_formatter(&|v| tick(*v))
+                .set_all_tick_mark_size(s.px(4));
             if i >= 12 {
                 mesh.x_desc("epochs");
             }
             if i % 4 == 0 {
                 mesh.y_desc("accuracy");
             }
-            mesh.axis_desc_style(s.font(12)).draw()?;
-            for (k, (name, acc)) in [
-                ("Batch Normalization", bn),
-                ("Normal (without BatchNorm)", plain),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let colour = PALETTE[k];
-                let style = colour.stroke_width(s.px(2));
-                let series = c.draw_series(segments(
-                    acc.iter().enumerate().map(|(e, &a)| (e as f64, a)),
-                    style,
-                ))?;
-                if i == 15 {
-                    series.label(name).legend(move |(x, y)| {
-                        PathElement::new(
-                            vec![(x, y), (x + s.i(20), y)],
-                            colour.stroke_width(s.px(3)),
-                        )
-                    });
+            mesh.axis_desc_style(s.font(16)).draw()?;
+            for (k, acc) in [bn, plain].into_iter().enumerate() {
+                let style = PALETTE[k].stroke_width(s.px(2));
+                let points = acc.iter().enumerate().map(|(e, &a)| (e as f64, a));
+                if dashed[k] {
+                    c.draw_series(DashedLineSeries::new(points, s.px(7), s.px(4), style))?;
+                } else {
+                    c.draw_series(segments(points, style))?;
                 }
-            }
-            if i == 15 {
-                c.configure_series_labels()
-                    .position(SeriesLabelPosition::LowerRight)
-                    .label_font(s.font(11))
-                    .background_style(WHITE.mix(0.9))
-                    .border_style(BLACK)
-                    .draw()?;
             }
         }
         Ok(())

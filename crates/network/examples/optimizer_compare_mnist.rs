@@ -10,6 +10,7 @@
 
 mod common;
 
+use plotters::prelude::SeriesLabelPosition;
 use scratchnet_network::optimizer::AnyOptimizer;
 use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
 use scratchnet_tensor::rng_from_seed;
@@ -52,6 +53,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         &names,
         &losses,
         1.0,
+        SeriesLabelPosition::UpperRight,
     )?;
     Ok(())
 }

@@ -11,6 +11,7 @@
 
 mod common;
 
+use plotters::prelude::SeriesLabelPosition;
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
 use scratchnet_tensor::rng_from_seed;
@@ -56,6 +57,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         &names,
         &losses,
         2.5,
+        SeriesLabelPosition::MiddleRight,
     )?;
     Ok(())
 }

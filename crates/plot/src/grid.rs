@@ -54,15 +54,16 @@ pub fn draw_grid(path: &Path, title: &str, cells: &[Curves<'_>]) -> Result<(), P
             let epochs = t.solid.len().max(2) - 1;
             let first_col = i % cols == 0;
             let mut c = ChartBuilder::on(cell)
-                .caption(format!("Best-{}", i + 1), s.font(17))
+                .caption(format!("Best-{}", i + 1), s.font(19))
                 .margin(s.px(6))
                 .margin_right(s.px(12))
                 .x_label_area_size(s.px(8))
-                .y_label_area_size(s.px(if first_col { 40 } else { 8 }))
+                .y_label_area_size(s.px(if first_col { 50 } else { 8 }))
                 .build_cartesian_2d(0.0..epochs as f64, 0.0..1.0)?;
             let mut mesh = c.configure_mesh();
             // the book: no x ticks, y ticks in the first column only
-            mesh.label_style(s.font(13))
+            // 17 px: still about 10 px when GitHub scales the 1500 px figure to its page
+            mesh.label_style(s.font(17))
                 .x_labels(0)
                 .y_labels(if first_col { 6 } else { 0 })
                 .light_line_style(RGBColor(240, 240, 240));
@@ -80,7 +81,7 @@ pub fn draw_grid(path: &Path, title: &str, cells: &[Curves<'_>]) -> Result<(), P
             c.draw_series(std::iter::once(Text::new(
                 t.note.clone(),
                 (epochs as f64 * 0.04, 0.97),
-                s.font(12),
+                s.font(15),
             )))?;
         }
         Ok(())

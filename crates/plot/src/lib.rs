@@ -28,10 +28,15 @@
 
 mod digits;
 mod grid;
+mod inline;
 mod title;
 
 pub use digits::{captioned_images, confusion_figure};
 pub use grid::{Curves, draw_grid};
+pub use inline::{LEGEND_LINE, clip_segment, legend, legend_line, quiver, show};
+/// The plotting library, re-exported so that a notebook's `:dep` on this crate alone brings
+/// the version (and features) the workspace is built and tested with.
+pub use plotters;
 pub use title::titled;
 
 use std::error::Error;
@@ -292,10 +297,16 @@ pub fn chart<'a, 'b>(
         .label_style(s.font(16))
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
+        // outward ticks as matplotlib's: they also hold the first x and y labels apart at the
+        // corner, where they would otherwise meet ("-2" over "-2")
+        .set_all_tick_mark_size(s.px(TICK))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
     Ok(chart)
 }
+
+/// The length of the tick marks of [`chart`], in final-image pixels.
+pub const TICK: u32 = 6;
 
 /// A tick label as matplotlib writes it: `200`, not `200.0`; `0.3`, not `0.30000000000000004`.
 ///

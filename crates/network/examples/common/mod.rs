@@ -8,7 +8,7 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
-use scratchnet_plot::{Figure, PALETTE, chart, segments, smooth_curve};
+use scratchnet_plot::{Figure, PALETTE, chart, legend, legend_line, segments, smooth_curve};
 
 use scratchnet_network::MultiLayerNet;
 use scratchnet_network::optimizer::{AnyOptimizer, Optimizer};
@@ -83,13 +83,15 @@ pub fn train_side_by_side(
 }
 
 /// The book's figure of these scripts: each net's loss per iteration through `smooth_curve`, one
-/// colour per net, y from 0 to `ymax`, written to `path`.
+/// colour per net, y from 0 to `ymax`, the legend at `legend_at` (where it hides no curve),
+/// written to `path`.
 pub fn plot_losses(
     path: &Path,
     title: &str,
     names: &[&str],
     losses: &[Vec<f64>],
     ymax: f64,
+    legend_at: SeriesLabelPosition,
 ) -> Result<(), Box<dyn Error>> {
     let iters = losses.iter().map(Vec::len).max().unwrap_or(1) as f64;
     Figure::new(900, 620).save(path, |root, s| {
@@ -112,18 +114,9 @@ pub fn plot_losses(
                 colour.stroke_width(s.px(2)),
             ))?
             .label(*name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + s.i(24), y)], colour.stroke_width(s.px(3)))
-            });
+            .legend(legend_line(colour, s));
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(s.font(16))
-            .legend_area_size(s.px(34))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
+        legend(&mut c, s, legend_at)
     })?;
     println!("wrote {}", path.display());
     Ok(())
@@ -211,20 +204,9 @@ pub fn plot_train_test(
                 let points = acc.iter().enumerate().map(|(i, &a)| (i as f64, a));
                 c.draw_series(segments(points, colour.stroke_width(s.px(2))))?
                     .label(name)
-                    .legend(move |(x, y)| {
-                        PathElement::new(
-                            vec![(x, y), (x + s.i(24), y)],
-                            colour.stroke_width(s.px(3)),
-                        )
-                    });
+                    .legend(legend_line(colour, s));
             }
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font(s.font(16))
-                .legend_area_size(s.px(34))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK)
-                .draw()?;
+            legend(&mut c, s, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     })?;
