@@ -2,6 +2,8 @@
 //! `np.random.choice(train_size, batch_size)`, or shuffled epochs without replacement. Both draw
 //! from an explicit seeded [`Rng`]; gathering copies only the chosen rows.
 
+use std::borrow::Borrow;
+
 use scratchnet_tensor::{Rng, choice_with_replacement, gather_rows, shuffled_indices};
 
 use crate::{Labels, RawSplit, Split};
@@ -99,7 +101,9 @@ impl Iterator for EpochBatches {
 impl ExactSizeIterator for EpochBatches {}
 
 impl<A: Clone> Split<A> {
-    /// The examples at `indices`, in that order (repeats allowed): `x_train[batch_mask]`.
+    /// The examples at `indices`, in that order (repeats allowed): the book's
+    /// `x_train[batch_mask]`, `t_train[batch_mask]` in one call, and with a range its
+    /// `x_train[:3]`, `t_train[:3]`. `indices` is a slice, a `Vec`, an array or a range.
     ///
     /// # Panics
     /// If an index is out of bounds.
@@ -108,11 +112,21 @@ impl<A: Clone> Split<A> {
     /// use ndarray::{array, ArrayD};
     /// use scratchnet_mnist::{Labels, Split};
     /// let s = Split { images: array![[0.0], [1.0], [2.0]].into_dyn(), labels: Labels::<f64>::Index(vec![7, 8, 9]) };
-    /// let b = s.batch(&[2, 0]);
+    /// let b = s.batch(&[2, 0]); // x[[2, 0]]
     /// assert_eq!(b.images, array![[2.0], [0.0]].into_dyn());
     /// assert_eq!(b.labels, Labels::Index(vec![9, 7]));
+    /// let first = s.batch(0..2); // x[:2]
+    /// assert_eq!(first.labels, Labels::Index(vec![7, 8]));
+    /// let mask: Vec<usize> = vec![1];
+    /// assert_eq!(s.batch(&mask).len(), 1); // x[mask]
     /// ```
-    pub fn batch(&self, indices: &[usize]) -> Split<A> {
+    pub fn batch<I>(&self, indices: I) -> Split<A>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<usize>,
+    {
+        let indices: Vec<usize> = indices.into_iter().map(|i| *i.borrow()).collect();
+        let indices = indices.as_slice();
         let labels = match &self.labels {
             Labels::Index(l) => Labels::Index(indices.iter().map(|&i| l[i]).collect()),
             Labels::OneHot(t) => Labels::OneHot(gather_rows(t, indices)),
@@ -125,7 +139,8 @@ impl<A: Clone> Split<A> {
 }
 
 impl RawSplit {
-    /// The examples at `indices`, in that order (repeats allowed).
+    /// The examples at `indices`, in that order (repeats allowed); a slice, a `Vec`, an array
+    /// or a range, as [`Split::batch`].
     ///
     /// # Panics
     /// If an index is out of bounds.
@@ -134,8 +149,15 @@ impl RawSplit {
     /// use ndarray::array;
     /// let s = scratchnet_mnist::RawSplit { images: array![[1], [2]], labels: array![5, 6] };
     /// assert_eq!(s.batch(&[1]).labels, array![6]);
+    /// assert_eq!(s.batch(0..1).labels, array![5]);
     /// ```
-    pub fn batch(&self, indices: &[usize]) -> RawSplit {
+    pub fn batch<I>(&self, indices: I) -> RawSplit
+    where
+        I: IntoIterator,
+        I::Item: Borrow<usize>,
+    {
+        let indices: Vec<usize> = indices.into_iter().map(|i| *i.borrow()).collect();
+        let indices = indices.as_slice();
         RawSplit {
             images: gather_rows(&self.images, indices),
             labels: gather_rows(&self.labels, indices),

@@ -73,7 +73,7 @@ fn batch_gathers_rows_and_labels_together() {
     )
     .unwrap();
     let idx = [7, 0, 7];
-    let b = d.train.batch(&idx);
+    let b = d.train.batch(idx);
     assert_eq!(b.images.shape(), &[3, 784]);
     assert_eq!(
         b.labels.to_indices(),

@@ -49,6 +49,11 @@ pub struct ParamCheck {
 pub struct GradCheck {
     /// Per-parameter figures.
     pub params: Vec<ParamCheck>,
+    /// The element type the gradients were computed in, `"f32"` or `"f64"`. In f32 the
+    /// central difference `(f(x+h) − f(x−h)) / 2h` with `h = 1e-4` loses most of its digits to
+    /// the rounding of the loss (about 1e-7 relative), so its differences run near 1e-2 and a
+    /// single entry's `max rel diff` can exceed 1; `Display` says so.
+    pub dtype: &'static str,
 }
 
 impl std::fmt::Display for GradCheck {
@@ -70,6 +75,15 @@ impl std::fmt::Display for GradCheck {
                 f,
                 "{:<w$} {:>14.3e} {:>14.3e} {:>12.3e}",
                 p.name, p.mean_abs_diff, p.max_rel_diff, p.max_abs
+            )?;
+        }
+        if self.dtype == "f32" {
+            writeln!(
+                f,
+                "note: computed in f32, where the loss's rounding (~1e-7) over 2h = 2e-4 leaves \
+                 the numerical gradient good to about 1e-3; differences of that size, and max \
+                 rel diff near or above 1 on small entries, are expected: check in f64 for a \
+                 tight comparison."
             )?;
         }
         Ok(())
@@ -185,7 +199,10 @@ impl GradCheck {
                 }
             })
             .collect();
-        GradCheck { params }
+        GradCheck {
+            params,
+            dtype: A::DTYPE,
+        }
     }
 
     /// The largest [`ParamCheck::max_rel_diff`] over every tensor (NaN if any gradient is not

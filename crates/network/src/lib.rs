@@ -56,7 +56,40 @@
 //! net.sgd_step(&grads, 0.5);
 //! assert!(net.loss(&x, &labels) < before);
 //! ```
-
+//!
+//! # For readers of the book's Python
+//!
+//! NumPy idiom → scratchnet call, as ndarray's guide for NumPy users does it. `x`, `t` are a
+//! batch's images and labels, `data` what `scratchnet_mnist::load_mnist` returned, `rng` a
+//! `scratchnet_tensor::rng_from_seed(seed)`: every random draw takes it explicitly.
+//!
+//! | the book | scratchnet |
+//! |---|---|
+//! | `np.random.seed(0)` | `let mut rng = rng_from_seed(0);`, passed to what draws |
+//! | `load_mnist(normalize=True, one_hot_label=True)` | `load_mnist::<f64>(dir, LoadOptions { normalize: true, flatten: true, one_hot_label: true })?` |
+//! | `x_train.shape` | `data.train.images.shape()` (`[60000, 784]`) |
+//! | `x_train[:3]`, `t_train[:3]` | `data.train.batch(0..3)` (a `Split`: `.images`, `.labels`) |
+//! | `np.random.choice(train_size, batch_size)` | `scratchnet_mnist::random_batch(&mut rng, train_size, batch_size)` |
+//! | `x_train[batch_mask]`, `t_train[batch_mask]` | `data.train.batch(&batch_mask)` |
+//! | any array `a[mask]` | `a.select(Axis(0), &mask)`; `a[:3]` is `a.slice(s![..3, ..])` |
+//! | `TwoLayerNet(input_size=784, hidden_size=50, output_size=10)` | `Net::new(NetSpec::two_layer_net(784, 50, 10, 0.01), &mut rng)?` (or the book's class, [`TwoLayerNet::new`]) |
+//! | `MultiLayerNet(784, [100]*5, 10, activation='relu', weight_init_std='he', weight_decay_lambda=0.1)` | [`NetSpec::multi_layer_net`]`(784, &[100; 5], 10, Activation::Relu, WeightInit::He, 0.1)` |
+//! | `MultiLayerNetExtend(…, use_dropout=True, dropout_ration=0.2, use_batchnorm=True)` | [`NetSpec::multi_layer_net_extend`]`(…, Some(0.2), true)` |
+//! | `SimpleConvNet()`, `DeepConvNet()` | [`NetSpec::simple_conv_net`], [`NetSpec::deep_conv_net`] |
+//! | `network.predict(x)` | `net.predict(&x)` (test mode) |
+//! | `network.loss(x, t)`, `network.accuracy(x, t)` | `net.loss(&x, &t)`, `net.accuracy(&x, &t)` |
+//! | `network.gradient(x, t)` | `net.gradient(&x, &t, &mut rng)`: `&mut self`, because batch norm in training mode records its running statistics; `rng` draws dropout masks |
+//! | `network.numerical_gradient(x, t)` | `net.numerical_gradient(&x, &t, &mut rng)` |
+//! | `network.params['W1']`, `grads['W1']` | `net.params()["W1"]`, `grads["W1"]` ([`Tensors`]) |
+//! | `for key in grads.keys()`, `grads.items()` | `grads.names()`, `for (key, g) in grads.iter()` |
+//! | `SGD(lr=0.01)`, `Momentum(lr=0.01)`, `AdaGrad`, `RMSprop`, `Adam(lr=0.001)` | `Sgd::new(0.01)`, `Momentum::new(0.01)`, `AdaGrad::new(…)`, `RmsProp::new(…)`, `Adam::new(0.001)`: lr only, the book's other defaults (in [`optimizer`]) |
+//! | `optimizer.update(network.params, grads)` | `optimizer.update(&mut net, &grads)` ([`optimizer::Optimizer`] in scope), or `net.update(&mut optimizer, &grads)` |
+//! | `network.params[key] -= lr * grads[key]` | `net.update(&mut Sgd::new(lr), &grads)` |
+//! | `np.average(np.abs(a - b))` | `(&a - &b).mapv(f64::abs).mean()`: ndarray's `mean` is an `Option` (`None` when empty) |
+//! | `np.argmax(y, axis=1)` | `net.predict_classes(&x)`, or `scratchnet_tensor::argmax` |
+//! | `gradient_check.py` | `net.gradient_check(&x, &t, false, Default::default(), &mut rng)`: a [`GradCheck`] table; in f32 it notes that its figures are loose |
+//! | `network.save_params("params.pkl")`, `load_params` | `net.save(path)?`, `Net::load(path)?`; for NumPy `net.export_npz(path)?` and `Net::import_npz(spec, path)?`; for candle, burn or PyTorch `export_safetensors` and `import_safetensors` |
+//! | an exception | a `Result`; print errors with `{e}` (Display), which names the file and what to do |
 pub mod book;
 mod confusion;
 mod error;

@@ -333,7 +333,7 @@ impl<A: Scalar> Net<A> {
     /// ```
     pub fn load<P: AsRef<Path> + ?Sized>(path: &P) -> Result<Self, ModelError> {
         let path = path.as_ref();
-        let (info, _, spec, mut r) = open_spec(path)?;
+        let (info, _, spec, mut r) = open_spec(path).map_err(|e| other_format(path, e))?;
         check_dtype::<A>(path, &info.dtype)?;
         let Some(spec) = spec else {
             return Model::load(path).map(Net::from_kernel);
@@ -614,5 +614,33 @@ mod crafted_tests {
             "{e}"
         );
         assert!(!e.contains('\u{1b}'), "{e:?}");
+    }
+}
+
+/// A `NotAModel` error for a file this crate wrote in another format says how to read that
+/// format back, instead of "bad magic bytes".
+fn other_format(path: &Path, e: ModelError) -> ModelError {
+    use std::io::Read;
+    if !matches!(e, ModelError::NotAModel { .. }) {
+        return e;
+    }
+    let mut head = [0u8; 9];
+    let read = scratchnet_fileio::open_regular(path)
+        .ok()
+        .and_then(|mut f| f.read_exact(&mut head).ok());
+    let how = match head {
+        _ if read.is_none() => return e,
+        [b'P', b'K', 3, 4, ..] => {
+            "an .npz archive, not a model file: read it with Net::import_npz(spec, path) \
+             (an .npz holds the arrays, not the spec)"
+        }
+        [.., b'{'] => {
+            "a safetensors file, not a model file: read it with Net::import_safetensors(path)"
+        }
+        _ => return e,
+    };
+    ModelError::Npz {
+        path: path.to_owned(),
+        what: how.to_owned(),
     }
 }
