@@ -21,10 +21,11 @@ fn the_book_program_checks_its_gradient_trains_and_reads_its_model_back() {
     let dir = scratchnet_integration_tests::data_dir();
     // one epoch and a step: the book's loop as written, on the whole training set
     let report = program::run(&dir, 601).unwrap_or_else(|e| panic!("{e}"));
-    // backprop against central differences (h = 1e-4) in f64: 1e-17 to 2e-7 here, as the
-    // book's gradient_check prints; a wrong layer misses by the gradient's own size (> 1e-3)
+    // backprop against central differences (h = 1e-4) in f64: 1e-17 to 1.9e-7 here (the
+    // O(h²) truncation of the difference, largest for b3), as the book's gradient_check
+    // prints; a wrong layer misses by the gradient's own size (> 1e-3), far above 1e-5
     assert!(
-        report.max_diff < 1e-7,
+        report.max_diff < 1e-5,
         "max mean |diff| {:e}",
         report.max_diff
     );
