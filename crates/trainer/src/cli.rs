@@ -568,6 +568,16 @@ pub fn main() -> ! {
 
 /// Runs the parsed command line; `interrupt` is what the Ctrl-C handler sees.
 pub fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
+    // The pool is sized first: the first call that asks rayon for its thread count (the
+    // memory estimate in validation does) starts the global pool with the default size.
+    set_threads(match &cli.command {
+        None => cli.train.threads,
+        Some(Command::Train(a)) => a.threads,
+        Some(Command::Eval(a)) => a.threads,
+        Some(Command::Gradcheck(a)) => a.threads,
+        Some(Command::Search(a)) => a.threads,
+        _ => None,
+    })?;
     match cli.command {
         None => train(cli.train, interrupt),
         Some(Command::Train(a)) => train(a, interrupt),
@@ -654,7 +664,6 @@ fn train(a: TrainArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
         let ck_path = dir.join(CHECKPOINT_FILE);
         let config = Checkpoint::read_config(&ck_path)?;
         check_outputs(&dir)?;
-        set_threads(a.threads)?;
         let job = Train {
             a: &a,
             config,
@@ -668,7 +677,6 @@ fn train(a: TrainArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     if let Some(out) = &a.out {
         check_new_out_dir(out)?;
     }
-    set_threads(a.threads)?;
     let job = Train {
         a: &a,
         config,
@@ -988,7 +996,6 @@ fn eval(mut a: EvalArgs) -> Result<Exit, TrainError> {
         check_new_out_dir(out)?;
     }
     let data_dir = DataDir::resolve(a.data.clone(), &default_root());
-    set_threads(a.threads)?;
     dispatch(dtype, Eval(&a, spec, &data_dir))
 }
 
@@ -1087,7 +1094,6 @@ impl ForDtype for Eval<'_> {
 fn gradcheck(a: GradcheckArgs) -> Result<Exit, TrainError> {
     a.config()?;
     let data_dir = DataDir::resolve(a.data.clone(), &default_root());
-    set_threads(a.threads)?;
     dispatch(a.dtype, Gradcheck(&a, &data_dir))
 }
 
@@ -1356,7 +1362,6 @@ fn search(a: SearchArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     if let Some(out) = &a.out {
         check_new_out_dir(out)?;
     }
-    set_threads(a.threads)?;
     dispatch(a.dtype, Search(&a, config, &data_dir, root, interrupt))
 }
 
