@@ -54,7 +54,13 @@ fn read_back<A: Scalar>(net: &Net<A>, dir: &std::path::Path) -> Vec<String> {
 fn check<A: Scalar>(net: &Net<A>, dtype: &str, input: &str) {
     let dir = tempfile::tempdir().unwrap();
     let lines = read_back(net, dir.path());
-    let meta = format!(r#"meta {{"input": "{input}", "layers": "{}"}}"#, net.spec());
+    // the spec in full (JSON) for import_safetensors, and its readable form for other readers
+    let spec = serde_json::to_string(net.spec()).unwrap();
+    let meta = format!(
+        r#"meta {{"input": "{input}", "layers": "{}", "spec": {}}}"#,
+        net.spec(),
+        serde_json::to_string(&spec).unwrap()
+    );
     assert_eq!(lines[0], meta);
     let tensors: Vec<(String, ndarray::ArrayD<A>)> =
         net.params().into_iter().chain(net.state()).collect();
