@@ -5,11 +5,11 @@
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use ndarray::{Array1, Array2, ArrayD, IxDyn};
-use ndarray_npy::{NpzReader, NpzWriter, ReadableElement, WritableElement};
+use ndarray::{ArrayD, IxDyn};
+use ndarray_npy::{NpzWriter, ReadableElement, WritableElement};
 use scratchnet_tensor::Scalar;
 
-use crate::{Model, ModelError, Net, NetSpec, Params, Tensors, TwoLayerNet};
+use crate::{Model, ModelError, Net, NetSpec, Tensors, TwoLayerNet};
 
 /// Larger `.npz` files are refused while reading.
 const MAX_NPZ: u64 = 1 << 32;
@@ -83,34 +83,44 @@ impl<A: Scalar + WritableElement + ReadableElement> TwoLayerNet<A> {
     }
 
     /// Reads W1, b1, W2, b2 from a `.npz` (for example one saved by the book's Python code with
-    /// `np.savez`). Missing arrays, another element type and shapes that do not fit are errors.
-    /// Only a regular file of at most 4 GiB is read.
+    /// `np.savez`), the sizes read off `W1 (input, hidden)` and `W2 (hidden, output)`, through
+    /// [`Net::import_npz`]: missing or extra arrays, another element type and shapes that do not
+    /// fit are one-line errors naming the array; only a regular file of at most 4 GiB is read,
+    /// and of each array only what its shape needs.
     pub fn import_npz(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
-        let bytes = scratchnet_fileio::read_limited(path, MAX_NPZ)?;
-        let mut r = NpzReader::new(Cursor::new(bytes)).map_err(|e| npz_err(path, e))?;
-        let w1: Array2<A> = r
-            .by_name("W1")
-            .map_err(|e| npz_err(path, format!("W1: {e}")))?;
-        let b1: Array1<A> = r
-            .by_name("b1")
-            .map_err(|e| npz_err(path, format!("b1: {e}")))?;
-        let w2: Array2<A> = r
-            .by_name("W2")
-            .map_err(|e| npz_err(path, format!("W2: {e}")))?;
-        let b2: Array1<A> = r
-            .by_name("b2")
-            .map_err(|e| npz_err(path, format!("b2: {e}")))?;
-        let (h, o) = (w1.ncols(), w2.ncols());
-        if b1.len() != h || w2.nrows() != h || b2.len() != o {
-            return Err(npz_err(
-                path,
-                "shapes of W1, b1, W2, b2 do not fit together",
+        let mut npz = NpzArchive::open(path)?;
+        let mut matrix = |name: &str| -> Result<[usize; 2], ModelError> {
+            if !npz.names().iter().any(|n| n == name) {
+                return Err(npz_err(path, format!("array {name}: missing")));
+            }
+            match npz.header(name)?.shape[..] {
+                [r, c] => Ok([r, c]),
+                ref s => Err(npz.err(name, format!("shape {}, expected 2-D", py_shape(s)))),
+            }
+        };
+        let ([input, hidden], [_, output]) = (matrix("W1")?, matrix("W2")?);
+        // the sizes come from the file: the net they make must fit in what the file stores
+        // (deflate expands at most ~1032×), before anything of that size is allocated
+        let stored = npz.stored_bytes("W1")? + npz.stored_bytes("W2")?;
+        let need = input
+            .checked_mul(hidden)
+            .zip(hidden.checked_mul(output))
+            .and_then(|(a, b)| a.checked_add(b))
+            .and_then(|n| n.checked_mul(std::mem::size_of::<A>()));
+        if need.is_none_or(|n| n as u64 > stored.saturating_mul(1100)) {
+            return Err(npz.err(
+                "W1",
+                format!(
+                    "shapes ({input}, {hidden}) and W2 (…, {output}) are larger than the data the file holds"
+                ),
             ));
         }
-        Ok(Self {
-            params: Params { w1, b1, w2, b2 },
-        })
+        let spec = NetSpec::two_layer_net(input, hidden, output, 0.01);
+        match Net::<A>::import_npz(spec, path)?.into_kernel() {
+            Model::TwoLayer(net) => Ok(net),
+            _ => unreachable!("a two-layer spec builds the two-layer kernel"),
+        }
     }
 }
 
@@ -298,6 +308,15 @@ impl<'p> NpzArchive<'p> {
             .by_name(&format!("{name}.npy"))
             .map_err(|e| npz_err(self.path, format!("array {name}: {e}")))?;
         read_npy_header(&mut member).map_err(|e| npz_err(self.path, format!("array {name}: {e}")))
+    }
+
+    /// The bytes array `name` takes in the archive (compressed).
+    fn stored_bytes(&mut self, name: &str) -> Result<u64, ModelError> {
+        let path = self.path;
+        self.zip
+            .by_name(&format!("{name}.npy"))
+            .map(|m| m.compressed_size())
+            .map_err(|e| npz_err(path, format!("array {name}: {e}")))
     }
 
     /// Array `name`, which must be of element type `A` and of shape `shape`; reads at most the

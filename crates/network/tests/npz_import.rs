@@ -140,3 +140,44 @@ fn a_wrong_archive_is_one_line_naming_the_file_and_the_array() {
         .to_string();
     assert!(e.contains("make_npz.py: not a NumPy .npz archive"), "{e}");
 }
+
+/// `TwoLayerNet::import_npz` reads its sizes from the file: a header claiming a huge `W1` over a
+/// few bytes of data is refused before anything of that size is allocated.
+#[test]
+fn a_two_layer_net_of_sizes_the_file_cannot_hold_is_refused() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.npz");
+    let npy = |shape: &str| {
+        let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend((h.len() as u16).to_le_bytes());
+        b.extend(h.as_bytes());
+        b.extend([0u8; 16]);
+        b
+    };
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, shape) in [
+        ("W1", "(1000000000, 1000000000)"),
+        ("b1", "(1000000000,)"),
+        ("W2", "(1000000000, 10)"),
+        ("b2", "(10,)"),
+    ] {
+        zip.start_file(format!("{name}.npy"), opts).unwrap();
+        zip.write_all(&npy(shape)).unwrap();
+    }
+    zip.finish().unwrap();
+    let e = scratchnet_network::TwoLayerNet::<f64>::import_npz(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("huge.npz: array W1:") && e.contains("larger than the data the file holds"),
+        "{e}"
+    );
+}
