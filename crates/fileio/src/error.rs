@@ -41,6 +41,14 @@ pub enum FileError {
         /// Its missing folder.
         folder: PathBuf,
     },
+    /// An output folder that cannot be used: not a folder, not empty, in use by another run.
+    #[error("output folder {}: {reason}", path.display())]
+    Unusable {
+        /// The folder as given.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// An advisory lock held by another process (or another [`DirLock`](crate::DirLock)).
     #[error("{} is locked by another running process", path.display())]
     Locked {
@@ -108,6 +116,7 @@ impl FileError {
             | FileError::NotRegular { path, .. }
             | FileError::DanglingLink { path, .. }
             | FileError::Locked { path, .. }
+            | FileError::Unusable { path, .. }
             | FileError::NoFolder { path, .. }
             | FileError::TooLarge { path, .. }
             | FileError::NotFramed { path, .. }

@@ -15,6 +15,8 @@
 //!   check (the MNIST cache).
 //! - [`LockFile`]: an exclusive lock that is the OS's (`flock`), released by the kernel when its
 //!   process dies, however it dies.
+//! - [`RunDir`]: a run's output folder, claimed through its [`LockFile`] on its resolved path
+//!   (`victim/x/..` is `victim`), new runs only in an empty folder.
 //! - [`frame`]: the checked binary format of model and checkpoint files
 //!   (`magic | version | bincode values | SHA-256`), decoded from bounded slices so that no length
 //!   in a file can make a reader allocate more than the file holds.
@@ -36,6 +38,7 @@ mod error;
 pub mod frame;
 mod lock;
 mod read;
+mod run_dir;
 
 pub use atomic::{
     TEMP_MARKER, remove_stale_temps, resolve_output, write_atomic, write_atomic_with,
@@ -44,6 +47,7 @@ pub use dir_lock::DirLock;
 pub use error::FileError;
 pub use lock::LockFile;
 pub use read::{open_regular, read_limited, read_to_string_limited};
+pub use run_dir::{LOCK_FILE, RunDir, check_new_out_dir, new_run_id, probe_writable, resolve_dir};
 
 use std::fs::Metadata;
 

@@ -13,6 +13,8 @@ use scratchnet_network::layers::LossGradient;
 use scratchnet_network::{ModelInfo, Net};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
+use scratchnet_fileio::{RunDir, check_new_out_dir, new_run_id};
+
 use crate::checkpoint::CHECKPOINT_FILE;
 use crate::config::{DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_hidden};
 use crate::console::{errln, outln};
@@ -23,8 +25,7 @@ use crate::run::{RUN_ID_FILE, SUMMARY_FILE, Summary};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
     Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, Mnist, NetFlags, NumGradMethod, Outcome,
-    Progress, RunDir, Session, TrainConfig, TrainError, TrainFlags, Trainer, check_new_out_dir,
-    ensure_data, new_run_id, run_session,
+    Progress, Session, TrainConfig, TrainError, TrainFlags, Trainer, ensure_data, run_session,
 };
 
 /// Testing aid, only with the `test-hooks` feature (the tests' build, never a release):
@@ -654,7 +655,7 @@ fn check_outputs(dir: &Path) -> Result<(), TrainError> {
     for name in crate::RUN_FILES {
         scratchnet_fileio::resolve_output(dir.join(name)).map_err(TrainError::Output)?;
     }
-    crate::outdir::probe_writable(dir)
+    scratchnet_fileio::probe_writable(dir).map_err(TrainError::Output)
 }
 
 fn train(a: TrainArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
@@ -675,7 +676,7 @@ fn train(a: TrainArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     }
     let config = a.flags.resolve()?;
     if let Some(out) = &a.out {
-        check_new_out_dir(out)?;
+        check_new_out_dir(out).map_err(TrainError::Output)?;
     }
     let job = Train {
         a: &a,
@@ -723,12 +724,12 @@ impl ForDtype for Train<'_> {
                 let data = data.for_run(&config)?;
                 let trainer = Trainer::new(config, &data)?;
                 let run = match &target {
-                    Target::New(out) => RunDir::claim_new(out)?,
+                    Target::New(out) => RunDir::claim_new(out).map_err(TrainError::Output)?,
                     _ => {
                         let Target::Default(root) = &target else {
                             unreachable!()
                         };
-                        RunDir::claim_default(root)?
+                        RunDir::claim_default(root).map_err(TrainError::Output)?
                     }
                 };
                 interrupt.training.store(true, Ordering::SeqCst);
@@ -837,7 +838,7 @@ fn resume<A: RunScalar>(
     let wall = ck.wall_s;
     let run_id = ck.run_id.clone().unwrap_or_else(new_run_id);
     let trainer = Trainer::from_checkpoint(ck, &data)?;
-    let run = RunDir::claim_existing(dir)?;
+    let run = RunDir::claim_existing(dir).map_err(TrainError::Output)?;
     interrupt.training.store(true, Ordering::SeqCst);
     // We hold the folder: temp files in it are leftovers of a killed process.
     let removed = scratchnet_fileio::remove_stale_temps(run.path(), std::time::Duration::ZERO)
@@ -993,7 +994,7 @@ fn eval(mut a: EvalArgs) -> Result<Exit, TrainError> {
         (None, model_dtype(&a.model)?.1)
     };
     if let Some(out) = &a.out {
-        check_new_out_dir(out)?;
+        check_new_out_dir(out).map_err(TrainError::Output)?;
     }
     let data_dir = DataDir::resolve(a.data.clone(), &default_root());
     dispatch(dtype, Eval(&a, spec, &data_dir))
@@ -1058,7 +1059,7 @@ impl ForDtype for Eval<'_> {
             outln!("{}", crate::search::py_float(acc.float16));
         }
         if let Some(out) = &a.out {
-            let run = RunDir::claim_new(out)?;
+            let run = RunDir::claim_new(out).map_err(TrainError::Output)?;
             let predicted = net.predict_classes(&data.x_test);
             let title = model
                 .file_name()
@@ -1360,7 +1361,7 @@ fn search(a: SearchArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     let root = default_root();
     let data_dir = DataDir::resolve(a.data.clone(), &root);
     if let Some(out) = &a.out {
-        check_new_out_dir(out)?;
+        check_new_out_dir(out).map_err(TrainError::Output)?;
     }
     dispatch(a.dtype, Search(&a, config, &data_dir, root, interrupt))
 }
@@ -1380,8 +1381,8 @@ impl ForDtype for Search<'_> {
         // every check that needs the data before the folder is claimed
         let (split, iters) = config.prepare(&data)?;
         let run = match &a.out {
-            Some(out) => RunDir::claim_new(out)?,
-            None => RunDir::claim_default(&root)?,
+            Some(out) => RunDir::claim_new(out).map_err(TrainError::Output)?,
+            None => RunDir::claim_default(&root).map_err(TrainError::Output)?,
         };
         if !a.quiet {
             errln!(

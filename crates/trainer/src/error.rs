@@ -41,15 +41,6 @@ pub enum TrainError {
     #[error("{0}")]
     Usage(String),
 
-    /// The output folder cannot be used (not a folder, not empty, in use by another run).
-    #[error("output folder {}: {reason}", path.display())]
-    OutDir {
-        /// The folder.
-        path: PathBuf,
-        /// Why it cannot be used.
-        reason: String,
-    },
-
     /// MNIST is missing or malformed (bad input), as the mnist crate reports it.
     #[error("{0}")]
     Data(MnistError),
@@ -83,17 +74,6 @@ pub enum TrainError {
         what: String,
     },
 
-    /// An operating-system error while preparing or writing results.
-    #[error("cannot {op} {}: {source}", path.display())]
-    Io {
-        /// What we were doing.
-        op: &'static str,
-        /// The file or folder.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-
     /// A plot could not be drawn.
     #[error("cannot draw {}: {what}", path.display())]
     Plot {
@@ -125,7 +105,10 @@ pub enum TrainError {
 fn output_is_input_fault(e: &FileError) -> bool {
     matches!(
         e,
-        FileError::NotRegular { .. } | FileError::DanglingLink { .. } | FileError::NoFolder { .. }
+        FileError::NotRegular { .. }
+            | FileError::DanglingLink { .. }
+            | FileError::NoFolder { .. }
+            | FileError::Unusable { .. }
     )
 }
 
@@ -145,7 +128,6 @@ impl TrainError {
         match self {
             TrainError::Config { .. }
             | TrainError::Usage(_)
-            | TrainError::OutDir { .. }
             | TrainError::Data(_)
             | TrainError::ModelInput(_)
             | TrainError::Input(_)
@@ -172,18 +154,9 @@ impl TrainError {
             ) => 2,
             TrainError::Fetch(_)
             | TrainError::Failed(_)
-            | TrainError::Io { .. }
             | TrainError::Plot { .. }
             | TrainError::NonFinite { .. } => 1,
             TrainError::Interrupted => 130,
-        }
-    }
-
-    pub(crate) fn io(op: &'static str, path: &Path, source: std::io::Error) -> Self {
-        TrainError::Io {
-            op,
-            path: path.to_owned(),
-            source,
         }
     }
 

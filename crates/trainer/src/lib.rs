@@ -35,7 +35,7 @@
 //!   [`scratchnet_fileio::write_atomic`], which refuses a directory, device, FIFO or socket and
 //!   follows a symbolic link (`export_never_replaces_a_device_fifo_or_folder_and_follows_links`).
 //! - A run folder belongs to one run: it is claimed through its lock file on its resolved path
-//!   ([`RunDir`]); default names never collide; a checkpoint of another run is not resumed
+//!   ([`scratchnet_fileio::RunDir`]); default names never collide; a checkpoint of another run is not resumed
 //!   (`a_run_folder_belongs_to_one_run`, `resume_refuses_a_checkpoint_of_another_run_and_an_unwritable_folder_before_training`,
 //!   `a_running_run_cannot_be_resumed_or_reused_at_the_same_time`).
 //! - Printing never loses a run: a closed or full stdout/stderr ends that output quietly
@@ -58,7 +58,6 @@ mod console;
 mod data;
 mod error;
 mod metrics;
-mod outdir;
 pub mod plot;
 mod run;
 pub mod search;
@@ -72,10 +71,6 @@ pub use config::{
 pub use data::{DataDir, Mnist, ensure_data};
 pub use error::{EXIT_CODES, TrainError};
 pub use metrics::{ACCURACY_CSV, AccuracyRow, HeldOut, LOSS_CSV, Metrics};
-pub use outdir::{
-    LOCK_FILE, RUNS_DIR, RunDir, check_new_out_dir, create_out_dir, default_out_dir, new_run_id,
-    resolve_dir,
-};
 pub use run::{
     MODEL_FILE, Outcome, Progress, RUN_FILES, SUMMARY_FILE, Session, Summary, run_session,
 };

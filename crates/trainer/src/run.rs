@@ -85,7 +85,7 @@ pub enum Progress {
 /// Where and how a session runs.
 #[derive(Clone, Debug)]
 pub struct Session {
-    /// The run folder; it must exist (and be claimed, see [`RunDir`](crate::RunDir)).
+    /// The run folder; it must exist (and be claimed, see [`RunDir`](scratchnet_fileio::RunDir)).
     pub out: PathBuf,
     /// The run's id, written to `summary.json` and `checkpoint.bin`.
     pub run_id: Option<String>,

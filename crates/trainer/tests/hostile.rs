@@ -916,7 +916,7 @@ fn a_running_run_cannot_be_resumed_or_reused_at_the_same_time() {
         .spawn()
         .unwrap();
     // wait until it holds the lock
-    let lock = out.join(scratchnet_trainer::LOCK_FILE);
+    let lock = out.join(scratchnet_fileio::LOCK_FILE);
     let start = Instant::now();
     while !lock.exists() && start.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(20));

@@ -1,4 +1,4 @@
-//! The run folder: its default name, the checks made before anything is written, and the claim
+//! A run's output folder: its default name, the checks made before anything is written, and the claim
 //! that makes one process its only writer.
 //!
 //! A run folder is claimed by an OS lock (`flock`, [`scratchnet_fileio::LockFile`]) on its lock
@@ -9,12 +9,10 @@
 use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use scratchnet_fileio::LockFile;
-
-use crate::TrainError;
+use crate::{FileError, LockFile};
 
 /// The folder under which default run folders are made.
-pub const RUNS_DIR: &str = "runs";
+const RUNS_DIR: &str = "runs";
 
 /// The lock file that marks a run folder as being written by a process.
 pub const LOCK_FILE: &str = ".scratchnet.lock";
@@ -27,12 +25,7 @@ fn now() -> std::time::Duration {
 
 /// The first candidate name under `<root>/runs/`: the UTC start time, `runs/2026-11-28_17-05-09`.
 /// [`RunDir::claim_default`] appends `-2`, `-3`, … while a name is taken. Nothing is created.
-///
-/// ```
-/// let d = scratchnet_trainer::default_out_dir(std::path::Path::new("/tmp/x"));
-/// assert!(d.starts_with("/tmp/x/runs"));
-/// ```
-pub fn default_out_dir(root: &Path) -> PathBuf {
+fn default_out_dir(root: &Path) -> PathBuf {
     root.join(RUNS_DIR).join(utc_stamp(now().as_secs()))
 }
 
@@ -41,7 +34,7 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
 /// `--resume` can tell the folder's own checkpoint from one copied in from another run.
 ///
 /// ```
-/// assert_ne!(scratchnet_trainer::new_run_id(), scratchnet_trainer::new_run_id());
+/// assert_ne!(scratchnet_fileio::new_run_id(), scratchnet_fileio::new_run_id());
 /// ```
 pub fn new_run_id() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -79,8 +72,8 @@ fn utc_stamp(secs: u64) -> String {
     )
 }
 
-fn out_err(path: &Path, reason: impl Into<String>) -> TrainError {
-    TrainError::OutDir {
+fn out_err(path: &Path, reason: impl Into<String>) -> FileError {
+    FileError::Unusable {
         path: path.to_owned(),
         reason: reason.into(),
     }
@@ -92,10 +85,10 @@ fn out_err(path: &Path, reason: impl Into<String>) -> TrainError {
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
 /// let real = std::fs::canonicalize(dir.path()).unwrap();
-/// let p = scratchnet_trainer::resolve_dir(&dir.path().join("new/../other/./run")).unwrap();
+/// let p = scratchnet_fileio::resolve_dir(&dir.path().join("new/../other/./run")).unwrap();
 /// assert_eq!(p, real.join("other/run"));
 /// ```
-pub fn resolve_dir(path: &Path) -> Result<PathBuf, TrainError> {
+pub fn resolve_dir(path: &Path) -> Result<PathBuf, FileError> {
     let path = if path.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -130,7 +123,7 @@ pub fn resolve_dir(path: &Path) -> Result<PathBuf, TrainError> {
                             parent
                         };
                     }
-                    None => return Err(TrainError::io("resolve", path, e)),
+                    None => return Err(FileError::io("resolve", path, e)),
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
@@ -139,14 +132,14 @@ pub fn resolve_dir(path: &Path) -> Result<PathBuf, TrainError> {
                     format!("cannot be created: {} is not a folder", existing.display()),
                 ));
             }
-            Err(e) => return Err(TrainError::io("resolve", path, e)),
+            Err(e) => return Err(FileError::io("resolve", path, e)),
         }
     }
 }
 
 /// The entries of `dir` other than its lock file.
-fn entries_besides_lock(dir: &Path) -> Result<usize, TrainError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| TrainError::io("list", dir, e))?;
+fn entries_besides_lock(dir: &Path) -> Result<usize, FileError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| FileError::io("list", dir, e))?;
     Ok(rd
         .filter_map(Result::ok)
         .filter(|e| e.file_name() != LOCK_FILE)
@@ -160,14 +153,14 @@ fn entries_besides_lock(dir: &Path) -> Result<usize, TrainError> {
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// scratchnet_trainer::check_new_out_dir(&dir.path().join("a/b")).unwrap();
+/// scratchnet_fileio::check_new_out_dir(&dir.path().join("a/b")).unwrap();
 /// assert!(!dir.path().join("a").exists());
 /// std::fs::write(dir.path().join("f"), "x").unwrap();
-/// assert!(scratchnet_trainer::check_new_out_dir(dir.path()).is_err()); // not empty
-/// assert!(scratchnet_trainer::check_new_out_dir(&dir.path().join("f/sub")).is_err());
-/// assert!(scratchnet_trainer::check_new_out_dir(&dir.path().join("g/..")).is_err()); // = dir
+/// assert!(scratchnet_fileio::check_new_out_dir(dir.path()).is_err()); // not empty
+/// assert!(scratchnet_fileio::check_new_out_dir(&dir.path().join("f/sub")).is_err());
+/// assert!(scratchnet_fileio::check_new_out_dir(&dir.path().join("g/..")).is_err()); // = dir
 /// ```
-pub fn check_new_out_dir(path: &Path) -> Result<(), TrainError> {
+pub fn check_new_out_dir(path: &Path) -> Result<(), FileError> {
     let resolved = resolve_dir(path)?;
     let probe_in = match std::fs::metadata(&resolved) {
         Ok(meta) => {
@@ -196,7 +189,7 @@ pub fn check_new_out_dir(path: &Path) -> Result<(), TrainError> {
     probe_writable(&probe_in)
 }
 
-fn check_empty(path: &Path, resolved: &Path) -> Result<(), TrainError> {
+fn check_empty(path: &Path, resolved: &Path) -> Result<(), FileError> {
     let lock = resolved.join(LOCK_FILE);
     if lock.exists() {
         // held only while the check runs
@@ -216,19 +209,19 @@ fn check_empty(path: &Path, resolved: &Path) -> Result<(), TrainError> {
 }
 
 /// Creates and removes a file in `dir`: can results be written there?
-pub(crate) fn probe_writable(dir: &Path) -> Result<(), TrainError> {
+pub fn probe_writable(dir: &Path) -> Result<(), FileError> {
     let probe = dir.join(format!(".scratchnet-probe-{}", std::process::id()));
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&probe)
-        .map_err(|e| TrainError::io("write in", dir, e))?;
+        .map_err(|e| FileError::io("write in", dir, e))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 
 /// "in use by another run (process N)".
-fn busy(path: &Path, lock: &Path) -> TrainError {
+fn busy(path: &Path, lock: &Path) -> FileError {
     match LockFile::holder(lock) {
         Some(pid) => out_err(path, format!("is in use by another run (process {pid})")),
         None => out_err(path, "is in use by another run"),
@@ -238,7 +231,7 @@ fn busy(path: &Path, lock: &Path) -> TrainError {
 /// A run folder claimed by this process: its lock file exists while this value lives.
 ///
 /// ```
-/// use scratchnet_trainer::RunDir;
+/// use scratchnet_fileio::RunDir;
 /// let dir = tempfile::tempdir().unwrap();
 /// let out = dir.path().join("run");
 /// let run = RunDir::claim_new(&out).unwrap();
@@ -261,7 +254,7 @@ impl RunDir {
     /// Claims `path` for a new run: creates it (and its parents) if missing, takes its lock, and
     /// checks that nothing else is in it. Exactly one of several processes claiming one folder
     /// succeeds; the others get "in use by another run" or "not empty".
-    pub fn claim_new(path: &Path) -> Result<Self, TrainError> {
+    pub fn claim_new(path: &Path) -> Result<Self, FileError> {
         let resolved = resolve_dir(path)?;
         match std::fs::metadata(&resolved) {
             Ok(m) if !m.is_dir() => return Err(out_err(path, "exists and is not a folder")),
@@ -293,13 +286,13 @@ impl RunDir {
     /// the same second get different folders.
     ///
     /// ```
-    /// use scratchnet_trainer::RunDir;
+    /// use scratchnet_fileio::RunDir;
     /// let root = tempfile::tempdir().unwrap();
     /// let a = RunDir::claim_default(root.path()).unwrap();
     /// let b = RunDir::claim_default(root.path()).unwrap();
     /// assert_ne!(a.path(), b.path());
     /// ```
-    pub fn claim_default(root: &Path) -> Result<Self, TrainError> {
+    pub fn claim_default(root: &Path) -> Result<Self, FileError> {
         let base = default_out_dir(root);
         let parent = base.parent().unwrap_or(root).to_owned();
         std::fs::create_dir_all(&parent)
@@ -327,7 +320,7 @@ impl RunDir {
 
     /// Claims the existing run folder `path` to continue its run (`--resume`): takes its lock
     /// (a stale lock of a killed process is taken over).
-    pub fn claim_existing(path: &Path) -> Result<Self, TrainError> {
+    pub fn claim_existing(path: &Path) -> Result<Self, FileError> {
         let resolved = resolve_dir(path)?;
         if !resolved.is_dir() {
             return Err(out_err(path, "is not a folder"));
@@ -335,7 +328,7 @@ impl RunDir {
         Self::lock(path, resolved)
     }
 
-    fn lock(path: &Path, resolved: PathBuf) -> Result<Self, TrainError> {
+    fn lock(path: &Path, resolved: PathBuf) -> Result<Self, FileError> {
         let lock = resolved.join(LOCK_FILE);
         match LockFile::try_acquire(&lock) {
             Ok(Some(held)) => Ok(RunDir {
@@ -346,17 +339,6 @@ impl RunDir {
             Err(e) => Err(out_err(path, e.to_string())),
         }
     }
-}
-
-/// Creates the run folder (and its parents).
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// scratchnet_trainer::create_out_dir(&dir.path().join("runs/a")).unwrap();
-/// assert!(dir.path().join("runs/a").is_dir());
-/// ```
-pub fn create_out_dir(path: &Path) -> Result<(), TrainError> {
-    std::fs::create_dir_all(path).map_err(|e| out_err(path, format!("cannot be created: {e}")))
 }
 
 #[cfg(test)]
