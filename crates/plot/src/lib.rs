@@ -30,6 +30,7 @@ mod digits;
 mod grid;
 mod inline;
 mod title;
+mod training;
 
 pub use digits::{captioned_images, confusion_figure};
 pub use grid::{Curves, draw_grid};
@@ -38,6 +39,7 @@ pub use inline::{LEGEND_LINE, clip_segment, legend, legend_line, quiver, show};
 /// the version (and features) the workspace is built and tested with.
 pub use plotters;
 pub use title::titled;
+pub use training::{accuracy_figure, loss_figure};
 
 use std::error::Error;
 use std::path::{Path, PathBuf};

@@ -20,7 +20,7 @@ use crate::config::{DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_hidde
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
-use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
+use crate::plot::{ACCURACY_PNG, LOSS_PNG};
 use crate::run::{RUN_ID_FILE, SUMMARY_FILE, Summary};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
@@ -1198,8 +1198,7 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     };
     let loss = a.dir.join(LOSS_PNG);
     let acc = a.dir.join(ACCURACY_PNG);
-    draw_loss(&loss, &metrics.losses, &subtitle)?;
-    draw_accuracy(&acc, &metrics.accuracy, &subtitle, held_out)?;
+    crate::plot::draw_run(&a.dir, &metrics, &subtitle, held_out)?;
     errln!("wrote {} and {}", loss.display(), acc.display());
     // a convolutional run: its first layer's filters before and after (the book's figure 7-24);
     // the weights before training are drawn again from the run's seed, as the run drew them

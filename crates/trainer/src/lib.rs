@@ -58,7 +58,7 @@ mod console;
 mod data;
 mod error;
 mod metrics;
-pub mod plot;
+mod plot;
 mod run;
 pub mod search;
 mod train;

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CHECKPOINT_FILE;
 use crate::console::{errln, outln};
-use crate::plot::{ACCURACY_PNG, LOSS_PNG, draw_accuracy, draw_loss};
+use crate::plot::{ACCURACY_PNG, LOSS_PNG};
 use crate::{Step, TrainConfig, TrainError, Trainer};
 
 /// The least time between two writes of the resumable state during a session.
@@ -187,13 +187,7 @@ fn write_all<A: Scalar>(
         .save(s.out.join(MODEL_FILE))
         .map_err(TrainError::ModelOutput)?;
     let subtitle = t.config().describe();
-    draw_loss(&s.out.join(LOSS_PNG), &t.metrics().losses, &subtitle)?;
-    draw_accuracy(
-        &s.out.join(ACCURACY_PNG),
-        &t.metrics().accuracy,
-        &subtitle,
-        t.config().held_out(),
-    )?;
+    crate::plot::draw_run(&s.out, t.metrics(), &subtitle, t.config().held_out())?;
     // the book's Trainer ends with the full test set when it evaluated on samples
     let (train_acc, test_acc) = match t.metrics().accuracy.last() {
         _ if t.config().eval_samples.is_some() => t.evaluate_full(),
