@@ -7,14 +7,16 @@
 use std::path::PathBuf;
 
 use scratchnet_tensor::Scalar;
-use scratchnet_trainer::{Checkpoint, GradMethod, Metrics, Mnist, Step, TrainConfig, Trainer};
+use scratchnet_trainer::{
+    Checkpoint, GradMethod, Metrics, SparseMnist, Step, TrainConfig, Trainer,
+};
 
-fn data<A: Scalar>() -> Mnist<A> {
+fn data<A: Scalar>() -> SparseMnist<A> {
     let dir = std::env::var_os("MNIST_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/mnist"));
-    Mnist::load(&dir).unwrap_or_else(|e| {
+    SparseMnist::load(&dir).unwrap_or_else(|e| {
         panic!(
             "{e}\nfetch the data with: cargo xtask fetch-mnist --dir {}",
             dir.display()
@@ -119,7 +121,7 @@ fn fifty_numeric_iterations_lower_the_loss_and_track_backprop() {
     }
 }
 
-fn metrics_with_threads(threads: usize, cfg: &TrainConfig, d: &Mnist<f64>) -> Metrics {
+fn metrics_with_threads(threads: usize, cfg: &TrainConfig, d: &SparseMnist<f64>) -> Metrics {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -47,6 +47,7 @@ pub mod idx;
 mod import;
 mod load;
 mod report;
+mod sparse;
 mod store;
 mod validation;
 
@@ -64,4 +65,5 @@ pub use load::{
     load_raw_uncached,
 };
 pub use report::{FetchReport, FileReport, Source};
+pub use sparse::SparseMnist;
 pub use validation::{ValidationSplit, validation_split};

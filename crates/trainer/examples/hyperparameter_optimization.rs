@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use scratchnet_trainer::Mnist;
+use scratchnet_trainer::SparseMnist;
 use scratchnet_trainer::search::{SearchConfig, best_first, draw_best, py_float, search_with};
 
 fn main() {
@@ -31,7 +31,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("docs/figures/hyperparameter_optimization.png"));
-    let data = Mnist::<f64>::load(&dir)?;
+    let data = SparseMnist::<f64>::load(&dir)?;
     let config = SearchConfig::default();
     let start = std::time::Instant::now();
     let never = std::sync::atomic::AtomicBool::new(false);

@@ -24,8 +24,9 @@ use crate::plot::{ACCURACY_PNG, LOSS_PNG};
 use crate::run::{RUN_ID_FILE, SUMMARY_FILE, Summary};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
-    Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, Mnist, NetFlags, NumGradMethod, Outcome,
-    Progress, Session, TrainConfig, TrainError, TrainFlags, Trainer, ensure_data, run_session,
+    Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, NetFlags, NumGradMethod, Outcome,
+    Progress, Session, SparseMnist, TrainConfig, TrainError, TrainFlags, Trainer, ensure_data,
+    run_session,
 };
 
 /// Testing aid, only with the `test-hooks` feature (the tests' build, never a release):
@@ -631,12 +632,12 @@ fn progress_mode(quiet: bool) -> Progress {
 }
 
 /// Loads MNIST as `A`, fetching into the default folder first if needed.
-fn load_data<A: Scalar>(dir: &DataDir, quiet: bool) -> Result<Mnist<A>, TrainError> {
+fn load_data<A: Scalar>(dir: &DataDir, quiet: bool) -> Result<SparseMnist<A>, TrainError> {
     DOWNLOADING.store(true, Ordering::SeqCst);
     let fetched = ensure_data(dir, !quiet, Some(FETCH_CANCEL.clone()));
     DOWNLOADING.store(false, Ordering::SeqCst);
     fetched?;
-    Mnist::load(dir.path())
+    crate::data::load(dir.path())
 }
 
 #[cfg(feature = "test-hooks")]
@@ -721,7 +722,7 @@ impl ForDtype for Train<'_> {
             Target::Resume(dir) => resume::<A>(a, &dir, data_dir, interrupt),
             Target::New(_) | Target::Default(_) => {
                 let data = load_data::<A>(data_dir, a.quiet)?;
-                let data = data.for_run(&config)?;
+                let data = crate::data::for_run(&data, &config)?;
                 let trainer = Trainer::new(config, &data)?;
                 let run = match &target {
                     Target::New(out) => RunDir::claim_new(out).map_err(TrainError::Output)?,
@@ -834,7 +835,7 @@ fn resume<A: RunScalar>(
         return Ok(Exit::Done);
     }
     let data = load_data::<A>(data_dir, a.quiet)?;
-    let data = data.for_run(&ck.config)?;
+    let data = crate::data::for_run(&data, &ck.config)?;
     let wall = ck.wall_s;
     let run_id = ck.run_id.clone().unwrap_or_else(new_run_id);
     let trainer = Trainer::from_checkpoint(ck, &data)?;
@@ -1254,7 +1255,7 @@ impl ForDtype for Mistakes<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
         let net = Net::<A>::load(self.model).map_err(TrainError::ModelInput)?;
         check_mnist_shape(&net, self.model)?;
-        let data = Mnist::<A>::load(self.data)?;
+        let data = crate::data::load::<A>(self.data)?;
         let predicted = net.predict_classes(&data.x_test);
         let title = self
             .dir

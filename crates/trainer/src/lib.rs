@@ -13,8 +13,8 @@
 //!   binary's, not part of this API; its exit codes follow [`EXIT_CODES`].
 //!
 //! ```no_run
-//! use scratchnet_trainer::{GradMethod, Mnist, Step, TrainConfig, Trainer};
-//! let data = Mnist::<f64>::load("data/mnist".as_ref())?;
+//! use scratchnet_trainer::{GradMethod, SparseMnist, Step, TrainConfig, Trainer};
+//! let data = SparseMnist::<f64>::load("data/mnist".as_ref())?;
 //! let mut t = Trainer::new(TrainConfig { grad: GradMethod::Backprop, ..Default::default() }, &data)?;
 //! while !t.is_finished() {
 //!     if let Step::Done { eval: Some(row), .. } = t.step() {
@@ -68,10 +68,11 @@ pub use config::{
     Dtype, GradMethod, HiddenSizes, NetFlags, NumGradMethod, OptimizerKind, TrainConfig,
     TrainFlags, default_lr,
 };
-pub use data::{DataDir, Mnist, ensure_data};
+pub use data::{DataDir, ensure_data};
 pub use error::{EXIT_CODES, TrainError};
 pub use metrics::{ACCURACY_CSV, AccuracyRow, HeldOut, LOSS_CSV, Metrics};
 pub use run::{
     MODEL_FILE, Outcome, Progress, RUN_FILES, SUMMARY_FILE, Session, Summary, run_session,
 };
+pub use scratchnet_mnist::SparseMnist;
 pub use train::{Step, Trainer};

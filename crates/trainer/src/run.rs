@@ -366,7 +366,7 @@ fn fmt_secs(s: f64) -> String {
 /// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f32);
 /// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
 /// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
 /// let config = TrainConfig { grad: GradMethod::Backprop, iters: 6, batch: 10, dtype: Dtype::F32, ..Default::default() };
 /// let dir = tempfile::tempdir()?;
 /// let session = Session {

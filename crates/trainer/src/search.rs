@@ -5,7 +5,7 @@
 //! validation part (the book's `shuffle_dataset`, then the first 20 %).
 //!
 //! Composed of what exists: [`SearchConfig::split_config`] is the [`TrainConfig`] whose
-//! [`Mnist::for_run`] makes the one validation split (seeded by the search seed), and every
+//! [`SparseMnist::subset`] makes the one validation split (seeded by the search seed), and every
 //! trial is a [`Trainer`] of [`SearchConfig::trial_config`] stepped `epochs × iter_per_epoch`
 //! times, its validation and train accuracy read from its [`Metrics`](crate::Metrics).
 //!
@@ -16,11 +16,11 @@
 //!
 //! ```
 //! use ndarray::Array2;
-//! use scratchnet_trainer::{Mnist, search::{SearchConfig, search}};
+//! use scratchnet_trainer::{SparseMnist, search::{SearchConfig, search}};
 //! let x = Array2::from_shape_fn((50, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
 //! let t: Vec<usize> = (0..50).map(|i| i % 10).collect();
 //! let x = scratchnet_tensor::SparseRows::from_dense(&x);
-//! let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+//! let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
 //! let config = SearchConfig { trials: 3, epochs: 2, train_size: 50, batch: 10,
 //!     hidden: vec![8, 8], ..Default::default() };
 //! let trials = search(&config, &data)?;
@@ -42,7 +42,7 @@ use scratchnet_tensor::{Rng, Scalar, choice_with_replacement, rng_from_seed};
 use serde::{Deserialize, Serialize};
 
 use crate::config::DEFAULT_SEED;
-use crate::{Dtype, GradMethod, Mnist, NumGradMethod, OptimizerKind, Step, TrainConfig};
+use crate::{Dtype, GradMethod, NumGradMethod, OptimizerKind, SparseMnist, Step, TrainConfig};
 use crate::{TrainError, Trainer};
 
 /// File name of the search table in the output folder.
@@ -328,7 +328,7 @@ impl SearchConfig {
         self.split_config().validate()
     }
 
-    /// The configuration whose [`Mnist::for_run`] is the search's one validation split: the
+    /// The configuration whose [`SparseMnist::subset`] is the search's one validation split: the
     /// first `train_size` images, `validation` of them held out, shuffled by the search seed.
     ///
     /// ```
@@ -422,20 +422,20 @@ impl SearchConfig {
     ///
     /// ```
     /// use ndarray::Array2;
-    /// use scratchnet_trainer::{Mnist, search::SearchConfig};
+    /// use scratchnet_trainer::{SparseMnist, search::SearchConfig};
     /// let x = scratchnet_tensor::SparseRows::from_dense(&Array2::<f64>::zeros((600, 784)));
     /// let t = vec![0; 600];
-    /// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+    /// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
     /// let (split, iters) = SearchConfig::default().prepare(&data)?;
     /// assert_eq!((split.train_size(), split.test_size(), iters), (400, 100, 200));
     /// # Ok::<(), scratchnet_trainer::TrainError>(())
     /// ```
     pub fn prepare<'d, A: Scalar>(
         &self,
-        data: &'d Mnist<A>,
-    ) -> Result<(std::borrow::Cow<'d, Mnist<A>>, usize), TrainError> {
+        data: &'d SparseMnist<A>,
+    ) -> Result<(std::borrow::Cow<'d, SparseMnist<A>>, usize), TrainError> {
         self.validate()?;
-        let split = data.for_run(&self.split_config())?;
+        let split = crate::data::for_run(data, &self.split_config())?;
         let per_epoch = self.split_config().iter_per_epoch(split.train_size());
         let iters = self
             .epochs
@@ -453,7 +453,10 @@ impl SearchConfig {
 /// The book's search on `data` (its training images; the test set is never used): the trials
 /// of [`SearchConfig::draws`], each trained on the split of [`SearchConfig::prepare`], in trial
 /// order. See the [module documentation](self).
-pub fn search<A: Scalar>(config: &SearchConfig, data: &Mnist<A>) -> Result<Vec<Trial>, TrainError> {
+pub fn search<A: Scalar>(
+    config: &SearchConfig,
+    data: &SparseMnist<A>,
+) -> Result<Vec<Trial>, TrainError> {
     search_with(config, data, &AtomicBool::new(false), |_| {})
 }
 
@@ -465,11 +468,11 @@ pub fn search<A: Scalar>(config: &SearchConfig, data: &Mnist<A>) -> Result<Vec<T
 /// ```
 /// use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// use ndarray::Array2;
-/// use scratchnet_trainer::{Mnist, search::{SearchConfig, search_with}};
+/// use scratchnet_trainer::{SparseMnist, search::{SearchConfig, search_with}};
 /// let x = Array2::from_shape_fn((30, 784), |(i, j)| (j % 10 == i % 10) as u8 as f32);
 /// let t: Vec<usize> = (0..30).map(|i| i % 10).collect();
 /// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
 /// let config = SearchConfig { trials: 4, epochs: 1, train_size: 30, batch: 6, hidden: vec![5],
 ///     dtype: scratchnet_trainer::Dtype::F32, ..Default::default() };
 /// let done = AtomicUsize::new(0);
@@ -482,12 +485,12 @@ pub fn search<A: Scalar>(config: &SearchConfig, data: &Mnist<A>) -> Result<Vec<T
 /// ```
 pub fn search_with<A: Scalar>(
     config: &SearchConfig,
-    data: &Mnist<A>,
+    data: &SparseMnist<A>,
     stop: &AtomicBool,
     on_trial: impl Fn(&Trial) + Sync,
 ) -> Result<Vec<Trial>, TrainError> {
     let (split, iters) = config.prepare(data)?;
-    let split: &Mnist<A> = &split;
+    let split: &SparseMnist<A> = &split;
     // the trials in parallel, each one's steps parallel inside; every trial is the same on any
     // thread count, and the table is sorted by trial, so the result is too
     let mut trials = config
@@ -512,11 +515,11 @@ pub fn search_with<A: Scalar>(
 ///
 /// ```
 /// use ndarray::Array2;
-/// use scratchnet_trainer::{Mnist, search::{SearchConfig, run_trial, search}};
+/// use scratchnet_trainer::{SparseMnist, search::{SearchConfig, run_trial, search}};
 /// let x = Array2::from_shape_fn((40, 784), |(i, j)| (j % 10 == i % 10) as u8 as f64);
 /// let t: Vec<usize> = (0..40).map(|i| i % 10).collect();
 /// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
 /// let c = SearchConfig { trials: 2, epochs: 2, train_size: 40, batch: 8, hidden: vec![6], ..Default::default() };
 /// let (split, iters) = c.prepare(&data)?;
 /// let second = run_trial(&c, &c.draws()[1], iters, &split)?;
@@ -527,7 +530,7 @@ pub fn run_trial<A: Scalar>(
     config: &SearchConfig,
     draw: &Draw,
     iters: usize,
-    split: &Mnist<A>,
+    split: &SparseMnist<A>,
 ) -> Result<Trial, TrainError> {
     let never = AtomicBool::new(false);
     Ok(run_trial_until(config, draw, iters, split, &never)?.expect("never stopped"))
@@ -538,7 +541,7 @@ fn run_trial_until<A: Scalar>(
     config: &SearchConfig,
     draw: &Draw,
     iters: usize,
-    split: &Mnist<A>,
+    split: &SparseMnist<A>,
     stop: &AtomicBool,
 ) -> Result<Option<Trial>, TrainError> {
     let mut trainer = Trainer::new(config.trial_config(draw, iters), split)?;
@@ -729,12 +732,12 @@ mod tests {
     use ndarray::Array2;
     use scratchnet_tensor::SparseRows;
 
-    fn tiny_data(n: usize) -> Mnist<f64> {
+    fn tiny_data(n: usize) -> SparseMnist<f64> {
         let mut rng = rng_from_seed(5);
         let x: Array2<f64> = scratchnet_tensor::randn((n, 784), 0.5, &mut rng).mapv(f64::abs);
         let x = SparseRows::from_dense(&x);
         let t: Vec<usize> = (0..n).map(|k| k % 10).collect();
-        Mnist {
+        SparseMnist {
             x_train: x.clone(),
             t_train: t.clone(),
             x_test: x,
@@ -880,7 +883,7 @@ mod tests {
         let data = tiny_data(60);
         let c = tiny_config();
         let trials = search(&c, &data).unwrap();
-        let split = data.for_run(&c.split_config()).unwrap();
+        let split = crate::data::for_run(&data, &c.split_config()).unwrap();
         assert_eq!((split.train_size(), split.test_size()), (40, 10));
         let iters = c.epochs * split.train_size() / c.batch;
         for (t, d) in trials.iter().zip(c.draws()) {

@@ -17,7 +17,7 @@ use scratchnet_network::optimizer::AnyOptimizer;
 use scratchnet_network::{Batch, Net, NonFinite};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
-use crate::{AccuracyRow, Checkpoint, Metrics, Mnist, TrainConfig, TrainError};
+use crate::{AccuracyRow, Checkpoint, Metrics, SparseMnist, TrainConfig, TrainError};
 
 /// What one call of [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,12 +43,12 @@ pub enum Step {
 ///
 /// ```
 /// use ndarray::Array2;
-/// use scratchnet_trainer::{GradMethod, Mnist, Step, TrainConfig, Trainer};
-/// // 20 synthetic 784-pixel "images" of 10 classes (real runs use `Mnist::load`).
+/// use scratchnet_trainer::{GradMethod, SparseMnist, Step, TrainConfig, Trainer};
+/// // 20 synthetic 784-pixel "images" of 10 classes (real runs use `SparseMnist::load`).
 /// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
 /// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
 /// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = Mnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
 /// let config = TrainConfig { grad: GradMethod::Backprop, iters: 5, batch: 10, ..Default::default() };
 /// let mut trainer = Trainer::new(config, &data)?;
 /// assert_eq!(trainer.iter_per_epoch(), 2);
@@ -64,7 +64,7 @@ pub enum Step {
 #[derive(Debug)]
 pub struct Trainer<'d, A> {
     config: TrainConfig,
-    data: &'d Mnist<A>,
+    data: &'d SparseMnist<A>,
     net: Net<A>,
     optimizer: AnyOptimizer<A>,
     /// Draws the mini-batches and dropout masks; where the plain loop would leave it.
@@ -77,7 +77,7 @@ pub struct Trainer<'d, A> {
 impl<'d, A: Scalar> Trainer<'d, A> {
     /// A fresh run: validates `config` against the data, seeds the RNG and draws the initial
     /// weights from it ([`TrainConfig::new_net`]: layer by layer, W1 first).
-    pub fn new(mut config: TrainConfig, data: &'d Mnist<A>) -> Result<Self, TrainError> {
+    pub fn new(mut config: TrainConfig, data: &'d SparseMnist<A>) -> Result<Self, TrainError> {
         if let Some(epochs) = config.epochs {
             let per_epoch = (data.train_size() / config.batch.max(1)).max(1);
             config.iters = epochs.saturating_mul(per_epoch);
@@ -100,7 +100,10 @@ impl<'d, A: Scalar> Trainer<'d, A> {
 
     /// A run continued from a checkpoint; the data must have the training-set size the run
     /// started with.
-    pub fn from_checkpoint(ck: Checkpoint<A>, data: &'d Mnist<A>) -> Result<Self, TrainError> {
+    pub fn from_checkpoint(
+        ck: Checkpoint<A>,
+        data: &'d SparseMnist<A>,
+    ) -> Result<Self, TrainError> {
         ck.config.validate_for(data.train_size())?;
         check_dtype::<A>(&ck.config)?;
         if ck.train_size != data.train_size() {
@@ -133,7 +136,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
 
     fn assemble(
         config: TrainConfig,
-        data: &'d Mnist<A>,
+        data: &'d SparseMnist<A>,
         net: Net<A>,
         optimizer: AnyOptimizer<A>,
         rng: Rng,
@@ -240,7 +243,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     }
 
     /// The data the run trains on.
-    pub fn data(&self) -> &Mnist<A> {
+    pub fn data(&self) -> &SparseMnist<A> {
         self.data
     }
 
@@ -296,12 +299,12 @@ mod tests {
     use scratchnet_network::{Activation, MultiLayerNet, Tensors, TwoLayerNet, WeightInit};
     use scratchnet_tensor::SparseRows;
 
-    fn tiny_data() -> Mnist<f64> {
+    fn tiny_data() -> SparseMnist<f64> {
         let mut rng = rng_from_seed(3);
         let x: Array2<f64> = scratchnet_tensor::randn((40, INPUT), 0.5, &mut rng).mapv(f64::abs);
         let x = SparseRows::from_dense(&x);
         let t: Vec<usize> = (0..40).map(|k| k % OUTPUT).collect();
-        Mnist {
+        SparseMnist {
             x_train: x.clone(),
             t_train: t.clone(),
             x_test: x,
@@ -431,7 +434,7 @@ mod tests {
 
     /// §4.5.3 written out, one thing after another, with no gradient computed ahead, for the
     /// chapter 4 net or (chapter 6) a multi-layer net and the configured optimizer.
-    fn notebook_loop(cfg: &TrainConfig, data: &Mnist<f64>) -> (Vec<f64>, Tensors<f64>) {
+    fn notebook_loop(cfg: &TrainConfig, data: &SparseMnist<f64>) -> (Vec<f64>, Tensors<f64>) {
         use scratchnet_network::optimizer::Optimizer;
         let mut rng = rng_from_seed(cfg.seed);
         let mut losses = Vec::new();
