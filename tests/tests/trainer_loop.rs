@@ -6,10 +6,9 @@
 
 use std::path::PathBuf;
 
+use scratchnet_network::Gradient;
 use scratchnet_tensor::Scalar;
-use scratchnet_trainer::{
-    Checkpoint, GradMethod, Metrics, SparseMnist, Step, TrainConfig, Trainer,
-};
+use scratchnet_trainer::{Checkpoint, Metrics, RunConfig, SparseMnist, Step, Trainer};
 
 fn data<A: Scalar>() -> SparseMnist<A> {
     let dir = std::env::var_os("MNIST_DIR")
@@ -31,12 +30,11 @@ fn run_to_end<A: Scalar>(t: &mut Trainer<'_, A>) {
     }
 }
 
-fn backprop(iters: usize) -> TrainConfig {
-    TrainConfig {
-        grad: GradMethod::Backprop,
-        iters,
-        ..Default::default()
-    }
+fn backprop(iters: usize) -> RunConfig {
+    let mut c = RunConfig::default();
+    c.schedule.gradient = Gradient::Backprop;
+    c.schedule.iters = iters;
+    c
 }
 
 #[test]
@@ -45,9 +43,10 @@ fn one_epoch_of_backprop_reaches_085_test_accuracy() {
     // With the notebook's lr 0.1 one epoch gives about 0.78-0.80 (the book's figure shows the
     // same); a larger step reaches the 0.85 mark in one epoch.
     let mut t = Trainer::new(
-        TrainConfig {
-            lr: 0.5,
-            ..backprop(600)
+        {
+            let mut c = backprop(600);
+            c.optimizer.lr = 0.5;
+            c
         },
         &d,
     )
@@ -61,7 +60,7 @@ fn one_epoch_of_backprop_reaches_085_test_accuracy() {
 #[test]
 fn notebook_settings_follow_the_books_accuracy_curve() {
     let d = data::<f32>();
-    let cfg = TrainConfig {
+    let cfg = RunConfig {
         dtype: scratchnet_trainer::Dtype::F32,
         ..backprop(1201)
     };
@@ -90,11 +89,8 @@ fn notebook_settings_follow_the_books_accuracy_curve() {
 #[test]
 fn fifty_numeric_iterations_lower_the_loss_and_track_backprop() {
     let d = data::<f64>();
-    let numeric = TrainConfig {
-        grad: GradMethod::Numeric,
-        iters: 50,
-        ..Default::default()
-    };
+    let mut numeric = RunConfig::default();
+    numeric.schedule.iters = 50;
     let probe = d.x_train.gather_rows(&(0..2000).collect::<Vec<_>>());
     let probe_t = d.t_train[..2000].to_vec();
     let mut t = Trainer::new(numeric, &d).unwrap();
@@ -121,7 +117,7 @@ fn fifty_numeric_iterations_lower_the_loss_and_track_backprop() {
     }
 }
 
-fn metrics_with_threads(threads: usize, cfg: &TrainConfig, d: &SparseMnist<f64>) -> Metrics {
+fn metrics_with_threads(threads: usize, cfg: &RunConfig, d: &SparseMnist<f64>) -> Metrics {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -137,14 +133,17 @@ fn metrics_with_threads(threads: usize, cfg: &TrainConfig, d: &SparseMnist<f64>)
 fn same_seed_same_numbers_whatever_the_thread_count() {
     let d = data::<f64>();
     for cfg in [
-        TrainConfig {
+        RunConfig {
             seed: 3,
             ..backprop(601)
         },
-        TrainConfig {
-            seed: 3,
-            iters: 3,
-            ..Default::default()
+        {
+            let mut c = RunConfig {
+                seed: 3,
+                ..Default::default()
+            };
+            c.schedule.iters = 3;
+            c
         },
     ] {
         let one = metrics_with_threads(1, &cfg, &d);
@@ -157,7 +156,7 @@ fn same_seed_same_numbers_whatever_the_thread_count() {
         }
         let other_seed = metrics_with_threads(
             2,
-            &TrainConfig {
+            &RunConfig {
                 seed: 4,
                 ..cfg.clone()
             },
@@ -170,7 +169,7 @@ fn same_seed_same_numbers_whatever_the_thread_count() {
 #[test]
 fn resume_from_a_checkpoint_file_equals_the_uninterrupted_run() {
     let d = data::<f32>();
-    let cfg = TrainConfig {
+    let cfg = RunConfig {
         dtype: scratchnet_trainer::Dtype::F32,
         ..backprop(650)
     };
@@ -199,21 +198,14 @@ fn resume_from_a_checkpoint_file_equals_the_uninterrupted_run() {
 /// (lr 0.001). Adam's loss falls faster and its net is more accurate on the test set.
 #[test]
 fn a_short_adam_run_beats_the_same_sgd_iterations_on_real_mnist() {
-    use scratchnet_network::{Activation, WeightInit};
-    use scratchnet_trainer::OptimizerKind;
+    use scratchnet_network::optimizer::{OptimizerConfig, OptimizerKind};
+    use scratchnet_network::{Activation, NetSpec, WeightInit};
     let d = data::<f64>();
     let run = |optimizer: OptimizerKind, lr: f64| {
-        let config = TrainConfig {
-            grad: GradMethod::Backprop,
-            numgrad: scratchnet_trainer::NumGradMethod::Generic,
-            iters: 300,
-            hidden: vec![100, 100],
-            activation: Activation::Relu,
-            init: WeightInit::He,
-            optimizer,
-            lr,
-            ..Default::default()
-        };
+        let mut config = backprop(300);
+        config.net =
+            NetSpec::multi_layer_net(784, &[100, 100], 10, Activation::Relu, WeightInit::He, 0.0);
+        config.optimizer = OptimizerConfig::new(optimizer).with_lr(lr);
         let mut t = Trainer::new(config, &d).unwrap();
         run_to_end(&mut t);
         let l = &t.metrics().losses;

@@ -134,5 +134,5 @@ pub use params::{Grads, PARAM_NAMES, Params};
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.
 pub use scratchnet_tensor::Targets;
-pub use spec::{LayerSpec, NetSpec};
+pub use spec::{Dense, LayerSpec, NetSpec};
 pub use tensors::Tensors;

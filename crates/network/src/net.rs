@@ -25,7 +25,8 @@ use crate::{
 };
 
 /// How [`Net::step`] computes its gradient.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Gradient {
     /// Backpropagation (chapter 5).
     #[default]

@@ -226,13 +226,18 @@ impl FromStr for NetSpec {
     }
 }
 
-/// The fully connected nets' structure, as [`NetSpec::dense`] reads it.
+/// The structure of a fully connected net of the book's chapter 6, as [`NetSpec::dense`] reads
+/// it.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Dense {
-    pub(crate) sizes: Vec<usize>,
-    pub(crate) activation: Activation,
-    pub(crate) batch_norm: bool,
-    pub(crate) dropout: Option<f64>,
+pub struct Dense {
+    /// The affine layers' widths, input first: `[784, 100, 100, 10]`.
+    pub sizes: Vec<usize>,
+    /// The hidden layers' activation.
+    pub activation: Activation,
+    /// Batch normalisation after each hidden affine layer.
+    pub batch_norm: bool,
+    /// The dropout ratio after each hidden activation, if any.
+    pub dropout: Option<f64>,
 }
 
 /// Records `v` in `seen`, or checks it equals what was seen.
@@ -373,7 +378,13 @@ impl NetSpec {
     /// The structure of a fully connected net of the book's chapter 6 (every hidden layer
     /// `Affine → [BatchNorm] → activation → [Dropout]`, one activation, batch norm everywhere or
     /// nowhere, one dropout ratio), or why this spec is not one.
-    pub(crate) fn dense(&self) -> Result<Dense, String> {
+    ///
+    /// ```
+    /// let spec: scratchnet_network::NetSpec = "affine 8, relu, dropout 0.5, affine 10".parse().unwrap();
+    /// let d = spec.dense().unwrap();
+    /// assert_eq!((d.sizes, d.dropout), (vec![784, 8, 10], Some(0.5)));
+    /// ```
+    pub fn dense(&self) -> Result<Dense, String> {
         if self.input.len() != 1 {
             return Err(
                 "this build runs fully connected nets only (input of one dimension)".into(),

@@ -3,8 +3,8 @@
 //! [`scratchnet_fileio::frame`]).
 //!
 //! ```text
-//! b"SNETCKPT" | u32 LE version 2 | bincode(JSON of TrainConfig) | bincode(State<A>) | bincode(run id) | sha256(all before)
-//! b"SNETCKPT" | u32 LE version 1 | bincode(TrainConfig of chapter 4) | bincode(StateV1<A>) | [bincode(run id)] | sha256(all before)
+//! b"SNETCKPT" | u32 LE version 2 | bincode(JSON of RunConfig) | bincode(State<A>) | bincode(run id) | sha256(all before)
+//! b"SNETCKPT" | u32 LE version 1 | bincode(RunConfig of chapter 4) | bincode(StateV1<A>) | [bincode(run id)] | sha256(all before)
 //! ```
 //!
 //! The configuration comes first so that its dtype can be read before the parameters are
@@ -20,7 +20,8 @@ use scratchnet_network::{Net, Params, Tensors};
 use scratchnet_tensor::{RngState, Scalar};
 use serde::{Deserialize, Serialize};
 
-use crate::{Dtype, GradMethod, Metrics, NumGradMethod, TrainConfig, TrainError};
+use crate::legacy::{ConfigV1, config_from_json};
+use crate::{Metrics, RunConfig, TrainError};
 
 /// File name of the checkpoint in a run folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
@@ -44,14 +45,14 @@ const MAX_CONFIG_JSON: usize = 1 << 16;
 /// ```
 /// use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 /// use scratchnet_tensor::{RngState, rng_from_seed};
-/// use scratchnet_trainer::{Checkpoint, Metrics, TrainConfig};
+/// use scratchnet_trainer::{Checkpoint, Metrics, RunConfig};
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("checkpoint.bin");
 /// let ck = Checkpoint {
-///     config: TrainConfig::default(),
+///     config: RunConfig::default(),
 ///     iters_done: 3,
 ///     rng: RngState::of(&rng_from_seed(1)),
-///     net: TrainConfig::default().new_net::<f64>(&mut rng_from_seed(0)).unwrap(),
+///     net: RunConfig::default().new_net::<f64>(&mut rng_from_seed(0)).unwrap(),
 ///     optimizer: AnyOptimizer::Sgd(Sgd::new(0.1)),
 ///     metrics: Metrics { losses: vec![2.0, 1.5, 1.25], accuracy: vec![] },
 ///     wall_s: 0.5,
@@ -65,7 +66,7 @@ const MAX_CONFIG_JSON: usize = 1 << 16;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint<A: Scalar> {
     /// The run's configuration (its `iters` is the planned number of steps).
-    pub config: TrainConfig,
+    pub config: RunConfig,
     /// Steps taken.
     pub iters_done: usize,
     /// The RNG, positioned to draw the next mini-batch.
@@ -97,37 +98,6 @@ struct State<A> {
     train_size: usize,
 }
 
-/// The configuration of a version-1 file: chapter 4's fields, in bincode's layout.
-#[derive(Deserialize)]
-struct ConfigV1 {
-    grad: GradMethod,
-    numgrad: NumGradMethod,
-    iters: usize,
-    batch: usize,
-    lr: f64,
-    hidden: usize,
-    weight_init_std: f64,
-    seed: u64,
-    dtype: Dtype,
-}
-
-impl From<ConfigV1> for TrainConfig {
-    fn from(c: ConfigV1) -> Self {
-        TrainConfig {
-            grad: c.grad,
-            numgrad: c.numgrad,
-            iters: c.iters,
-            batch: c.batch,
-            lr: c.lr,
-            hidden: vec![c.hidden],
-            init: scratchnet_network::WeightInit::Std(c.weight_init_std),
-            seed: c.seed,
-            dtype: c.dtype,
-            ..TrainConfig::default()
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(bound = "A: Scalar")]
 struct StateV1<A> {
@@ -147,19 +117,19 @@ fn corrupt(path: &Path, what: impl Into<String>) -> TrainError {
 /// state.
 fn open(
     path: &Path,
-) -> Result<(TrainConfig, u32, scratchnet_fileio::frame::FrameReader), TrainError> {
+) -> Result<(RunConfig, u32, scratchnet_fileio::frame::FrameReader), TrainError> {
     let (format, mut r) = read_any_bounded(&[CHECKPOINT, CHECKPOINT_V1], path, MAX_FILE, |f, r| {
         // the most bytes the configuration's run can put in a checkpoint: the net's scalars
         // (with running statistics) and two optimizer moments, 8 bytes each, a loss per planned
         // iteration, an accuracy row per evaluation, 64 KiB for the rest
-        let config: TrainConfig = if f.version == 1 {
+        let config: RunConfig = if f.version == 1 {
             r.next::<ConfigV1>("configuration")?.into()
         } else {
             let json: String = r.next("configuration")?;
-            serde_json::from_str(&json).map_err(|e| r.corrupt(format!("configuration: {e}")))?
+            config_from_json(&json).map_err(|e| r.corrupt(format!("configuration: {e}")))?
         };
-        let scalars = 6 * config.spec().param_count();
-        let history = 48 * (config.iters as u128 + 1);
+        let scalars = 6 * config.net.param_count();
+        let history = 48 * (config.schedule.iters as u128 + 1);
         Ok(u64::try_from(8 * scalars + history + (64 << 10)).unwrap_or(u64::MAX))
     })
     .map_err(TrainError::Input)?;
@@ -172,7 +142,7 @@ fn open(
         if json.len() > MAX_CONFIG_JSON {
             return Err(corrupt(path, "the configuration is too long"));
         }
-        serde_json::from_str(&json).map_err(|e| corrupt(path, format!("configuration: {e}")))?
+        config_from_json(&json).map_err(|e| corrupt(path, format!("configuration: {e}")))?
     };
     Ok((config, format.version, r))
 }
@@ -219,9 +189,9 @@ impl<A: Scalar> Checkpoint<A> {
             let state = State {
                 iters_done: s.iters_done,
                 rng: s.rng,
-                net: Net::from_params(config.spec(), &Tensors::from_views(s.params.named()))
+                net: Net::from_params(config.net.clone(), &Tensors::from_views(s.params.named()))
                     .map_err(|e| corrupt(path, e.to_string()))?,
-                optimizer: AnyOptimizer::Sgd(Sgd::new(config.lr)),
+                optimizer: AnyOptimizer::Sgd(Sgd::new(config.optimizer.lr)),
                 metrics: s.metrics,
                 wall_s: s.wall_s,
                 train_size: s.train_size,
@@ -233,11 +203,11 @@ impl<A: Scalar> Checkpoint<A> {
             (s, run_id)
         };
         r.finish().map_err(TrainError::Input)?;
-        let Ok(net) = state.net.with_spec(config.spec()) else {
+        let Ok(net) = state.net.with_spec(config.net.clone()) else {
             return Err(corrupt(path, "contents do not fit together"));
         };
         let state = State { net, ..state };
-        if state.optimizer.name() != config.optimizer.as_str()
+        if state.optimizer.name() != config.optimizer.kind.as_str()
             || !state.optimizer.state_fits(
                 &shapes(&state.net)
                     .iter()
@@ -253,7 +223,7 @@ impl<A: Scalar> Checkpoint<A> {
         config
             .validate()
             .map_err(|e| corrupt(path, format!("its configuration: {e}")))?;
-        let wanted = config.optimizer_config().build::<A>().config();
+        let wanted = config.optimizer.build::<A>().config();
         if state.optimizer.config() != wanted {
             return Err(corrupt(
                 path,
@@ -302,7 +272,7 @@ fn shapes<A: Scalar>(net: &Net<A>) -> Vec<Vec<usize>> {
 impl Checkpoint<f64> {
     /// Reads only the configuration of a checkpoint (after verifying the whole file), to learn
     /// its dtype before reading it with [`Checkpoint::read`].
-    pub fn read_config(path: &Path) -> Result<TrainConfig, TrainError> {
+    pub fn read_config(path: &Path) -> Result<RunConfig, TrainError> {
         open(path).map(|(config, _, _)| config)
     }
 }
@@ -315,11 +285,7 @@ mod tests {
 
     fn sample() -> Checkpoint<f32> {
         Checkpoint {
-            config: TrainConfig {
-                dtype: crate::Dtype::F32,
-                hidden: vec![3],
-                ..Default::default()
-            },
+            config: crate::config::flags("--dtype f32 --hidden 3").unwrap(),
             iters_done: 2,
             rng: RngState::of(&rng_from_seed(9)),
             net: Net::new(
@@ -338,16 +304,15 @@ mod tests {
         }
     }
 
+    fn deep(hidden: &str) -> RunConfig {
+        crate::config::flags(&format!(
+            "--hidden {hidden} --activation relu --init he --optimizer adam"
+        ))
+        .unwrap()
+    }
+
     fn deep_sample() -> Checkpoint<f64> {
-        use scratchnet_network::{Activation, WeightInit};
-        let config = TrainConfig {
-            hidden: vec![4, 3],
-            activation: Activation::Relu,
-            init: WeightInit::He,
-            optimizer: crate::OptimizerKind::Adam,
-            lr: 0.001,
-            ..Default::default()
-        };
+        let config = deep("4,3");
         let mut net = config.new_net(&mut rng_from_seed(1)).unwrap();
         let mut optimizer = config.new_optimizer();
         let x = ndarray::Array2::from_elem((2, INPUT), 0.5);
@@ -385,7 +350,7 @@ mod tests {
         // Adam's moments of another net's shapes
         let mut ck = deep_sample();
         let mut other = deep_sample();
-        other.config.hidden = vec![4, 4];
+        other.config = deep("4,4");
         let mut adam = ck.config.new_optimizer::<f64>();
         let mut w = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[3]));
         let g = ndarray::ArrayD::<f64>::ones(ndarray::IxDyn(&[3]));

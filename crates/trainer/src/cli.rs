@@ -17,6 +17,7 @@ use scratchnet_fileio::{RunDir, check_new_out_dir, new_run_id};
 
 use crate::checkpoint::CHECKPOINT_FILE;
 use crate::config::{DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_hidden};
+use crate::config::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags, gradient_of};
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
 use crate::metrics::Metrics;
@@ -24,9 +25,8 @@ use crate::plot::{ACCURACY_PNG, LOSS_PNG};
 use crate::run::{RUN_ID_FILE, SUMMARY_FILE, Summary};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
 use crate::{
-    Checkpoint, DataDir, Dtype, GradMethod, HiddenSizes, NetFlags, NumGradMethod, Outcome,
-    Progress, Session, SparseMnist, TrainConfig, TrainError, TrainFlags, Trainer, ensure_data,
-    run_session,
+    Checkpoint, DataDir, Dtype, Outcome, Progress, RunConfig, Session, SparseMnist, TrainError,
+    Trainer, ensure_data, run_session,
 };
 
 /// Testing aid, only with the `test-hooks` feature (the tests' build, never a release):
@@ -38,16 +38,6 @@ const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
 ///
 /// Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default).
-///
-/// ```
-/// use clap::Parser;
-/// use scratchnet_trainer::{GradMethod, cli::Cli};
-/// let cli = Cli::try_parse_from(["scratchnet", "--grad", "backprop", "--iters", "600"]).unwrap();
-/// assert!(cli.command.is_none()); // train
-/// let config = cli.train.flags.resolve().unwrap();
-/// assert_eq!((config.grad, config.iters, config.batch), (GradMethod::Backprop, 600, 100));
-/// assert!(Cli::try_parse_from(["scratchnet", "--lr", "nan"]).is_err());
-/// ```
 #[derive(Debug, Parser)]
 #[command(
     name = "scratchnet",
@@ -215,34 +205,6 @@ pub struct GradcheckArgs {
     /// Worker threads [default: one per CPU].
     #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
-}
-
-impl GradcheckArgs {
-    /// The configuration of the checked network, resolved and validated exactly as `train`
-    /// resolves its own.
-    fn config(&self) -> Result<TrainConfig, TrainError> {
-        TrainFlags {
-            grad: Some(GradMethod::Numeric),
-            numgrad: Some(self.numgrad),
-            iters: Some(1),
-            epochs: None,
-            eval_samples: None,
-            batch: self.batch,
-            lr: None,
-            net: self.net.clone(),
-            optimizer: None,
-            momentum: None,
-            beta1: None,
-            beta2: None,
-            decay_rate: None,
-            train_first: None,
-            validation: None,
-            seed: self.seed,
-            dtype: self.dtype,
-            shift: 0,
-        }
-        .resolve()
-    }
 }
 
 fn parse_exp_range(s: &str) -> Result<(f64, f64), String> {
@@ -421,10 +383,6 @@ pub enum Exit {
 
 impl Exit {
     /// The process exit code.
-    ///
-    /// ```
-    /// assert_eq!(scratchnet_trainer::cli::Exit::Interrupted.code(), 130);
-    /// ```
     pub fn code(self) -> i32 {
         match self {
             Exit::Done => 0,
@@ -452,10 +410,6 @@ static DOWNLOADING: AtomicBool = AtomicBool::new(false);
 /// The folder the default `data/mnist` and `runs/` are relative to: the workspace root when the
 /// binary is run by `cargo run` (Cargo then sets `CARGO_MANIFEST_DIR` to this crate's folder),
 /// else the current folder.
-///
-/// ```
-/// assert!(!scratchnet_trainer::cli::default_root().as_os_str().is_empty());
-/// ```
 pub fn default_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     match std::env::var_os("CARGO_MANIFEST_DIR") {
@@ -480,12 +434,6 @@ fn set_threads(threads: Option<usize>) -> Result<(), TrainError> {
 
 /// The error as the command line prints it: a configuration error names its flag
 /// (`--weight-init-std must be ...`).
-///
-/// ```
-/// use scratchnet_trainer::{TrainError, cli::message};
-/// let e = TrainError::Config { field: "weight_init_std", problem: "must be a finite number >= 0, got -1".into() };
-/// assert_eq!(message(&e), "--weight-init-std must be a finite number >= 0, got -1");
-/// ```
 pub fn message(e: &TrainError) -> String {
     match e {
         TrainError::Config { field, problem } => {
@@ -703,7 +651,7 @@ enum Target {
 
 struct Train<'a> {
     a: &'a TrainArgs,
-    config: TrainConfig,
+    config: RunConfig,
     data_dir: &'a DataDir,
     target: Target,
     interrupt: &'a Interrupt,
@@ -741,14 +689,14 @@ impl ForDtype for Train<'_> {
     }
 }
 
-fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: usize) {
+fn announce(a: &TrainArgs, config: &RunConfig, data: &Path, out: &Path, from: usize) {
     if a.quiet {
         return;
     }
     errln!(
         "scratchnet train: {}, {} iterations{}, seed {}, {} thread(s)",
         config.describe(),
-        config.iters,
+        config.schedule.iters,
         if from > 0 {
             format!(" (resuming after {from})")
         } else {
@@ -758,11 +706,9 @@ fn announce(a: &TrainArgs, config: &TrainConfig, data: &Path, out: &Path, from: 
         rayon::current_num_threads()
     );
     errln!("data: {}   results: {}", data.display(), out.display());
-    if config.grad == GradMethod::Numeric
-        && (!config.is_chapter4() || config.numgrad == NumGradMethod::Generic)
-    {
+    if config.schedule.gradient == scratchnet_network::Gradient::NumericalBook {
         // the book's method: two forward passes of the batch per parameter
-        let params = config.spec().param_count();
+        let params = config.net.param_count();
         errln!(
             "note: the numerical gradient takes 2 × {params} forward passes of the batch per iteration; seconds to minutes each on this net (--grad backprop: the same gradient in one pass)"
         );
@@ -823,13 +769,13 @@ fn resume<A: RunScalar>(
 ) -> Result<Exit, TrainError> {
     let ck = Checkpoint::<A>::read(&dir.join(CHECKPOINT_FILE))?;
     check_belongs(dir, &ck)?;
-    if ck.iters_done >= ck.config.iters {
+    if ck.iters_done >= ck.config.schedule.iters {
         if !a.quiet {
             errln!(
                 "{}: the run is already complete ({} of {} iterations)",
                 dir.display(),
                 ck.iters_done,
-                ck.config.iters
+                ck.config.schedule.iters
             );
         }
         return Ok(Exit::Done);
@@ -895,7 +841,7 @@ fn finish<A: Scalar>(
                 "done:"
             },
             s.iters_done,
-            s.config.iters,
+            s.config.schedule.iters,
             s.wall_s,
             crate::run::fmt_rate(s.iters_per_s),
             s.train_acc,
@@ -937,56 +883,20 @@ fn is_npz(model: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
 }
 
-/// True when a network flag differs from its default.
-fn net_flags_given(n: &NetFlags) -> bool {
-    n.net.is_some()
-        || n.hidden != HiddenSizes(vec![50])
-        || n.activation != scratchnet_network::Activation::Sigmoid
-        || n.init.is_some()
-        || n.weight_init_std.is_some()
-        || n.weight_decay != 0.0
-        || n.batch_norm
-        || n.dropout.is_some()
-}
-
-/// The network the flags describe, resolved and validated as `train` resolves its own.
-fn spec_of(net: &NetFlags) -> Result<scratchnet_network::NetSpec, TrainError> {
-    Ok(TrainFlags {
-        grad: None,
-        numgrad: None,
-        iters: Some(1),
-        epochs: None,
-        eval_samples: None,
-        batch: 1,
-        lr: None,
-        net: net.clone(),
-        optimizer: None,
-        momentum: None,
-        beta1: None,
-        beta2: None,
-        decay_rate: None,
-        train_first: None,
-        validation: None,
-        seed: DEFAULT_SEED,
-        dtype: Dtype::F64,
-        shift: 0,
-    }
-    .resolve()?
-    .spec())
-}
-
 fn eval(mut a: EvalArgs) -> Result<Exit, TrainError> {
     // a run folder: its model
     if a.model.is_dir() {
         a.model = a.model.join(crate::MODEL_FILE);
     }
     let (spec, dtype) = if is_npz(&a.model) {
-        let spec = spec_of(&a.net)?;
+        let spec = a.net.spec();
+        spec.validate()
+            .map_err(|e| TrainError::config("net", e.to_string()))?;
         let dtype = scratchnet_network::npz_dtype(&a.model).map_err(TrainError::ModelInput)?;
         let dtype = Dtype::parse(dtype).expect("npz_dtype names f32 or f64");
         (Some(spec), dtype)
     } else {
-        if net_flags_given(&a.net) {
+        if a.net.given() {
             return Err(TrainError::Usage(format!(
                 "--net and the other network flags apply to a .npz model; {} records its network",
                 a.model.display()
@@ -1094,23 +1004,43 @@ impl ForDtype for Eval<'_> {
 }
 
 fn gradcheck(a: GradcheckArgs) -> Result<Exit, TrainError> {
-    a.config()?;
+    checked_spec(&a)?;
     let data_dir = DataDir::resolve(a.data.clone(), &default_root());
     dispatch(a.dtype, Gradcheck(&a, &data_dir))
 }
 
 struct Gradcheck<'a>(&'a GradcheckArgs, &'a DataDir);
 
+/// The checked network's spec, validated as `train` validates its own.
+fn checked_spec(a: &GradcheckArgs) -> Result<scratchnet_network::NetSpec, TrainError> {
+    let spec = a.net.spec();
+    gradient_of(None, Some(a.numgrad), &spec, a.net.net.is_some())?;
+    spec.validate()
+        .map_err(|e| TrainError::config("net", e.to_string()))?;
+    Ok(spec)
+}
+
 impl ForDtype for Gradcheck<'_> {
     fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
         let Gradcheck(a, data_dir) = self;
         let data = load_data::<A>(data_dir, false)?;
-        let config = a.config()?;
-        config.validate_for(data.train_size())?;
+        let spec = checked_spec(a)?;
+        if a.batch > data.train_size() {
+            return Err(TrainError::config(
+                "batch",
+                format!(
+                    "{} is larger than the training set ({} images)",
+                    a.batch,
+                    data.train_size()
+                ),
+            ));
+        }
         let idx: Vec<usize> = (0..a.batch).collect();
         let x = data.x_train.gather_rows(&idx);
         let t = data.t_train[..a.batch].to_vec();
-        let net = config.new_net::<A>(&mut rng_from_seed(a.seed))?;
+        let dense = spec.dense().ok();
+        let net = Net::<A>::new(spec, &mut rng_from_seed(a.seed))
+            .map_err(|e| TrainError::config("init", e.to_string()))?;
         let book = a.numgrad == NumGradMethod::Generic;
         let (lg, which) = if a.exact_delta {
             (LossGradient::ExactDelta, "backprop (exact δ-gradient)")
@@ -1119,14 +1049,14 @@ impl ForDtype for Gradcheck<'_> {
         };
         let check = net.gradient_check(&x, &t, book, lg, &mut rng_from_seed(a.seed));
         // the net names its batch norm, dropout and λ
-        let with = if config.dropout.is_some() {
+        let with = if dense.as_ref().is_some_and(|d| d.dropout.is_some()) {
             ", one set of dropout masks"
         } else {
             ""
         };
         outln!(
             "gradient check: {} numerical gradient vs {which}, {} {} network (seed {}{with}), first {} training images",
-            config.numgrad.as_str(),
+            if book { "generic" } else { "fast" },
             A::DTYPE,
             net.describe(),
             a.seed,
@@ -1146,7 +1076,7 @@ impl ForDtype for Gradcheck<'_> {
             outln!(
                 "{}: gradient 0{}, so both figures are roundings of 0 and their max rel diff means nothing; judged by mean |diff|",
                 zero_rows.join(", "),
-                if config.batch_norm {
+                if dense.as_ref().is_some_and(|d| d.batch_norm) {
                     " in exact arithmetic (batch norm removes any shift)"
                 } else {
                     " (saturated or dead units)"
@@ -1207,7 +1137,7 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     if summary_path.exists() && model.exists() {
         let summary = Summary::read(&summary_path)?;
         let config = summary.config;
-        if config.spec().input.len() == 3 {
+        if config.net.input.len() == 3 {
             dispatch(
                 config.dtype,
                 Filters {
@@ -1277,7 +1207,7 @@ impl ForDtype for Mistakes<'_> {
 struct Filters<'a> {
     dir: &'a std::path::Path,
     model: &'a std::path::Path,
-    config: &'a TrainConfig,
+    config: &'a RunConfig,
 }
 
 impl ForDtype for Filters<'_> {

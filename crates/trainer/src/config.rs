@@ -1,81 +1,38 @@
-//! The training configuration of §4.5.2–4.5.3, with the notebook's values as defaults.
+//! A run's configuration, [`RunConfig`]: the network's spec, the optimizer's config, the
+//! schedule, the data choice, the seed and the dtype, with the notebook's values as defaults;
+//! and `scratchnet train`'s flags, which resolve into it.
 
 use serde::{Deserialize, Serialize};
 
-pub use scratchnet_network::optimizer::OptimizerKind;
-use scratchnet_network::optimizer::{AnyOptimizer, OptimizerConfig};
+use scratchnet_network::optimizer::{AnyOptimizer, OptimizerConfig, OptimizerKind};
 use scratchnet_network::{Activation, Gradient, ModelError, Net, NetSpec, WeightInit};
 use scratchnet_tensor::{Rng, Scalar};
 
 use crate::TrainError;
 
-/// How the gradient of each mini-batch is computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum GradMethod {
-    /// Central-difference numerical gradient, as the notebook runs it (`network.numerical_gradient`).
+/// `--grad`: how the gradient of each mini-batch is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum GradMethod {
+    /// Central-difference numerical gradient, as the notebook runs it.
     Numeric,
     /// Backpropagation (the notebook's commented-out `network.gradient`).
     Backprop,
 }
 
-impl GradMethod {
-    /// `"numeric"` or `"backprop"`, as on the command line.
-    ///
-    /// ```
-    /// assert_eq!(scratchnet_trainer::GradMethod::Backprop.as_str(), "backprop");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GradMethod::Numeric => "numeric",
-            GradMethod::Backprop => "backprop",
-        }
-    }
-}
-
-/// Which numerical-gradient algorithm `--grad numeric` runs (see [`scratchnet_network::NumGrad`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum NumGradMethod {
+/// `--numgrad`: which numerical-gradient algorithm `--grad numeric` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum NumGradMethod {
     /// Recompute each perturbed loss only where the parameter reaches: exact, milliseconds.
     Fast,
     /// The book's method: two full forward passes per parameter: seconds per iteration.
     Generic,
 }
 
-impl NumGradMethod {
-    /// `"fast"` or `"generic"`.
-    ///
-    /// ```
-    /// assert_eq!(scratchnet_trainer::NumGradMethod::Fast.as_str(), "fast");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NumGradMethod::Fast => "fast",
-            NumGradMethod::Generic => "generic",
-        }
-    }
-
-    /// The network crate's strategy.
-    ///
-    /// ```
-    /// use scratchnet_trainer::NumGradMethod;
-    /// assert_eq!(NumGradMethod::Generic.strategy(), scratchnet_network::NumGrad::Generic);
-    /// ```
-    pub fn strategy(self) -> scratchnet_network::NumGrad {
-        match self {
-            NumGradMethod::Fast => scratchnet_network::NumGrad::Fast,
-            NumGradMethod::Generic => scratchnet_network::NumGrad::Generic,
-        }
-    }
-}
-
 /// The element type of every array of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
-    /// 64-bit floats, as NumPy computes the notebook: the images' float32 values (v / 255 in
-    /// float32) widened, times float64 weights.
+    /// 64-bit floats, as NumPy computes the notebook.
     F64,
     /// 32-bit floats: about twice the matrix-product speed.
     F32,
@@ -95,43 +52,25 @@ impl Dtype {
     }
 
     /// The dtype named `s` (`"f32"` or `"f64"`), e.g. from a model file header.
-    ///
-    /// ```
-    /// use scratchnet_trainer::Dtype;
-    /// assert_eq!(Dtype::parse("f64"), Some(Dtype::F64));
-    /// assert_eq!(Dtype::parse("f16"), None);
-    /// ```
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "f64" => Some(Dtype::F64),
-            "f32" => Some(Dtype::F32),
-            _ => None,
-        }
+        [Dtype::F64, Dtype::F32]
+            .into_iter()
+            .find(|d| d.as_str() == s)
     }
 }
 
 /// The seed used when `--seed` is not given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 42;
 
-/// The largest `--threads` accepted: 4 per CPU, at most 256 (results never depend on it, and
-/// more threads than that only slow a run down).
-///
-/// ```
-/// assert!(scratchnet_trainer::config::max_threads() >= 4);
-/// ```
-pub fn max_threads() -> usize {
+/// The largest `--threads` accepted: 4 per CPU, at most 256.
+pub(crate) fn max_threads() -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     cpus.saturating_mul(4).clamp(4, 256)
 }
 
 /// The learning rate when `--lr` is not given: the notebook's 0.1 for SGD, otherwise the
 /// book's class default ([`OptimizerKind::book_lr`]: 0.01; Adam 0.001).
-///
-/// ```
-/// use scratchnet_trainer::{OptimizerKind, default_lr};
-/// assert_eq!((default_lr(OptimizerKind::Sgd), default_lr(OptimizerKind::Adam)), (0.1, 0.001));
-/// ```
-pub fn default_lr(kind: OptimizerKind) -> f64 {
+fn default_lr(kind: OptimizerKind) -> f64 {
     match kind {
         OptimizerKind::Sgd => 0.1,
         k => k.book_lr(),
@@ -152,212 +91,103 @@ fn optimizer_parser() -> impl clap::builder::TypedValueParser<Value = OptimizerK
     .try_map(|s: String| s.parse::<OptimizerKind>())
 }
 
-/// What to train and how: §4.5.3's `iters_num`, `batch_size`, `learning_rate`, `hidden_size` and
-/// `weight_init_std`, chapter 6's network and optimizer choices, and what the notebook chooses
-/// implicitly (gradient method, dtype, seed), every default resolved.
-///
-/// The one copy of these settings: `scratchnet train`'s flags ([`TrainFlags`]) resolve into it,
-/// `summary.json` and `checkpoint.bin` store it (as JSON, whose older form still reads).
-///
-/// ```
-/// let c = scratchnet_trainer::TrainConfig::default();
-/// assert_eq!((c.iters, c.batch, c.lr, c.hidden.as_slice()), (10_000, 100, 0.1, &[50][..]));
-/// assert_eq!(c.iter_per_epoch(60_000), 600);
-/// assert!(c.is_chapter4());
-/// c.validate().unwrap();
-/// ```
+/// How long a run trains and how: §4.5.3's `iters_num` and `batch_size`, the gradient method,
+/// and the book's `Trainer` options (epochs, `evaluate_sample_num_per_epoch`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Gradient method: `numeric` (central differences, as the notebook) or `backprop`.
-    pub grad: GradMethod,
-    /// Numerical-gradient algorithm for `--grad numeric`.
-    pub numgrad: NumGradMethod,
-    /// Number of iterations (`iters_num`).
+pub struct Schedule {
+    /// Number of iterations (`iters_num`); with `epochs`, set from it when the run starts.
     pub iters: usize,
     /// Mini-batch size, drawn with replacement (`batch_size`).
     pub batch: usize,
-    /// Learning rate (`learning_rate`), a finite number > 0.
-    pub lr: f64,
-    /// Hidden-layer widths, input side first (`hidden_size`, or the book's
-    /// `hidden_size_list`).
-    #[serde(deserialize_with = "serde_compat::hidden")]
-    pub hidden: Vec<usize>,
-    /// The hidden layers' activation.
-    #[serde(default = "serde_compat::sigmoid")]
-    pub activation: Activation,
-    /// Initial weights: a standard deviation (`weight_init_std`), Xavier or He.
-    #[serde(alias = "weight_init_std", with = "serde_compat::init")]
-    pub init: WeightInit,
-    /// The optimizer.
+    /// How the gradient of each mini-batch is computed.
+    pub gradient: Gradient,
+    /// Train this many epochs (`iters` = epochs × iterations per epoch), as the book's
+    /// `Trainer(epochs=…)`.
     #[serde(default)]
-    pub optimizer: OptimizerKind,
-    /// Momentum of `momentum` and `nesterov` (the book's 0.9).
-    #[serde(default = "serde_compat::point_nine")]
-    pub momentum: f64,
-    /// Adam's β₁ (0.9).
-    #[serde(default = "serde_compat::point_nine")]
-    pub beta1: f64,
-    /// Adam's β₂ (0.999).
-    #[serde(default = "serde_compat::beta2")]
-    pub beta2: f64,
-    /// RMSprop's decay rate (0.99).
-    #[serde(default = "serde_compat::decay_rate")]
-    pub decay_rate: f64,
-    /// λ of the L2 weight decay (§6.4.1; 0 for none).
+    pub epochs: Option<usize>,
+    /// Evaluate each epoch on the first this many training and test images, and on the full
+    /// test set at the end; none: the full sets every epoch.
     #[serde(default)]
-    pub weight_decay: f64,
-    /// Batch normalization after each hidden affine layer (§6.3).
-    #[serde(default)]
-    pub batch_norm: bool,
-    /// Dropout after each hidden activation with this ratio (§6.4.3), or none.
-    #[serde(default)]
-    pub dropout: Option<f64>,
-    /// Train on the first this many training images only (the book's overfitting experiments
-    /// use 300), or on all.
+    pub eval_samples: Option<usize>,
+}
+
+/// Which images a run trains and evaluates on.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataChoice {
+    /// Train on the first this many training images only, or on all.
     #[serde(default)]
     pub train_first: Option<usize>,
-    /// Hold out this fraction of the (first `train_first`) training images, shuffled by the
-    /// seed, and evaluate on it instead of the test set (§6.5.1), or evaluate on the test set.
+    /// Hold out this fraction of them, shuffled by the seed, and evaluate on it instead of the
+    /// test set (§6.5.1).
     #[serde(default)]
     pub validation: Option<f64>,
+    /// Data augmentation (§8.1.3): each training image of each batch moved by up to this many
+    /// pixels in each direction; 0 for none.
+    #[serde(default)]
+    pub shift: usize,
+}
+
+/// What to train and how, every default resolved: the one copy of a run's settings.
+/// `scratchnet train`'s flags resolve into it; `summary.json` and `checkpoint.bin` store it
+/// (their older, flat form is read by the legacy module).
+///
+/// ```
+/// let c = scratchnet_trainer::RunConfig::default();
+/// assert_eq!((c.schedule.iters, c.schedule.batch, c.optimizer.lr), (10_000, 100, 0.1));
+/// assert_eq!(c.net.to_string(), "affine 50, sigmoid, affine 10");
+/// assert_eq!(c.iter_per_epoch(60_000), 600);
+/// c.validate().unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The network: its layers, weight init and weight decay.
+    pub net: NetSpec,
+    /// The optimizer and its hyper-parameters.
+    pub optimizer: OptimizerConfig,
+    /// Iterations, batch size, gradient method, evaluation.
+    pub schedule: Schedule,
+    /// Which images.
+    #[serde(default)]
+    pub data: DataChoice,
     /// Seed of the RNG that draws the initial weights, every mini-batch and dropout mask, and
     /// the validation split.
     pub seed: u64,
     /// Element type of all arrays.
     pub dtype: Dtype,
-    /// The network as a list of layers (`--net`: chapter 7's `simple-convnet`, chapter 8's
-    /// `deep-convnet`, or any list), which then replaces `hidden`, `activation`, `batch_norm`
-    /// and `dropout`; none for the book's fully connected nets.
-    #[serde(default)]
-    pub net: Option<NetSpec>,
-    /// Train this many epochs (`iters` becomes epochs × iterations per epoch), as the book's
-    /// `Trainer(epochs=…)`.
-    #[serde(default)]
-    pub epochs: Option<usize>,
-    /// Evaluate each epoch on the first this many training and test images (the book's
-    /// `evaluate_sample_num_per_epoch`), and on the full test set at the end; none: the full
-    /// sets every epoch.
-    #[serde(default)]
-    pub eval_samples: Option<usize>,
-    /// Data augmentation (§8.1.3): each training image of each batch moved by a random whole
-    /// number of pixels, up to this many, in each direction (`mnist::random_shifts`); 0 for
-    /// none.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub shift: usize,
 }
 
-fn is_zero(v: &usize) -> bool {
-    *v == 0
-}
-
-impl Default for TrainConfig {
+impl Default for RunConfig {
+    /// The notebook's §4.5.3: `TwoLayerNet(784, 50, 10)`, SGD with lr 0.1, 10 000 iterations of
+    /// batch 100, the numerical gradient, f64, seed 42.
     fn default() -> Self {
-        TrainConfig {
-            grad: GradMethod::Numeric,
-            numgrad: NumGradMethod::Fast,
-            iters: 10_000,
-            batch: 100,
-            lr: 0.1,
-            hidden: vec![50],
-            activation: Activation::Sigmoid,
-            init: WeightInit::Std(0.01),
-            optimizer: OptimizerKind::Sgd,
-            momentum: 0.9,
-            beta1: 0.9,
-            beta2: 0.999,
-            decay_rate: 0.99,
-            weight_decay: 0.0,
-            batch_norm: false,
-            dropout: None,
-            train_first: None,
-            validation: None,
+        RunConfig {
+            net: NetFlags::mlp(
+                &[50],
+                Activation::Sigmoid,
+                WeightInit::Std(0.01),
+                0.0,
+                None,
+                false,
+            ),
+            optimizer: OptimizerConfig::new(OptimizerKind::Sgd).with_lr(0.1),
+            schedule: Schedule {
+                iters: 10_000,
+                batch: 100,
+                gradient: Gradient::Numerical,
+                epochs: None,
+                eval_samples: None,
+            },
+            data: DataChoice::default(),
             seed: DEFAULT_SEED,
             dtype: Dtype::F64,
-            net: None,
-            epochs: None,
-            eval_samples: None,
-            shift: 0,
         }
     }
 }
 
-/// Older and newer forms of the configuration's fields in JSON: `"hidden": 50` and
-/// `"weight_init_std": 0.01` as summaries before chapter 6 wrote them, and `"init": "he"`.
-mod serde_compat {
-    use scratchnet_network::{Activation, WeightInit};
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(usize),
-        Many(Vec<usize>),
-    }
-
-    pub fn hidden<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
-        Ok(match OneOrMany::deserialize(d)? {
-            OneOrMany::One(n) => vec![n],
-            OneOrMany::Many(v) => v,
-        })
-    }
-
-    pub mod init {
-        use super::*;
-
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum NumberOrName {
-            Number(f64),
-            Name(String),
-        }
-
-        pub fn serialize<S: Serializer>(init: &WeightInit, s: S) -> Result<S::Ok, S::Error> {
-            match init {
-                WeightInit::Std(v) => s.serialize_f64(*v),
-                other => s.serialize_str(&other.to_string()),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<WeightInit, D::Error> {
-            match NumberOrName::deserialize(d)? {
-                NumberOrName::Number(v) => Ok(WeightInit::Std(v)),
-                NumberOrName::Name(n) => n.parse().map_err(D::Error::custom),
-            }
-        }
-    }
-
-    pub fn sigmoid() -> Activation {
-        Activation::Sigmoid
-    }
-    pub fn point_nine() -> f64 {
-        0.9
-    }
-    pub fn beta2() -> f64 {
-        0.999
-    }
-    pub fn decay_rate() -> f64 {
-        0.99
-    }
-}
-
-/// `scratchnet train`'s flags: [`TrainConfig`] before its defaults are resolved (the learning
+/// `scratchnet train`'s flags: [`RunConfig`] before its defaults are resolved (the learning
 /// rate and the gradient method depend on the optimizer and the network).
-///
-/// ```
-/// use clap::Parser;
-/// use scratchnet_trainer::{GradMethod, TrainConfig, TrainFlags};
-/// #[derive(Parser)]
-/// struct Cli { #[command(flatten)] flags: TrainFlags }
-/// let c = Cli::try_parse_from(["x"]).unwrap().flags.resolve().unwrap();
-/// assert_eq!(c, TrainConfig::default());
-/// let c = Cli::try_parse_from(["x", "--hidden", "100,100", "--activation", "relu", "--init", "he",
-///     "--optimizer", "adam"]).unwrap().flags.resolve().unwrap();
-/// assert_eq!((c.hidden, c.lr, c.grad), (vec![100, 100], 0.001, GradMethod::Backprop));
-/// let e = Cli::try_parse_from(["x", "--beta1", "0.8"]).unwrap().flags.resolve().unwrap_err();
-/// assert_eq!(e.to_string(), "beta1 applies only to --optimizer adam, not sgd");
-/// ```
 #[derive(Clone, Debug, PartialEq, clap::Args)]
-pub struct TrainFlags {
+pub(crate) struct TrainFlags {
     /// Gradient method: `numeric` (central differences, as the notebook) or `backprop`
     /// [default: numeric for the notebook's network (one sigmoid hidden layer, `--init` a
     /// number, no weight decay), backprop for any other].
@@ -428,7 +258,7 @@ pub struct TrainFlags {
 
 /// The network flags of `scratchnet train` and `scratchnet gradcheck`.
 #[derive(Clone, Debug, PartialEq, clap::Args)]
-pub struct NetFlags {
+pub(crate) struct NetFlags {
     /// The network as the book's layers: `simple-convnet` (ch. 7's SimpleConvNet),
     /// `deep-convnet` (ch. 8's DeepConvNet), or a list such as `"conv 30x5x5, relu, pool 2,
     /// affine 100, relu, affine 10"` (layers: affine N, relu, sigmoid, dropout R, conv FxHxW
@@ -464,7 +294,7 @@ pub struct NetFlags {
 
 /// The `--hidden` list.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HiddenSizes(pub Vec<usize>);
+pub(crate) struct HiddenSizes(pub Vec<usize>);
 
 /// The network flags' one reading: the initialisation `--init` or `--weight-init-std` gives.
 fn init_of(init: Option<WeightInit>, std: Option<f64>) -> WeightInit {
@@ -472,11 +302,101 @@ fn init_of(init: Option<WeightInit>, std: Option<f64>) -> WeightInit {
         .unwrap_or(WeightInit::Std(0.01))
 }
 
+impl NetFlags {
+    /// The book's `MultiLayerNetExtend` over MNIST's 784 inputs and 10 classes.
+    pub(crate) fn mlp(
+        hidden: &[usize],
+        activation: Activation,
+        init: WeightInit,
+        weight_decay: f64,
+        dropout: Option<f64>,
+        batch_norm: bool,
+    ) -> NetSpec {
+        NetSpec::multi_layer_net_extend(
+            INPUT,
+            hidden,
+            OUTPUT,
+            activation,
+            init,
+            weight_decay,
+            dropout,
+            batch_norm,
+        )
+    }
+
+    /// The network these flags describe: `--net` with `--init` and `--weight-decay` applied,
+    /// or the fully connected net of `--hidden` and the rest.
+    pub(crate) fn spec(&self) -> NetSpec {
+        let init = init_of(self.init, self.weight_init_std);
+        match &self.net {
+            Some(spec) => NetSpec {
+                init: if self.init.is_some() || self.weight_init_std.is_some() {
+                    init
+                } else {
+                    spec.init
+                },
+                weight_decay: self.weight_decay,
+                ..spec.clone()
+            },
+            None => Self::mlp(
+                &self.hidden.0,
+                self.activation,
+                init,
+                self.weight_decay,
+                self.dropout,
+                self.batch_norm,
+            ),
+        }
+    }
+
+    /// True when a network flag differs from its default.
+    pub(crate) fn given(&self) -> bool {
+        self.net.is_some()
+            || self.hidden != HiddenSizes(vec![50])
+            || self.activation != Activation::Sigmoid
+            || self.init.is_some()
+            || self.weight_init_std.is_some()
+            || self.weight_decay != 0.0
+            || self.batch_norm
+            || self.dropout.is_some()
+    }
+}
+
+/// The gradient of `--grad` and `--numgrad` for `spec` (defaults: the notebook's numerical
+/// gradient for its own net, backprop for any other).
+pub(crate) fn gradient_of(
+    grad: Option<GradMethod>,
+    numgrad: Option<NumGradMethod>,
+    spec: &NetSpec,
+    layered: bool,
+) -> Result<Gradient, TrainError> {
+    let chapter4 = !layered && spec.is_two_layer_net();
+    let numeric = match numgrad {
+        Some(NumGradMethod::Fast) if !chapter4 => {
+            return Err(TrainError::config(
+                "numgrad",
+                "fast applies only to the notebook's network (one sigmoid hidden layer, \
+                 --init a number, no weight decay); use --numgrad generic or --grad backprop",
+            ));
+        }
+        Some(NumGradMethod::Fast) => Gradient::Numerical,
+        Some(NumGradMethod::Generic) => Gradient::NumericalBook,
+        None if chapter4 => Gradient::Numerical,
+        None => Gradient::NumericalBook,
+    };
+    Ok(match grad {
+        Some(GradMethod::Backprop) => Gradient::Backprop,
+        Some(GradMethod::Numeric) => numeric,
+        None if chapter4 => numeric,
+        None => Gradient::Backprop,
+    })
+}
+
 impl TrainFlags {
     /// The configuration these flags ask for, with every default resolved and validated
-    /// ([`TrainConfig::validate`]); a flag that does not apply to the chosen optimizer or
+    /// ([`RunConfig::validate`]); a flag that does not apply to the chosen optimizer or
     /// network is an error naming it.
-    pub fn resolve(&self) -> Result<TrainConfig, TrainError> {
+    pub(crate) fn resolve(&self) -> Result<RunConfig, TrainError> {
         let layered = self.net.net.is_some();
         // the book's train_convnet.py and train_deepnet.py: Adam, 20 epochs
         let opt = self.optimizer.unwrap_or(if layered {
@@ -484,101 +404,61 @@ impl TrainFlags {
         } else {
             OptimizerKind::Sgd
         });
+        let fits = |kinds: &[OptimizerKind]| kinds.contains(&opt);
+        use OptimizerKind::{Adam, Momentum, Nesterov, Rmsprop};
         for (name, given, applies, to) in [
             (
                 "momentum",
-                self.momentum.is_some(),
-                matches!(opt, OptimizerKind::Momentum | OptimizerKind::Nesterov),
+                self.momentum,
+                fits(&[Momentum, Nesterov]),
                 "momentum or nesterov",
             ),
-            (
-                "beta1",
-                self.beta1.is_some(),
-                opt == OptimizerKind::Adam,
-                "adam",
-            ),
-            (
-                "beta2",
-                self.beta2.is_some(),
-                opt == OptimizerKind::Adam,
-                "adam",
-            ),
-            (
-                "decay_rate",
-                self.decay_rate.is_some(),
-                opt == OptimizerKind::Rmsprop,
-                "rmsprop",
-            ),
+            ("beta1", self.beta1, fits(&[Adam]), "adam"),
+            ("beta2", self.beta2, fits(&[Adam]), "adam"),
+            ("decay_rate", self.decay_rate, fits(&[Rmsprop]), "rmsprop"),
         ] {
-            if given && !applies {
+            if given.is_some() && !applies {
                 return Err(TrainError::config(
                     name,
                     format!("applies only to --optimizer {to}, not {}", opt.as_str()),
                 ));
             }
         }
-        let d = TrainConfig::default();
-        let mut c = TrainConfig {
-            grad: GradMethod::Numeric,
-            numgrad: NumGradMethod::Fast,
-            iters: self.iters.unwrap_or(10_000),
-            batch: self.batch,
-            lr: self.lr.unwrap_or(default_lr(opt)),
-            hidden: self.net.hidden.0.clone(),
-            activation: self.net.activation,
-            init: init_of(self.net.init, self.net.weight_init_std),
-            optimizer: opt,
-            momentum: self.momentum.unwrap_or(d.momentum),
-            beta1: self.beta1.unwrap_or(d.beta1),
-            beta2: self.beta2.unwrap_or(d.beta2),
-            decay_rate: self.decay_rate.unwrap_or(d.decay_rate),
-            weight_decay: self.net.weight_decay,
-            batch_norm: self.net.batch_norm,
-            dropout: self.net.dropout,
-            train_first: self.train_first,
-            validation: self.validation,
+        let book = OptimizerConfig::new(opt);
+        let net = self.net.spec();
+        let c = RunConfig {
+            optimizer: OptimizerConfig {
+                lr: self.lr.unwrap_or(default_lr(opt)),
+                momentum: self.momentum.unwrap_or(book.momentum),
+                beta1: self.beta1.unwrap_or(book.beta1),
+                beta2: self.beta2.unwrap_or(book.beta2),
+                decay_rate: self.decay_rate.unwrap_or(book.decay_rate),
+                ..book
+            },
+            schedule: Schedule {
+                iters: self.iters.unwrap_or(10_000),
+                batch: self.batch,
+                gradient: gradient_of(self.grad, self.numgrad, &net, layered)?,
+                epochs: match (self.epochs, self.iters) {
+                    (Some(e), _) => Some(e),
+                    (None, None) if layered => Some(20),
+                    _ => None,
+                },
+                eval_samples: match self.eval_samples {
+                    Some(EvalSamples::First(n)) => Some(n),
+                    Some(EvalSamples::All) => None,
+                    None if layered => Some(1000),
+                    None => None,
+                },
+            },
+            data: DataChoice {
+                train_first: self.train_first,
+                validation: self.validation,
+                shift: self.shift,
+            },
+            net,
             seed: self.seed,
             dtype: self.dtype,
-            net: self.net.net.clone().map(|mut spec| {
-                if self.net.init.is_some() || self.net.weight_init_std.is_some() {
-                    spec.init = init_of(self.net.init, self.net.weight_init_std);
-                }
-                spec.weight_decay = self.net.weight_decay;
-                spec
-            }),
-            epochs: match (self.epochs, self.iters) {
-                (Some(e), _) => Some(e),
-                (None, None) if layered => Some(20),
-                _ => None,
-            },
-            eval_samples: match self.eval_samples {
-                Some(EvalSamples::First(n)) => Some(n),
-                Some(EvalSamples::All) => None,
-                None if layered => Some(1000),
-                None => None,
-            },
-            shift: self.shift,
-        };
-        if let Some(spec) = &c.net {
-            c.init = spec.init;
-        }
-        let chapter4 = c.is_chapter4();
-        c.grad = self.grad.unwrap_or(if chapter4 {
-            GradMethod::Numeric
-        } else {
-            GradMethod::Backprop
-        });
-        c.numgrad = match self.numgrad {
-            Some(NumGradMethod::Fast) if !chapter4 => {
-                return Err(TrainError::config(
-                    "numgrad",
-                    "fast applies only to the notebook's network (one sigmoid hidden layer, \
-                     --init a number, no weight decay); use --numgrad generic or --grad backprop",
-                ));
-            }
-            Some(m) => m,
-            None if chapter4 => NumGradMethod::Fast,
-            None => NumGradMethod::Generic,
         };
         c.validate()?;
         Ok(c)
@@ -587,7 +467,7 @@ impl TrainFlags {
 
 /// `--eval-samples`: the first N images, or all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EvalSamples {
+pub(crate) enum EvalSamples {
     /// The first N images of each set.
     First(usize),
     /// The full sets.
@@ -655,137 +535,52 @@ fn fmt_bytes(bytes: u128) -> String {
     }
 }
 
-impl TrainConfig {
+impl RunConfig {
     /// Bytes a run of this configuration needs, roughly: the parameters in eight copies (the
     /// network, its double buffer, the gradient, a numerical gradient, two optimizer moments, a
     /// checkpoint and a model being written), the batch's activations in six copies, a block
     /// of evaluation rows per thread and 256 MiB for the data and the rest. Exact arithmetic:
     /// any sizes give a number.
-    ///
-    /// ```
-    /// let c = scratchnet_trainer::TrainConfig::default();
-    /// assert!(c.memory_estimate() < 1 << 30);
-    /// let huge = scratchnet_trainer::TrainConfig { hidden: vec![usize::MAX], ..c };
-    /// assert!(huge.memory_estimate() > 1 << 64);
-    /// ```
     pub fn memory_estimate(&self) -> u128 {
-        let b = self.batch as u128;
+        let b = self.schedule.batch as u128;
         let scalar: u128 = match self.dtype {
             Dtype::F64 => 8,
             Dtype::F32 => 4,
         };
-        if let Some(spec) = &self.net {
-            return spec.memory_estimate(self.batch, scalar as usize) + (256 << 20);
-        }
-        let sizes: Vec<u128> = self.sizes().into_iter().map(|n| n as u128).collect();
+        let Ok(dense) = self.net.dense() else {
+            return self
+                .net
+                .memory_estimate(self.schedule.batch, scalar as usize)
+                + (256 << 20);
+        };
+        let sizes: Vec<u128> = dense.sizes.iter().map(|&n| n as u128).collect();
         let params: u128 = sizes.windows(2).map(|io| io[0] * io[1] + io[1]).sum();
-        let units: u128 = self.hidden.iter().map(|&h| h as u128).sum();
+        let units: u128 = sizes[1..sizes.len() - 1].iter().sum();
         // evaluation: blocks of 256 rows (the network crate's), one per thread at a time, each
         // layer's output in about three copies
         let eval = 3 * 256 * units * rayon::current_num_threads() as u128;
         scalar * (8 * params + 6 * b * units + eval) + (256 << 20)
     }
 
-    /// True for the notebook's network, which has its own fused kernels and the fast exact
-    /// numerical gradient: one sigmoid hidden layer, weights of one standard deviation, no
-    /// weight decay, batch norm or dropout. Any optimizer, any data.
-    ///
-    /// ```
-    /// use scratchnet_network::WeightInit;
-    /// use scratchnet_trainer::TrainConfig;
-    /// assert!(TrainConfig { hidden: vec![100], ..Default::default() }.is_chapter4());
-    /// assert!(!TrainConfig { init: WeightInit::Xavier, ..Default::default() }.is_chapter4());
-    /// ```
-    pub fn is_chapter4(&self) -> bool {
-        self.net.is_none()
-            && self.hidden.len() == 1
-            && self.activation == Activation::Sigmoid
-            && matches!(self.init, WeightInit::Std(_))
-            && self.weight_decay == 0.0
-            && !self.batch_norm
-            && self.dropout.is_none()
-    }
-
     /// The set the run evaluates on besides the training set.
-    ///
-    /// ```
-    /// use scratchnet_trainer::{HeldOut, TrainConfig};
-    /// assert_eq!(TrainConfig { validation: Some(0.2), ..Default::default() }.held_out(), HeldOut::Validation);
-    /// ```
     pub fn held_out(&self) -> crate::HeldOut {
-        match self.validation {
+        match self.data.validation {
             Some(_) => crate::HeldOut::Validation,
             None => crate::HeldOut::Test,
         }
     }
 
-    /// The configured optimizer as data ([`OptimizerConfig`]).
-    pub fn optimizer_config(&self) -> OptimizerConfig {
-        OptimizerConfig {
-            kind: self.optimizer,
-            lr: self.lr,
-            momentum: self.momentum,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            decay_rate: self.decay_rate,
-        }
-    }
-
     /// The configured optimizer, with its hyper-parameters and an empty state.
-    ///
-    /// ```
-    /// use scratchnet_network::optimizer::Optimizer;
-    /// use scratchnet_trainer::{OptimizerKind, TrainConfig};
-    /// let c = TrainConfig { optimizer: OptimizerKind::Adam, lr: 0.002, ..Default::default() };
-    /// let o = c.new_optimizer::<f64>();
-    /// assert_eq!((o.name(), o.lr()), ("adam", 0.002));
-    /// ```
     pub fn new_optimizer<A>(&self) -> AnyOptimizer<A> {
-        self.optimizer_config().build()
+        self.optimizer.build()
     }
 
-    /// The configured net as a [`NetSpec`]: the book's `MultiLayerNetExtend` over MNIST's 784
-    /// inputs and 10 classes (the chapter 4 `TwoLayerNet` where [`is_chapter4`](Self::is_chapter4)
-    /// holds).
-    ///
-    /// ```
-    /// let c = scratchnet_trainer::TrainConfig::default();
-    /// assert_eq!(c.spec().to_string(), "affine 50, sigmoid, affine 10");
-    /// assert!(c.spec().is_two_layer_net());
-    /// ```
-    pub fn spec(&self) -> NetSpec {
-        if let Some(spec) = &self.net {
-            return spec.clone();
-        }
-        NetSpec::multi_layer_net_extend(
-            INPUT,
-            &self.hidden,
-            OUTPUT,
-            self.activation,
-            self.init,
-            self.weight_decay,
-            self.dropout,
-            self.batch_norm,
-        )
-    }
-
-    /// The initial network of [`spec`](Self::spec), its weights drawn from `rng` as the book
-    /// draws them.
-    ///
-    /// ```
-    /// use scratchnet_trainer::TrainConfig;
-    /// let mut rng = scratchnet_tensor::rng_from_seed(0);
-    /// let deep = TrainConfig { hidden: vec![8, 8], ..Default::default() };
-    /// assert_eq!(deep.new_net::<f32>(&mut rng)?.sizes(), deep.sizes());
-    /// let huge = TrainConfig { init: scratchnet_network::WeightInit::Std(1e300), ..Default::default() };
-    /// assert!(huge.new_net::<f32>(&mut rng).is_err()); // not finite in f32
-    /// # Ok::<(), scratchnet_trainer::TrainError>(())
-    /// ```
+    /// The initial network, its weights drawn from `rng` as the book draws them.
     ///
     /// # Errors
     /// [`TrainError::Config`] naming `init` if the weights drawn are not finite in `A`.
     pub fn new_net<A: Scalar>(&self, rng: &mut Rng) -> Result<Net<A>, TrainError> {
-        Net::new(self.spec(), rng).map_err(|e| {
+        Net::new(self.net.clone(), rng).map_err(|e| {
             TrainError::config(
                 "init",
                 match e {
@@ -796,96 +591,75 @@ impl TrainConfig {
         })
     }
 
-    /// The gradient method of the training step.
-    pub fn gradient(&self) -> Gradient {
-        match (self.grad, self.numgrad) {
-            (GradMethod::Backprop, _) => Gradient::Backprop,
-            (GradMethod::Numeric, NumGradMethod::Fast) => Gradient::Numerical,
-            (GradMethod::Numeric, NumGradMethod::Generic) => Gradient::NumericalBook,
-        }
-    }
-
-    /// The layer sizes of the configured net, input first: `[784, hidden…, 10]`.
+    /// Checks everything that does not need the data: the learning rate finite and > 0, the
+    /// init σ and λ finite and >= 0 (also in the run's dtype), momentum, β and decay rates and
+    /// the dropout ratio in [0, 1), sizes and counts at least 1, at most
+    /// [`MAX_HIDDEN_LAYERS`] hidden layers, and the memory within what this machine holds.
+    /// Errors name the field; the command line names its flag.
     ///
     /// ```
-    /// let c = scratchnet_trainer::TrainConfig { hidden: vec![8, 8], ..Default::default() };
-    /// assert_eq!(c.sizes(), [784, 8, 8, 10]);
-    /// ```
-    pub fn sizes(&self) -> Vec<usize> {
-        if let Some(spec) = &self.net {
-            return spec.sizes();
-        }
-        std::iter::once(INPUT)
-            .chain(self.hidden.iter().copied())
-            .chain(std::iter::once(OUTPUT))
-            .collect()
-    }
-
-    /// Checks everything that does not need the data: `lr` finite and > 0, an `init` standard
-    /// deviation and `weight_decay` finite and >= 0 (all also in the run's dtype), `momentum`,
-    /// `beta1`, `beta2` and `decay_rate` in [0, 1), `batch`, every hidden width and `iters` at
-    /// least 1, 1 to [`MAX_HIDDEN_LAYERS`] hidden layers, and the memory the sizes need within
-    /// what this machine holds. Errors name the field; the
-    /// command line names its flag.
-    ///
-    /// ```
-    /// use scratchnet_trainer::{Dtype, TrainConfig};
-    /// let bad = TrainConfig { lr: f64::NAN, ..Default::default() };
+    /// use scratchnet_trainer::{Dtype, RunConfig};
+    /// let mut bad = RunConfig::default();
+    /// bad.optimizer.lr = f64::NAN;
     /// assert_eq!(bad.validate().unwrap_err().to_string(), "lr must be a finite number > 0, got NaN");
-    /// let tiny = TrainConfig { lr: 1e-50, dtype: Dtype::F32, ..Default::default() };
+    /// let mut tiny = RunConfig { dtype: Dtype::F32, ..Default::default() };
+    /// tiny.optimizer.lr = 1e-50;
     /// assert!(tiny.validate().is_err()); // rounds to 0 in f32
-    /// let wide = TrainConfig { hidden: vec![100_000_000], ..Default::default() };
-    /// assert!(wide.validate().unwrap_err().to_string().contains("memory"));
     /// ```
     pub fn validate(&self) -> Result<(), TrainError> {
-        check_lr(self.lr).map_err(|p| TrainError::config("lr", p))?;
-        let std = match self.init {
+        let (o, net) = (&self.optimizer, &self.net);
+        check_lr(o.lr).map_err(|p| TrainError::config("lr", p))?;
+        let std = match net.init {
             WeightInit::Std(std) => std,
             _ => 0.0,
         };
         check_weight_init_std(std).map_err(|p| TrainError::config("init", p))?;
-        check_weight_init_std(self.weight_decay)
+        check_weight_init_std(net.weight_decay)
             .map_err(|p| TrainError::config("weight_decay", p))?;
-        if let Some(v) = self.validation {
+        if let Some(v) = self.data.validation {
             check_fraction(v).map_err(|p| TrainError::config("validation", p))?;
         }
-        if self.shift > 27 {
+        if self.data.shift > 27 {
             return Err(TrainError::config(
                 "shift",
                 format!(
                     "must be at most 27 (pixels of a 28×28 image), got {}",
-                    self.shift
+                    self.data.shift
                 ),
             ));
         }
-        if self.train_first == Some(0) {
+        if self.data.train_first == Some(0) {
             return Err(TrainError::config(
                 "train_size",
                 "must be at least 1, got 0",
             ));
         }
+        let dense = net.dense().ok();
         for (name, v) in [
-            ("dropout", self.dropout.unwrap_or(0.0)),
-            ("momentum", self.momentum),
-            ("beta1", self.beta1),
-            ("beta2", self.beta2),
-            ("decay_rate", self.decay_rate),
+            (
+                "dropout",
+                dense.as_ref().and_then(|d| d.dropout).unwrap_or(0.0),
+            ),
+            ("momentum", o.momentum),
+            ("beta1", o.beta1),
+            ("beta2", o.beta2),
+            ("decay_rate", o.decay_rate),
         ] {
             check_unit(v).map_err(|p| TrainError::config(name, p))?;
         }
         if self.dtype == Dtype::F32 {
             // A value fine in f64 may round to 0 or overflow to infinity in f32.
-            let lr = self.lr as f32;
+            let lr = o.lr as f32;
             if !(lr.is_finite() && lr > 0.0) {
                 return Err(TrainError::config(
                     "lr",
                     format!(
                         "{} is {lr:e} in f32; it must be a finite number > 0",
-                        fmt_num(self.lr)
+                        fmt_num(o.lr)
                     ),
                 ));
             }
-            for (name, v) in [("init", std), ("weight_decay", self.weight_decay)] {
+            for (name, v) in [("init", std), ("weight_decay", net.weight_decay)] {
                 if !(v as f32).is_finite() {
                     return Err(TrainError::config(
                         name,
@@ -894,25 +668,27 @@ impl TrainConfig {
                 }
             }
         }
-        if self.hidden.is_empty() {
-            return Err(TrainError::config(
-                "hidden",
-                "needs at least one layer width",
-            ));
-        }
-        if self.hidden.len() > MAX_HIDDEN_LAYERS {
-            return Err(TrainError::config(
-                "hidden",
-                format!(
-                    "has {} layers; at most {MAX_HIDDEN_LAYERS} are accepted",
-                    self.hidden.len()
-                ),
-            ));
+        match &dense {
+            Some(d) if d.sizes.len() > MAX_HIDDEN_LAYERS + 2 => {
+                return Err(TrainError::config(
+                    "hidden",
+                    format!(
+                        "has {} layers; at most {MAX_HIDDEN_LAYERS} are accepted",
+                        d.sizes.len() - 2
+                    ),
+                ));
+            }
+            Some(d) if d.sizes.len() < 3 || d.sizes.contains(&0) => {
+                return Err(TrainError::config("hidden", "must be at least 1, got 0"));
+            }
+            Some(_) => {}
+            None => net
+                .validate()
+                .map_err(|e| TrainError::config("net", e.to_string()))?,
         }
         for (name, v) in [
-            ("batch", self.batch),
-            ("hidden", self.hidden.iter().copied().min().unwrap_or(0)),
-            ("iters", self.iters),
+            ("batch", self.schedule.batch),
+            ("iters", self.schedule.iters),
         ] {
             if v == 0 {
                 return Err(TrainError::config(name, "must be at least 1, got 0"));
@@ -921,19 +697,29 @@ impl TrainConfig {
         self.check_memory(1)
     }
 
+    /// The hidden widths of a fully connected net, `100,100` (empty for any other).
+    fn hidden(&self) -> Vec<usize> {
+        self.net
+            .dense()
+            .map(|d| d.sizes[1..d.sizes.len() - 1].to_vec())
+            .unwrap_or_default()
+    }
+
     /// Checks that `runs` runs of this configuration at once fit in the machine's memory (a
     /// search runs one per thread).
     pub(crate) fn check_memory(&self, runs: usize) -> Result<(), TrainError> {
-        let widest = self.hidden.iter().copied().max().unwrap_or(0);
+        let hidden = self.hidden();
+        let widest = hidden.iter().copied().max().unwrap_or(0);
+        let batch = self.schedule.batch;
         let (need, have) = (
             self.memory_estimate().saturating_mul(runs as u128),
             memory_budget(),
         );
         if need > have {
-            let (field, value) = if self.batch as u128 > widest as u128 * INPUT as u128 {
-                ("batch", self.batch.to_string())
+            let (field, value) = if batch as u128 > widest as u128 * INPUT as u128 {
+                ("batch", batch.to_string())
             } else {
-                ("hidden", hidden_list(&self.hidden))
+                ("hidden", hidden_list(&hidden))
             };
             let at_once = if runs > 1 {
                 format!(" for {runs} trials at once (one per thread; --threads fewer)")
@@ -943,10 +729,9 @@ impl TrainConfig {
             return Err(TrainError::config(
                 field,
                 format!(
-                    "{value} needs about {} of memory (hidden {}, batch {}){at_once}, more than the {} this machine can give a run",
+                    "{value} needs about {} of memory (hidden {}, batch {batch}){at_once}, more than the {} this machine can give a run",
                     fmt_bytes(need),
-                    hidden_list(&self.hidden),
-                    self.batch,
+                    hidden_list(&hidden),
                     fmt_bytes(have)
                 ),
             ));
@@ -956,96 +741,83 @@ impl TrainConfig {
 
     /// Checks the batch size against the training-set size (`np.random.choice` could draw a
     /// larger batch with replacement, but then an "epoch" is less than one iteration).
-    ///
-    /// ```
-    /// use scratchnet_trainer::TrainConfig;
-    /// let c = TrainConfig { batch: 70_000, ..Default::default() };
-    /// assert!(c.validate_for(60_000).is_err());
-    /// assert!(TrainConfig::default().validate_for(60_000).is_ok());
-    /// ```
     pub fn validate_for(&self, train_size: usize) -> Result<(), TrainError> {
         self.validate()?;
-        if self.batch > train_size {
+        if self.schedule.batch > train_size {
             return Err(TrainError::config(
                 "batch",
                 format!(
                     "{} is larger than the training set ({train_size} images)",
-                    self.batch
+                    self.schedule.batch
                 ),
             ));
         }
         Ok(())
     }
 
-    /// Iterations per epoch, `max(train_size / batch, 1)` in integer division.
-    ///
-    /// The notebook computes this *before* `train_size` and `batch_size` are assigned in that
-    /// cell (it only works because an earlier cell left them defined) and as a float; here it is
-    /// computed from the actual training-set size, so `i % iter_per_epoch == 0` fires every 600
-    /// iterations for MNIST and batch 100: 17 evaluations in 10 000 iterations.
-    ///
-    /// ```
-    /// use scratchnet_trainer::TrainConfig;
-    /// let c = TrainConfig { batch: 7, ..Default::default() };
-    /// assert_eq!(c.iter_per_epoch(20), 2);
-    /// assert_eq!(c.iter_per_epoch(5), 1);
-    /// ```
+    /// Iterations per epoch, `max(train_size / batch, 1)` in integer division: 600 for MNIST
+    /// and batch 100, hence 17 evaluations in 10 000 iterations. (The notebook computes it
+    /// before `train_size` is assigned in that cell, from an earlier cell's value.)
     pub fn iter_per_epoch(&self, train_size: usize) -> usize {
-        (train_size / self.batch.max(1)).max(1)
+        (train_size / self.schedule.batch.max(1)).max(1)
     }
 
-    /// Short description for banners and plot titles: `backprop, f64, hidden 50, batch 100, lr 0.1`
-    /// for the notebook's network and optimizer, with what differs from them after the hidden
-    /// sizes (numbers in a compact form: `lr 3e38`, not 39 digits).
+    /// Short description for banners and plot titles: `numeric (fast), f64, hidden 50, batch
+    /// 100, lr 0.1` for the notebook's network and optimizer, with what differs from them after
+    /// the hidden sizes (numbers in a compact form: `lr 3e38`, not 39 digits).
     ///
     /// ```
-    /// use scratchnet_network::{Activation, WeightInit};
-    /// use scratchnet_trainer::{OptimizerKind, TrainConfig};
-    /// assert_eq!(TrainConfig::default().describe(), "numeric (fast), f64, hidden 50, batch 100, lr 0.1");
-    /// assert!(TrainConfig { lr: 3e38, ..Default::default() }.describe().ends_with("lr 3e38"));
-    /// let deep = TrainConfig { hidden: vec![100, 100], activation: Activation::Relu,
-    ///     init: WeightInit::He, optimizer: OptimizerKind::Adam, lr: 0.001, ..Default::default() };
-    /// assert_eq!(deep.describe(), "numeric (fast), f64, hidden 100,100 relu, init he, adam, batch 100, lr 0.001");
+    /// let c = scratchnet_trainer::RunConfig::default();
+    /// assert_eq!(c.describe(), "numeric (fast), f64, hidden 50, batch 100, lr 0.1");
     /// ```
     pub fn describe(&self) -> String {
-        let grad = match self.grad {
-            GradMethod::Backprop => "backprop".to_string(),
-            GradMethod::Numeric => format!("numeric ({})", self.numgrad.as_str()),
+        let grad = match self.schedule.gradient {
+            Gradient::Backprop => "backprop",
+            Gradient::Numerical => "numeric (fast)",
+            Gradient::NumericalBook => "numeric (generic)",
         };
-        let mut net = hidden_list(&self.hidden);
-        if self.activation != Activation::Sigmoid {
-            net = format!("{net} {}", self.activation);
+        let mut net = match self.net.dense() {
+            Ok(d) => {
+                let mut s = format!("hidden {}", hidden_list(&self.hidden()));
+                if d.activation != Activation::Sigmoid {
+                    s = format!("{s} {}", d.activation);
+                }
+                s
+            }
+            Err(_) => format!("net {}", self.net),
+        };
+        if self.net.init != WeightInit::Std(0.01) {
+            net = format!("{net}, init {}", self.net.init);
         }
-        if self.init != WeightInit::Std(0.01) {
-            net = format!("{net}, init {}", self.init);
+        if self.net.weight_decay != 0.0 {
+            net = format!("{net}, weight decay {}", fmt_num(self.net.weight_decay));
         }
-        if self.weight_decay != 0.0 {
-            net = format!("{net}, weight decay {}", fmt_num(self.weight_decay));
+        if let Ok(d) = self.net.dense() {
+            if d.batch_norm {
+                net = format!("{net}, batch norm");
+            }
+            if let Some(r) = d.dropout {
+                net = format!("{net}, dropout {}", fmt_num(r));
+            }
         }
-        if self.batch_norm {
-            net = format!("{net}, batch norm");
-        }
-        if let Some(r) = self.dropout {
-            net = format!("{net}, dropout {}", fmt_num(r));
-        }
-        if self.optimizer != OptimizerKind::Sgd {
-            net = format!("{net}, {}", self.optimizer.as_str());
+        if self.optimizer.kind != OptimizerKind::Sgd {
+            net = format!("{net}, {}", self.optimizer.kind.as_str());
         }
         let mut data = String::new();
-        if let Some(n) = self.train_first {
+        if let Some(n) = self.data.train_first {
             data = format!("{data}, {n} training images");
         }
-        if let Some(v) = self.validation {
+        if let Some(v) = self.data.validation {
             data = format!("{data}, validation {}", fmt_num(v));
         }
-        if self.shift > 0 {
-            data = format!("{data}, shift ±{}", self.shift);
+        if self.data.shift > 0 {
+            data = format!("{data}, shift ±{}", self.data.shift);
         }
         format!(
-            "{grad}, {}, hidden {net}, batch {}, lr {}{data}",
+            "{grad}, {}, {net}, batch {}, lr {}{data}",
             self.dtype.as_str(),
-            self.batch,
-            fmt_num(self.lr)
+            self.schedule.batch,
+            fmt_num(self.optimizer.lr)
         )
     }
 }
@@ -1069,7 +841,7 @@ fn check_unit(v: f64) -> Result<f64, String> {
 }
 
 /// `Ok` when `v` is in (0, 1), as a validation fraction must be.
-fn check_fraction(v: f64) -> Result<f64, String> {
+pub(crate) fn check_fraction(v: f64) -> Result<f64, String> {
     if v > 0.0 && v < 1.0 {
         Ok(v)
     } else {
@@ -1178,26 +950,29 @@ pub(crate) fn fmt_num(v: f64) -> String {
     }
 }
 
+/// The configuration `scratchnet train` resolves from `args` (whitespace-separated flags).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) fn flags(args: &str) -> Result<RunConfig, TrainError> {
     use clap::Parser;
-
     #[derive(Parser)]
-    struct Flags {
+    struct Cli {
         #[command(flatten)]
         flags: TrainFlags,
     }
+    let argv = std::iter::once("x").chain(args.split_whitespace());
+    Cli::try_parse_from(argv)
+        .map_err(|e| TrainError::Usage(e.to_string()))?
+        .flags
+        .resolve()
+}
 
-    fn resolve(args: &[&str]) -> Result<TrainConfig, TrainError> {
-        let mut all = vec!["x"];
-        all.extend_from_slice(args);
-        Flags::try_parse_from(all).unwrap().flags.resolve()
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
-    fn flag_defaults_are_the_default_config() {
-        assert_eq!(resolve(&[]).unwrap(), TrainConfig::default());
+    fn flag_defaults_are_the_notebooks() {
+        assert_eq!(flags("").unwrap(), RunConfig::default());
     }
 
     #[test]
@@ -1205,131 +980,59 @@ mod tests {
         for (opt, lr) in [
             ("sgd", 0.1),
             ("momentum", 0.01),
-            ("nesterov", 0.01),
             ("adagrad", 0.01),
-            ("rmsprop", 0.01),
             ("adam", 0.001),
         ] {
-            let c = resolve(&["--optimizer", opt]).unwrap();
-            assert_eq!((c.optimizer.as_str(), c.lr), (opt, lr));
-            // the notebook's network keeps the notebook's gradient
-            assert_eq!(
-                (c.grad, c.numgrad),
-                (GradMethod::Numeric, NumGradMethod::Fast)
-            );
+            let c = flags(&format!("--optimizer {opt}")).unwrap();
+            assert_eq!((c.optimizer.kind.as_str(), c.optimizer.lr), (opt, lr));
+            assert_eq!(c.schedule.gradient, Gradient::Numerical);
         }
-        let c = resolve(&["--hidden", "100,100"]).unwrap();
+        let deep = flags("--hidden 100,100 --activation relu --init he").unwrap();
+        assert_eq!(deep.schedule.gradient, Gradient::Backprop);
+        let generic = flags("--hidden 8,8 --grad numeric").unwrap();
+        assert_eq!(generic.schedule.gradient, Gradient::NumericalBook);
+        let conv = flags("--net simple-convnet").unwrap();
         assert_eq!(
-            (c.grad, c.numgrad),
-            (GradMethod::Backprop, NumGradMethod::Generic)
+            (conv.optimizer.kind, conv.schedule.epochs),
+            (OptimizerKind::Adam, Some(20))
         );
-        let c = resolve(&["--hidden", "100", "--grad", "numeric", "--init", "he"]).unwrap();
-        assert_eq!(
-            (c.grad, c.numgrad),
-            (GradMethod::Numeric, NumGradMethod::Generic)
-        );
-        assert_eq!(
-            resolve(&["--weight-init-std", "0.5"]).unwrap().init,
-            WeightInit::Std(0.5)
-        );
-        assert_eq!(
-            resolve(&["--init", "0.5"]).unwrap().init,
-            WeightInit::Std(0.5)
-        );
+        assert_eq!(conv.schedule.eval_samples, Some(1000));
     }
 
     #[test]
     fn flags_that_do_not_apply_are_refused_by_name() {
-        for (args, flag) in [
-            (
-                &["--momentum", "0.5"][..],
-                "momentum applies only to --optimizer momentum or nesterov, not sgd",
-            ),
-            (
-                &["--optimizer", "momentum", "--beta2", "0.5"][..],
-                "beta2 applies only to --optimizer adam, not momentum",
-            ),
-            (
-                &["--decay-rate", "0.5", "--optimizer", "adam"][..],
-                "decay_rate applies only to --optimizer rmsprop, not adam",
-            ),
-            (
-                &["--hidden", "10,10", "--numgrad", "fast"][..],
-                "numgrad fast applies only to the notebook's network",
-            ),
-            (
-                &["--activation", "relu", "--numgrad", "fast"][..],
-                "numgrad fast applies only",
-            ),
+        for (args, field) in [
+            ("--beta1 0.8", "beta1"),
+            ("--momentum 0.5 --optimizer adam", "momentum"),
+            ("--decay-rate 0.9", "decay_rate"),
+            ("--hidden 8,8 --numgrad fast", "numgrad"),
+            ("--lr 1e-50 --dtype f32", "lr"),
+            ("--hidden 100000000", "hidden"),
+            ("--shift 28", "shift"),
         ] {
-            let e = resolve(args).unwrap_err().to_string();
-            assert!(e.starts_with(flag), "{args:?}: {e}");
-        }
-        assert!(Flags::try_parse_from(["x", "--init", "he", "--weight-init-std", "1"]).is_err());
-        for bad in [
-            &["--hidden", "10,0"][..],
-            &["--hidden", "10,,10"][..],
-            &["--hidden", ""][..],
-            &["--activation", "tanh"][..],
-            &["--init", "glorot"][..],
-            &["--momentum", "1"][..],
-            &["--beta1", "-0.1"][..],
-            &["--weight-decay", "nan"][..],
-        ] {
-            let mut all = vec!["x"];
-            all.extend_from_slice(bad);
-            assert!(Flags::try_parse_from(all).is_err(), "{bad:?} was accepted");
-        }
-    }
-
-    #[test]
-    fn older_json_reads_and_newer_round_trips() {
-        let old = r#"{"grad":"numeric","numgrad":"fast","iters":4,"batch":10,"lr":0.1,"hidden":2,"weight_init_std":0.01,"seed":42,"dtype":"f32"}"#;
-        let c: TrainConfig = serde_json::from_str(old).unwrap();
-        assert_eq!(
-            c,
-            TrainConfig {
-                iters: 4,
-                batch: 10,
-                hidden: vec![2],
-                dtype: Dtype::F32,
-                ..Default::default()
+            match flags(args) {
+                Err(TrainError::Config { field: f, .. }) => assert_eq!(f, field, "{args}"),
+                other => panic!("{args}: {other:?}"),
             }
-        );
-        let deep = resolve(&[
-            "--hidden",
-            "7,5",
-            "--init",
-            "xavier",
-            "--optimizer",
-            "adam",
-            "--beta2",
-            "0.99",
-        ])
-        .unwrap();
-        let json = serde_json::to_string(&deep).unwrap();
-        assert!(json.contains(r#""init":"xavier""#), "{json}");
-        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), deep);
-        let json = serde_json::to_string(&c).unwrap();
-        assert!(json.contains(r#""init":0.01"#), "{json}");
-        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
+        }
     }
 
     #[test]
-    fn huge_sizes_are_refused_without_overflow() {
-        for (hidden, batch) in [
-            (vec![usize::MAX], 100),
-            (vec![2_000_000], 100),
-            (vec![50], usize::MAX),
-            (vec![100_000; 40], 100),
-        ] {
-            let c = TrainConfig {
-                hidden,
-                batch,
-                ..Default::default()
-            };
-            let e = c.validate().unwrap_err().to_string();
-            assert!(e.contains("of memory"), "{e}");
-        }
+    fn the_description_names_what_differs_from_the_notebook() {
+        let deep =
+            flags("--hidden 100,100 --activation relu --init he --optimizer adam --batch-norm")
+                .unwrap();
+        assert_eq!(
+            deep.describe(),
+            "backprop, f64, hidden 100,100 relu, init he, batch norm, adam, batch 100, lr 0.001"
+        );
+        let conv = flags("--net simple-convnet --lr 3e38").unwrap();
+        assert!(
+            conv.describe()
+                .starts_with("backprop, f64, net conv 30x5x5"),
+            "{}",
+            conv.describe()
+        );
+        assert!(conv.describe().ends_with("lr 3e38"));
     }
 }

@@ -12,7 +12,7 @@ use scratchnet_mnist::{MnistError, SparseMnist, download, missing_files};
 use scratchnet_tensor::Scalar;
 
 use crate::console::errln;
-use crate::{TrainConfig, TrainError};
+use crate::{RunConfig, TrainError};
 
 /// The folder MNIST is read from, and whether it may be fetched into.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,21 +103,34 @@ pub fn ensure_data(
     }
 }
 
-/// The sets a run of `config` trains and evaluates on ([`SparseMnist::subset`]); an error names
-/// the flag.
+/// The sets a run trains and evaluates on ([`SparseMnist::subset`]); an error names the flag.
+pub(crate) fn subset<A: Scalar>(
+    data: &SparseMnist<A>,
+    first: Option<usize>,
+    validation: Option<f64>,
+    seed: u64,
+) -> Result<Cow<'_, SparseMnist<A>>, TrainError> {
+    data.subset(first, validation, seed).map_err(|e| match e {
+        MnistError::InvalidOption {
+            name: "train_size",
+            reason,
+        } => TrainError::config("train_size", reason),
+        MnistError::InvalidOption { reason, .. } => TrainError::config("validation", reason),
+        e => TrainError::Data(e),
+    })
+}
+
+/// [`subset`] of a run's [`DataChoice`](crate::DataChoice).
 pub(crate) fn for_run<'d, A: Scalar>(
     data: &'d SparseMnist<A>,
-    config: &TrainConfig,
+    config: &RunConfig,
 ) -> Result<Cow<'d, SparseMnist<A>>, TrainError> {
-    data.subset(config.train_first, config.validation, config.seed)
-        .map_err(|e| match e {
-            MnistError::InvalidOption {
-                name: "train_size",
-                reason,
-            } => TrainError::config("train_size", reason),
-            MnistError::InvalidOption { reason, .. } => TrainError::config("validation", reason),
-            e => TrainError::Data(e),
-        })
+    subset(
+        data,
+        config.data.train_first,
+        config.data.validation,
+        config.seed,
+    )
 }
 
 /// Loads the sparse MNIST of `dir`.

@@ -1,7 +1,7 @@
 //! The scratchnet trainer: the notebook's §4.5.2–4.5.3 training of `TwoLayerNet` on MNIST, as a
 //! library (so tests can drive the loop directly) and as the `scratchnet` binary.
 //!
-//! * [`TrainConfig`]: the notebook's hyperparameters (`iters_num = 10000`, `batch_size = 100`,
+//! * [`RunConfig`]: the notebook's hyperparameters (`iters_num = 10000`, `batch_size = 100`,
 //!   `learning_rate = 0.1`, `hidden_size = 50`) and the gradient method, dtype and seed.
 //! * [`Trainer`]: one iteration at a time — a random mini-batch with replacement, the gradient
 //!   (numerical or backprop), the SGD step, the batch loss after it, and at every epoch boundary
@@ -13,15 +13,18 @@
 //!   binary's, not part of this API; its exit codes follow [`EXIT_CODES`].
 //!
 //! ```no_run
-//! use scratchnet_trainer::{GradMethod, SparseMnist, Step, TrainConfig, Trainer};
+//! use scratchnet_network::Gradient;
+//! use scratchnet_trainer::{RunConfig, SparseMnist, Step, Trainer};
 //! let data = SparseMnist::<f64>::load("data/mnist".as_ref())?;
-//! let mut t = Trainer::new(TrainConfig { grad: GradMethod::Backprop, ..Default::default() }, &data)?;
+//! let mut config = RunConfig::default();
+//! config.schedule.gradient = Gradient::Backprop;
+//! let mut t = Trainer::new(config, &data)?;
 //! while !t.is_finished() {
 //!     if let Step::Done { eval: Some(row), .. } = t.step() {
 //!         println!("{}", row.notebook_line()); // train acc, test acc | 0.xxxx, 0.xxxx
 //!     }
 //! }
-//! # Ok::<(), scratchnet_trainer::TrainError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The notebook's cell computes `iter_per_epoch` before `train_size` is assigned (it only runs
@@ -44,19 +47,19 @@
 //!   (`huge_lengths_and_other_versions_in_valid_files_are_errors_not_aborts`); version-1 files of
 //!   earlier builds still load (`version_1_files_written_by_earlier_builds_still_resume`).
 //! - Sizes are checked against the machine before allocating, by one validation for every
-//!   subcommand ([`TrainConfig::validate`]; `one_validation_for_every_subcommand`).
+//!   subcommand ([`RunConfig::validate`]; `one_validation_for_every_subcommand`).
 //! - Ctrl-C: in training, stops after the iteration with every file written (exit 130); anywhere
 //!   else, exits 130 at once (`ctrl_c_in_training_stops_with_every_file_and_resumes`,
 //!   `ctrl_c_in_gradcheck_exits_130_at_once`).
 //! - One exit-code rule, [`EXIT_CODES`] (`exit_codes_follow_one_rule_and_help_states_it`).
 
 pub mod checkpoint;
-#[doc(hidden)]
-pub mod cli;
-pub mod config;
+mod cli;
+mod config;
 mod console;
 mod data;
 mod error;
+mod legacy;
 mod metrics;
 mod plot;
 mod run;
@@ -64,10 +67,7 @@ pub mod search;
 mod train;
 
 pub use checkpoint::Checkpoint;
-pub use config::{
-    Dtype, GradMethod, HiddenSizes, NetFlags, NumGradMethod, OptimizerKind, TrainConfig,
-    TrainFlags, default_lr,
-};
+pub use config::{DataChoice, Dtype, RunConfig, Schedule};
 pub use data::{DataDir, ensure_data};
 pub use error::{EXIT_CODES, TrainError};
 pub use metrics::{ACCURACY_CSV, AccuracyRow, HeldOut, LOSS_CSV, Metrics};
@@ -76,3 +76,9 @@ pub use run::{
 };
 pub use scratchnet_mnist::SparseMnist;
 pub use train::{Step, Trainer};
+
+/// The `scratchnet` binary: parses the command line, installs the Ctrl-C handler, runs the
+/// command and exits with the code of the rule in [`EXIT_CODES`].
+pub fn main() -> ! {
+    cli::main()
+}

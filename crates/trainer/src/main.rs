@@ -6,5 +6,5 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    scratchnet_trainer::cli::main()
+    scratchnet_trainer::main()
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::CHECKPOINT_FILE;
 use crate::console::{errln, outln};
 use crate::plot::{ACCURACY_PNG, LOSS_PNG};
-use crate::{Step, TrainConfig, TrainError, Trainer};
+use crate::{RunConfig, Step, TrainError, Trainer};
 
 /// The least time between two writes of the resumable state during a session.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
@@ -114,7 +114,7 @@ pub enum Outcome {
 pub struct Summary {
     /// The configuration (its fields at the top level of the JSON object).
     #[serde(flatten)]
-    pub config: TrainConfig,
+    pub config: RunConfig,
     /// The run's id, as in its `checkpoint.bin` (absent in summaries of older builds).
     #[serde(default)]
     pub run_id: Option<String>,
@@ -157,7 +157,11 @@ impl Summary {
     pub fn read(path: &Path) -> Result<Self, TrainError> {
         let text = scratchnet_fileio::read_to_string_limited(path, MAX_SUMMARY)
             .map_err(TrainError::Input)?;
-        serde_json::from_str(&text).map_err(|e| TrainError::bad_input(path, e.to_string()))
+        let bad = |e: String| TrainError::bad_input(path, e);
+        let mut v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        crate::legacy::upgrade(&mut v).map_err(bad)?;
+        serde_json::from_value(v).map_err(|e| bad(e.to_string()))
     }
 }
 
@@ -190,7 +194,7 @@ fn write_all<A: Scalar>(
     crate::plot::draw_run(&s.out, t.metrics(), &subtitle, t.config().held_out())?;
     // the book's Trainer ends with the full test set when it evaluated on samples
     let (train_acc, test_acc) = match t.metrics().accuracy.last() {
-        _ if t.config().eval_samples.is_some() => t.evaluate_full(),
+        _ if t.config().schedule.eval_samples.is_some() => t.evaluate_full(),
         Some(r) if r.iteration == t.iters_done() => (r.train_acc, r.test_acc),
         _ => t.evaluate(),
     };
@@ -367,11 +371,13 @@ fn fmt_secs(s: f64) -> String {
 /// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
 /// let x = scratchnet_tensor::SparseRows::from_dense(&x);
 /// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
-/// let config = TrainConfig { grad: GradMethod::Backprop, iters: 6, batch: 10, dtype: Dtype::F32, ..Default::default() };
+/// let mut config = RunConfig { dtype: Dtype::F32, ..Default::default() };
+/// config.schedule = Schedule { iters: 6, batch: 10, gradient: scratchnet_network::Gradient::Backprop,
+///     epochs: None, eval_samples: None };
 /// let dir = tempfile::tempdir()?;
 /// let session = Session {
 ///     out: dir.path().to_owned(),
-///     run_id: Some(new_run_id()),
+///     run_id: Some(scratchnet_fileio::new_run_id()),
 ///     stop_after: Some(4), // as if Ctrl-C came after 4 iterations
 ///     interrupt: Arc::new(AtomicBool::new(false)),
 ///     progress: Progress::Quiet,
@@ -395,7 +401,7 @@ pub fn run_session<A: Scalar>(
     wall_before: f64,
     s: &Session,
 ) -> Result<(Outcome, Summary), TrainError> {
-    let total = trainer.config().iters;
+    let total = trainer.config().schedule.iters;
     let mut rep = Reporter::new(
         s.progress,
         trainer.iters_done(),

@@ -4,10 +4,9 @@
 //! the training part of the first `train_size` images and evaluated per epoch on the held-out
 //! validation part (the book's `shuffle_dataset`, then the first 20 %).
 //!
-//! Composed of what exists: [`SearchConfig::split_config`] is the [`TrainConfig`] whose
-//! [`SparseMnist::subset`] makes the one validation split (seeded by the search seed), and every
-//! trial is a [`Trainer`] of [`SearchConfig::trial_config`] stepped `epochs × iter_per_epoch`
-//! times, its validation and train accuracy read from its [`Metrics`](crate::Metrics).
+//! Composed of what exists: the one validation split is [`SparseMnist::subset`] of the search
+//! seed, and every trial is a [`Trainer`] of [`SearchConfig::trial_config`] stepped
+//! `epochs × iter_per_epoch` times, its validation and train accuracy read from its metrics.
 //!
 //! Reproducible: the hyper-parameters of all trials are drawn first, from one RNG of the seed,
 //! in trial order (weight decay, then lr, as the book draws them); each trial's training seed is
@@ -36,13 +35,15 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
-use scratchnet_network::{Activation, WeightInit};
+use scratchnet_network::optimizer::{OptimizerConfig, OptimizerKind};
+use scratchnet_network::{Activation, Gradient, WeightInit};
 use scratchnet_plot::{Curves, PlotError, draw_grid};
 use scratchnet_tensor::{Rng, Scalar, choice_with_replacement, rng_from_seed};
 use serde::{Deserialize, Serialize};
 
 use crate::config::DEFAULT_SEED;
-use crate::{Dtype, GradMethod, NumGradMethod, OptimizerKind, SparseMnist, Step, TrainConfig};
+use crate::config::{DataChoice, NetFlags, Schedule};
+use crate::{Dtype, RunConfig, SparseMnist, Step};
 use crate::{TrainError, Trainer};
 
 /// File name of the search table in the output folder.
@@ -248,7 +249,7 @@ const DRAW_STREAM: u64 = 2;
 impl SearchConfig {
     /// Checks everything that does not need the data: at least one trial and epoch, the
     /// exponent ranges finite with min ≤ max and 10^min, 10^max usable (an lr > 0 in the dtype),
-    /// and the trial configuration at both ends of the ranges ([`TrainConfig::validate`]).
+    /// and the trial configuration at both ends of the ranges ([`RunConfig::validate`]).
     /// Errors name the field (`lr_exp`, `trials`, …); the command line names its flag.
     ///
     /// ```
@@ -325,31 +326,9 @@ impl SearchConfig {
                     e => e,
                 })?;
         }
-        self.split_config().validate()
-    }
-
-    /// The configuration whose [`SparseMnist::subset`] is the search's one validation split: the
-    /// first `train_size` images, `validation` of them held out, shuffled by the search seed.
-    ///
-    /// ```
-    /// let c = scratchnet_trainer::search::SearchConfig::default().split_config();
-    /// assert_eq!((c.train_first, c.validation, c.seed), (Some(500), Some(0.2), 42));
-    /// ```
-    pub fn split_config(&self) -> TrainConfig {
-        TrainConfig {
-            train_first: Some(self.train_size),
-            validation: Some(self.validation),
-            seed: self.seed,
-            ..self.trial_config(
-                &Draw {
-                    trial: 1,
-                    lr: 0.01,
-                    weight_decay: 0.0,
-                    seed: self.seed,
-                },
-                1,
-            )
-        }
+        crate::config::check_fraction(self.validation)
+            .map(drop)
+            .map_err(|p| TrainError::config("validation", p))
     }
 
     /// The training of one trial on the split data, `iters` iterations: the book's
@@ -361,26 +340,30 @@ impl SearchConfig {
     /// use scratchnet_trainer::search::{Draw, SearchConfig};
     /// let d = Draw { trial: 1, lr: 1e-3, weight_decay: 1e-6, seed: 7 };
     /// let c = SearchConfig::default().trial_config(&d, 200);
-    /// assert_eq!((c.lr, c.weight_decay, c.seed, c.iters, c.batch), (1e-3, 1e-6, 7, 200, 100));
+    /// assert_eq!((c.optimizer.lr, c.net.weight_decay, c.seed, c.schedule.iters), (1e-3, 1e-6, 7, 200));
     /// assert_eq!(c.describe(), "backprop, f64, hidden 100,100,100,100,100,100 relu, init he, weight decay 1e-6, batch 100, lr 0.001");
     /// ```
-    pub fn trial_config(&self, draw: &Draw, iters: usize) -> TrainConfig {
-        TrainConfig {
-            grad: GradMethod::Backprop,
-            numgrad: NumGradMethod::Generic,
-            iters,
-            batch: self.batch,
-            lr: draw.lr,
-            hidden: self.hidden.clone(),
-            activation: Activation::Relu,
-            init: WeightInit::He,
-            optimizer: OptimizerKind::Sgd,
-            weight_decay: draw.weight_decay,
-            train_first: None,
-            validation: None,
+    pub fn trial_config(&self, draw: &Draw, iters: usize) -> RunConfig {
+        RunConfig {
+            net: NetFlags::mlp(
+                &self.hidden,
+                Activation::Relu,
+                WeightInit::He,
+                draw.weight_decay,
+                None,
+                false,
+            ),
+            optimizer: OptimizerConfig::new(OptimizerKind::Sgd).with_lr(draw.lr),
+            schedule: Schedule {
+                iters,
+                batch: self.batch,
+                gradient: Gradient::Backprop,
+                epochs: None,
+                eval_samples: None,
+            },
+            data: DataChoice::default(),
             seed: draw.seed,
             dtype: self.dtype,
-            ..TrainConfig::default()
         }
     }
 
@@ -435,8 +418,13 @@ impl SearchConfig {
         data: &'d SparseMnist<A>,
     ) -> Result<(std::borrow::Cow<'d, SparseMnist<A>>, usize), TrainError> {
         self.validate()?;
-        let split = crate::data::for_run(data, &self.split_config())?;
-        let per_epoch = self.split_config().iter_per_epoch(split.train_size());
+        let split = crate::data::subset(
+            data,
+            Some(self.train_size),
+            Some(self.validation),
+            self.seed,
+        )?;
+        let per_epoch = (split.train_size() / self.batch).max(1);
         let iters = self
             .epochs
             .checked_mul(per_epoch)
@@ -883,7 +871,9 @@ mod tests {
         let data = tiny_data(60);
         let c = tiny_config();
         let trials = search(&c, &data).unwrap();
-        let split = crate::data::for_run(&data, &c.split_config()).unwrap();
+        let split = data
+            .subset(Some(c.train_size), Some(c.validation), c.seed)
+            .unwrap();
         assert_eq!((split.train_size(), split.test_size()), (40, 10));
         let iters = c.epochs * split.train_size() / c.batch;
         for (t, d) in trials.iter().zip(c.draws()) {

@@ -17,7 +17,7 @@ use scratchnet_network::optimizer::AnyOptimizer;
 use scratchnet_network::{Batch, Net, NonFinite};
 use scratchnet_tensor::{Rng, RngState, Scalar, SparseRows, rng_from_seed};
 
-use crate::{AccuracyRow, Checkpoint, Metrics, SparseMnist, TrainConfig, TrainError};
+use crate::{AccuracyRow, Checkpoint, Metrics, RunConfig, SparseMnist, TrainError};
 
 /// What one call of [`Trainer::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,13 +43,15 @@ pub enum Step {
 ///
 /// ```
 /// use ndarray::Array2;
-/// use scratchnet_trainer::{GradMethod, SparseMnist, Step, TrainConfig, Trainer};
+/// use scratchnet_trainer::{RunConfig, Schedule, SparseMnist, Step, Trainer};
 /// // 20 synthetic 784-pixel "images" of 10 classes (real runs use `SparseMnist::load`).
 /// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
 /// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
 /// let x = scratchnet_tensor::SparseRows::from_dense(&x);
 /// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
-/// let config = TrainConfig { grad: GradMethod::Backprop, iters: 5, batch: 10, ..Default::default() };
+/// let schedule = Schedule { iters: 5, batch: 10, gradient: scratchnet_network::Gradient::Backprop,
+///     epochs: None, eval_samples: None };
+/// let config = RunConfig { schedule, ..Default::default() };
 /// let mut trainer = Trainer::new(config, &data)?;
 /// assert_eq!(trainer.iter_per_epoch(), 2);
 /// while !trainer.is_finished() {
@@ -63,7 +65,7 @@ pub enum Step {
 /// ```
 #[derive(Debug)]
 pub struct Trainer<'d, A> {
-    config: TrainConfig,
+    config: RunConfig,
     data: &'d SparseMnist<A>,
     net: Net<A>,
     optimizer: AnyOptimizer<A>,
@@ -76,11 +78,10 @@ pub struct Trainer<'d, A> {
 
 impl<'d, A: Scalar> Trainer<'d, A> {
     /// A fresh run: validates `config` against the data, seeds the RNG and draws the initial
-    /// weights from it ([`TrainConfig::new_net`]: layer by layer, W1 first).
-    pub fn new(mut config: TrainConfig, data: &'d SparseMnist<A>) -> Result<Self, TrainError> {
-        if let Some(epochs) = config.epochs {
-            let per_epoch = (data.train_size() / config.batch.max(1)).max(1);
-            config.iters = epochs.saturating_mul(per_epoch);
+    /// weights from it ([`RunConfig::new_net`]: layer by layer, W1 first).
+    pub fn new(mut config: RunConfig, data: &'d SparseMnist<A>) -> Result<Self, TrainError> {
+        if let Some(epochs) = config.schedule.epochs {
+            config.schedule.iters = epochs.saturating_mul(config.iter_per_epoch(data.train_size()));
         }
         config.validate_for(data.train_size())?;
         check_dtype::<A>(&config)?;
@@ -114,7 +115,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             )));
         }
         let sizes = ck.net.sizes();
-        let expected = ck.config.sizes();
+        let expected = ck.config.net.sizes();
         if sizes != expected {
             let dashed = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
             return Err(TrainError::Usage(format!(
@@ -135,7 +136,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     }
 
     fn assemble(
-        config: TrainConfig,
+        config: RunConfig,
         data: &'d SparseMnist<A>,
         net: Net<A>,
         optimizer: AnyOptimizer<A>,
@@ -161,7 +162,11 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// (`i % iter_per_epoch == 0`, `i` counted from 0) the full train and test sets evaluated.
     pub fn step(&mut self) -> Step {
         let i = self.iters_done;
-        let (data, batch, shift) = (self.data, self.config.batch, self.config.shift);
+        let (data, batch, shift) = (
+            self.data,
+            self.config.schedule.batch,
+            self.config.data.shift,
+        );
         let draw = move |rng: &mut Rng, b: &mut Batch<A>| {
             let idx = scratchnet_mnist::random_batch(rng, data.train_size(), batch);
             data.x_train.gather_rows_into(&idx, &mut b.x);
@@ -172,8 +177,8 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             b.t.clear();
             b.t.extend(idx.iter().map(|&k| data.t_train[k]));
         };
-        let more = i + 1 < self.config.iters;
-        let gradient = self.config.gradient();
+        let more = i + 1 < self.config.schedule.iters;
+        let gradient = self.config.schedule.gradient;
         let loss = match self
             .net
             .step(&draw, gradient, &mut self.optimizer, &mut self.rng, more)
@@ -201,7 +206,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// `eval_samples` images if the configuration says so (the book's
     /// `evaluate_sample_num_per_epoch`), else all of them.
     pub fn evaluate(&self) -> (f64, f64) {
-        let Some(n) = self.config.eval_samples else {
+        let Some(n) = self.config.schedule.eval_samples else {
             return self.evaluate_full();
         };
         let first = |x: &SparseRows<A>, t: &[usize]| {
@@ -224,7 +229,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
 
     /// True once `iters_done` has reached the planned `iters`.
     pub fn is_finished(&self) -> bool {
-        self.iters_done >= self.config.iters
+        self.iters_done >= self.config.schedule.iters
     }
 
     /// Steps taken so far.
@@ -238,7 +243,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     }
 
     /// The run's configuration.
-    pub fn config(&self) -> &TrainConfig {
+    pub fn config(&self) -> &RunConfig {
         &self.config
     }
 
@@ -278,7 +283,7 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     }
 }
 
-fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
+fn check_dtype<A: Scalar>(config: &RunConfig) -> Result<(), TrainError> {
     if config.dtype.as_str() == A::DTYPE {
         Ok(())
     } else {
@@ -293,10 +298,11 @@ fn check_dtype<A: Scalar>(config: &TrainConfig) -> Result<(), TrainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::flags;
     use crate::config::{INPUT, OUTPUT};
-    use crate::{GradMethod, OptimizerKind};
     use ndarray::Array2;
-    use scratchnet_network::{Activation, MultiLayerNet, Tensors, TwoLayerNet, WeightInit};
+    use scratchnet_network::optimizer::OptimizerKind;
+    use scratchnet_network::{Gradient, MultiLayerNet, Tensors, TwoLayerNet, WeightInit};
     use scratchnet_tensor::SparseRows;
 
     fn tiny_data() -> SparseMnist<f64> {
@@ -315,12 +321,7 @@ mod tests {
     #[test]
     fn evaluates_at_every_epoch_boundary_counting_from_zero() {
         let data = tiny_data();
-        let cfg = TrainConfig {
-            grad: GradMethod::Backprop,
-            batch: 10,
-            iters: 9,
-            ..Default::default()
-        };
+        let cfg = flags("--grad backprop --batch 10 --iters 9").unwrap();
         let mut t = Trainer::new(cfg, &data).unwrap();
         assert_eq!(t.iter_per_epoch(), 4);
         while !t.is_finished() {
@@ -338,41 +339,22 @@ mod tests {
     }
 
     /// A chapter 6 configuration: two ReLU layers, He weights, Adam.
-    fn deep(iters: usize) -> TrainConfig {
-        TrainConfig {
-            grad: GradMethod::Backprop,
-            numgrad: crate::NumGradMethod::Generic,
-            batch: 10,
-            iters,
-            hidden: vec![7, 5],
-            activation: Activation::Relu,
-            init: WeightInit::He,
-            optimizer: OptimizerKind::Adam,
-            lr: 0.01,
-            ..Default::default()
-        }
+    fn deep(iters: usize, more: &str) -> RunConfig {
+        let lr = if more.contains("--lr") { "" } else { "--lr 0.01" };
+        flags(&format!(
+            "--batch 10 --iters {iters} --hidden 7,5 --activation relu --init he \
+             --optimizer adam {lr} {more}"
+        ))
+        .unwrap()
     }
 
     #[test]
     fn non_finite_loss_undoes_the_step_and_the_optimizer_state() {
         let data = tiny_data();
-        let sgd = TrainConfig {
-            grad: GradMethod::Backprop,
-            batch: 10,
-            iters: 5,
-            lr: 1e308,
-            init: WeightInit::Std(1.0),
-            ..Default::default()
-        };
-        let momentum = TrainConfig {
-            optimizer: OptimizerKind::Momentum,
-            ..sgd.clone()
-        };
-        let adam = TrainConfig {
-            lr: 1e308,
-            weight_decay: 1e308,
-            ..deep(5)
-        };
+        let sgd = "--grad backprop --batch 10 --iters 5 --lr 1e308 --init 1";
+        let momentum = flags(&format!("{sgd} --optimizer momentum")).unwrap();
+        let sgd = flags(sgd).unwrap();
+        let adam = deep(5, "--lr 1e308 --weight-decay 1e308");
         for cfg in [sgd, momentum, adam] {
             let mut t = Trainer::new(cfg.clone(), &data).unwrap();
             let mut before = t.checkpoint(0.0);
@@ -396,24 +378,10 @@ mod tests {
     #[test]
     fn checkpoint_continues_the_same_stream() {
         let data = tiny_data();
-        let ch4 = TrainConfig {
-            grad: GradMethod::Backprop,
-            batch: 10,
-            iters: 12,
-            ..Default::default()
-        };
-        let ch4_adam = TrainConfig {
-            optimizer: OptimizerKind::Adam,
-            lr: 0.001,
-            ..ch4.clone()
-        };
-        let bn_dropout = TrainConfig {
-            batch_norm: true,
-            dropout: Some(0.3),
-            weight_decay: 0.001,
-            ..deep(12)
-        };
-        for cfg in [ch4, ch4_adam, deep(12), bn_dropout] {
+        let ch4 = flags("--grad backprop --batch 10 --iters 12").unwrap();
+        let ch4_adam = flags("--grad backprop --batch 10 --iters 12 --optimizer adam").unwrap();
+        let bn_dropout = deep(12, "--batch-norm --dropout 0.3 --weight-decay 0.001");
+        for cfg in [ch4, ch4_adam, deep(12, ""), bn_dropout] {
             let mut whole = Trainer::new(cfg.clone(), &data).unwrap();
             while !whole.is_finished() {
                 whole.step();
@@ -434,53 +402,50 @@ mod tests {
 
     /// §4.5.3 written out, one thing after another, with no gradient computed ahead, for the
     /// chapter 4 net or (chapter 6) a multi-layer net and the configured optimizer.
-    fn notebook_loop(cfg: &TrainConfig, data: &SparseMnist<f64>) -> (Vec<f64>, Tensors<f64>) {
+    fn notebook_loop(cfg: &RunConfig, data: &SparseMnist<f64>) -> (Vec<f64>, Tensors<f64>) {
         use scratchnet_network::optimizer::Optimizer;
         let mut rng = rng_from_seed(cfg.seed);
         let mut losses = Vec::new();
-        if cfg.is_chapter4() && cfg.optimizer == OptimizerKind::Sgd {
-            let WeightInit::Std(std) = cfg.init else {
+        let (iters, batch) = (cfg.schedule.iters, cfg.schedule.batch);
+        let d = cfg.net.dense().unwrap();
+        let hidden = &d.sizes[1..d.sizes.len() - 1];
+        if cfg.net.is_two_layer_net() && cfg.optimizer.kind == OptimizerKind::Sgd {
+            let WeightInit::Std(std) = cfg.net.init else {
                 unreachable!()
             };
-            let mut net = TwoLayerNet::new(INPUT, cfg.hidden[0], OUTPUT, std, &mut rng);
-            for _ in 0..cfg.iters {
-                let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
+            let mut net = TwoLayerNet::new(INPUT, hidden[0], OUTPUT, std, &mut rng);
+            for _ in 0..iters {
+                let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), batch);
                 let x = data.x_train.gather_rows(&idx);
                 let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
-                let g = match cfg.grad {
-                    GradMethod::Backprop => net.gradient_fused(&x, &t),
-                    GradMethod::Numeric => net.numerical_gradient_fast(&x, &t),
+                let g = match cfg.schedule.gradient {
+                    Gradient::Backprop => net.gradient_fused(&x, &t),
+                    _ => net.numerical_gradient_fast(&x, &t),
                 };
-                net.sgd_step(&g, cfg.lr);
+                net.sgd_step(&g, cfg.optimizer.lr);
                 losses.push(net.loss_fused(&x, &t));
             }
             return (losses, Tensors::from_views(net.params.named()));
         }
-        let mut net = MultiLayerNet::new(
-            INPUT,
-            &cfg.hidden,
-            OUTPUT,
-            cfg.activation,
-            cfg.init,
-            &mut rng,
-        )
-        .with_weight_decay(cfg.weight_decay);
-        if cfg.batch_norm {
+        let mut net =
+            MultiLayerNet::new(INPUT, hidden, OUTPUT, d.activation, cfg.net.init, &mut rng)
+                .with_weight_decay(cfg.net.weight_decay);
+        if d.batch_norm {
             net = net.with_batch_norm();
         }
-        if let Some(ratio) = cfg.dropout {
+        if let Some(ratio) = d.dropout {
             net = net.with_dropout(ratio);
         }
         let mut opt = cfg.new_optimizer::<f64>();
-        for _ in 0..cfg.iters {
-            let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), cfg.batch);
+        for _ in 0..iters {
+            let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), batch);
             let x = data.x_train.gather_rows(&idx);
             let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
             let g = net.gradient_fast(&x, &t, &mut rng);
             net.update(&mut opt, &g);
             losses.push(net.loss_fast(&x, &t));
         }
-        assert_eq!(opt.name(), cfg.optimizer.as_str());
+        assert_eq!(opt.name(), cfg.optimizer.kind.as_str());
         assert!(opt.lr() > 0.0);
         (losses, Tensors::from_views(net.named_tensors()))
     }
@@ -488,31 +453,22 @@ mod tests {
     #[test]
     fn steps_equal_the_notebook_loop_bit_for_bit() {
         let data = tiny_data();
-        let ch4 = |grad, iters| TrainConfig {
-            grad,
-            batch: 10,
-            iters,
-            hidden: vec![6],
-            init: WeightInit::Std(0.1),
-            lr: 0.5,
-            ..Default::default()
+        let ch4 = |grad, iters| {
+            flags(&format!(
+                "--grad {grad} --batch 10 --iters {iters} --hidden 6 --init 0.1 --lr 0.5"
+            ))
+            .unwrap()
         };
-        let deep_sigmoid_decay = TrainConfig {
-            activation: Activation::Sigmoid,
-            init: WeightInit::Xavier,
-            optimizer: OptimizerKind::Momentum,
-            weight_decay: 0.01,
-            ..deep(7)
-        };
-        let bn_dropout = TrainConfig {
-            batch_norm: true,
-            dropout: Some(0.2),
-            ..deep(9)
-        };
+        let deep_sigmoid_decay = flags(
+            "--batch 10 --iters 7 --hidden 7,5 --init xavier --optimizer momentum --lr 0.01 \
+             --weight-decay 0.01",
+        )
+        .unwrap();
+        let bn_dropout = deep(9, "--batch-norm --dropout 0.2");
         for cfg in [
-            ch4(GradMethod::Backprop, 9),
-            ch4(GradMethod::Numeric, 3),
-            deep(9),
+            ch4("backprop", 9),
+            ch4("numeric", 3),
+            deep(9, ""),
             deep_sigmoid_decay,
             bn_dropout,
         ] {
@@ -535,11 +491,7 @@ mod tests {
                 .build()
                 .unwrap();
             pool.install(|| {
-                let cfg = TrainConfig {
-                    batch_norm: true,
-                    dropout: Some(0.1),
-                    ..deep(8)
-                };
+                let cfg = deep(8, "--batch-norm --dropout 0.1");
                 let mut t = Trainer::new(cfg, &data).unwrap();
                 while !t.is_finished() {
                     t.step();
@@ -557,7 +509,7 @@ mod tests {
     #[test]
     fn shifted_runs_are_reproducible_and_train_on_the_shifted_images() {
         let data = tiny_data();
-        let cfg = |shift| TrainConfig { shift, ..deep(6) };
+        let cfg = |shift: usize| deep(6, &format!("--shift {shift}"));
         let run = |shift: usize, threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -580,8 +532,8 @@ mod tests {
         let mut net = c.new_net::<f64>(&mut rng).unwrap();
         let mut opt = c.new_optimizer::<f64>();
         let mut losses = Vec::new();
-        for _ in 0..c.iters {
-            let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), c.batch);
+        for _ in 0..c.schedule.iters {
+            let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), c.schedule.batch);
             let x = data.x_train.gather_rows(&idx);
             let x = scratchnet_mnist::random_shifts(&mut rng, &x, 28, 28, 2);
             let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
@@ -595,10 +547,7 @@ mod tests {
     #[test]
     fn batch_larger_than_the_data_is_refused() {
         let data = tiny_data();
-        let cfg = TrainConfig {
-            batch: 41,
-            ..Default::default()
-        };
+        let cfg = flags("--batch 41").unwrap();
         let e = Trainer::new(cfg, &data).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("batch 41"), "{e}");

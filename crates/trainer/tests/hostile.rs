@@ -260,8 +260,8 @@ fn resume_refuses_a_checkpoint_of_another_run_and_an_unwritable_folder_before_tr
     assert_input_error(&o, "is not this folder's run");
     assert_eq!(std::fs::read(mine.join("loss.csv")).unwrap(), loss_before);
     assert_eq!(
-        json(&mine.join("summary.json"))["hidden"],
-        serde_json::json!([50])
+        json(&mine.join("summary.json"))["net"]["layers"][0],
+        serde_json::json!({"affine": 50})
     );
 
     // summary.json replaced by a folder: refused before any training
@@ -353,14 +353,18 @@ fn a_checkpoint_that_contradicts_its_own_configuration_is_refused() {
     assert_eq!(adam.steps(), 20);
 
     let mut no_bn = ck.clone(); // batch norm stripped from the config and the net
-    no_bn.config.batch_norm = false;
+    no_bn
+        .config
+        .net
+        .layers
+        .retain(|l| *l != scratchnet_network::LayerSpec::BatchNorm);
     no_bn.net = no_bn
         .config
         .new_net::<f64>(&mut scratchnet_tensor::rng_from_seed(0))
         .unwrap();
     let mut stripped_net = no_bn.clone(); // only the net: the config still claims batch norm
     stripped_net.config = ck.config.clone();
-    no_bn.optimizer = no_bn.config.optimizer_config().build();
+    no_bn.optimizer = no_bn.config.optimizer.build();
     let mut adam_json = serde_json::to_value(&ck.optimizer).unwrap();
     adam_json["Adam"]["iter"] = serde_json::json!(u64::MAX);
     let mut forever = ck.clone();
@@ -370,7 +374,7 @@ fn a_checkpoint_that_contradicts_its_own_configuration_is_refused() {
         a.beta1 = 1.0;
     }
     let mut bad_lr = ck.clone();
-    bad_lr.config.lr = -1.0;
+    bad_lr.config.optimizer.lr = -1.0;
     bad_lr.optimizer.set_lr(-1.0);
     let mut nan_wall = ck.clone();
     nan_wall.wall_s = f64::NAN;
@@ -744,8 +748,13 @@ fn version_1_files_written_by_earlier_builds_still_resume() {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let ck = scratchnet_trainer::Checkpoint::<f32>::read(&golden.join("checkpoint.bin")).unwrap();
     assert_eq!(
-        (ck.iters_done, ck.config.iters, ck.config.hidden, ck.run_id),
-        (2, 4, vec![2], None)
+        (
+            ck.iters_done,
+            ck.config.schedule.iters,
+            ck.config.net.sizes(),
+            ck.run_id
+        ),
+        (2, 4, vec![784, 2, 10], None)
     );
     let net = scratchnet_network::Net::<f32>::load(&golden.join("model.bin")).unwrap();
     assert_eq!(net, ck.net);
