@@ -1015,6 +1015,7 @@ struct Gradcheck<'a>(&'a GradcheckArgs, &'a DataDir);
 fn checked_spec(a: &GradcheckArgs) -> Result<scratchnet_network::NetSpec, TrainError> {
     let spec = a.net.spec();
     gradient_of(None, Some(a.numgrad), &spec, a.net.net.is_some())?;
+    crate::config::check_net_memory(&spec, a.batch, a.dtype)?;
     spec.validate()
         .map_err(|e| TrainError::config("net", e.to_string()))?;
     Ok(spec)

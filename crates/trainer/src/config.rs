@@ -535,6 +535,35 @@ fn fmt_bytes(bytes: u128) -> String {
     }
 }
 
+/// Checks that a net of `spec` on batches of `batch` fits in the machine's memory (as a run's
+/// validation does; for `gradcheck`, which runs no training).
+pub(crate) fn check_net_memory(
+    spec: &NetSpec,
+    batch: usize,
+    dtype: Dtype,
+) -> Result<(), TrainError> {
+    let scalar = if dtype == Dtype::F64 { 8 } else { 4 };
+    let (need, have) = (
+        spec.memory_estimate(batch, scalar) + (256 << 20),
+        memory_budget(),
+    );
+    if need > have {
+        return Err(TrainError::config(
+            if spec.dense().is_ok() {
+                "hidden"
+            } else {
+                "net"
+            },
+            format!(
+                "{spec} needs about {} of memory (batch {batch}), more than the {} this machine can give a run",
+                fmt_bytes(need),
+                fmt_bytes(have)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl RunConfig {
     /// Bytes a run of this configuration needs, roughly: the parameters in eight copies (the
     /// network, its double buffer, the gradient, a numerical gradient, two optimizer moments, a
@@ -884,13 +913,7 @@ pub(crate) fn parse_init(s: &str) -> Result<WeightInit, String> {
 
 /// `Ok` when `lr` is a usable learning rate (finite, > 0); the error says what is wrong
 /// (the caller names the value).
-///
-/// ```
-/// assert!(scratchnet_trainer::config::check_lr(0.1).is_ok());
-/// assert_eq!(scratchnet_trainer::config::check_lr(0.0).unwrap_err(), "must be a finite number > 0, got 0");
-/// assert!(scratchnet_trainer::config::check_lr(f64::INFINITY).is_err());
-/// ```
-pub fn check_lr(lr: f64) -> Result<f64, String> {
+pub(crate) fn check_lr(lr: f64) -> Result<f64, String> {
     if lr.is_finite() && lr > 0.0 {
         Ok(lr)
     } else {
@@ -899,12 +922,7 @@ pub fn check_lr(lr: f64) -> Result<f64, String> {
 }
 
 /// `Ok` when `std` is a usable initial weight spread (finite, >= 0).
-///
-/// ```
-/// assert!(scratchnet_trainer::config::check_weight_init_std(0.0).is_ok());
-/// assert!(scratchnet_trainer::config::check_weight_init_std(-1.0).is_err());
-/// ```
-pub fn check_weight_init_std(std: f64) -> Result<f64, String> {
+pub(crate) fn check_weight_init_std(std: f64) -> Result<f64, String> {
     if std.is_finite() && std >= 0.0 {
         Ok(std)
     } else {

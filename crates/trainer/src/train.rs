@@ -340,7 +340,11 @@ mod tests {
 
     /// A chapter 6 configuration: two ReLU layers, He weights, Adam.
     fn deep(iters: usize, more: &str) -> RunConfig {
-        let lr = if more.contains("--lr") { "" } else { "--lr 0.01" };
+        let lr = if more.contains("--lr") {
+            ""
+        } else {
+            "--lr 0.01"
+        };
         flags(&format!(
             "--batch 10 --iters {iters} --hidden 7,5 --activation relu --init he \
              --optimizer adam {lr} {more}"

@@ -636,7 +636,10 @@ fn a_deep_adam_run_resumes_exactly_and_every_subcommand_reads_it() {
         serde_json::json!([{"affine": 20}, "relu", {"affine": 16}, "relu", {"affine": 10}])
     );
     assert_eq!(
-        (sum["optimizer"]["kind"].as_str(), sum["optimizer"]["lr"].as_f64()),
+        (
+            sum["optimizer"]["kind"].as_str(),
+            sum["optimizer"]["lr"].as_f64()
+        ),
         (Some("adam"), Some(0.001))
     );
     assert_eq!(sum["net"]["init"], "he");
@@ -878,7 +881,10 @@ fn a_conv_net_trains_resumes_exports_and_plots_its_filters() {
     // 200 images, batch 20: 10 iterations an epoch, 3 epochs
     assert_eq!(sum["iters_done"], 30);
     assert_eq!(
-        (sum["optimizer"]["kind"].as_str(), sum["optimizer"]["lr"].as_f64()),
+        (
+            sum["optimizer"]["kind"].as_str(),
+            sum["optimizer"]["lr"].as_f64()
+        ),
         (Some("adam"), Some(0.001))
     );
     assert_eq!(read(&whole.join("accuracy.csv")).lines().count(), 1 + 3);
