@@ -28,7 +28,7 @@ fn draw_atomically(
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
 /// let p = dir.path().join("loss.png");
-/// crate::loss_figure(&p, &[2.3, 1.0, 0.5], "backprop").unwrap();
+/// scratchnet_plot::loss_figure(&p, &[2.3, 1.0, 0.5], "backprop").unwrap();
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
 pub fn loss_figure(path: &Path, losses: &[f64], subtitle: &str) -> Result<(), PlotError> {
@@ -104,7 +104,7 @@ fn loss_top(losses: &[f64]) -> (f64, usize) {
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
 /// let p = dir.path().join("accuracy.png");
-/// crate::accuracy_figure(&p, &[(0, 0.1, 0.11), (1, 0.8, 0.79)], "backprop", "test").unwrap();
+/// scratchnet_plot::accuracy_figure(&p, &[(0, 0.1, 0.11), (1, 0.8, 0.79)], "backprop", "test").unwrap();
 /// assert!(std::fs::metadata(&p).unwrap().len() > 1000);
 /// ```
 pub fn accuracy_figure(
