@@ -1,6 +1,5 @@
-//! The `scratchnet` command line: flags (clap), the five subcommands, Ctrl-C and exit codes.
-//!
-//! Not part of the library's API: the binary's `main` is [`main`], and tests drive the binary.
+//! The `scratchnet` command line: flags (clap, common groups flattened), the subcommands,
+//! Ctrl-C and exit codes. Glue only: each subcommand is a few calls into the library.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,35 +8,24 @@ use std::sync::{Arc, LazyLock};
 use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use ndarray_npy::{ReadableElement, WritableElement};
-use scratchnet_network::layers::LossGradient;
-use scratchnet_network::{ModelInfo, Net};
-use scratchnet_tensor::{Scalar, rng_from_seed};
-
 use scratchnet_fileio::{RunDir, check_new_out_dir, new_run_id};
+use scratchnet_network::layers::LossGradient;
+use scratchnet_network::{Gradient, ModelInfo, Net, NetSpec};
+use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
 use crate::config::{DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_hidden};
-use crate::config::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags, gradient_of};
+use crate::config::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags, check_net_memory};
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
-use crate::metrics::Metrics;
-use crate::plot::{ACCURACY_PNG, LOSS_PNG};
 use crate::run::{RUN_ID_FILE, SUMMARY_FILE, Summary};
-use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best};
+use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best, py_float};
 use crate::{
     Checkpoint, DataDir, Dtype, Outcome, Progress, RunConfig, Session, SparseMnist, TrainError,
     Trainer, ensure_data, run_session,
 };
 
-/// Testing aid, only with the `test-hooks` feature (the tests' build, never a release):
-/// `SCRATCHNET_STOP_AFTER=N` stops a training run as Ctrl-C would once N iterations are done in
-/// total.
-#[cfg(feature = "test-hooks")]
-const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
-
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
-///
-/// Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default).
 #[derive(Debug, Parser)]
 #[command(
     name = "scratchnet",
@@ -51,20 +39,18 @@ const STOP_AFTER_ENV: &str = "SCRATCHNET_STOP_AFTER";
                   Without a subcommand, runs `train` (the notebook's §4.5.3 configuration by default).",
     after_help = EXIT_CODES
 )]
-pub struct Cli {
-    /// What to do (default: train).
+struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    command: Option<Command>,
     /// `train` flags, accepted without the word `train`.
     #[command(flatten)]
-    pub train: TrainArgs,
+    train: TrainArgs,
 }
 
-/// The subcommands.
 #[derive(Debug, Subcommand)]
 // built once per process: the size of the largest variant costs nothing
 #[allow(clippy::large_enum_variant)]
-pub enum Command {
+enum Command {
     /// Train a network on MNIST: by default the notebook's TwoLayerNet with mini-batch SGD
     /// (§4.5.2-4.5.3); deep nets with --hidden 100,100 --batch-norm --dropout R --optimizer adam
     /// (ch. 5-6); --net simple-convnet (ch. 7) or deep-convnet (ch. 8). Prints the accuracy every
@@ -104,31 +90,42 @@ fn parse_threads(s: &str) -> Result<usize, String> {
     let n = parse_count(s)?;
     let max = max_threads();
     if n > max {
-        Err(format!(
+        return Err(format!(
             "{n} is more than {max} (4 per CPU, at most 256); results do not depend on it"
-        ))
-    } else {
-        Ok(n)
+        ));
+    }
+    Ok(n)
+}
+
+/// Where MNIST is and how many threads read it: every subcommand that loads data.
+#[derive(Debug, Clone, Args)]
+struct DataArgs {
+    /// MNIST folder [default: $MNIST_DIR, else data/mnist]. Only the default folder is ever
+    /// downloaded into (mirrors from $MNIST_MIRROR first).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Worker threads [default: one per CPU]; results do not depend on it.
+    #[arg(long, value_parser = parse_threads)]
+    threads: Option<usize>,
+}
+
+impl DataArgs {
+    fn dir(&self) -> DataDir {
+        DataDir::resolve(self.data.clone(), &default_root())
     }
 }
 
 /// Flags of `scratchnet train`; the defaults are the notebook's.
 #[derive(Debug, Clone, Args)]
-pub struct TrainArgs {
-    /// What to train (the notebook's values by default).
+struct TrainArgs {
     #[command(flatten)]
-    pub flags: TrainFlags,
-    /// Worker threads [default: one per CPU]; results do not depend on it.
-    #[arg(long, value_parser = parse_threads)]
-    pub threads: Option<usize>,
-    /// MNIST folder [default: $MNIST_DIR, else data/mnist]. Only the default folder is ever
-    /// downloaded into (mirrors from $MNIST_MIRROR first).
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    flags: TrainFlags,
+    #[command(flatten)]
+    env: DataArgs,
     /// Output folder, new or empty [default: a new folder under runs/]. Claimed by this run
     /// alone (a lock file while it runs).
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
-    pub out: Option<PathBuf>,
+    out: Option<PathBuf>,
     /// Continue the interrupted run in DIR to its planned iteration count, with its own
     /// configuration (only --threads and --data may be given with it).
     #[arg(
@@ -141,82 +138,71 @@ pub struct TrainArgs {
             "shift"
         ]
     )]
-    pub resume: Option<PathBuf>,
+    resume: Option<PathBuf>,
     /// Progress display: a bar on a terminal, plain lines otherwise; `--quiet` prints neither
     /// (the accuracy lines included).
     #[arg(long)]
-    pub quiet: bool,
+    quiet: bool,
 }
 
 /// Flags of `scratchnet eval`.
 #[derive(Debug, Args)]
-pub struct EvalArgs {
+struct EvalArgs {
     /// The model file: model.bin of a run folder, or a NumPy .npz of the parameters under the
     /// book's names (W1, b1, …; gamma1, beta1 with batch norm) for the network --net (or
     /// --hidden, --activation, --batch-norm) describes, of float32 or float64.
     #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    model: PathBuf,
     /// The network of a .npz model (a model.bin records its own).
     #[command(flatten)]
-    pub net: NetFlags,
+    net: NetFlags,
     /// Also the book's half_float_network.py: the test accuracy in float64, then with every
     /// parameter and input rounded to float16 (computed in float64, as NumPy does).
     #[arg(long)]
-    pub half: bool,
+    half: bool,
     /// Write misclassified.png (the first 20 misclassified test images, the book's figure
     /// 8-3), confusion.png and confusion.csv (the 10×10 confusion matrix on the test set) to
     /// this new or empty folder, and print the book's misclassified dict and the matrix.
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// MNIST folder [default: $MNIST_DIR, else data/mnist, downloaded if missing].
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
-    /// Worker threads [default: one per CPU].
-    #[arg(long, value_parser = parse_threads)]
-    pub threads: Option<usize>,
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    env: DataArgs,
 }
 
 /// Flags of `scratchnet gradcheck`.
 #[derive(Debug, Args)]
-pub struct GradcheckArgs {
+struct GradcheckArgs {
     /// Seed of the RNG that draws the network's initial weights.
     #[arg(long, default_value_t = DEFAULT_SEED)]
-    pub seed: u64,
+    seed: u64,
     /// Number of training images in the batch (the book uses the first 3).
     #[arg(long, default_value = "3", value_parser = parse_count)]
-    pub batch: usize,
+    batch: usize,
     /// The network checked.
     #[command(flatten)]
-    pub net: NetFlags,
+    net: NetFlags,
     /// Numerical-gradient algorithm compared with backprop (`generic` is the book's; `fast`
     /// applies to the notebook's net only).
     #[arg(long, value_enum, default_value = "generic")]
-    pub numgrad: NumGradMethod,
+    numgrad: NumGradMethod,
     /// Backprop with the exact gradient of the loss, whose log has δ = 1e-7 inside, instead of
     /// the book's (y − t)/N that training uses: agreement ~1e-10 instead of the book's ~1e-7.
     #[arg(long)]
-    pub exact_delta: bool,
+    exact_delta: bool,
     /// Element type.
     #[arg(long, value_enum, default_value = "f64")]
-    pub dtype: Dtype,
-    /// MNIST folder [default: $MNIST_DIR, else data/mnist, downloaded if missing].
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
-    /// Worker threads [default: one per CPU].
-    #[arg(long, value_parser = parse_threads)]
-    pub threads: Option<usize>,
+    dtype: Dtype,
+    #[command(flatten)]
+    env: DataArgs,
 }
 
 fn parse_exp_range(s: &str) -> Result<(f64, f64), String> {
-    let parts: Vec<&str> = s.split(',').collect();
-    let [lo, hi] = parts[..] else {
-        return Err(format!("`{s}` is not two exponents MIN,MAX (e.g. -6,-2)"));
+    let num = |p: &str| match p.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("`{}` is not a finite number", p.trim())),
     };
-    let num = |p: &str| -> Result<f64, String> {
-        match p.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(v),
-            _ => Err(format!("`{}` is not a finite number", p.trim())),
-        }
+    let Some((lo, hi)) = s.split_once(',').filter(|(_, hi)| !hi.contains(',')) else {
+        return Err(format!("`{s}` is not two exponents MIN,MAX (e.g. -6,-2)"));
     };
     let (lo, hi) = (num(lo)?, num(hi)?);
     if lo > hi {
@@ -225,7 +211,7 @@ fn parse_exp_range(s: &str) -> Result<(f64, f64), String> {
     Ok((lo, hi))
 }
 
-fn parse_search_fraction(s: &str) -> Result<f64, String> {
+fn parse_fraction(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
         Ok(v) => Err(format!(
@@ -237,108 +223,86 @@ fn parse_search_fraction(s: &str) -> Result<f64, String> {
 
 /// Flags of `scratchnet search`; the defaults are the book's.
 #[derive(Debug, Clone, Args)]
-pub struct SearchArgs {
+struct SearchArgs {
     /// Number of trials (`optimization_trial`).
     #[arg(long, default_value = "100", value_parser = parse_count)]
-    pub trials: usize,
+    trials: usize,
     /// Epochs of each trial's training (an epoch is max(training images / batch, 1) iterations).
     #[arg(long, default_value = "50", value_parser = parse_count)]
-    pub epochs: usize,
+    epochs: usize,
     /// Use the first N training images, of which --validation is held out.
     #[arg(long = "train-size", value_name = "N", default_value = "500", value_parser = parse_count)]
-    pub train_size: usize,
+    train_size: usize,
     /// The fraction (in (0, 1)) of the --train-size images held out for validation, shuffled by
     /// the seed (the book's shuffle_dataset, then the first 20 %).
-    #[arg(long, value_name = "FRACTION", default_value = "0.2", value_parser = parse_search_fraction, allow_negative_numbers = true)]
-    pub validation: f64,
+    #[arg(long, value_name = "FRACTION", default_value = "0.2", value_parser = parse_fraction, allow_negative_numbers = true)]
+    validation: f64,
     /// Mini-batch size of each trial, drawn with replacement.
     #[arg(long, default_value = "100", value_parser = parse_count)]
-    pub batch: usize,
+    batch: usize,
     /// Hidden-layer widths of each trial's ReLU net (He initial weights), comma-separated.
     #[arg(long, default_value = "100,100,100,100,100,100", value_parser = parse_hidden)]
-    pub hidden: HiddenSizes,
+    hidden: HiddenSizes,
     /// lr = 10^U(MIN, MAX).
     #[arg(long = "lr-exp", value_name = "MIN,MAX", default_value = "-6,-2", value_parser = parse_exp_range, allow_hyphen_values = true)]
-    pub lr_exp: (f64, f64),
+    lr_exp: (f64, f64),
     /// weight decay = 10^U(MIN, MAX).
     #[arg(long = "weight-decay-exp", value_name = "MIN,MAX", default_value = "-8,-4", value_parser = parse_exp_range, allow_hyphen_values = true)]
-    pub weight_decay_exp: (f64, f64),
+    weight_decay_exp: (f64, f64),
     /// Seed of the draws, of the validation split and of every trial's training.
     #[arg(long, default_value_t = DEFAULT_SEED)]
-    pub seed: u64,
+    seed: u64,
     /// Element type of all arrays.
     #[arg(long, value_enum, default_value = "f64")]
-    pub dtype: Dtype,
-    /// Worker threads [default: one per CPU]; results do not depend on it.
-    #[arg(long, value_parser = parse_threads)]
-    pub threads: Option<usize>,
-    /// MNIST folder [default: $MNIST_DIR, else data/mnist, downloaded if missing].
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    dtype: Dtype,
+    #[command(flatten)]
+    env: DataArgs,
     /// Output folder, new or empty [default: a new folder under runs/].
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    out: Option<PathBuf>,
     /// Print only the sorted table and the summary, not a line per finished trial.
     #[arg(long)]
-    pub quiet: bool,
-}
-
-impl SearchArgs {
-    /// The search these flags ask for.
-    fn config(&self) -> SearchConfig {
-        SearchConfig {
-            trials: self.trials,
-            epochs: self.epochs,
-            train_size: self.train_size,
-            validation: self.validation,
-            batch: self.batch,
-            hidden: self.hidden.0.clone(),
-            lr_exp: self.lr_exp,
-            weight_decay_exp: self.weight_decay_exp,
-            seed: self.seed,
-            dtype: self.dtype,
-        }
-    }
+    quiet: bool,
 }
 
 /// Flags of `scratchnet plot`.
 #[derive(Debug, Args)]
-pub struct PlotArgs {
+struct PlotArgs {
     /// A run folder holding loss.csv and accuracy.csv (summary.json, if there, names the run in
-    /// the titles), or a search folder holding search.csv (search.png is redrawn). With model.bin and summary.json there, also misclassified.png (the first 20
-    /// misclassified test images, the book's figure 8-3), confusion.png and confusion.csv, and
-    /// for a convolutional net filters.png (figure 7-24).
+    /// the titles), or a search folder holding search.csv (search.png is redrawn). With
+    /// model.bin and summary.json there, also misclassified.png (the first 20 misclassified test
+    /// images, the book's figure 8-3), confusion.png and confusion.csv, and for a convolutional
+    /// net filters.png (figure 7-24).
     #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
+    dir: PathBuf,
     /// MNIST folder for the misclassified and confusion figures [default: the run's own];
     /// never downloaded into.
     #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    data: Option<PathBuf>,
 }
 
 /// Flags of `scratchnet export`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["npz", "out"])))]
-pub struct ExportArgs {
+struct ExportArgs {
     /// The model file (model.bin of a run folder) of any network.
     #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    model: PathBuf,
     /// The .npz file to write (a new or regular file; a symbolic link is followed); the same
     /// as --out FILE --format npz.
     #[arg(long, value_name = "OUT", conflicts_with_all = ["out", "format"])]
-    pub npz: Option<PathBuf>,
+    npz: Option<PathBuf>,
     /// The file to write (a new or regular file; a symbolic link is followed), in the format
     /// --format names or, without it, its extension says (.npz or .safetensors).
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    out: Option<PathBuf>,
     /// `npz` (NumPy: np.load) or `safetensors` (candle, burn, PyTorch's safetensors.torch).
     #[arg(long, value_enum, requires = "out")]
-    pub format: Option<ExportFormat>,
+    format: Option<ExportFormat>,
 }
 
-/// The file formats of `scratchnet export`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
+enum ExportFormat {
     /// NumPy's .npz (np.savez), the arrays under the book's names.
     Npz,
     /// safetensors: JSON header, raw little-endian tensors.
@@ -355,15 +319,13 @@ impl ExportArgs {
             .out
             .as_deref()
             .ok_or_else(|| TrainError::Usage("give --out FILE (or --npz FILE)".into()))?;
-        if let Some(f) = self.format {
-            return Ok((out, f));
-        }
         let ext = out
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        match ext.as_deref() {
-            Some("npz") => Ok((out, ExportFormat::Npz)),
-            Some("safetensors") => Ok((out, ExportFormat::Safetensors)),
+        match (self.format, ext.as_deref()) {
+            (Some(f), _) => Ok((out, f)),
+            (None, Some("npz")) => Ok((out, ExportFormat::Npz)),
+            (None, Some("safetensors")) => Ok((out, ExportFormat::Safetensors)),
             _ => Err(TrainError::Usage(format!(
                 "--out {}: cannot tell the format from the extension; name it .npz or .safetensors, or give --format npz|safetensors",
                 out.display()
@@ -372,34 +334,21 @@ impl ExportArgs {
     }
 }
 
-/// How a command ended without error.
+/// How a command ended without error: done (exit 0) or training stopped by Ctrl-C (130).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Done: exit code 0.
+enum Exit {
     Done,
-    /// Training stopped by Ctrl-C: exit code 130, as a shell reports SIGINT.
     Interrupted,
-}
-
-impl Exit {
-    /// The process exit code.
-    pub fn code(self) -> i32 {
-        match self {
-            Exit::Done => 0,
-            Exit::Interrupted => 130,
-        }
-    }
 }
 
 /// What Ctrl-C does: inside a training loop it asks the loop to stop after the current
 /// iteration (`stop`), anywhere else (loading, downloading, eval, gradcheck) it ends the process
 /// at once with exit code 130, before anything is written.
 #[derive(Debug, Default)]
-pub struct Interrupt {
-    /// Set by the first Ctrl-C during training.
-    pub stop: Arc<AtomicBool>,
+struct Interrupt {
+    stop: Arc<AtomicBool>,
     /// True while a training loop runs (and writes its files).
-    pub training: AtomicBool,
+    training: AtomicBool,
 }
 
 /// Raised by Ctrl-C while MNIST downloads: the fetch stops between reads and leaves no temp file.
@@ -410,7 +359,7 @@ static DOWNLOADING: AtomicBool = AtomicBool::new(false);
 /// The folder the default `data/mnist` and `runs/` are relative to: the workspace root when the
 /// binary is run by `cargo run` (Cargo then sets `CARGO_MANIFEST_DIR` to this crate's folder),
 /// else the current folder.
-pub fn default_root() -> PathBuf {
+fn default_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     match std::env::var_os("CARGO_MANIFEST_DIR") {
         Some(m) if Path::new(&m) == here => here
@@ -422,19 +371,9 @@ pub fn default_root() -> PathBuf {
     }
 }
 
-fn set_threads(threads: Option<usize>) -> Result<(), TrainError> {
-    if let Some(n) = threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .map_err(|e| TrainError::Usage(format!("--threads {n}: {e}")))?;
-    }
-    Ok(())
-}
-
 /// The error as the command line prints it: a configuration error names its flag
 /// (`--weight-init-std must be ...`).
-pub fn message(e: &TrainError) -> String {
+fn message(e: &TrainError) -> String {
     match e {
         TrainError::Config { field, problem } => {
             format!("--{} {problem}", field.replace('_', "-"))
@@ -443,9 +382,9 @@ pub fn message(e: &TrainError) -> String {
     }
 }
 
-/// The `scratchnet` binary: parses the command line, installs the Ctrl-C handler, runs the
-/// command and exits with the code of the rule in [`EXIT_CODES`].
-pub fn main() -> ! {
+/// Parses the command line, installs the Ctrl-C handler, runs the command and exits with the
+/// code of the rule in [`EXIT_CODES`].
+pub(crate) fn main() -> ! {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => match e.kind() {
@@ -507,8 +446,8 @@ pub fn main() -> ! {
         errln!("warning: cannot catch Ctrl-C: {e}");
     }
     match run_cli(cli, &interrupt) {
-        Ok(exit) => std::process::exit(exit.code()),
-        Err(TrainError::Interrupted) => std::process::exit(130),
+        Ok(Exit::Done) => std::process::exit(0),
+        Ok(Exit::Interrupted) | Err(TrainError::Interrupted) => std::process::exit(130),
         Err(e) => {
             errln!("error: {}", message(&e));
             std::process::exit(e.exit_code());
@@ -516,23 +455,48 @@ pub fn main() -> ! {
     }
 }
 
-/// Runs the parsed command line; `interrupt` is what the Ctrl-C handler sees.
-pub fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
+/// Runs `$body` with `$A` the element type `$dtype` names: the command line's one dtype
+/// dispatch.
+macro_rules! with_dtype {
+    ($dtype:expr, $A:ident => $body:expr) => {
+        match $dtype {
+            Dtype::F64 => {
+                type $A = f64;
+                $body
+            }
+            Dtype::F32 => {
+                type $A = f32;
+                $body
+            }
+        }
+    };
+}
+
+fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
     // The pool is sized first: the first call that asks rayon for its thread count (the
     // memory estimate in validation does) starts the global pool with the default size.
-    set_threads(match &cli.command {
-        None => cli.train.threads,
-        Some(Command::Train(a)) => a.threads,
-        Some(Command::Eval(a)) => a.threads,
-        Some(Command::Gradcheck(a)) => a.threads,
-        Some(Command::Search(a)) => a.threads,
-        _ => None,
-    })?;
+    let threads = match &cli.command {
+        None => cli.train.env.threads,
+        Some(Command::Train(a)) => a.env.threads,
+        Some(Command::Eval(a)) => a.env.threads,
+        Some(Command::Gradcheck(a)) => a.env.threads,
+        Some(Command::Search(a)) => a.env.threads,
+        Some(Command::Plot(_) | Command::Export(_) | Command::Serve(_)) => None,
+    };
+    if let Some(n) = threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| TrainError::Usage(format!("--threads {n}: {e}")))?;
+    }
     match cli.command {
         None => train(cli.train, interrupt),
         Some(Command::Train(a)) => train(a, interrupt),
         Some(Command::Eval(a)) => eval(a),
-        Some(Command::Gradcheck(a)) => gradcheck(a),
+        Some(Command::Gradcheck(a)) => {
+            let spec = checked_spec(&a)?;
+            with_dtype!(a.dtype, A => gradcheck::<A>(&a, spec))
+        }
         Some(Command::Plot(a)) => plot(a),
         Some(Command::Export(a)) => export(a),
         Some(Command::Search(a)) => search(a, interrupt),
@@ -546,37 +510,11 @@ pub fn run_cli(cli: Cli, interrupt: &Interrupt) -> Result<Exit, TrainError> {
 trait RunScalar: Scalar + WritableElement + ReadableElement {}
 impl<A: Scalar + WritableElement + ReadableElement> RunScalar for A {}
 
-/// A job generic over the element type: the one dtype dispatch of the command line is
-/// [`dispatch`].
-trait ForDtype {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError>;
-}
-
-fn dispatch(dtype: Dtype, job: impl ForDtype) -> Result<Exit, TrainError> {
-    match dtype {
-        Dtype::F64 => job.run::<f64>(),
-        Dtype::F32 => job.run::<f32>(),
-    }
-}
-
 /// The dtype a model file holds.
-fn model_dtype(model: &Path) -> Result<(ModelInfo, Dtype), TrainError> {
+fn model_dtype(model: &Path) -> Result<Dtype, TrainError> {
     let header = ModelInfo::read(model).map_err(TrainError::ModelInput)?;
-    match Dtype::parse(&header.dtype) {
-        Some(d) => Ok((header, d)),
-        None => Err(TrainError::bad_input(
-            model,
-            format!("unknown dtype `{}`", header.dtype),
-        )),
-    }
-}
-
-fn progress_mode(quiet: bool) -> Progress {
-    if quiet {
-        Progress::Quiet
-    } else {
-        Progress::Auto
-    }
+    Dtype::parse(&header.dtype)
+        .ok_or_else(|| TrainError::bad_input(model, format!("unknown dtype `{}`", header.dtype)))
 }
 
 /// Loads MNIST as `A`, fetching into the default folder first if needed.
@@ -588,131 +526,171 @@ fn load_data<A: Scalar>(dir: &DataDir, quiet: bool) -> Result<SparseMnist<A>, Tr
     crate::data::load(dir.path())
 }
 
-#[cfg(feature = "test-hooks")]
+/// `SCRATCHNET_STOP_AFTER=N` stops a training run as Ctrl-C would once N iterations are done:
+/// a testing aid of the `test-hooks` feature (the tests' build), absent from a release.
 fn stop_after() -> Option<usize> {
-    std::env::var(STOP_AFTER_ENV).ok()?.trim().parse().ok()
-}
-
-#[cfg(not(feature = "test-hooks"))]
-fn stop_after() -> Option<usize> {
-    None
-}
-
-fn check_outputs(dir: &Path) -> Result<(), TrainError> {
-    // each output checked to be writable before any training (a directory or FIFO under one
-    // of these names is refused now, not after the work)
-    for name in crate::RUN_FILES {
-        scratchnet_fileio::resolve_output(dir.join(name)).map_err(TrainError::Output)?;
+    if cfg!(feature = "test-hooks") {
+        std::env::var("SCRATCHNET_STOP_AFTER")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    } else {
+        None
     }
-    scratchnet_fileio::probe_writable(dir).map_err(TrainError::Output)
 }
 
 fn train(a: TrainArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
-    let root = default_root();
-    let data_dir = DataDir::resolve(a.data.clone(), &root);
-    if let Some(dir) = a.resume.clone() {
-        let ck_path = dir.join(CHECKPOINT_FILE);
-        let config = Checkpoint::read_config(&ck_path)?;
-        check_outputs(&dir)?;
-        let job = Train {
-            a: &a,
-            config,
-            data_dir: &data_dir,
-            target: Target::Resume(dir),
-            interrupt,
-        };
-        return dispatch(job.config.dtype, job);
-    }
-    let config = a.flags.resolve()?;
-    if let Some(out) = &a.out {
-        check_new_out_dir(out).map_err(TrainError::Output)?;
-    }
-    let job = Train {
-        a: &a,
-        config,
-        data_dir: &data_dir,
-        target: match &a.out {
-            Some(out) => Target::New(out.clone()),
-            None => Target::Default(root),
-        },
-        interrupt,
-    };
-    dispatch(job.config.dtype, job)
-}
-
-enum Target {
-    /// `--out DIR`.
-    New(PathBuf),
-    /// A new folder under `<root>/runs/`.
-    Default(PathBuf),
-    /// `--resume DIR`.
-    Resume(PathBuf),
-}
-
-struct Train<'a> {
-    a: &'a TrainArgs,
-    config: RunConfig,
-    data_dir: &'a DataDir,
-    target: Target,
-    interrupt: &'a Interrupt,
-}
-
-impl ForDtype for Train<'_> {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let Train {
-            a,
-            config,
-            data_dir,
-            target,
-            interrupt,
-        } = self;
-        match target {
-            Target::Resume(dir) => resume::<A>(a, &dir, data_dir, interrupt),
-            Target::New(_) | Target::Default(_) => {
-                let data = load_data::<A>(data_dir, a.quiet)?;
-                let data = crate::data::for_run(&data, &config)?;
-                let trainer = Trainer::new(config, &data)?;
-                let run = match &target {
-                    Target::New(out) => RunDir::claim_new(out).map_err(TrainError::Output)?,
-                    _ => {
-                        let Target::Default(root) = &target else {
-                            unreachable!()
-                        };
-                        RunDir::claim_default(root).map_err(TrainError::Output)?
-                    }
-                };
-                interrupt.training.store(true, Ordering::SeqCst);
-                announce(a, trainer.config(), data_dir.path(), run.path(), 0);
-                finish(a, trainer, 0.0, &run, new_run_id(), data_dir, interrupt)
+    let config = match &a.resume {
+        Some(dir) => {
+            let config = Checkpoint::read_config(&dir.join(CHECKPOINT_FILE))?;
+            // each output checked to be writable before any training (a directory or FIFO
+            // under one of these names is refused now, not after the work)
+            for name in crate::RUN_FILES {
+                scratchnet_fileio::resolve_output(dir.join(name)).map_err(TrainError::Output)?;
             }
+            scratchnet_fileio::probe_writable(dir).map_err(TrainError::Output)?;
+            config
+        }
+        None => {
+            let config = a.flags.resolve()?;
+            if let Some(out) = &a.out {
+                check_new_out_dir(out).map_err(TrainError::Output)?;
+            }
+            config
+        }
+    };
+    with_dtype!(config.dtype, A => train_as::<A>(&a, config, interrupt))
+}
+
+fn train_as<A: RunScalar>(
+    a: &TrainArgs,
+    config: RunConfig,
+    interrupt: &Interrupt,
+) -> Result<Exit, TrainError> {
+    let data_dir = a.env.dir();
+    let (ck, dir) = match &a.resume {
+        Some(dir) => {
+            let ck = Checkpoint::<A>::read(&dir.join(CHECKPOINT_FILE))?;
+            check_belongs(dir, &ck)?;
+            if ck.iters_done >= ck.config.schedule.iters {
+                if !a.quiet {
+                    errln!(
+                        "{}: the run is already complete ({} of {} iterations)",
+                        dir.display(),
+                        ck.iters_done,
+                        ck.config.schedule.iters
+                    );
+                }
+                return Ok(Exit::Done);
+            }
+            (Some(ck), Some(dir))
+        }
+        None => (None, None),
+    };
+    let data = load_data::<A>(&data_dir, a.quiet)?;
+    let data = crate::data::for_run(&data, ck.as_ref().map_or(&config, |c| &c.config))?;
+    let (trainer, wall, run_id, run) = match (ck, dir) {
+        (Some(ck), Some(dir)) => {
+            let (wall, id) = (ck.wall_s, ck.run_id.clone().unwrap_or_else(new_run_id));
+            let trainer = Trainer::from_checkpoint(ck, &data)?;
+            let run = RunDir::claim_existing(dir).map_err(TrainError::Output)?;
+            // We hold the folder: temp files in it are leftovers of a killed process.
+            let removed = scratchnet_fileio::remove_stale_temps(run.path(), Default::default())
+                .map_err(TrainError::Output)?;
+            if !removed.is_empty() && !a.quiet {
+                errln!(
+                    "removed {} stale temp file(s) of an earlier, killed session",
+                    removed.len()
+                );
+            }
+            (trainer, wall, id, run)
+        }
+        _ => {
+            let trainer = Trainer::new(config, &data)?;
+            let run = match &a.out {
+                Some(out) => RunDir::claim_new(out),
+                None => RunDir::claim_default(&default_root()),
+            }
+            .map_err(TrainError::Output)?;
+            (trainer, 0.0, new_run_id(), run)
+        }
+    };
+    interrupt.training.store(true, Ordering::SeqCst);
+    let c = trainer.config();
+    if !a.quiet {
+        let from = trainer.iters_done();
+        errln!(
+            "scratchnet train: {}, {} iterations{}, seed {}, {} thread(s)",
+            c.describe(),
+            c.schedule.iters,
+            if from > 0 {
+                format!(" (resuming after {from})")
+            } else {
+                String::new()
+            },
+            c.seed,
+            rayon::current_num_threads()
+        );
+        errln!(
+            "data: {}   results: {}",
+            data_dir.path().display(),
+            run.path().display()
+        );
+        if c.schedule.gradient == Gradient::NumericalBook {
+            // the book's method: two forward passes of the batch per parameter
+            errln!(
+                "note: the numerical gradient takes 2 × {} forward passes of the batch per iteration; seconds to minutes each on this net (--grad backprop: the same gradient in one pass)",
+                c.net.param_count()
+            );
         }
     }
-}
-
-fn announce(a: &TrainArgs, config: &RunConfig, data: &Path, out: &Path, from: usize) {
-    if a.quiet {
-        return;
-    }
-    errln!(
-        "scratchnet train: {}, {} iterations{}, seed {}, {} thread(s)",
-        config.describe(),
-        config.schedule.iters,
-        if from > 0 {
-            format!(" (resuming after {from})")
+    let session = Session {
+        out: run.path().to_owned(),
+        run_id: Some(run_id),
+        stop_after: stop_after(),
+        interrupt: interrupt.stop.clone(),
+        progress: if a.quiet {
+            Progress::Quiet
         } else {
-            String::new()
+            Progress::Auto
         },
-        config.seed,
-        rayon::current_num_threads()
-    );
-    errln!("data: {}   results: {}", data.display(), out.display());
-    if config.schedule.gradient == scratchnet_network::Gradient::NumericalBook {
-        // the book's method: two forward passes of the batch per parameter
-        let params = config.net.param_count();
+        data_dir: data_dir.path().to_owned(),
+    };
+    let (outcome, s) = run_session(trainer, wall, &session)?;
+    let out = run.path().display();
+    if !a.quiet {
+        // with --validation the held-out accuracy is the validation split's
+        let held = s.config.held_out().short();
+        let held_acc = if s.test_size == 0 {
+            format!("no {held} images")
+        } else {
+            format!("{held} acc {:.4}", s.test_acc)
+        };
+        let stopped = outcome == Outcome::Interrupted;
         errln!(
-            "note: the numerical gradient takes 2 × {params} forward passes of the batch per iteration; seconds to minutes each on this net (--grad backprop: the same gradient in one pass)"
+            "{} {} of {} iterations in {:.2} s ({}); final model: train acc {:.4}, {held_acc}",
+            if stopped {
+                "interrupted after"
+            } else {
+                "done:"
+            },
+            s.iters_done,
+            s.config.schedule.iters,
+            s.wall_s,
+            crate::run::fmt_rate(s.iters_per_s),
+            s.train_acc,
         );
+        if stopped {
+            errln!("results so far in {out}; continue with: scratchnet train --resume {out}");
+        } else {
+            errln!("results in {out}");
+        }
     }
+    Ok(match outcome {
+        Outcome::Finished => Exit::Done,
+        Outcome::Interrupted => Exit::Interrupted,
+    })
 }
 
 /// Checks that the checkpoint belongs to the folder's run: its run id must be the one in the
@@ -723,8 +701,7 @@ fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainE
     let id = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
     let refuse = |owner: String| {
         TrainError::Usage(format!(
-            "{} is not this folder's run: it belongs to run {} ({}), {owner}; refusing to resume",
-            CHECKPOINT_FILE,
+            "{CHECKPOINT_FILE} is not this folder's run: it belongs to run {} ({}), {owner}; refusing to resume",
             id(&ck.run_id),
             ck.config.describe(),
         ))
@@ -737,132 +714,36 @@ fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainE
     }
     let summary_path = dir.join(SUMMARY_FILE);
     let has_summary = std::fs::symlink_metadata(&summary_path).is_ok();
-    if folder.is_some() && !has_summary {
-        return Ok(());
-    }
-    if !has_summary {
-        return Err(TrainError::Usage(format!(
-            "{} has neither {RUN_ID_FILE} nor {SUMMARY_FILE}, so nothing says that its {} (run {}) \
-             is its own; if it is, write that run id into {} and resume again",
+    match (folder, has_summary) {
+        (Some(_), false) => Ok(()),
+        (None, false) => Err(TrainError::Usage(format!(
+            "{} has neither {RUN_ID_FILE} nor {SUMMARY_FILE}, so nothing says that its \
+             {CHECKPOINT_FILE} (run {}) is its own; if it is, write that run id into {} and resume again",
             dir.display(),
-            CHECKPOINT_FILE,
             id(&ck.run_id),
             dir.join(RUN_ID_FILE).display()
-        )));
-    }
-    let summary = Summary::read(&summary_path)?;
-    if summary.run_id != ck.run_id || summary.config != ck.config {
-        return Err(refuse(format!(
-            "{SUMMARY_FILE} to run {} ({})",
-            id(&summary.run_id),
-            summary.config.describe()
-        )));
-    }
-    Ok(())
-}
-
-fn resume<A: RunScalar>(
-    a: &TrainArgs,
-    dir: &Path,
-    data_dir: &DataDir,
-    interrupt: &Interrupt,
-) -> Result<Exit, TrainError> {
-    let ck = Checkpoint::<A>::read(&dir.join(CHECKPOINT_FILE))?;
-    check_belongs(dir, &ck)?;
-    if ck.iters_done >= ck.config.schedule.iters {
-        if !a.quiet {
-            errln!(
-                "{}: the run is already complete ({} of {} iterations)",
-                dir.display(),
-                ck.iters_done,
-                ck.config.schedule.iters
-            );
-        }
-        return Ok(Exit::Done);
-    }
-    let data = load_data::<A>(data_dir, a.quiet)?;
-    let data = crate::data::for_run(&data, &ck.config)?;
-    let wall = ck.wall_s;
-    let run_id = ck.run_id.clone().unwrap_or_else(new_run_id);
-    let trainer = Trainer::from_checkpoint(ck, &data)?;
-    let run = RunDir::claim_existing(dir).map_err(TrainError::Output)?;
-    interrupt.training.store(true, Ordering::SeqCst);
-    // We hold the folder: temp files in it are leftovers of a killed process.
-    let removed = scratchnet_fileio::remove_stale_temps(run.path(), std::time::Duration::ZERO)
-        .map_err(TrainError::Output)?;
-    if !removed.is_empty() && !a.quiet {
-        errln!(
-            "removed {} stale temp file(s) of an earlier, killed session",
-            removed.len()
-        );
-    }
-    announce(
-        a,
-        trainer.config(),
-        data_dir.path(),
-        dir,
-        trainer.iters_done(),
-    );
-    finish(a, trainer, wall, &run, run_id, data_dir, interrupt)
-}
-
-fn finish<A: Scalar>(
-    a: &TrainArgs,
-    trainer: Trainer<'_, A>,
-    wall_before: f64,
-    run: &RunDir,
-    run_id: String,
-    data_dir: &DataDir,
-    interrupt: &Interrupt,
-) -> Result<Exit, TrainError> {
-    let out = run.path().to_owned();
-    let session = Session {
-        out: out.clone(),
-        run_id: Some(run_id),
-        stop_after: stop_after(),
-        interrupt: interrupt.stop.clone(),
-        progress: progress_mode(a.quiet),
-        data_dir: data_dir.path().to_owned(),
-    };
-    let (outcome, s) = run_session(trainer, wall_before, &session)?;
-    if !a.quiet {
-        // with --validation the held-out accuracy is the validation split's
-        let held = s.config.held_out().short();
-        let held_acc = if s.test_size == 0 {
-            format!("no {held} images")
-        } else {
-            format!("{held} acc {:.4}", s.test_acc)
-        };
-        errln!(
-            "{} {} of {} iterations in {:.2} s ({}); final model: train acc {:.4}, {held_acc}",
-            if outcome == Outcome::Interrupted {
-                "interrupted after"
-            } else {
-                "done:"
-            },
-            s.iters_done,
-            s.config.schedule.iters,
-            s.wall_s,
-            crate::run::fmt_rate(s.iters_per_s),
-            s.train_acc,
-        );
-        if outcome == Outcome::Interrupted {
-            errln!(
-                "results so far in {}; continue with: scratchnet train --resume {}",
-                out.display(),
-                out.display()
-            );
-        } else {
-            errln!("results in {}", out.display());
+        ))),
+        (_, true) => {
+            let summary = Summary::read(&summary_path)?;
+            if summary.run_id != ck.run_id || summary.config != ck.config {
+                return Err(refuse(format!(
+                    "{SUMMARY_FILE} to run {} ({})",
+                    id(&summary.run_id),
+                    summary.config.describe()
+                )));
+            }
+            Ok(())
         }
     }
-    Ok(match outcome {
-        Outcome::Finished => Exit::Done,
-        Outcome::Interrupted => Exit::Interrupted,
-    })
 }
 
-fn check_mnist_shape<A: Scalar>(net: &Net<A>, model: &Path) -> Result<(), TrainError> {
+/// Loads a model for MNIST (`eval`, `plot`): its first and last widths must be 784 and 10.
+fn load_model<A: RunScalar>(model: &Path, spec: Option<NetSpec>) -> Result<Net<A>, TrainError> {
+    let net = match spec {
+        Some(spec) => Net::<A>::import_npz(spec, model),
+        None => Net::<A>::load(model),
+    }
+    .map_err(TrainError::ModelInput)?;
     let sizes = net.sizes();
     if (sizes[0], sizes[sizes.len() - 1]) != (784, 10) {
         return Err(TrainError::bad_input(
@@ -873,14 +754,7 @@ fn check_mnist_shape<A: Scalar>(net: &Net<A>, model: &Path) -> Result<(), TrainE
             ),
         ));
     }
-    Ok(())
-}
-
-/// True for a `.npz` model file (by its extension).
-fn is_npz(model: &Path) -> bool {
-    model
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
+    Ok(net)
 }
 
 fn eval(mut a: EvalArgs) -> Result<Exit, TrainError> {
@@ -888,224 +762,197 @@ fn eval(mut a: EvalArgs) -> Result<Exit, TrainError> {
     if a.model.is_dir() {
         a.model = a.model.join(crate::MODEL_FILE);
     }
-    let (spec, dtype) = if is_npz(&a.model) {
+    let npz = a
+        .model
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    let (spec, dtype) = if npz {
         let spec = a.net.spec();
         spec.validate()
             .map_err(|e| TrainError::config("net", e.to_string()))?;
         let dtype = scratchnet_network::npz_dtype(&a.model).map_err(TrainError::ModelInput)?;
-        let dtype = Dtype::parse(dtype).expect("npz_dtype names f32 or f64");
-        (Some(spec), dtype)
+        (
+            Some(spec),
+            Dtype::parse(dtype).expect("npz_dtype names f32 or f64"),
+        )
+    } else if a.net.given() {
+        return Err(TrainError::Usage(format!(
+            "--net and the other network flags apply to a .npz model; {} records its network",
+            a.model.display()
+        )));
     } else {
-        if a.net.given() {
-            return Err(TrainError::Usage(format!(
-                "--net and the other network flags apply to a .npz model; {} records its network",
-                a.model.display()
-            )));
-        }
-        (None, model_dtype(&a.model)?.1)
+        (None, model_dtype(&a.model)?)
     };
     if let Some(out) = &a.out {
         check_new_out_dir(out).map_err(TrainError::Output)?;
     }
-    let data_dir = DataDir::resolve(a.data.clone(), &default_root());
-    dispatch(dtype, Eval(&a, spec, &data_dir))
+    with_dtype!(dtype, A => eval_as::<A>(&a, spec))
 }
 
-struct Eval<'a>(
-    &'a EvalArgs,
-    Option<scratchnet_network::NetSpec>,
-    &'a DataDir,
-);
-
-impl ForDtype for Eval<'_> {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let Eval(a, spec, data_dir) = self;
-        let model = a.model.as_path();
-        let net = match spec {
-            Some(spec) => Net::<A>::import_npz(spec, model),
-            None => Net::<A>::load(model),
-        }
-        .map_err(TrainError::ModelInput)?;
-        check_mnist_shape(&net, model)?;
-        let data = load_data::<A>(data_dir, false)?;
-        let train = net.accuracy(&data.x_train, &data.t_train);
-        let test = net.accuracy(&data.x_test, &data.t_test);
-        let arrays: Vec<String> = net
-            .params()
-            .names()
-            .chain(net.state().names())
-            .map(str::to_owned)
-            .collect();
+fn eval_as<A: RunScalar>(a: &EvalArgs, spec: Option<NetSpec>) -> Result<Exit, TrainError> {
+    let model = a.model.as_path();
+    let net = load_model::<A>(model, spec)?;
+    let data_dir = a.env.dir();
+    let data = load_data::<A>(&data_dir, false)?;
+    let train = net.accuracy(&data.x_train, &data.t_train);
+    let test = net.accuracy(&data.x_test, &data.t_test);
+    let (params, state) = (net.params(), net.state());
+    let arrays: Vec<&str> = params.names().chain(state.names()).collect();
+    errln!(
+        "{}: {} {} network ({}); {} train and {} test images from {}",
+        model.display(),
+        A::DTYPE,
+        net.describe(),
+        arrays.join(", "),
+        data.train_size(),
+        data.test_size(),
+        data_dir.path().display()
+    );
+    if !net.all_finite() {
         errln!(
-            "{}: {} {} network ({}); {} train and {} test images from {}",
-            model.display(),
-            A::DTYPE,
-            net.describe(),
-            arrays.join(", "),
-            data.train_size(),
-            data.test_size(),
-            data_dir.path().display()
+            "warning: {} holds parameters that are NaN or infinite: its predictions mean nothing",
+            model.display()
         );
-        if !net.all_finite() {
-            errln!(
-                "warning: {} holds parameters that are NaN or infinite: its predictions mean nothing",
-                model.display()
-            );
-        }
-        if data.test_size() == 0 {
-            outln!("train acc | {train:.4} (no test images)");
-        } else {
-            outln!("train acc, test acc | {train:.4}, {test:.4}");
-        }
-        if a.half {
-            // the book's sampled = 10000: the whole test set
-            let x = scratchnet_network::Input::from(&data.x_test);
-            let x = x.to_dense();
-            let acc = scratchnet_network::half_float_accuracy(&net, x.view(), &data.t_test)
-                .map_err(TrainError::ModelInput)?;
-            // the book's lines, its spelling kept
-            outln!("caluculate accuracy (float64) ... ");
-            outln!("{}", crate::search::py_float(acc.float64));
-            outln!("caluculate accuracy (float16) ... ");
-            outln!("{}", crate::search::py_float(acc.float16));
-        }
-        if let Some(out) = &a.out {
-            let run = RunDir::claim_new(out).map_err(TrainError::Output)?;
-            let predicted = net.predict_classes(&data.x_test);
-            let title = model
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let (confusion, dict) = crate::plot::draw_mistakes(
-                run.path(),
-                &data.x_test,
-                &data.t_test,
-                &predicted,
-                &title,
-            )?;
-            outln!(
-                "test accuracy:{}",
-                crate::search::py_float(confusion.accuracy())
-            );
-            outln!("======= misclassified result =======");
-            outln!("{{view index: (label, inference), ...}}");
-            outln!("{dict}");
-            crate::console::out(format_args!("{confusion}"));
-            errln!(
-                "wrote {}, {} and {} in {}",
-                crate::plot::MISCLASSIFIED_PNG,
-                crate::plot::CONFUSION_PNG,
-                crate::plot::CONFUSION_CSV,
-                run.path().display()
-            );
-        }
-        Ok(Exit::Done)
     }
+    if data.test_size() == 0 {
+        outln!("train acc | {train:.4} (no test images)");
+    } else {
+        outln!("train acc, test acc | {train:.4}, {test:.4}");
+    }
+    if a.half {
+        // the book's sampled = 10000: the whole test set
+        let x = scratchnet_network::Input::from(&data.x_test);
+        let x = x.to_dense();
+        let acc = scratchnet_network::half_float_accuracy(&net, x.view(), &data.t_test)
+            .map_err(TrainError::ModelInput)?;
+        // the book's lines, its spelling kept
+        outln!("caluculate accuracy (float64) ... ");
+        outln!("{}", py_float(acc.float64));
+        outln!("caluculate accuracy (float16) ... ");
+        outln!("{}", py_float(acc.float16));
+    }
+    if let Some(out) = &a.out {
+        let run = RunDir::claim_new(out).map_err(TrainError::Output)?;
+        let title = model.file_name().unwrap_or_default().to_string_lossy();
+        let (confusion, dict) = mistakes(&net, &data, run.path(), &title)?;
+        outln!("test accuracy:{}", py_float(confusion.accuracy()));
+        outln!("======= misclassified result =======");
+        outln!("{{view index: (label, inference), ...}}");
+        outln!("{dict}");
+        crate::console::out(format_args!("{confusion}"));
+        errln!(
+            "wrote {}, {} and {} in {}",
+            crate::plot::MISCLASSIFIED_PNG,
+            crate::plot::CONFUSION_PNG,
+            crate::plot::CONFUSION_CSV,
+            run.path().display()
+        );
+    }
+    Ok(Exit::Done)
 }
 
-fn gradcheck(a: GradcheckArgs) -> Result<Exit, TrainError> {
-    checked_spec(&a)?;
-    let data_dir = DataDir::resolve(a.data.clone(), &default_root());
-    dispatch(a.dtype, Gradcheck(&a, &data_dir))
+/// The final model's mistakes on the test set, drawn into `dir`.
+fn mistakes<A: RunScalar>(
+    net: &Net<A>,
+    data: &SparseMnist<A>,
+    dir: &Path,
+    title: &str,
+) -> Result<(scratchnet_network::Confusion, String), TrainError> {
+    let predicted = net.predict_classes(&data.x_test);
+    crate::plot::draw_mistakes(dir, &data.x_test, &data.t_test, &predicted, title)
 }
-
-struct Gradcheck<'a>(&'a GradcheckArgs, &'a DataDir);
 
 /// The checked network's spec, validated as `train` validates its own.
-fn checked_spec(a: &GradcheckArgs) -> Result<scratchnet_network::NetSpec, TrainError> {
+fn checked_spec(a: &GradcheckArgs) -> Result<NetSpec, TrainError> {
     let spec = a.net.spec();
-    gradient_of(None, Some(a.numgrad), &spec, a.net.net.is_some())?;
-    crate::config::check_net_memory(&spec, a.batch, a.dtype)?;
+    crate::config::gradient_of(None, Some(a.numgrad), &spec, a.net.net.is_some())?;
+    check_net_memory(&spec, a.batch, a.dtype)?;
     spec.validate()
         .map_err(|e| TrainError::config("net", e.to_string()))?;
     Ok(spec)
 }
 
-impl ForDtype for Gradcheck<'_> {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let Gradcheck(a, data_dir) = self;
-        let data = load_data::<A>(data_dir, false)?;
-        let spec = checked_spec(a)?;
-        if a.batch > data.train_size() {
-            return Err(TrainError::config(
-                "batch",
-                format!(
-                    "{} is larger than the training set ({} images)",
-                    a.batch,
-                    data.train_size()
-                ),
-            ));
-        }
-        let idx: Vec<usize> = (0..a.batch).collect();
-        let x = data.x_train.gather_rows(&idx);
-        let t = data.t_train[..a.batch].to_vec();
-        let dense = spec.dense().ok();
-        let net = Net::<A>::new(spec, &mut rng_from_seed(a.seed))
-            .map_err(|e| TrainError::config("init", e.to_string()))?;
-        let book = a.numgrad == NumGradMethod::Generic;
-        let (lg, which) = if a.exact_delta {
-            (LossGradient::ExactDelta, "backprop (exact δ-gradient)")
-        } else {
-            (LossGradient::Book, "backprop")
-        };
-        let check = net.gradient_check(&x, &t, book, lg, &mut rng_from_seed(a.seed));
-        // the net names its batch norm, dropout and λ
-        let with = if dense.as_ref().is_some_and(|d| d.dropout.is_some()) {
+fn gradcheck<A: RunScalar>(a: &GradcheckArgs, spec: NetSpec) -> Result<Exit, TrainError> {
+    let data = load_data::<A>(&a.env.dir(), false)?;
+    if a.batch > data.train_size() {
+        return Err(TrainError::config(
+            "batch",
+            format!(
+                "{} is larger than the training set ({} images)",
+                a.batch,
+                data.train_size()
+            ),
+        ));
+    }
+    let idx: Vec<usize> = (0..a.batch).collect();
+    let (x, t) = (data.x_train.gather_rows(&idx), &data.t_train[..a.batch]);
+    let dense = spec.dense().ok();
+    let net = Net::<A>::new(spec, &mut rng_from_seed(a.seed))
+        .map_err(|e| TrainError::config("init", e.to_string()))?;
+    let book = a.numgrad == NumGradMethod::Generic;
+    let (lg, which) = if a.exact_delta {
+        (LossGradient::ExactDelta, "backprop (exact δ-gradient)")
+    } else {
+        (LossGradient::Book, "backprop")
+    };
+    let check = net.gradient_check(&x, t, book, lg, &mut rng_from_seed(a.seed));
+    // the net names its batch norm, dropout and λ
+    let dropout = dense.as_ref().is_some_and(|d| d.dropout.is_some());
+    outln!(
+        "gradient check: {} numerical gradient vs {which}, {} {} network (seed {}{}), first {} training images",
+        if book { "generic" } else { "fast" },
+        A::DTYPE,
+        net.describe(),
+        a.seed,
+        if dropout {
             ", one set of dropout masks"
         } else {
             ""
-        };
+        },
+        a.batch
+    );
+    crate::console::out(format_args!("{check}"));
+    // f64: the numerical gradient's own error (h = 1e-4, central) is ~1e-8 of the scale;
+    // f32 rounds the loss to ~1e-7, which over 2h is ~1e-3 of it.
+    let tol = if A::DTYPE == "f32" { 3e-2 } else { 1e-5 };
+    let scale = check.scale();
+    let zero_rows: Vec<&str> = check
+        .params
+        .iter()
+        .filter(|p| p.max_abs <= 1e-12 * scale)
+        .map(|p| p.name.as_str())
+        .collect();
+    if !zero_rows.is_empty() {
         outln!(
-            "gradient check: {} numerical gradient vs {which}, {} {} network (seed {}{with}), first {} training images",
-            if book { "generic" } else { "fast" },
-            A::DTYPE,
-            net.describe(),
-            a.seed,
-            a.batch
+            "{}: gradient 0{}, so both figures are roundings of 0 and their max rel diff means nothing; judged by mean |diff|",
+            zero_rows.join(", "),
+            if dense.as_ref().is_some_and(|d| d.batch_norm) {
+                " in exact arithmetic (batch norm removes any shift)"
+            } else {
+                " (saturated or dead units)"
+            }
         );
-        crate::console::out(format_args!("{check}"));
-        // f64: the numerical gradient's own error (h = 1e-4, central) is ~1e-8 of the scale;
-        // f32 rounds the loss to ~1e-7, which over 2h is ~1e-3 of it.
-        let tol = if A::DTYPE == "f32" { 3e-2 } else { 1e-5 };
-        let zero_rows: Vec<&str> = check
-            .params
-            .iter()
-            .filter(|p| p.max_abs <= 1e-12 * check.scale())
-            .map(|p| p.name.as_str())
-            .collect();
-        if !zero_rows.is_empty() {
-            outln!(
-                "{}: gradient 0{}, so both figures are roundings of 0 and their max rel diff means nothing; judged by mean |diff|",
-                zero_rows.join(", "),
-                if dense.as_ref().is_some_and(|d| d.batch_norm) {
-                    " in exact arithmetic (batch norm removes any shift)"
-                } else {
-                    " (saturated or dead units)"
-                }
-            );
-        }
-        // f32: the check's own note (Display) says why the figures are loose; the flag is ours
-        if A::DTYPE == "f32" {
-            outln!("(--dtype f64 checks in f64)");
-        }
-        let scale = check.scale();
-        if check.passes(tol) {
-            outln!(
-                "verdict: PASS, every tensor's mean |diff| <= {} x the gradient's scale {scale:.3e}",
-                fmt_num(tol),
-            );
-            Ok(Exit::Done)
-        } else if !scale.is_finite() {
-            Err(TrainError::Failed(
-                "gradient check FAILED: a gradient is not finite (NaN or infinite); is the initial weight scale too large?"
-                    .into(),
-            ))
-        } else {
-            Err(TrainError::Failed(format!(
-                "gradient check FAILED: a tensor's mean |diff| is above {} x the gradient's scale {scale:.3e}",
-                fmt_num(tol),
-            )))
-        }
+    }
+    // f32: the check's own note (Display) says why the figures are loose; the flag is ours
+    if A::DTYPE == "f32" {
+        outln!("(--dtype f64 checks in f64)");
+    }
+    if check.passes(tol) {
+        outln!(
+            "verdict: PASS, every tensor's mean |diff| <= {} x the gradient's scale {scale:.3e}",
+            fmt_num(tol),
+        );
+        Ok(Exit::Done)
+    } else if !scale.is_finite() {
+        Err(TrainError::Failed(
+            "gradient check FAILED: a gradient is not finite (NaN or infinite); is the initial weight scale too large?"
+                .into(),
+        ))
+    } else {
+        Err(TrainError::Failed(format!(
+            "gradient check FAILED: a tensor's mean |diff| is above {} x the gradient's scale {scale:.3e}",
+            fmt_num(tol),
+        )))
     }
 }
 
@@ -1118,150 +965,85 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
         errln!("wrote {}", png.display());
         return Ok(Exit::Done);
     }
-    let (metrics, held_out) = Metrics::read_csvs(&a.dir)?;
+    let (metrics, held_out) = crate::Metrics::read_csvs(&a.dir)?;
     let summary_path = a.dir.join(SUMMARY_FILE);
-    let subtitle = if summary_path.exists() {
-        Summary::read(&summary_path)?.config.describe()
-    } else {
-        a.dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| a.dir.display().to_string())
+    let summary = match summary_path.exists() {
+        true => Some(Summary::read(&summary_path)?),
+        false => None,
     };
-    let loss = a.dir.join(LOSS_PNG);
-    let acc = a.dir.join(ACCURACY_PNG);
+    let subtitle = match &summary {
+        Some(s) => s.config.describe(),
+        None => a.dir.file_name().map_or_else(
+            || a.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+    };
     crate::plot::draw_run(&a.dir, &metrics, &subtitle, held_out)?;
-    errln!("wrote {} and {}", loss.display(), acc.display());
-    // a convolutional run: its first layer's filters before and after (the book's figure 7-24);
-    // the weights before training are drawn again from the run's seed, as the run drew them
+    errln!(
+        "wrote {} and {}",
+        a.dir.join(crate::plot::LOSS_PNG).display(),
+        a.dir.join(crate::plot::ACCURACY_PNG).display()
+    );
     let model = a.dir.join(crate::MODEL_FILE);
-    if summary_path.exists() && model.exists() {
-        let summary = Summary::read(&summary_path)?;
-        let config = summary.config;
-        if config.net.input.len() == 3 {
-            dispatch(
-                config.dtype,
-                Filters {
-                    dir: &a.dir,
-                    model: &model,
-                    config: &config,
-                },
-            )?;
-        }
-        // the misclassified test images and the confusion matrix of the final model, when the
-        // run's MNIST is there (plot never downloads)
-        let data = a
-            .data
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(&summary.data_dir));
-        if scratchnet_mnist::missing_files(&data).is_empty() {
-            dispatch(
-                config.dtype,
-                Mistakes {
-                    dir: &a.dir,
-                    model: &model,
-                    data: &data,
-                },
-            )?;
-        } else {
-            errln!(
-                "no MNIST in {}: {} and {} not drawn (give --data DIR)",
-                data.display(),
-                crate::plot::MISCLASSIFIED_PNG,
-                crate::plot::CONFUSION_PNG
-            );
-        }
+    let Some(summary) = summary.filter(|_| model.exists()) else {
+        return Ok(Exit::Done);
+    };
+    // the run's MNIST, when it is there (plot never downloads)
+    let dir = a
+        .data
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&summary.data_dir));
+    let data = scratchnet_mnist::missing_files(&dir)
+        .is_empty()
+        .then_some(&dir);
+    if data.is_none() {
+        errln!(
+            "no MNIST in {}: {} and {} not drawn (give --data DIR)",
+            dir.display(),
+            crate::plot::MISCLASSIFIED_PNG,
+            crate::plot::CONFUSION_PNG
+        );
+    }
+    with_dtype!(summary.config.dtype, A => plot_model::<A>(&a.dir, &model, &summary.config, data))
+}
+
+/// `plot`'s figures of the final model: a convolutional net's first-layer filters before and
+/// after training (the book's figure 7-24; the weights before are drawn again from the run's
+/// seed, as the run drew them), and its mistakes on the test set when `data` is given.
+fn plot_model<A: RunScalar>(
+    dir: &Path,
+    model: &Path,
+    config: &RunConfig,
+    data: Option<&PathBuf>,
+) -> Result<Exit, TrainError> {
+    let after = load_model::<A>(model, None)?;
+    if config.net.input.len() == 3 {
+        let before = config.new_net::<A>(&mut rng_from_seed(config.seed))?;
+        let path = dir.join("filters.png");
+        crate::plot::draw_filters(&path, &before.params()["W1"], &after.params()["W1"])?;
+        errln!("wrote {}", path.display());
+    }
+    if let Some(data) = data {
+        let data = crate::data::load::<A>(data)?;
+        let title = dir.file_name().unwrap_or_default().to_string_lossy();
+        mistakes(&after, &data, dir, &title)?;
+        errln!(
+            "wrote {}, {} and {}",
+            dir.join(crate::plot::MISCLASSIFIED_PNG).display(),
+            dir.join(crate::plot::CONFUSION_PNG).display(),
+            dir.join(crate::plot::CONFUSION_CSV).display()
+        );
     }
     Ok(Exit::Done)
 }
 
-/// `plot`'s figures of the final model's mistakes on the test set.
-struct Mistakes<'a> {
-    dir: &'a Path,
-    model: &'a Path,
-    data: &'a Path,
-}
-
-impl ForDtype for Mistakes<'_> {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let net = Net::<A>::load(self.model).map_err(TrainError::ModelInput)?;
-        check_mnist_shape(&net, self.model)?;
-        let data = crate::data::load::<A>(self.data)?;
-        let predicted = net.predict_classes(&data.x_test);
-        let title = self
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        crate::plot::draw_mistakes(self.dir, &data.x_test, &data.t_test, &predicted, &title)?;
-        errln!(
-            "wrote {}, {} and {}",
-            self.dir.join(crate::plot::MISCLASSIFIED_PNG).display(),
-            self.dir.join(crate::plot::CONFUSION_PNG).display(),
-            self.dir.join(crate::plot::CONFUSION_CSV).display()
-        );
-        Ok(Exit::Done)
-    }
-}
-
-/// `plot`'s filter figure of a convolutional run.
-struct Filters<'a> {
-    dir: &'a std::path::Path,
-    model: &'a std::path::Path,
-    config: &'a RunConfig,
-}
-
-impl ForDtype for Filters<'_> {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let after = Net::<A>::load(self.model).map_err(TrainError::ModelInput)?;
-        let before = self
-            .config
-            .new_net::<A>(&mut rng_from_seed(self.config.seed))?;
-        let tiles = |net: &Net<A>| -> Vec<Vec<f64>> {
-            let w = &net.params()["W1"];
-            w.outer_iter()
-                .map(|f| {
-                    f.index_axis(ndarray::Axis(0), 0)
-                        .iter()
-                        .map(|v| v.as_f64())
-                        .collect()
-                })
-                .collect()
-        };
-        let w1 = after.params()["W1"].shape().to_vec();
-        let path = self.dir.join("filters.png");
-        scratchnet_plot::tile_grid(
-            &path,
-            &[
-                ("before training".to_string(), tiles(&before)),
-                ("after training".to_string(), tiles(&after)),
-            ],
-            (w1[2], w1[3]),
-            10,
-        )
-        .map_err(|e| match e {
-            scratchnet_plot::PlotError::File(e) => TrainError::Output(e),
-            scratchnet_plot::PlotError::Draw { path, what } => TrainError::Plot { path, what },
-        })?;
-        errln!("wrote {}", path.display());
-        Ok(Exit::Done)
-    }
-}
-
 fn export(a: ExportArgs) -> Result<Exit, TrainError> {
-    let (out, _) = a.target()?;
-    let (_, dtype) = model_dtype(&a.model)?;
+    let (out, format) = a.target()?;
+    let dtype = model_dtype(&a.model)?;
     // Refuse a bad target before reading the whole model.
     scratchnet_fileio::resolve_output(out).map_err(TrainError::Output)?;
-    dispatch(dtype, Export(&a))
-}
-
-struct Export<'a>(&'a ExportArgs);
-
-impl ForDtype for Export<'_> {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let (out, format) = self.0.target()?;
-        let net = Net::<A>::load(&self.0.model).map_err(TrainError::ModelInput)?;
+    with_dtype!(dtype, A => {
+        let net = Net::<A>::load(&a.model).map_err(TrainError::ModelInput)?;
         match format {
             ExportFormat::Npz => net.export_npz(out),
             ExportFormat::Safetensors => net.export_safetensors(out),
@@ -1271,135 +1053,132 @@ impl ForDtype for Export<'_> {
             .params()
             .iter()
             .chain(net.state().iter())
-            .map(|(name, a)| {
-                let dims: Vec<String> = a.shape().iter().map(usize::to_string).collect();
-                format!("{name} ({})", dims.join(", "))
-            })
+            .map(|(name, a)| format!("{name} {:?}", a.shape()).replace('[', "(").replace(']', ")"))
             .collect();
-        errln!(
-            "wrote {}: {} as {}",
-            out.display(),
-            arrays.join(", "),
-            A::DTYPE
-        );
-        Ok(Exit::Done)
-    }
+        errln!("wrote {}: {} as {}", out.display(), arrays.join(", "), A::DTYPE);
+    });
+    Ok(Exit::Done)
 }
 
 fn search(a: SearchArgs, interrupt: &Interrupt) -> Result<Exit, TrainError> {
-    let config = a.config();
+    let config = SearchConfig {
+        trials: a.trials,
+        epochs: a.epochs,
+        train_size: a.train_size,
+        validation: a.validation,
+        batch: a.batch,
+        hidden: a.hidden.0.clone(),
+        lr_exp: a.lr_exp,
+        weight_decay_exp: a.weight_decay_exp,
+        seed: a.seed,
+        dtype: a.dtype,
+    };
     config.validate()?;
-    let root = default_root();
-    let data_dir = DataDir::resolve(a.data.clone(), &root);
     if let Some(out) = &a.out {
         check_new_out_dir(out).map_err(TrainError::Output)?;
     }
-    dispatch(a.dtype, Search(&a, config, &data_dir, root, interrupt))
+    with_dtype!(a.dtype, A => search_as::<A>(&a, &config, interrupt))
 }
 
-struct Search<'a>(
-    &'a SearchArgs,
-    SearchConfig,
-    &'a DataDir,
-    PathBuf,
-    &'a Interrupt,
-);
-
-impl ForDtype for Search<'_> {
-    fn run<A: RunScalar>(self) -> Result<Exit, TrainError> {
-        let Search(a, config, data_dir, root, interrupt) = self;
-        let data = load_data::<A>(data_dir, a.quiet)?;
-        // every check that needs the data before the folder is claimed
-        let (split, iters) = config.prepare(&data)?;
-        let run = match &a.out {
-            Some(out) => RunDir::claim_new(out).map_err(TrainError::Output)?,
-            None => RunDir::claim_default(&root).map_err(TrainError::Output)?,
-        };
-        if !a.quiet {
-            errln!(
-                "scratchnet search: {} trials of {} epochs ({} iterations) on {} training and {} validation images, hidden {}, seed {}, {}, {} thread(s)",
-                config.trials,
-                config.epochs,
-                iters,
-                split.train_size(),
-                split.test_size(),
-                a.hidden
-                    .0
-                    .iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-                config.seed,
-                A::DTYPE,
-                rayon::current_num_threads()
-            );
-            errln!(
-                "data: {}   results: {}",
-                data_dir.path().display(),
-                run.path().display()
-            );
-        }
-        drop(split);
-        let start = std::time::Instant::now();
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        // Ctrl-C stops the trials under way; the finished ones are written below
-        interrupt.training.store(true, Ordering::SeqCst);
-        let trials = crate::search::search_with(&config, &data, &interrupt.stop, |t: &Trial| {
-            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if !a.quiet {
-                errln!(
-                    "[{k}/{}] trial {}: {}{}",
-                    config.trials,
-                    t.trial,
-                    t.book_line(),
-                    if t.diverged { " (diverged)" } else { "" }
-                );
-            }
-        })?;
-        let stopped = trials.len() < config.trials;
-        let wall = start.elapsed().as_secs_f64();
-        let csv_path = run.path().join(SEARCH_CSV);
-        scratchnet_fileio::write_atomic(&csv_path, crate::search::csv(&trials).as_bytes())
-            .map_err(TrainError::Output)?;
-        let png_path = run.path().join(SEARCH_PNG);
-        draw_best(&png_path, &trials)?;
-        outln!("=========== Hyper-Parameter Optimization Result ===========");
-        let sorted = best_first(&trials);
-        for (i, t) in sorted.iter().enumerate() {
-            outln!(
-                "Best-{}(val acc:{}) | {}{}",
-                i + 1,
-                crate::search::py_float(t.final_val_acc()),
-                t.key(),
-                if t.diverged { " (diverged)" } else { "" }
-            );
-        }
-        match sorted.iter().find(|t| !t.diverged) {
-            Some(best) => outln!(
-                "best: lr {:e}, weight decay {:e} → val acc {:.4} (trial {}, train acc {:.4})",
-                best.lr,
-                best.weight_decay,
-                best.final_val_acc(),
-                best.trial,
-                best.final_train_acc()
-            ),
-            None if !trials.is_empty() => {
-                outln!("no best: every trial diverged (try a smaller --lr-exp range)")
-            }
-            None => {}
-        }
-        if !a.quiet {
-            errln!(
-                "{}: {} of {} trials in {wall:.1} s; results in {}",
-                if stopped { "interrupted" } else { "done" },
-                trials.len(),
-                config.trials,
-                run.path().display()
-            );
-        }
-        if stopped {
-            return Ok(Exit::Interrupted);
-        }
-        Ok(Exit::Done)
+fn search_as<A: RunScalar>(
+    a: &SearchArgs,
+    config: &SearchConfig,
+    interrupt: &Interrupt,
+) -> Result<Exit, TrainError> {
+    let data_dir = a.env.dir();
+    let data = load_data::<A>(&data_dir, a.quiet)?;
+    // every check that needs the data before the folder is claimed
+    let (split, iters) = config.prepare(&data)?;
+    let run = match &a.out {
+        Some(out) => RunDir::claim_new(out),
+        None => RunDir::claim_default(&default_root()),
     }
+    .map_err(TrainError::Output)?;
+    if !a.quiet {
+        errln!(
+            "scratchnet search: {} trials of {} epochs ({iters} iterations) on {} training and {} validation images, hidden {}, seed {}, {}, {} thread(s)",
+            config.trials,
+            config.epochs,
+            split.train_size(),
+            split.test_size(),
+            config
+                .hidden
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            config.seed,
+            A::DTYPE,
+            rayon::current_num_threads()
+        );
+        errln!(
+            "data: {}   results: {}",
+            data_dir.path().display(),
+            run.path().display()
+        );
+    }
+    drop(split);
+    let start = std::time::Instant::now();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    // Ctrl-C stops the trials under way; the finished ones are written below
+    interrupt.training.store(true, Ordering::SeqCst);
+    let trials = crate::search::search_with(config, &data, &interrupt.stop, |t: &Trial| {
+        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if !a.quiet {
+            let diverged = if t.diverged { " (diverged)" } else { "" };
+            errln!(
+                "[{k}/{}] trial {}: {}{diverged}",
+                config.trials,
+                t.trial,
+                t.book_line()
+            );
+        }
+    })?;
+    let stopped = trials.len() < config.trials;
+    scratchnet_fileio::write_atomic(
+        run.path().join(SEARCH_CSV),
+        crate::search::csv(&trials).as_bytes(),
+    )
+    .map_err(TrainError::Output)?;
+    draw_best(&run.path().join(SEARCH_PNG), &trials)?;
+    outln!("=========== Hyper-Parameter Optimization Result ===========");
+    let sorted = best_first(&trials);
+    for (i, t) in sorted.iter().enumerate() {
+        outln!(
+            "Best-{}(val acc:{}) | {}{}",
+            i + 1,
+            py_float(t.final_val_acc()),
+            t.key(),
+            if t.diverged { " (diverged)" } else { "" }
+        );
+    }
+    match sorted.iter().find(|t| !t.diverged) {
+        Some(best) => outln!(
+            "best: lr {:e}, weight decay {:e} → val acc {:.4} (trial {}, train acc {:.4})",
+            best.lr,
+            best.weight_decay,
+            best.final_val_acc(),
+            best.trial,
+            best.final_train_acc()
+        ),
+        None if !trials.is_empty() => {
+            outln!("no best: every trial diverged (try a smaller --lr-exp range)")
+        }
+        None => {}
+    }
+    if !a.quiet {
+        errln!(
+            "{}: {} of {} trials in {:.1} s; results in {}",
+            if stopped { "interrupted" } else { "done" },
+            trials.len(),
+            config.trials,
+            start.elapsed().as_secs_f64(),
+            run.path().display()
+        );
+    }
+    Ok(if stopped {
+        Exit::Interrupted
+    } else {
+        Exit::Done
+    })
 }

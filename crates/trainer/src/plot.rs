@@ -29,6 +29,31 @@ pub(crate) fn draw_run(
         .map_err(plot_err)
 }
 
+/// Draws a convolutional net's first-layer filters `(FN, 1, FH, FW)` before and after
+/// training (the book's figure 7-24).
+pub(crate) fn draw_filters<A: scratchnet_tensor::Scalar>(
+    path: &Path,
+    before: &ndarray::ArrayD<A>,
+    after: &ndarray::ArrayD<A>,
+) -> Result<(), TrainError> {
+    let tiles = |w: &ndarray::ArrayD<A>| -> Vec<Vec<f64>> {
+        w.outer_iter()
+            .map(|f| f.iter().map(|v| v.as_f64()).collect())
+            .collect()
+    };
+    let s = after.shape();
+    scratchnet_plot::tile_grid(
+        path,
+        &[
+            ("before training".to_string(), tiles(before)),
+            ("after training".to_string(), tiles(after)),
+        ],
+        (s[2], s[3]),
+        10,
+    )
+    .map_err(plot_err)
+}
+
 /// File name of the first misclassified test images (the book's figure 8-3).
 pub const MISCLASSIFIED_PNG: &str = "misclassified.png";
 /// File name of the confusion-matrix figure.
