@@ -565,6 +565,33 @@ pub(crate) fn check_net_memory(
 }
 
 impl RunConfig {
+    /// The configuration `scratchnet train ARGS` runs, every default resolved and checked, from
+    /// its flags as whitespace-separated words: a notebook's or a test's way to say a run.
+    ///
+    /// ```
+    /// let c = scratchnet_trainer::RunConfig::from_args("--hidden 100,100 --activation relu --optimizer adam")?;
+    /// assert_eq!((c.net.sizes(), c.optimizer.lr), (vec![784, 100, 100, 10], 0.001));
+    /// assert!(scratchnet_trainer::RunConfig::from_args("--beta1 0.8").is_err()); // sgd has no β₁
+    /// # Ok::<(), scratchnet_trainer::TrainError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TrainError::Usage`] for words clap does not accept, [`TrainError::Config`] naming the
+    /// value that cannot work.
+    pub fn from_args(args: &str) -> Result<RunConfig, TrainError> {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Words {
+            #[command(flatten)]
+            flags: TrainFlags,
+        }
+        let argv = std::iter::once("train").chain(args.split_whitespace());
+        Words::try_parse_from(argv)
+            .map_err(|e| TrainError::Usage(e.to_string()))?
+            .flags
+            .resolve()
+    }
+
     /// Bytes a run of this configuration needs, roughly: the parameters in eight copies (the
     /// network, its double buffer, the gradient, a numerical gradient, two optimizer moments, a
     /// checkpoint and a model being written), the batch's activations in six copies, a block
@@ -965,92 +992,5 @@ pub(crate) fn fmt_num(v: f64) -> String {
         format!("{v:e}")
     } else {
         format!("{v}")
-    }
-}
-
-/// The configuration `scratchnet train` resolves from `args` (whitespace-separated flags).
-#[cfg(test)]
-pub(crate) fn flags(args: &str) -> Result<RunConfig, TrainError> {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        flags: TrainFlags,
-    }
-    let argv = std::iter::once("x").chain(args.split_whitespace());
-    Cli::try_parse_from(argv)
-        .map_err(|e| TrainError::Usage(e.to_string()))?
-        .flags
-        .resolve()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flag_defaults_are_the_notebooks() {
-        assert_eq!(flags("").unwrap(), RunConfig::default());
-    }
-
-    #[test]
-    fn lr_and_gradient_defaults_follow_the_optimizer_and_network() {
-        for (opt, lr) in [
-            ("sgd", 0.1),
-            ("momentum", 0.01),
-            ("adagrad", 0.01),
-            ("adam", 0.001),
-        ] {
-            let c = flags(&format!("--optimizer {opt}")).unwrap();
-            assert_eq!((c.optimizer.kind.as_str(), c.optimizer.lr), (opt, lr));
-            assert_eq!(c.schedule.gradient, Gradient::Numerical);
-        }
-        let deep = flags("--hidden 100,100 --activation relu --init he").unwrap();
-        assert_eq!(deep.schedule.gradient, Gradient::Backprop);
-        let generic = flags("--hidden 8,8 --grad numeric").unwrap();
-        assert_eq!(generic.schedule.gradient, Gradient::NumericalBook);
-        let conv = flags("--net simple-convnet").unwrap();
-        assert_eq!(
-            (conv.optimizer.kind, conv.schedule.epochs),
-            (OptimizerKind::Adam, Some(20))
-        );
-        assert_eq!(conv.schedule.eval_samples, Some(1000));
-    }
-
-    #[test]
-    fn flags_that_do_not_apply_are_refused_by_name() {
-        for (args, field) in [
-            ("--beta1 0.8", "beta1"),
-            ("--momentum 0.5 --optimizer adam", "momentum"),
-            ("--decay-rate 0.9", "decay_rate"),
-            ("--hidden 8,8 --numgrad fast", "numgrad"),
-            ("--lr 1e-50 --dtype f32", "lr"),
-            ("--hidden 100000000", "hidden"),
-            ("--shift 28", "shift"),
-        ] {
-            match flags(args) {
-                Err(TrainError::Config { field: f, .. }) => assert_eq!(f, field, "{args}"),
-                other => panic!("{args}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn the_description_names_what_differs_from_the_notebook() {
-        let deep =
-            flags("--hidden 100,100 --activation relu --init he --optimizer adam --batch-norm")
-                .unwrap();
-        assert_eq!(
-            deep.describe(),
-            "backprop, f64, hidden 100,100 relu, init he, batch norm, adam, batch 100, lr 0.001"
-        );
-        let conv = flags("--net simple-convnet --lr 3e38").unwrap();
-        assert!(
-            conv.describe()
-                .starts_with("backprop, f64, net conv 30x5x5"),
-            "{}",
-            conv.describe()
-        );
-        assert!(conv.describe().ends_with("lr 3e38"));
     }
 }
