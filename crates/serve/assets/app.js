@@ -423,8 +423,7 @@ async function loadRun() {
   const s = r.summary || {};
   const rows = [];
   const add = (k, v) => { if (v !== undefined && v !== null && typeof v !== "object") rows.push([k, v]); };
-  for (const [k, v] of Object.entries(s.config || {})) add(k, Array.isArray(v) ? v.join(",") : v);
-  for (const k of ["train_acc", "test_acc", "iters_done", "wall_s", "threads", "run_id"]) add(k, s[k]);
+  for (const k of ["describe", "train_acc", "test_acc", "iters_done", "wall_s", "threads", "run_id"]) add(k, s[k]);
   table.innerHTML = rows.map(([k, v]) => `<tr><td>${k}</td><td>${typeof v === "number" && !Number.isInteger(v) ? v.toPrecision(4) : v}</td></tr>`).join("");
 }
 

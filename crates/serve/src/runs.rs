@@ -45,8 +45,7 @@ pub(crate) fn list(root: &Path) -> Vec<RunEntry> {
             RunEntry {
                 test_acc: get("test_acc").and_then(|v| v.as_f64()),
                 describe: get("describe")
-                    .or_else(|| get("config").and_then(|c| c.get("describe").cloned()))
-                    .and_then(|v| v.as_str().map(str::to_owned)),
+                    .and_then(|v| v.as_str().filter(|d| !d.is_empty()).map(str::to_owned)),
                 name,
             }
         })
@@ -160,11 +159,19 @@ mod tests {
             "epoch,iteration,train_acc,test_acc\n0,1,0.1,0.2\n1,600,0.9,0.91\n",
         )
         .unwrap();
-        std::fs::write(run.join(SUMMARY_FILE), r#"{"test_acc": 0.91}"#).unwrap();
+        std::fs::write(
+            run.join(SUMMARY_FILE),
+            r#"{"test_acc": 0.91, "describe": "backprop, f64, hidden 50, batch 100, lr 0.1"}"#,
+        )
+        .unwrap();
         std::fs::create_dir(root.path().join("empty")).unwrap();
         let runs = list(root.path());
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].test_acc, Some(0.91));
+        assert_eq!(
+            runs[0].describe.as_deref(),
+            Some("backprop, f64, hidden 50, batch 100, lr 0.1")
+        );
         let v = view(&runs[0].name, &run);
         // 2500 points in buckets of 3: 834 means; the first is of iterations 1, 2, 3
         assert_eq!(v.bucket, 3);

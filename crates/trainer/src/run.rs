@@ -115,6 +115,10 @@ pub struct Summary {
     /// The configuration (its fields at the top level of the JSON object).
     #[serde(flatten)]
     pub config: RunConfig,
+    /// The run in one line ([`RunConfig::describe`]), as banners and plot titles name it, for
+    /// listings (`scratchnet serve`'s run list); empty in summaries of older builds.
+    #[serde(default)]
+    pub describe: String,
     /// The run's id, as in its `checkpoint.bin` (absent in summaries of older builds).
     #[serde(default)]
     pub run_id: Option<String>,
@@ -200,6 +204,7 @@ fn write_all<A: Scalar>(
     };
     let summary = Summary {
         config: t.config().clone(),
+        describe: t.config().describe(),
         run_id: s.run_id.clone(),
         iters_done: t.iters_done(),
         train_size: t.data().train_size(),

@@ -340,6 +340,7 @@ fn one_epoch_prints_the_notebook_lines_and_writes_every_file() {
     assert!(stderr(&o).contains("iteration 3/3"), "{}", stderr(&o));
     let sum = json(&out.join("summary.json"));
     for k in [
+        "describe",
         "net",
         "optimizer",
         "schedule",
