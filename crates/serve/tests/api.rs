@@ -41,7 +41,7 @@ fn make_run(root: &Path, name: &str, spec: NetSpec, seed: u64) -> Net<f32> {
     .unwrap();
     std::fs::write(
         dir.join("summary.json"),
-        r#"{"config": {"batch": 100, "lr": 0.1}, "test_acc": 0.52}"#,
+        r#"{"describe": "backprop, f64, hidden 50, batch 100, lr 0.1", "test_acc": 0.52}"#,
     )
     .unwrap();
     net
@@ -309,11 +309,18 @@ fn the_api_answers_what_the_net_computes_and_refuses_bad_input() {
         .collect();
     assert_eq!(names, ["2026-01-02_00-00-00", "2026-01-01_00-00-00"]);
     assert_eq!(r["runs"][1]["test_acc"], 0.52);
+    assert_eq!(
+        r["runs"][1]["describe"],
+        "backprop, f64, hidden 50, batch 100, lr 0.1"
+    );
     let (s, run) = get(&format!("{url}api/run"));
     assert_eq!(s, 200);
     assert_eq!(run["loss"]["rows"][3], json!([4.0, 2.5 / 4.0]));
     assert_eq!(run["accuracy"]["rows"][1], json!([1.0, 10.0, 0.5, 0.52]));
-    assert_eq!(run["summary"]["config"]["batch"], 100);
+    assert_eq!(
+        run["summary"]["describe"],
+        "backprop, f64, hidden 50, batch 100, lr 0.1"
+    );
 
     // the test set: the confusion matrix of the net's predictions, computed here too
     let test = scratchnet_mnist::load_raw(mnist_dir()).unwrap().test;

@@ -88,9 +88,12 @@ fn train(run: &Path, mnist: &scratchnet_mnist::RawMnist) -> Net<f32> {
     .unwrap();
     std::fs::write(
         run.join("summary.json"),
+        // the fields `scratchnet train` writes that the page shows
         serde_json::json!({
-            "config": {"net": net.spec().to_string(), "optimizer": "adam", "lr": 0.001,
-                       "batch": 100, "iters": 1200, "seed": 1, "dtype": "f32"},
+            "describe": format!("backprop, f32, net {}, adam, batch 100, lr 0.001", net.spec()),
+            "optimizer": {"kind": "adam", "lr": 0.001},
+            "seed": 1,
+            "dtype": "f32",
             "test_acc": test_acc,
         })
         .to_string(),

@@ -650,7 +650,7 @@ impl RunConfig {
     /// Checks everything that does not need the data: the learning rate finite and > 0, the
     /// init σ and λ finite and >= 0 (also in the run's dtype), momentum, β and decay rates and
     /// the dropout ratio in [0, 1), sizes and counts at least 1, at most
-    /// [`MAX_HIDDEN_LAYERS`] hidden layers, and the memory within what this machine holds.
+    /// 64 hidden layers, and the memory within what this machine holds.
     /// Errors name the field; the command line names its flag.
     ///
     /// ```

@@ -23,7 +23,7 @@ missing, malformed, of another run, not a regular file, an output folder in use 
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// A configuration value that cannot work; `field` is the [`TrainConfig`](crate::TrainConfig)
+    /// A configuration value that cannot work; `field` is the [`RunConfig`](crate::RunConfig)
     /// field (the command line names its flag).
     #[error("{field} {problem}")]
     Config {

@@ -1,8 +1,10 @@
-//! The scratchnet trainer: the notebook's §4.5.2–4.5.3 training of `TwoLayerNet` on MNIST, as a
-//! library (so tests can drive the loop directly) and as the `scratchnet` binary.
+//! The scratchnet trainer: the book's training loop (§4.5.2–4.5.3, and chapters 5–8's nets on
+//! it) on MNIST, as a library (so tests and notebooks can drive the loop) and as the
+//! `scratchnet` binary.
 //!
-//! * [`RunConfig`]: the notebook's hyperparameters (`iters_num = 10000`, `batch_size = 100`,
-//!   `learning_rate = 0.1`, `hidden_size = 50`) and the gradient method, dtype and seed.
+//! * [`RunConfig`]: what to train and how — the network's `NetSpec`, the optimizer's config, the
+//!   [`Schedule`], the [`DataChoice`], seed and dtype — the notebook's values by default;
+//!   [`RunConfig::from_args`] reads `scratchnet train`'s flags.
 //! * [`Trainer`]: one iteration at a time — a random mini-batch with replacement, the gradient
 //!   (numerical or backprop), the SGD step, the batch loss after it, and at every epoch boundary
 //!   the accuracy on the full train and test sets.

@@ -738,3 +738,54 @@ mod search {
         );
     }
 }
+
+mod metrics {
+    use scratchnet_trainer::{ACCURACY_CSV, AccuracyRow, Dtype, HeldOut, LOSS_CSV, Metrics};
+
+    #[test]
+    fn f32_losses_are_written_in_their_own_shortest_form() {
+        let m = Metrics {
+            losses: vec![0.1f32 as f64],
+            accuracy: vec![],
+        };
+        assert_eq!(m.loss_csv(Dtype::F32), "iteration,loss\n1,0.1\n");
+        // the f64 form of the same number shows its f32 rounding
+        assert_ne!(m.loss_csv(Dtype::F64), "iteration,loss\n1,0.1\n");
+    }
+
+    #[test]
+    fn csv_roundtrip_is_bit_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Metrics {
+            losses: (1..50).map(|k| 1.0 / k as f64 + 1e-17 * k as f64).collect(),
+            accuracy: vec![AccuracyRow {
+                epoch: 3,
+                iteration: 1801,
+                train_acc: 57_123.0 / 60_000.0,
+                test_acc: 9_456.0 / 10_000.0,
+            }],
+        };
+        m.write_csvs(dir.path(), Dtype::F64, HeldOut::Test).unwrap();
+        assert_eq!(Metrics::read_csvs(dir.path()).unwrap(), (m, HeldOut::Test));
+    }
+
+    #[test]
+    fn malformed_csv_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(LOSS_CSV), "iteration,loss\n1,0.5\n2,abc\n").unwrap();
+        std::fs::write(
+            dir.path().join(ACCURACY_CSV),
+            "epoch,iteration,train_acc,test_acc\n",
+        )
+        .unwrap();
+        let e = Metrics::read_csvs(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("loss.csv") && e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn missing_header_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(LOSS_CSV), "1,0.5\n").unwrap();
+        assert!(Metrics::read_csvs(dir.path()).is_err());
+    }
+}
