@@ -1,8 +1,7 @@
 //! The layered net's cost next to the fused two-layer path, on a real MNIST batch of 100 gathered
 //! from the sparse training set (the trainer's layout), f64: the chapter 4 configuration
 //! (784-50-10 sigmoid) by `TwoLayerNet::gradient_in` (fused), `MultiLayerNet::gradient_fast`
-//! (the layered fast path; `gradient_fast_reusing`, what the trainer runs, with the previous
-//! gradient's memory) and `MultiLayerNet::gradient` (the book's path), and the chapter 6
+//! (the layered fast path) and `MultiLayerNet::gradient` (the book's path), and the chapter 6
 //! configuration 784-100-100-10 ReLU by `gradient_fast`. `cargo bench -p scratchnet-network
 //! --bench multi_layer` (data from `MNIST_DIR` or `data/mnist`).
 
@@ -54,23 +53,6 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 train.gather_rows_into(&idx, &mut xb);
                 black_box(deep.gradient_fast(&xb, &t, &mut rng));
-            })
-        })
-    });
-    // what the trainer runs: the previous step's gradient gives its memory to the next
-    let mut spent = deep.gradient_fast_detached(&xb, &t, &mut rng).0;
-    g.bench_function("ch4_layered_gradient_fast_reusing", |b| {
-        rayon::scope(|_| {
-            b.iter(|| {
-                train.gather_rows_into(&idx, &mut xb);
-                let taken = std::mem::replace(
-                    &mut spent,
-                    scratchnet_network::MultiLayerGrads {
-                        affine: Vec::new(),
-                        batch_norm: Vec::new(),
-                    },
-                );
-                spent = black_box(deep.gradient_fast_reusing(&xb, &t, &mut rng, taken).0);
             })
         })
     });

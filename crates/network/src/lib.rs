@@ -127,7 +127,7 @@ pub use half_float::{HalfFloat, half_float_accuracy, round_to_f16};
 pub use input::Input;
 pub(crate) use model::Model;
 pub use model_file::{FORMAT_VERSION, ModelHeader, ModelInfo};
-pub use multi_layer_fast::RunningUpdate;
+pub(crate) use multi_layer_fast::RunningUpdate;
 pub use net::{Batch, DrawBatch, Gradient, Net, NonFinite};
 pub use npz::npz_dtype;
 pub use params::{Grads, PARAM_NAMES, Params};

@@ -229,30 +229,18 @@ impl<A: Scalar> MultiLayerNet<A> {
 /// net by [`MultiLayerNet::gradient_fast_detached`] until [`MultiLayerNet::apply_running`]
 /// (empty without batch norm).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RunningUpdate<A>(RunningStats<A>);
+pub(crate) struct RunningUpdate<A>(RunningStats<A>);
 
 impl<A: Scalar> MultiLayerNet<A> {
     /// [`gradient_fast`](Self::gradient_fast) without its side effect: the gradient, and the
     /// running statistics the forward pass leaves, for [`apply_running`](Self::apply_running).
     /// The net is only read, so the loss of the step before can be computed at the same time
     /// (as the trainer does); `gradient_fast` is this followed by `apply_running`.
-    ///
-    /// ```
-    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// use scratchnet_tensor::rng_from_seed;
-    /// let mut net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
-    ///     &mut rng_from_seed(0)).with_batch_norm().with_dropout(0.2);
-    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
-    /// let mut twin = net.clone();
-    /// let (g, running) = net.gradient_fast_detached(&x, &[1, 0], &mut rng_from_seed(5));
-    /// net.apply_running(running);
-    /// assert_eq!(g, twin.gradient_fast(&x, &[1, 0], &mut rng_from_seed(5)));
-    /// assert_eq!(net, twin);
-    /// ```
+    /// (`detached_then_applied_is_gradient_fast`.)
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    pub fn gradient_fast_detached<'x, 't>(
+    pub(crate) fn gradient_fast_detached<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
@@ -269,21 +257,11 @@ impl<A: Scalar> MultiLayerNet<A> {
     /// `spent`, an earlier gradient of this net that is no longer needed (as the fused path's
     /// [`Workspace`](crate::Workspace) does): the same numbers, without allocating the largest
     /// array anew on every call. The trainer's loop runs this.
-    ///
-    /// ```
-    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// use scratchnet_tensor::rng_from_seed;
-    /// let net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
-    ///     &mut rng_from_seed(0));
-    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
-    /// let (first, _) = net.gradient_fast_detached(&x, &[1, 0], &mut rng_from_seed(1));
-    /// let (again, _) = net.gradient_fast_reusing(&x, &[1, 0], &mut rng_from_seed(1), first.clone());
-    /// assert_eq!(again, first);
-    /// ```
+    /// (`reusing_gives_what_detached_gives`.)
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    pub fn gradient_fast_reusing<'x, 't>(
+    pub(crate) fn gradient_fast_reusing<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
@@ -300,7 +278,7 @@ impl<A: Scalar> MultiLayerNet<A> {
 
     /// Sets the running statistics that [`gradient_fast_detached`](Self::gradient_fast_detached)
     /// returned.
-    pub fn apply_running(&mut self, update: RunningUpdate<A>) {
+    pub(crate) fn apply_running(&mut self, update: RunningUpdate<A>) {
         self.set_running(update.0);
     }
 }
@@ -310,6 +288,43 @@ mod tests {
     use super::*;
     use crate::{Activation, WeightInit};
     use scratchnet_tensor::{SparseRows, rng_from_seed};
+
+    #[test]
+    fn detached_then_applied_is_gradient_fast() {
+        let mut net = MultiLayerNet::<f64>::new(
+            4,
+            &[3],
+            2,
+            Activation::Relu,
+            WeightInit::He,
+            &mut rng_from_seed(0),
+        )
+        .with_batch_norm()
+        .with_dropout(0.2);
+        let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
+        let mut twin = net.clone();
+        let (g, running) = net.gradient_fast_detached(&x, &[1, 0], &mut rng_from_seed(5));
+        net.apply_running(running);
+        assert_eq!(g, twin.gradient_fast(&x, &[1, 0], &mut rng_from_seed(5)));
+        assert_eq!(net, twin);
+    }
+
+    #[test]
+    fn reusing_gives_what_detached_gives() {
+        let net = MultiLayerNet::<f64>::new(
+            4,
+            &[3],
+            2,
+            Activation::Relu,
+            WeightInit::He,
+            &mut rng_from_seed(0),
+        );
+        let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
+        let (first, _) = net.gradient_fast_detached(&x, &[1, 0], &mut rng_from_seed(1));
+        let (again, _) =
+            net.gradient_fast_reusing(&x, &[1, 0], &mut rng_from_seed(1), first.clone());
+        assert_eq!(again, first);
+    }
 
     /// The scores in one pass over all rows: the first affine layer, then the book's layers.
     fn one_pass<A: Scalar>(net: &MultiLayerNet<A>, x: &Input<'_, A>) -> Array2<A> {
