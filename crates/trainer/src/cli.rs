@@ -14,7 +14,9 @@ use scratchnet_network::{Gradient, ModelInfo, Net, NetSpec};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_hidden};
+use crate::config::{
+    DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_fraction, parse_hidden,
+};
 use crate::config::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags, check_net_memory};
 use crate::console::{errln, outln};
 use crate::error::EXIT_CODES;
@@ -209,16 +211,6 @@ fn parse_exp_range(s: &str) -> Result<(f64, f64), String> {
         return Err(format!("MIN {lo} is more than MAX {hi}"));
     }
     Ok((lo, hi))
-}
-
-fn parse_fraction(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-        Ok(v) => Err(format!(
-            "must be a number more than 0 and less than 1, got {v}"
-        )),
-        Err(_) => Err(format!("`{s}` is not a number")),
-    }
 }
 
 /// Flags of `scratchnet search`; the defaults are the book's.

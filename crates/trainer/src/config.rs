@@ -908,7 +908,7 @@ pub(crate) fn check_fraction(v: f64) -> Result<f64, String> {
     }
 }
 
-fn parse_fraction(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_fraction(s: &str) -> Result<f64, String> {
     check_fraction(parse_number(s)?)
 }
 
