@@ -13,19 +13,16 @@ use scratchnet_network::layers::LossGradient;
 use scratchnet_network::{Gradient, ModelInfo, Net, NetSpec};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
-use crate::checkpoint::CHECKPOINT_FILE;
-use crate::config::{
-    DEFAULT_SEED, fmt_num, max_threads, parse_count, parse_fraction, parse_hidden,
-};
-use crate::config::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags, check_net_memory};
 use crate::console::{errln, outln};
-use crate::error::EXIT_CODES;
-use crate::run::{RUN_ID_FILE, SUMMARY_FILE, Summary};
+use crate::flags::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags};
+use crate::flags::{max_threads, parse_count, parse_fraction, parse_hidden};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best, py_float};
+use crate::{CHECKPOINT_FILE, DEFAULT_SEED, EXIT_CODES, RUN_ID_FILE, SUMMARY_FILE, Summary};
 use crate::{
     Checkpoint, DataDir, Dtype, Outcome, Progress, RunConfig, Session, SparseMnist, TrainError,
     Trainer, ensure_data, run_session,
 };
+use crate::{check_net_memory, fmt_num};
 
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
 #[derive(Debug, Parser)]
@@ -192,7 +189,7 @@ struct GradcheckArgs {
     #[arg(long)]
     exact_delta: bool,
     /// Element type.
-    #[arg(long, value_enum, default_value = "f64")]
+    #[arg(long, default_value = "f64", value_parser = crate::flags::dtype_parser())]
     dtype: Dtype,
     #[command(flatten)]
     env: DataArgs,
@@ -245,7 +242,7 @@ struct SearchArgs {
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
     /// Element type of all arrays.
-    #[arg(long, value_enum, default_value = "f64")]
+    #[arg(long, default_value = "f64", value_parser = crate::flags::dtype_parser())]
     dtype: Dtype,
     #[command(flatten)]
     env: DataArgs,
@@ -670,7 +667,7 @@ fn train_as<A: RunScalar>(
             s.iters_done,
             s.config.schedule.iters,
             s.wall_s,
-            crate::run::fmt_rate(s.iters_per_s),
+            crate::session::fmt_rate(s.iters_per_s),
             s.train_acc,
         );
         if stopped {
@@ -698,7 +695,7 @@ fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainE
             ck.config.describe(),
         ))
     };
-    let folder = crate::run::read_run_id(dir)?;
+    let folder = crate::read_run_id(dir)?;
     if let Some(folder) = &folder
         && ck.run_id.as_deref() != Some(folder.as_str())
     {
@@ -857,7 +854,7 @@ fn mistakes<A: RunScalar>(
 /// The checked network's spec, validated as `train` validates its own.
 fn checked_spec(a: &GradcheckArgs) -> Result<NetSpec, TrainError> {
     let spec = a.net.spec();
-    crate::config::gradient_of(None, Some(a.numgrad), &spec, a.net.net.is_some())?;
+    crate::flags::gradient_of(None, Some(a.numgrad), &spec, a.net.net.is_some())?;
     check_net_memory(&spec, a.batch, a.dtype)?;
     spec.validate()
         .map_err(|e| TrainError::config("net", e.to_string()))?;
@@ -973,8 +970,8 @@ fn plot(a: PlotArgs) -> Result<Exit, TrainError> {
     crate::plot::draw_run(&a.dir, &metrics, &subtitle, held_out)?;
     errln!(
         "wrote {} and {}",
-        a.dir.join(crate::plot::LOSS_PNG).display(),
-        a.dir.join(crate::plot::ACCURACY_PNG).display()
+        a.dir.join(crate::LOSS_PNG).display(),
+        a.dir.join(crate::ACCURACY_PNG).display()
     );
     let model = a.dir.join(crate::MODEL_FILE);
     let Some(summary) = summary.filter(|_| model.exists()) else {

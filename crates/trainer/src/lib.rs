@@ -4,7 +4,7 @@
 //!
 //! * [`RunConfig`]: what to train and how — the network's `NetSpec`, the optimizer's config, the
 //!   [`Schedule`], the [`DataChoice`], seed and dtype — the notebook's values by default;
-//!   [`RunConfig::from_args`] reads `scratchnet train`'s flags.
+//!   [`run_config`] reads `scratchnet train`'s flags.
 //! * [`Trainer`]: one iteration at a time — a random mini-batch with replacement, the gradient
 //!   (numerical or backprop), the SGD step, the batch loss after it, and at every epoch boundary
 //!   the accuracy on the full train and test sets.
@@ -55,28 +55,21 @@
 //!   `ctrl_c_in_gradcheck_exits_130_at_once`).
 //! - One exit-code rule, [`EXIT_CODES`] (`exit_codes_follow_one_rule_and_help_states_it`).
 
-pub mod checkpoint;
 mod cli;
-mod config;
 mod console;
 mod data;
-mod error;
-mod legacy;
-mod metrics;
+mod flags;
 mod plot;
-mod run;
 pub mod search;
+mod session;
 mod train;
 
-pub use checkpoint::Checkpoint;
-pub use config::{DataChoice, Dtype, RunConfig, Schedule};
 pub use data::{DataDir, ensure_data};
-pub use error::{EXIT_CODES, TrainError};
-pub use metrics::{ACCURACY_CSV, AccuracyRow, HeldOut, LOSS_CSV, Metrics};
-pub use run::{
-    MODEL_FILE, Outcome, Progress, RUN_FILES, SUMMARY_FILE, Session, Summary, run_session,
-};
+pub use flags::run_config;
 pub use scratchnet_mnist::SparseMnist;
+/// The run's record, from `scratchnet-run`: a trainer's user needs no other import.
+pub use scratchnet_run::*;
+pub use session::{Outcome, Progress, Session, run_session};
 pub use train::{Step, Trainer};
 
 /// The `scratchnet` binary: parses the command line, installs the Ctrl-C handler, runs the

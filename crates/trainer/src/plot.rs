@@ -6,10 +6,7 @@ use scratchnet_plot::PlotError;
 
 use crate::TrainError;
 
-/// File name of the loss figure in a run folder.
-pub const LOSS_PNG: &str = "loss.png";
-/// File name of the accuracy figure in a run folder.
-pub const ACCURACY_PNG: &str = "accuracy.png";
+use scratchnet_run::{ACCURACY_PNG, LOSS_PNG};
 
 /// Writes `loss.png` and `accuracy.png` of `metrics` into `dir`.
 pub(crate) fn draw_run(

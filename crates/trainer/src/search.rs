@@ -41,8 +41,8 @@ use scratchnet_plot::{Curves, PlotError, draw_grid};
 use scratchnet_tensor::{Rng, Scalar, choice_with_replacement, rng_from_seed};
 use serde::{Deserialize, Serialize};
 
-use crate::config::DEFAULT_SEED;
-use crate::config::{DataChoice, NetFlags, Schedule};
+use crate::flags::NetFlags;
+use crate::{DEFAULT_SEED, DataChoice, Schedule};
 use crate::{Dtype, RunConfig, SparseMnist, Step};
 use crate::{TrainError, Trainer};
 
@@ -326,7 +326,7 @@ impl SearchConfig {
                     e => e,
                 })?;
         }
-        crate::config::check_fraction(self.validation)
+        crate::check_fraction(self.validation)
             .map(drop)
             .map_err(|p| TrainError::config("validation", p))
     }

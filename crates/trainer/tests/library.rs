@@ -8,7 +8,10 @@ mod config {
 
     #[test]
     fn flag_defaults_are_the_notebooks() {
-        assert_eq!(RunConfig::from_args("").unwrap(), RunConfig::default());
+        assert_eq!(
+            scratchnet_trainer::run_config("").unwrap(),
+            RunConfig::default()
+        );
     }
 
     #[test]
@@ -19,15 +22,16 @@ mod config {
             ("adagrad", 0.01),
             ("adam", 0.001),
         ] {
-            let c = RunConfig::from_args(&format!("--optimizer {opt}")).unwrap();
+            let c = scratchnet_trainer::run_config(&format!("--optimizer {opt}")).unwrap();
             assert_eq!((c.optimizer.kind.as_str(), c.optimizer.lr), (opt, lr));
             assert_eq!(c.schedule.gradient, Gradient::Numerical);
         }
-        let deep = RunConfig::from_args("--hidden 100,100 --activation relu --init he").unwrap();
+        let deep =
+            scratchnet_trainer::run_config("--hidden 100,100 --activation relu --init he").unwrap();
         assert_eq!(deep.schedule.gradient, Gradient::Backprop);
-        let generic = RunConfig::from_args("--hidden 8,8 --grad numeric").unwrap();
+        let generic = scratchnet_trainer::run_config("--hidden 8,8 --grad numeric").unwrap();
         assert_eq!(generic.schedule.gradient, Gradient::NumericalBook);
-        let conv = RunConfig::from_args("--net simple-convnet").unwrap();
+        let conv = scratchnet_trainer::run_config("--net simple-convnet").unwrap();
         assert_eq!(
             (conv.optimizer.kind, conv.schedule.epochs),
             (OptimizerKind::Adam, Some(20))
@@ -46,7 +50,7 @@ mod config {
             ("--hidden 100000000", "hidden"),
             ("--shift 28", "shift"),
         ] {
-            match RunConfig::from_args(args) {
+            match scratchnet_trainer::run_config(args) {
                 Err(TrainError::Config { field: f, .. }) => assert_eq!(f, field, "{args}"),
                 other => panic!("{args}: {other:?}"),
             }
@@ -55,7 +59,7 @@ mod config {
 
     #[test]
     fn the_description_names_what_differs_from_the_notebook() {
-        let deep = RunConfig::from_args(
+        let deep = scratchnet_trainer::run_config(
             "--hidden 100,100 --activation relu --init he --optimizer adam --batch-norm",
         )
         .unwrap();
@@ -63,7 +67,7 @@ mod config {
             deep.describe(),
             "backprop, f64, hidden 100,100 relu, init he, batch norm, adam, batch 100, lr 0.001"
         );
-        let conv = RunConfig::from_args("--net simple-convnet --lr 3e38").unwrap();
+        let conv = scratchnet_trainer::run_config("--net simple-convnet --lr 3e38").unwrap();
         assert!(
             conv.describe()
                 .starts_with("backprop, f64, net conv 30x5x5"),
@@ -100,7 +104,7 @@ mod training_loop {
     #[test]
     fn evaluates_at_every_epoch_boundary_counting_from_zero() {
         let data = tiny_data();
-        let cfg = RunConfig::from_args("--grad backprop --batch 10 --iters 9").unwrap();
+        let cfg = scratchnet_trainer::run_config("--grad backprop --batch 10 --iters 9").unwrap();
         let mut t = Trainer::new(cfg, &data).unwrap();
         assert_eq!(t.iter_per_epoch(), 4);
         while !t.is_finished() {
@@ -124,7 +128,7 @@ mod training_loop {
         } else {
             "--lr 0.01"
         };
-        RunConfig::from_args(&format!(
+        scratchnet_trainer::run_config(&format!(
             "--batch 10 --iters {iters} --hidden 7,5 --activation relu --init he \
              --optimizer adam {lr} {more}"
         ))
@@ -135,8 +139,9 @@ mod training_loop {
     fn non_finite_loss_undoes_the_step_and_the_optimizer_state() {
         let data = tiny_data();
         let sgd = "--grad backprop --batch 10 --iters 5 --lr 1e308 --init 1";
-        let momentum = RunConfig::from_args(&format!("{sgd} --optimizer momentum")).unwrap();
-        let sgd = RunConfig::from_args(sgd).unwrap();
+        let momentum =
+            scratchnet_trainer::run_config(&format!("{sgd} --optimizer momentum")).unwrap();
+        let sgd = scratchnet_trainer::run_config(sgd).unwrap();
         let adam = deep(5, "--lr 1e308 --weight-decay 1e308");
         for cfg in [sgd, momentum, adam] {
             let mut t = Trainer::new(cfg.clone(), &data).unwrap();
@@ -161,9 +166,11 @@ mod training_loop {
     #[test]
     fn checkpoint_continues_the_same_stream() {
         let data = tiny_data();
-        let ch4 = RunConfig::from_args("--grad backprop --batch 10 --iters 12").unwrap();
-        let ch4_adam =
-            RunConfig::from_args("--grad backprop --batch 10 --iters 12 --optimizer adam").unwrap();
+        let ch4 = scratchnet_trainer::run_config("--grad backprop --batch 10 --iters 12").unwrap();
+        let ch4_adam = scratchnet_trainer::run_config(
+            "--grad backprop --batch 10 --iters 12 --optimizer adam",
+        )
+        .unwrap();
         let bn_dropout = deep(12, "--batch-norm --dropout 0.3 --weight-decay 0.001");
         for cfg in [ch4, ch4_adam, deep(12, ""), bn_dropout] {
             let mut whole = Trainer::new(cfg.clone(), &data).unwrap();
@@ -238,12 +245,12 @@ mod training_loop {
     fn steps_equal_the_notebook_loop_bit_for_bit() {
         let data = tiny_data();
         let ch4 = |grad, iters| {
-            RunConfig::from_args(&format!(
+            scratchnet_trainer::run_config(&format!(
                 "--grad {grad} --batch 10 --iters {iters} --hidden 6 --init 0.1 --lr 0.5"
             ))
             .unwrap()
         };
-        let deep_sigmoid_decay = RunConfig::from_args(
+        let deep_sigmoid_decay = scratchnet_trainer::run_config(
             "--batch 10 --iters 7 --hidden 7,5 --init xavier --optimizer momentum --lr 0.01 \
              --weight-decay 0.01",
         )
@@ -331,7 +338,7 @@ mod training_loop {
     #[test]
     fn batch_larger_than_the_data_is_refused() {
         let data = tiny_data();
-        let cfg = RunConfig::from_args("--batch 41").unwrap();
+        let cfg = scratchnet_trainer::run_config("--batch 41").unwrap();
         let e = Trainer::new(cfg, &data).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("batch 41"), "{e}");
@@ -342,7 +349,7 @@ mod checkpoint {
     use scratchnet_network::Net;
     use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
     use scratchnet_tensor::RngState;
-    use scratchnet_trainer::checkpoint::CHECKPOINT_FILE;
+    use scratchnet_trainer::CHECKPOINT_FILE;
     use scratchnet_trainer::{Checkpoint, Metrics, RunConfig};
     use std::path::Path;
     const INPUT: usize = 784;
@@ -351,7 +358,7 @@ mod checkpoint {
 
     fn sample() -> Checkpoint<f32> {
         Checkpoint {
-            config: RunConfig::from_args("--dtype f32 --hidden 3").unwrap(),
+            config: scratchnet_trainer::run_config("--dtype f32 --hidden 3").unwrap(),
             iters_done: 2,
             rng: RngState::of(&rng_from_seed(9)),
             net: Net::new(
@@ -371,7 +378,7 @@ mod checkpoint {
     }
 
     fn deep(hidden: &str) -> RunConfig {
-        RunConfig::from_args(&format!(
+        scratchnet_trainer::run_config(&format!(
             "--hidden {hidden} --activation relu --init he --optimizer adam"
         ))
         .unwrap()

@@ -45,7 +45,7 @@ const MAX_CONFIG_JSON: usize = 1 << 16;
 /// ```
 /// use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
 /// use scratchnet_tensor::{RngState, rng_from_seed};
-/// use scratchnet_trainer::{Checkpoint, Metrics, RunConfig};
+/// use scratchnet_run::{Checkpoint, Metrics, RunConfig};
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("checkpoint.bin");
 /// let ck = Checkpoint {

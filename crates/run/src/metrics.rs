@@ -39,7 +39,7 @@ impl HeldOut {
     /// `"test"` or `"val"`, as in `test_acc`, `val_acc`.
     ///
     /// ```
-    /// assert_eq!(scratchnet_trainer::HeldOut::Validation.short(), "val");
+    /// assert_eq!(scratchnet_run::HeldOut::Validation.short(), "val");
     /// ```
     pub fn short(self) -> &'static str {
         match self {
@@ -70,7 +70,7 @@ impl AccuracyRow {
     /// The notebook's line: `train acc, test acc | 0.xxxx, 0.xxxx`.
     ///
     /// ```
-    /// let r = scratchnet_trainer::AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.09876 };
+    /// let r = scratchnet_run::AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.09876 };
     /// assert_eq!(r.notebook_line(), "train acc, test acc | 0.1000, 0.0988");
     /// ```
     pub fn notebook_line(&self) -> String {
@@ -80,7 +80,7 @@ impl AccuracyRow {
     /// The notebook's line for a run evaluating on `held_out`: `train acc, val acc | …`.
     ///
     /// ```
-    /// use scratchnet_trainer::{AccuracyRow, HeldOut};
+    /// use scratchnet_run::{AccuracyRow, HeldOut};
     /// let r = AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.09876 };
     /// assert_eq!(r.line(HeldOut::Validation), "train acc, val acc | 0.1000, 0.0988");
     /// ```
@@ -118,8 +118,8 @@ impl Metrics {
     /// The text of `loss.csv`.
     ///
     /// ```
-    /// let m = scratchnet_trainer::Metrics { losses: vec![2.3, 0.5], accuracy: vec![] };
-    /// assert_eq!(m.loss_csv(scratchnet_trainer::Dtype::F64), "iteration,loss\n1,2.3\n2,0.5\n");
+    /// let m = scratchnet_run::Metrics { losses: vec![2.3, 0.5], accuracy: vec![] };
+    /// assert_eq!(m.loss_csv(scratchnet_run::Dtype::F64), "iteration,loss\n1,2.3\n2,0.5\n");
     /// ```
     pub fn loss_csv(&self, dtype: Dtype) -> String {
         let mut s = String::with_capacity(16 + self.losses.len() * 24);
@@ -135,7 +135,7 @@ impl Metrics {
     /// The text of `accuracy.csv`.
     ///
     /// ```
-    /// use scratchnet_trainer::{AccuracyRow, Metrics};
+    /// use scratchnet_run::{AccuracyRow, Metrics};
     /// let m = Metrics {
     ///     losses: vec![],
     ///     accuracy: vec![AccuracyRow { epoch: 0, iteration: 1, train_acc: 0.1, test_acc: 0.2 }],
@@ -150,7 +150,7 @@ impl Metrics {
     /// `test_acc` or `val_acc`).
     ///
     /// ```
-    /// use scratchnet_trainer::{HeldOut, Metrics};
+    /// use scratchnet_run::{HeldOut, Metrics};
     /// assert_eq!(Metrics::default().accuracy_csv_of(HeldOut::Validation), "epoch,iteration,train_acc,val_acc\n");
     /// ```
     pub fn accuracy_csv_of(&self, held_out: HeldOut) -> String {
@@ -185,7 +185,7 @@ impl Metrics {
     /// [`write_csvs`](Self::write_csvs)), and which set the accuracy's last column is of.
     ///
     /// ```
-    /// use scratchnet_trainer::{Dtype, HeldOut, Metrics};
+    /// use scratchnet_run::{Dtype, HeldOut, Metrics};
     /// let dir = tempfile::tempdir().unwrap();
     /// let m = Metrics { losses: vec![2.302585092994046, 0.1], accuracy: vec![] };
     /// m.write_csvs(dir.path(), Dtype::F64, HeldOut::Validation).unwrap();

@@ -8,7 +8,7 @@ use scratchnet_network::{Activation, Gradient, NetSpec, WeightInit};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{DataChoice, NetFlags, Schedule};
+use crate::config::{DataChoice, Schedule};
 use crate::{Dtype, RunConfig};
 
 #[derive(Clone, Copy, Deserialize)]
@@ -122,7 +122,7 @@ impl From<Flat> for RunConfig {
     fn from(f: Flat) -> Self {
         RunConfig {
             net: f.net.unwrap_or_else(|| {
-                NetFlags::mlp(
+                crate::config::mnist_mlp(
                     &f.hidden,
                     f.activation,
                     f.init,
@@ -175,7 +175,7 @@ impl From<ConfigV1> for RunConfig {
     fn from(c: ConfigV1) -> Self {
         let d = RunConfig::default();
         RunConfig {
-            net: NetFlags::mlp(
+            net: crate::config::mnist_mlp(
                 &[c.hidden],
                 Activation::Sigmoid,
                 WeightInit::Std(c.weight_init_std),

@@ -16,7 +16,7 @@ missing, malformed, of another run, not a regular file, an output folder in use 
 /// or folder at fault; [`TrainError::exit_code`] applies the rule of [`EXIT_CODES`].
 ///
 /// ```
-/// use scratchnet_trainer::TrainError;
+/// use scratchnet_run::TrainError;
 /// let e = TrainError::Config { field: "lr", problem: "must be a finite number > 0, got NaN".into() };
 /// assert_eq!(e.exit_code(), 2);
 /// assert_eq!(e.to_string(), "lr must be a finite number > 0, got NaN");
@@ -119,7 +119,7 @@ impl TrainError {
     /// that became non-finite, 130 for an interrupt.
     ///
     /// ```
-    /// use scratchnet_trainer::TrainError;
+    /// use scratchnet_run::TrainError;
     /// let e = TrainError::Output(scratchnet_fileio::write_atomic("/dev/null", b"").unwrap_err());
     /// assert_eq!(e.exit_code(), 2);
     /// assert_eq!(TrainError::Interrupted.exit_code(), 130);
@@ -160,14 +160,26 @@ impl TrainError {
         }
     }
 
-    pub(crate) fn bad_input(path: &Path, what: impl Into<String>) -> Self {
+    /// [`TrainError::BadInput`]: `path` is malformed, `what` says how.
+    ///
+    /// ```
+    /// let e = scratchnet_run::TrainError::bad_input("a.csv".as_ref(), "line 2: not a number");
+    /// assert_eq!(e.to_string(), "a.csv: line 2: not a number");
+    /// ```
+    pub fn bad_input(path: &Path, what: impl Into<String>) -> Self {
         TrainError::BadInput {
             path: path.to_owned(),
             what: what.into(),
         }
     }
 
-    pub(crate) fn config(field: &'static str, problem: impl Into<String>) -> Self {
+    /// [`TrainError::Config`]: the value of `field` cannot work.
+    ///
+    /// ```
+    /// let e = scratchnet_run::TrainError::config("batch", "must be at least 1, got 0");
+    /// assert_eq!((e.to_string().as_str(), e.exit_code()), ("batch must be at least 1, got 0", 2));
+    /// ```
+    pub fn config(field: &'static str, problem: impl Into<String>) -> Self {
         TrainError::Config {
             field,
             problem: problem.into(),

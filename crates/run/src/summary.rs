@@ -1,0 +1,121 @@
+//! A run folder's files: their names, `run.id` and `summary.json`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::CHECKPOINT_FILE;
+use crate::{RunConfig, TrainError};
+
+/// File name of the loss figure in a run folder.
+pub const LOSS_PNG: &str = "loss.png";
+/// File name of the accuracy figure in a run folder.
+pub const ACCURACY_PNG: &str = "accuracy.png";
+/// File name of the trained network (the network crate's model format).
+pub const MODEL_FILE: &str = "model.bin";
+/// File name of the run summary.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// Every file a finished or interrupted run folder holds (besides the lock while it runs), in
+/// alphabetical order.
+///
+/// ```
+/// let mut sorted = scratchnet_run::RUN_FILES;
+/// sorted.sort();
+/// assert_eq!(sorted, scratchnet_run::RUN_FILES);
+/// ```
+pub const RUN_FILES: [&str; 8] = [
+    crate::ACCURACY_CSV,
+    ACCURACY_PNG,
+    CHECKPOINT_FILE,
+    crate::LOSS_CSV,
+    LOSS_PNG,
+    MODEL_FILE,
+    RUN_ID_FILE,
+    SUMMARY_FILE,
+];
+
+/// File name of the run's id, written before anything else of the run, so that the folder's
+/// identity never depends on `summary.json` (absent after a SIGKILL).
+pub const RUN_ID_FILE: &str = "run.id";
+/// A `run.id` longer than this is not one this tool wrote.
+const MAX_RUN_ID: u64 = 256;
+
+/// The run id stored in `dir/run.id`, or `None` if there is no such file.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// assert_eq!(scratchnet_run::read_run_id(dir.path())?, None);
+/// std::fs::write(dir.path().join(scratchnet_run::RUN_ID_FILE), "2026-12-05_10-00-00-123\n")?;
+/// assert_eq!(scratchnet_run::read_run_id(dir.path())?.as_deref(), Some("2026-12-05_10-00-00-123"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_run_id(dir: &Path) -> Result<Option<String>, TrainError> {
+    let path = dir.join(RUN_ID_FILE);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    let text =
+        scratchnet_fileio::read_to_string_limited(&path, MAX_RUN_ID).map_err(TrainError::Input)?;
+    Ok(Some(text.trim_end().to_owned()))
+}
+
+/// `summary.json`: the configuration and the results of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The configuration (its fields at the top level of the JSON object).
+    #[serde(flatten)]
+    pub config: RunConfig,
+    /// The run in one line ([`RunConfig::describe`]), as banners and plot titles name it, for
+    /// listings (`scratchnet serve`'s run list); empty in summaries of older builds.
+    #[serde(default)]
+    pub describe: String,
+    /// The run's id, as in its `checkpoint.bin` (absent in summaries of older builds).
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Iterations done.
+    pub iters_done: usize,
+    /// Training-set size.
+    pub train_size: usize,
+    /// Test-set size.
+    pub test_size: usize,
+    /// Iterations per epoch.
+    pub iter_per_epoch: usize,
+    /// Number of rows in `accuracy.csv`.
+    pub evaluations: usize,
+    /// Accuracy of the saved model (`model.bin`) on the full training set.
+    pub train_acc: f64,
+    /// Accuracy of the saved model on the full test set.
+    pub test_acc: f64,
+    /// Batch loss after the last step (`null` if no step was taken).
+    pub final_loss: Option<f64>,
+    /// Training wall time over all sessions of the run, seconds (evaluations included, data
+    /// loading and final file writing not).
+    pub wall_s: f64,
+    /// `iters_done / wall_s`.
+    pub iters_per_s: f64,
+    /// Rayon threads of the last session.
+    pub threads: usize,
+    /// True if the run stopped before `iters` (Ctrl-C or a non-finite loss).
+    pub interrupted: bool,
+    /// Why the run stopped with an error, if it did.
+    pub error: Option<String>,
+    /// The data folder.
+    pub data_dir: String,
+}
+
+/// `summary.json` files larger than this are refused while reading.
+const MAX_SUMMARY: u64 = 1 << 20;
+
+impl Summary {
+    /// Reads a `summary.json` (see [`run_session`] for an example); only a regular file is read.
+    pub fn read(path: &Path) -> Result<Self, TrainError> {
+        let text = scratchnet_fileio::read_to_string_limited(path, MAX_SUMMARY)
+            .map_err(TrainError::Input)?;
+        let bad = |e: String| TrainError::bad_input(path, e);
+        let mut v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        crate::legacy::upgrade(&mut v).map_err(bad)?;
+        serde_json::from_value(v).map_err(|e| bad(e.to_string()))
+    }
+}
