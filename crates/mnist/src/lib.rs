@@ -61,8 +61,8 @@ pub use error::{Attempt, MnistError};
 pub use files::{Checksums, MnistFile, missing_files};
 pub use import::{ImportOptions, import, import_with};
 pub use load::{
-    CacheUse, DIR_ENV, default_dir, default_dir_in, env_dir, load_mnist, load_raw, load_raw_report,
-    load_raw_uncached,
+    CacheUse, DIR_ENV, DataDir, default_dir, default_dir_in, env_dir, load_mnist, load_raw,
+    load_raw_report, load_raw_uncached,
 };
 pub use report::{FetchReport, FileReport, Source};
 pub use sparse::SparseMnist;

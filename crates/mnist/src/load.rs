@@ -221,3 +221,74 @@ pub(crate) fn parse_split(
         labels: Array1::from(lab),
     })
 }
+
+/// The folder MNIST is read from, and whether a fetch may write into it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataDir {
+    /// The default `data/mnist`: missing files may be downloaded into it.
+    Default(PathBuf),
+    /// A folder the user named (`--data`, `$MNIST_DIR`): never written to by a fetch.
+    Explicit(PathBuf),
+}
+
+impl DataDir {
+    /// The folder.
+    ///
+    /// ```
+    /// use scratchnet_mnist::DataDir;
+    /// assert_eq!(DataDir::Explicit("/d".into()).path(), std::path::Path::new("/d"));
+    /// ```
+    pub fn path(&self) -> &Path {
+        match self {
+            DataDir::Default(p) | DataDir::Explicit(p) => p,
+        }
+    }
+
+    /// `flag` if given, else `$MNIST_DIR` if set and not empty, else `<root>/data/mnist`.
+    ///
+    /// ```
+    /// use scratchnet_mnist::DataDir;
+    /// assert_eq!(DataDir::resolve(Some("/x".into()), "."), DataDir::Explicit("/x".into()));
+    /// ```
+    pub fn resolve(flag: Option<PathBuf>, root: impl AsRef<Path>) -> Self {
+        match flag.or_else(env_dir) {
+            Some(p) => DataDir::Explicit(p),
+            None => DataDir::Default(default_dir_in(root)),
+        }
+    }
+
+    /// Makes sure the four files are there: for the default folder, missing files are
+    /// downloaded and verified with `opts` (after `announce` is told which), and the report is
+    /// returned; an explicit folder is only checked ([`MnistError::MissingFiles`], whose
+    /// message says how to fetch into it).
+    ///
+    /// ```
+    /// use scratchnet_mnist::{DataDir, MnistError, download::FetchOptions};
+    /// let empty = tempfile::tempdir().unwrap();
+    /// let e = DataDir::Explicit(empty.path().into()).ensure(&FetchOptions::default(), |_| {});
+    /// assert!(matches!(e, Err(MnistError::MissingFiles { .. })));
+    /// ```
+    #[cfg(feature = "download")]
+    pub fn ensure(
+        &self,
+        opts: &crate::download::FetchOptions,
+        announce: impl FnOnce(&str),
+    ) -> Result<Option<crate::FetchReport>, MnistError> {
+        let missing = crate::missing_files(self.path());
+        match self {
+            _ if missing.is_empty() => Ok(None),
+            DataDir::Explicit(p) => Err(MnistError::MissingFiles {
+                dir: p.clone(),
+                names: missing,
+            }),
+            DataDir::Default(p) => {
+                announce(&format!(
+                    "MNIST is not in {}: downloading {} (verified by SHA-256)",
+                    p.display(),
+                    missing.join(", ")
+                ));
+                crate::download::fetch(p, opts).map(Some)
+            }
+        }
+    }
+}

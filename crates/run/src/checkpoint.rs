@@ -21,7 +21,7 @@ use scratchnet_tensor::{RngState, Scalar};
 use serde::{Deserialize, Serialize};
 
 use crate::legacy::{ConfigV1, config_from_json};
-use crate::{Metrics, RunConfig, TrainError};
+use crate::{Metrics, RUN_ID_FILE, RunConfig, SUMMARY_FILE, Summary, TrainError};
 
 /// File name of the checkpoint in a run folder.
 pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
@@ -274,5 +274,61 @@ impl Checkpoint<f64> {
     /// its dtype before reading it with [`Checkpoint::read`].
     pub fn read_config(path: &Path) -> Result<RunConfig, TrainError> {
         open(path).map(|(config, _, _)| config)
+    }
+}
+
+impl<A: Scalar> Checkpoint<A> {
+    /// Checks that the checkpoint belongs to the folder's run: its run id must be the one in the
+    /// folder's `run.id` (written before any checkpoint) and in its `summary.json` if there is one,
+    /// whose configuration must match too. With neither file (a folder of an earlier build after a
+    /// SIGKILL) nothing vouches for the checkpoint, and the resume is refused.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?; // neither run.id nor summary.json
+    /// # let ck = scratchnet_run::Checkpoint::<f64> { config: Default::default(), iters_done: 0, rng: scratchnet_tensor::RngState::of(&scratchnet_tensor::rng_from_seed(1)), net: scratchnet_run::RunConfig::default().new_net(&mut scratchnet_tensor::rng_from_seed(0))?, optimizer: scratchnet_network::optimizer::AnyOptimizer::Sgd(scratchnet_network::optimizer::Sgd::new(0.1)), metrics: Default::default(), wall_s: 0.0, train_size: 60_000, run_id: Some("a".into()) };
+    /// assert!(ck.check_belongs(dir.path()).unwrap_err().to_string().contains("nothing says"));
+    /// std::fs::write(dir.path().join("run.id"), "a\n")?;
+    /// ck.check_belongs(dir.path())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_belongs(&self, dir: &Path) -> Result<(), TrainError> {
+        let ck = self;
+        let id = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+        let refuse = |owner: String| {
+            TrainError::Usage(format!(
+                "{CHECKPOINT_FILE} is not this folder's run: it belongs to run {} ({}), {owner}; refusing to resume",
+                id(&ck.run_id),
+                ck.config.describe(),
+            ))
+        };
+        let folder = crate::read_run_id(dir)?;
+        if let Some(folder) = &folder
+            && ck.run_id.as_deref() != Some(folder.as_str())
+        {
+            return Err(refuse(format!("{RUN_ID_FILE} to run {folder}")));
+        }
+        let summary_path = dir.join(SUMMARY_FILE);
+        let has_summary = std::fs::symlink_metadata(&summary_path).is_ok();
+        match (folder, has_summary) {
+            (Some(_), false) => Ok(()),
+            (None, false) => Err(TrainError::Usage(format!(
+                "{} has neither {RUN_ID_FILE} nor {SUMMARY_FILE}, so nothing says that its \
+                 {CHECKPOINT_FILE} (run {}) is its own; if it is, write that run id into {} and resume again",
+                dir.display(),
+                id(&ck.run_id),
+                dir.join(RUN_ID_FILE).display()
+            ))),
+            (_, true) => {
+                let summary = Summary::read(&summary_path)?;
+                if summary.run_id != ck.run_id || summary.config != ck.config {
+                    return Err(refuse(format!(
+                        "{SUMMARY_FILE} to run {} ({})",
+                        id(&summary.run_id),
+                        summary.config.describe()
+                    )));
+                }
+                Ok(())
+            }
+        }
     }
 }

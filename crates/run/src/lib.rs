@@ -23,6 +23,7 @@ mod config;
 mod error;
 mod legacy;
 mod metrics;
+pub mod search;
 mod summary;
 
 pub use checkpoint::{CHECKPOINT_FILE, Checkpoint};

@@ -9,6 +9,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use ndarray_npy::{ReadableElement, WritableElement};
 use scratchnet_fileio::{RunDir, check_new_out_dir, new_run_id};
+use scratchnet_mnist::DataDir;
 use scratchnet_network::layers::LossGradient;
 use scratchnet_network::{Gradient, ModelInfo, Net, NetSpec};
 use scratchnet_tensor::{Scalar, rng_from_seed};
@@ -17,10 +18,10 @@ use crate::console::{errln, outln};
 use crate::flags::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags};
 use crate::flags::{max_threads, parse_count, parse_fraction, parse_hidden};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best, py_float};
-use crate::{CHECKPOINT_FILE, DEFAULT_SEED, EXIT_CODES, RUN_ID_FILE, SUMMARY_FILE, Summary};
+use crate::{CHECKPOINT_FILE, DEFAULT_SEED, EXIT_CODES, SUMMARY_FILE, Summary};
 use crate::{
-    Checkpoint, DataDir, Dtype, Outcome, Progress, RunConfig, Session, SparseMnist, TrainError,
-    Trainer, ensure_data, run_session,
+    Checkpoint, Dtype, Outcome, Progress, RunConfig, Session, SparseMnist, TrainError, Trainer,
+    run_session,
 };
 use crate::{check_net_memory, fmt_num};
 
@@ -509,7 +510,7 @@ fn model_dtype(model: &Path) -> Result<Dtype, TrainError> {
 /// Loads MNIST as `A`, fetching into the default folder first if needed.
 fn load_data<A: Scalar>(dir: &DataDir, quiet: bool) -> Result<SparseMnist<A>, TrainError> {
     DOWNLOADING.store(true, Ordering::SeqCst);
-    let fetched = ensure_data(dir, !quiet, Some(FETCH_CANCEL.clone()));
+    let fetched = crate::data::ensure(dir, !quiet, FETCH_CANCEL.clone());
     DOWNLOADING.store(false, Ordering::SeqCst);
     fetched?;
     crate::data::load(dir.path())
@@ -561,7 +562,7 @@ fn train_as<A: RunScalar>(
     let (ck, dir) = match &a.resume {
         Some(dir) => {
             let ck = Checkpoint::<A>::read(&dir.join(CHECKPOINT_FILE))?;
-            check_belongs(dir, &ck)?;
+            ck.check_belongs(dir)?;
             if ck.iters_done >= ck.config.schedule.iters {
                 if !a.quiet {
                     errln!(
@@ -680,50 +681,6 @@ fn train_as<A: RunScalar>(
         Outcome::Finished => Exit::Done,
         Outcome::Interrupted => Exit::Interrupted,
     })
-}
-
-/// Checks that the checkpoint belongs to the folder's run: its run id must be the one in the
-/// folder's `run.id` (written before any checkpoint) and in its `summary.json` if there is one,
-/// whose configuration must match too. With neither file (a folder of an earlier build after a
-/// SIGKILL) nothing vouches for the checkpoint, and the resume is refused.
-fn check_belongs<A: Scalar>(dir: &Path, ck: &Checkpoint<A>) -> Result<(), TrainError> {
-    let id = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
-    let refuse = |owner: String| {
-        TrainError::Usage(format!(
-            "{CHECKPOINT_FILE} is not this folder's run: it belongs to run {} ({}), {owner}; refusing to resume",
-            id(&ck.run_id),
-            ck.config.describe(),
-        ))
-    };
-    let folder = crate::read_run_id(dir)?;
-    if let Some(folder) = &folder
-        && ck.run_id.as_deref() != Some(folder.as_str())
-    {
-        return Err(refuse(format!("{RUN_ID_FILE} to run {folder}")));
-    }
-    let summary_path = dir.join(SUMMARY_FILE);
-    let has_summary = std::fs::symlink_metadata(&summary_path).is_ok();
-    match (folder, has_summary) {
-        (Some(_), false) => Ok(()),
-        (None, false) => Err(TrainError::Usage(format!(
-            "{} has neither {RUN_ID_FILE} nor {SUMMARY_FILE}, so nothing says that its \
-             {CHECKPOINT_FILE} (run {}) is its own; if it is, write that run id into {} and resume again",
-            dir.display(),
-            id(&ck.run_id),
-            dir.join(RUN_ID_FILE).display()
-        ))),
-        (_, true) => {
-            let summary = Summary::read(&summary_path)?;
-            if summary.run_id != ck.run_id || summary.config != ck.config {
-                return Err(refuse(format!(
-                    "{SUMMARY_FILE} to run {} ({})",
-                    id(&summary.run_id),
-                    summary.config.describe()
-                )));
-            }
-            Ok(())
-        }
-    }
 }
 
 /// Loads a model for MNIST (`eval`, `plot`): its first and last widths must be 784 and 10.

@@ -64,7 +64,6 @@ pub mod search;
 mod session;
 mod train;
 
-pub use data::{DataDir, ensure_data};
 pub use flags::run_config;
 pub use scratchnet_mnist::SparseMnist;
 /// The run's record, from `scratchnet-run`: a trainer's user needs no other import.
