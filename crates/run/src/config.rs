@@ -2,6 +2,9 @@
 //! schedule, the data choice, the seed and the dtype, with the notebook's values as defaults,
 //! and the checks every value passes.
 
+use std::borrow::Cow;
+
+use scratchnet_mnist::{MnistError, SparseMnist};
 use serde::{Deserialize, Serialize};
 
 use scratchnet_network::optimizer::{AnyOptimizer, OptimizerConfig, OptimizerKind};
@@ -222,7 +225,45 @@ pub fn check_net_memory(spec: &NetSpec, batch: usize, dtype: Dtype) -> Result<()
     Ok(())
 }
 
+/// The sets of `data` a run or a search trains and evaluates on ([`SparseMnist::subset`]); an
+/// error names the field.
+pub(crate) fn subset<A: Scalar>(
+    data: &SparseMnist<A>,
+    first: Option<usize>,
+    validation: Option<f64>,
+    seed: u64,
+) -> Result<Cow<'_, SparseMnist<A>>, TrainError> {
+    data.subset(first, validation, seed).map_err(|e| match e {
+        MnistError::InvalidOption {
+            name: "train_size",
+            reason,
+        } => TrainError::config("train_size", reason),
+        MnistError::InvalidOption { reason, .. } => TrainError::config("validation", reason),
+        e => TrainError::Data(e),
+    })
+}
+
 impl RunConfig {
+    /// The sets of `data` this run trains and evaluates on: its [`DataChoice`] (the first N
+    /// images, the validation split of its seed), borrowed when it takes them all.
+    ///
+    /// ```
+    /// use scratchnet_mnist::SparseMnist;
+    /// let x = scratchnet_tensor::SparseRows::<f32>::from_dense(&ndarray::Array2::zeros((10, 784)));
+    /// let data = SparseMnist { x_train: x.clone(), t_train: vec![0; 10], x_test: x, t_test: vec![0; 10] };
+    /// let mut c = scratchnet_run::RunConfig::default();
+    /// c.data.validation = Some(0.2);
+    /// let sets = c.data_of(&data)?;
+    /// assert_eq!((sets.train_size(), sets.test_size()), (8, 2));
+    /// # Ok::<(), scratchnet_run::TrainError>(())
+    /// ```
+    pub fn data_of<'d, A: Scalar>(
+        &self,
+        data: &'d SparseMnist<A>,
+    ) -> Result<Cow<'d, SparseMnist<A>>, TrainError> {
+        let d = &self.data;
+        subset(data, d.train_first, d.validation, self.seed)
+    }
     /// Bytes a run of this configuration needs, roughly: the parameters in eight copies (the
     /// network, its double buffer, the gradient, a numerical gradient, two optimizer moments, a
     /// checkpoint and a model being written), the batch's activations in six copies, a block

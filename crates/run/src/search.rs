@@ -1,9 +1,24 @@
-//! What a search leaves: its trials ([`Trial`]), `search.csv` and the order of the best.
+//! The book's random hyper-parameter search (`ch06/hyperparameter_optimization.py`, §6.5.3),
+//! apart from its training (the trainer's `search`): what it draws ([`SearchConfig`], [`Draw`],
+//! [`trial_seed`]), the run each trial is ([`SearchConfig::trial_config`]), and what it leaves
+//! ([`Trial`], `search.csv`, the best first).
+//!
+//! Reproducible: the hyper-parameters of all trials are drawn first, from one RNG of the seed,
+//! in trial order (weight decay, then lr, as the book draws them); each trial's training seed is
+//! [`trial_seed`]`(seed, trial)`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::TrainError;
+use scratchnet_network::optimizer::{OptimizerConfig, OptimizerKind};
+use scratchnet_network::{Activation, Gradient, WeightInit};
+use scratchnet_tensor::{Rng, Scalar, choice_with_replacement, rng_from_seed};
+use serde::{Deserialize, Serialize};
+
+use scratchnet_mnist::SparseMnist;
+
+use crate::{DEFAULT_SEED, DataChoice, Dtype, RunConfig, Schedule};
 
 /// File name of the search table in the output folder.
 pub const SEARCH_CSV: &str = "search.csv";
@@ -220,3 +235,303 @@ pub fn read_csv(path: &Path) -> Result<Vec<Trial>, TrainError> {
         })
         .collect()
 }
+
+/// The most trials a search takes (the book's is 100): the table of results stays small.
+pub const MAX_TRIALS: usize = 100_000;
+/// The most epochs per trial (the book's is 50): each trial keeps two accuracies per epoch.
+pub const MAX_EPOCHS: usize = 100_000;
+/// What to search and how, with the book's values as defaults.
+///
+/// ```
+/// let c = scratchnet_run::search::SearchConfig::default();
+/// assert_eq!((c.trials, c.epochs, c.train_size, c.validation, c.batch), (100, 50, 500, 0.2, 100));
+/// assert_eq!((c.hidden.as_slice(), c.lr_exp, c.weight_decay_exp), (&[100; 6][..], (-6.0, -2.0), (-8.0, -4.0)));
+/// c.validate().unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// Number of trials (`optimization_trial`).
+    pub trials: usize,
+    /// Epochs of each trial's training (`epocs`); an epoch is the trainer's `iter_per_epoch`.
+    pub epochs: usize,
+    /// Use the first this many training images (the book's 500).
+    pub train_size: usize,
+    /// The fraction of them held out for validation (`validation_rate`).
+    pub validation: f64,
+    /// Mini-batch size (`mini_batch_size`).
+    pub batch: usize,
+    /// Hidden-layer widths (`hidden_size_list`).
+    pub hidden: Vec<usize>,
+    /// `lr = 10^U(min, max)`.
+    pub lr_exp: (f64, f64),
+    /// `weight_decay = 10^U(min, max)`.
+    pub weight_decay_exp: (f64, f64),
+    /// Seed of the draws, of the validation split and (through [`trial_seed`]) of each trial.
+    pub seed: u64,
+    /// Element type of all arrays.
+    pub dtype: Dtype,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            trials: 100,
+            epochs: 50,
+            train_size: 500,
+            validation: 0.2,
+            batch: 100,
+            hidden: vec![100; 6],
+            lr_exp: (-6.0, -2.0),
+            weight_decay_exp: (-8.0, -4.0),
+            seed: DEFAULT_SEED,
+            dtype: Dtype::F64,
+        }
+    }
+}
+
+/// The hyper-parameters of one trial, as drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Draw {
+    /// The trial's number, from 1.
+    pub trial: usize,
+    /// The learning rate.
+    pub lr: f64,
+    /// λ of the weight decay.
+    pub weight_decay: f64,
+    /// The seed of its training ([`trial_seed`]).
+    pub seed: u64,
+}
+
+/// The training seed of trial `trial` (from 1) of a search seeded `seed`: SplitMix64's output
+/// for the pair, so trials of one search, and the same trial of searches with neighbouring
+/// seeds, get unrelated seeds.
+///
+/// ```
+/// use scratchnet_run::search::trial_seed;
+/// assert_eq!(trial_seed(42, 1), trial_seed(42, 1));
+/// assert_ne!(trial_seed(42, 1), trial_seed(42, 2));
+/// assert_ne!(trial_seed(42, 2), trial_seed(43, 1));
+/// ```
+pub fn trial_seed(seed: u64, trial: usize) -> u64 {
+    fn splitmix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    splitmix(splitmix(seed) ^ trial as u64)
+}
+
+/// A uniform draw from `[0, 1)` with 53 random bits (`np.random.uniform`'s resolution), from
+/// the tensor crate's uniform integers.
+fn uniform01(rng: &mut Rng) -> f64 {
+    const BITS: usize = 1 << 53;
+    choice_with_replacement(rng, BITS, 1)[0] as f64 / BITS as f64
+}
+
+/// `10^U(lo, hi)`.
+fn log_uniform(rng: &mut Rng, (lo, hi): (f64, f64)) -> f64 {
+    10f64.powf(lo + (hi - lo) * uniform01(rng))
+}
+
+/// The ChaCha stream of the seed that draws the hyper-parameters (stream 0 draws a training's
+/// weights and batches, stream 1 the validation split).
+const DRAW_STREAM: u64 = 2;
+
+impl SearchConfig {
+    /// Checks everything that does not need the data: at least one trial and epoch, the
+    /// exponent ranges finite with min ≤ max and 10^min, 10^max usable (an lr > 0 in the dtype),
+    /// and the trial configuration at both ends of the ranges ([`RunConfig::validate`]).
+    /// Errors name the field (`lr_exp`, `trials`, …); the command line names its flag.
+    ///
+    /// ```
+    /// use scratchnet_run::search::SearchConfig;
+    /// let bad = SearchConfig { lr_exp: (-2.0, -6.0), ..Default::default() };
+    /// assert!(bad.validate().unwrap_err().to_string().starts_with("lr_exp "));
+    /// let bad = SearchConfig { trials: 0, ..Default::default() };
+    /// assert_eq!(bad.validate().unwrap_err().to_string(), "trials must be at least 1, got 0");
+    /// ```
+    pub fn validate(&self) -> Result<(), TrainError> {
+        for (name, v) in [
+            ("trials", self.trials),
+            ("epochs", self.epochs),
+            ("train_size", self.train_size),
+            ("batch", self.batch),
+        ] {
+            if v == 0 {
+                return Err(TrainError::config(name, "must be at least 1, got 0"));
+            }
+        }
+        if self.trials > MAX_TRIALS {
+            return Err(TrainError::config(
+                "trials",
+                format!("must be at most {MAX_TRIALS}, got {}", self.trials),
+            ));
+        }
+        if self.epochs > MAX_EPOCHS {
+            return Err(TrainError::config(
+                "epochs",
+                format!("must be at most {MAX_EPOCHS}, got {}", self.epochs),
+            ));
+        }
+        for (name, (lo, hi)) in [
+            ("lr_exp", self.lr_exp),
+            ("weight_decay_exp", self.weight_decay_exp),
+        ] {
+            if !(lo.is_finite() && hi.is_finite()) || lo > hi {
+                return Err(TrainError::config(
+                    name,
+                    format!("must be two finite exponents MIN,MAX with MIN <= MAX, got {lo},{hi}"),
+                ));
+            }
+            let (a, b) = (10f64.powf(lo), 10f64.powf(hi));
+            if !(a > 0.0 && b.is_finite()) {
+                return Err(TrainError::config(
+                    name,
+                    format!(
+                        "{lo},{hi} gives 10^MIN = {a:e}, 10^MAX = {b:e}; both must be finite numbers > 0"
+                    ),
+                ));
+            }
+        }
+        for (lr, wd) in [
+            (self.lr_exp.0, self.weight_decay_exp.0),
+            (self.lr_exp.1, self.weight_decay_exp.1),
+        ] {
+            let draw = Draw {
+                trial: 1,
+                lr: 10f64.powf(lr),
+                weight_decay: 10f64.powf(wd),
+                seed: 0,
+            };
+            self.trial_config(&draw, 1)
+                .validate()
+                .map_err(|e| match e {
+                    TrainError::Config {
+                        field: "lr",
+                        problem,
+                    } => TrainError::config("lr_exp", format!("(10^{lr}) {problem}")),
+                    TrainError::Config {
+                        field: "weight_decay",
+                        problem,
+                    } => TrainError::config("weight_decay_exp", format!("(10^{wd}) {problem}")),
+                    e => e,
+                })?;
+        }
+        crate::check_fraction(self.validation)
+            .map(drop)
+            .map_err(|p| TrainError::config("validation", p))
+    }
+
+    /// The training of one trial on the split data, `iters` iterations: the book's
+    /// `MultiLayerNet(784, hidden, 10, relu, He, weight_decay)` by SGD with the drawn lr,
+    /// backpropagation, seeded by the draw's seed. (The data it gets is already split: it has
+    /// no `train_first` or `validation` of its own.)
+    ///
+    /// ```
+    /// use scratchnet_run::search::{Draw, SearchConfig};
+    /// let d = Draw { trial: 1, lr: 1e-3, weight_decay: 1e-6, seed: 7 };
+    /// let c = SearchConfig::default().trial_config(&d, 200);
+    /// assert_eq!((c.optimizer.lr, c.net.weight_decay, c.seed, c.schedule.iters), (1e-3, 1e-6, 7, 200));
+    /// assert_eq!(c.describe(), "backprop, f64, hidden 100,100,100,100,100,100 relu, init he, weight decay 1e-6, batch 100, lr 0.001");
+    /// ```
+    pub fn trial_config(&self, draw: &Draw, iters: usize) -> RunConfig {
+        RunConfig {
+            net: crate::config::mnist_mlp(
+                &self.hidden,
+                Activation::Relu,
+                WeightInit::He,
+                draw.weight_decay,
+                None,
+                false,
+            ),
+            optimizer: OptimizerConfig::new(OptimizerKind::Sgd).with_lr(draw.lr),
+            schedule: Schedule {
+                iters,
+                batch: self.batch,
+                gradient: Gradient::Backprop,
+                epochs: None,
+                eval_samples: None,
+            },
+            data: DataChoice::default(),
+            seed: draw.seed,
+            dtype: self.dtype,
+        }
+    }
+
+    /// The hyper-parameters of every trial, drawn in trial order from one RNG of the seed:
+    /// for each trial `weight_decay = 10^U(weight_decay_exp)`, then `lr = 10^U(lr_exp)` (the
+    /// book's order).
+    ///
+    /// ```
+    /// use scratchnet_run::search::SearchConfig;
+    /// let c = SearchConfig { trials: 5, ..Default::default() };
+    /// let d = c.draws();
+    /// assert_eq!(d.iter().map(|d| d.trial).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    /// assert!(d.iter().all(|d| (1e-8..1e-4).contains(&d.weight_decay)));
+    /// assert_eq!(d, c.draws());
+    /// ```
+    pub fn draws(&self) -> Vec<Draw> {
+        self.draw_iter().collect()
+    }
+
+    /// [`draws`](Self::draws), one at a time: a search never holds more draws than it runs.
+    ///
+    /// ```
+    /// let c = scratchnet_run::search::SearchConfig { trials: 3, ..Default::default() };
+    /// assert_eq!(c.draw_iter().collect::<Vec<_>>(), c.draws());
+    /// ```
+    pub fn draw_iter(&self) -> impl Iterator<Item = Draw> + Send + '_ {
+        let mut rng = rng_from_seed(self.seed);
+        rng.set_stream(DRAW_STREAM);
+        (1..=self.trials).map(move |trial| {
+            let weight_decay = log_uniform(&mut rng, self.weight_decay_exp);
+            let lr = log_uniform(&mut rng, self.lr_exp);
+            Draw {
+                trial,
+                lr,
+                weight_decay,
+                seed: trial_seed(self.seed, trial),
+            }
+        })
+    }
+
+    /// The split of `data` the trials train and validate on, and the iterations of each trial
+    /// (`epochs × iter_per_epoch`), checked against it (a batch larger than the training part is
+    /// an error naming `batch`).
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use scratchnet_run::{SparseMnist, search::SearchConfig};
+    /// let x = scratchnet_tensor::SparseRows::from_dense(&Array2::<f64>::zeros((600, 784)));
+    /// let t = vec![0; 600];
+    /// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+    /// let (split, iters) = SearchConfig::default().prepare(&data)?;
+    /// assert_eq!((split.train_size(), split.test_size(), iters), (400, 100, 200));
+    /// # Ok::<(), scratchnet_run::TrainError>(())
+    /// ```
+    pub fn prepare<'d, A: Scalar>(
+        &self,
+        data: &'d SparseMnist<A>,
+    ) -> Result<(std::borrow::Cow<'d, SparseMnist<A>>, usize), TrainError> {
+        self.validate()?;
+        let split = crate::config::subset(
+            data,
+            Some(self.train_size),
+            Some(self.validation),
+            self.seed,
+        )?;
+        let per_epoch = (split.train_size() / self.batch).max(1);
+        let iters = self
+            .epochs
+            .checked_mul(per_epoch)
+            .ok_or_else(|| TrainError::config("epochs", format!("{} is too many", self.epochs)))?;
+        if let Some(d) = self.draw_iter().next() {
+            let trial = self.trial_config(&d, iters);
+            trial.validate_for(split.train_size())?;
+            trial.check_memory(rayon::current_num_threads())?;
+        }
+        Ok((split, iters))
+    }
+}
+

@@ -579,7 +579,7 @@ fn train_as<A: RunScalar>(
         None => (None, None),
     };
     let data = load_data::<A>(&data_dir, a.quiet)?;
-    let data = crate::data::for_run(&data, ck.as_ref().map_or(&config, |c| &c.config))?;
+    let data = ck.as_ref().map_or(&config, |c| &c.config).data_of(&data)?;
     let (trainer, wall, run_id, run) = match (ck, dir) {
         (Some(ck), Some(dir)) => {
             let (wall, id) = (ck.wall_s, ck.run_id.clone().unwrap_or_else(new_run_id));

@@ -6,13 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use std::borrow::Cow;
 
 use scratchnet_mnist::{DataDir, MnistError, SparseMnist, download};
 use scratchnet_tensor::Scalar;
 
 use crate::console::errln;
-use crate::{RunConfig, TrainError};
+use crate::TrainError;
 
 /// Makes sure MNIST is in `dir` ([`DataDir::ensure`]: fetched into the default folder, only
 /// checked in a folder the user named); raising `cancel` stops a download between reads
@@ -39,36 +38,6 @@ pub(crate) fn ensure(
         Err(MnistError::Interrupted) => Err(TrainError::Interrupted),
         Err(e) => Err(TrainError::Fetch(e)),
     }
-}
-
-/// The sets a run trains and evaluates on ([`SparseMnist::subset`]); an error names the flag.
-pub(crate) fn subset<A: Scalar>(
-    data: &SparseMnist<A>,
-    first: Option<usize>,
-    validation: Option<f64>,
-    seed: u64,
-) -> Result<Cow<'_, SparseMnist<A>>, TrainError> {
-    data.subset(first, validation, seed).map_err(|e| match e {
-        MnistError::InvalidOption {
-            name: "train_size",
-            reason,
-        } => TrainError::config("train_size", reason),
-        MnistError::InvalidOption { reason, .. } => TrainError::config("validation", reason),
-        e => TrainError::Data(e),
-    })
-}
-
-/// [`subset`] of a run's [`DataChoice`](crate::DataChoice).
-pub(crate) fn for_run<'d, A: Scalar>(
-    data: &'d SparseMnist<A>,
-    config: &RunConfig,
-) -> Result<Cow<'d, SparseMnist<A>>, TrainError> {
-    subset(
-        data,
-        config.data.train_first,
-        config.data.validation,
-        config.seed,
-    )
 }
 
 /// Loads the sparse MNIST of `dir`.
