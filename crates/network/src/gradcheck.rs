@@ -252,6 +252,55 @@ impl GradCheck {
             }
         })
     }
+
+    /// The tensors whose gradient is 0 (at most 1e-12 of the scale): both figures are
+    /// roundings of 0 there, and only their mean |diff| means anything.
+    ///
+    /// ```
+    /// use ndarray::arr1;
+    /// let (zero, one) = (arr1(&[0.0, 0.0]).into_dyn(), arr1(&[1.0, 1.0]).into_dyn());
+    /// let check = scratchnet_network::GradCheck::of([
+    ///     ("W1".to_string(), one.view(), one.view()),
+    ///     ("b1".to_string(), zero.view(), zero.view()),
+    /// ]);
+    /// assert_eq!(check.zero_tensors(), ["b1"]);
+    /// ```
+    pub fn zero_tensors(&self) -> Vec<&str> {
+        let scale = self.scale();
+        let zero = self.params.iter().filter(|p| p.max_abs <= 1e-12 * scale);
+        zero.map(|p| p.name.as_str()).collect()
+    }
+
+    /// The verdict at the tolerance of the check's dtype ([`passes`](Self::passes) at 1e-5 in
+    /// f64: the numerical gradient's own error, h = 1e-4 central, is ~1e-8 of the scale; at
+    /// 0.03 in f32, which rounds the loss to ~1e-7, ~1e-3 of the scale over 2h): `Ok` with the
+    /// line saying it passed, `Err` with the line saying why not.
+    ///
+    /// ```
+    /// use ndarray::arr1;
+    /// let (num, bp) = (arr1(&[1.0, 2.0]).into_dyn(), arr1(&[1.0, 2.0 + 1e-9]).into_dyn());
+    /// let check = scratchnet_network::GradCheck::of([("W1".to_string(), num.view(), bp.view())]);
+    /// assert!(check.verdict().unwrap().starts_with("verdict: PASS"));
+    /// ```
+    pub fn verdict(&self) -> Result<String, String> {
+        let (tol, tol_text) = if self.dtype == "f32" {
+            (3e-2, "0.03")
+        } else {
+            (1e-5, "1e-5")
+        };
+        let scale = self.scale();
+        if self.passes(tol) {
+            Ok(format!(
+                "verdict: PASS, every tensor's mean |diff| <= {tol_text} x the gradient's scale {scale:.3e}"
+            ))
+        } else if !scale.is_finite() {
+            Err("gradient check FAILED: a gradient is not finite (NaN or infinite); is the initial weight scale too large?".into())
+        } else {
+            Err(format!(
+                "gradient check FAILED: a tensor's mean |diff| is above {tol_text} x the gradient's scale {scale:.3e}"
+            ))
+        }
+    }
 }
 
 impl<A: Scalar> MultiLayerNet<A> {

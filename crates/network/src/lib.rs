@@ -131,6 +131,7 @@ pub(crate) use multi_layer_fast::RunningUpdate;
 pub use net::{Batch, DrawBatch, Gradient, Net, NonFinite};
 pub use npz::npz_dtype;
 pub use params::{Grads, PARAM_NAMES, Params};
+pub use safetensors_file::ExportFormat;
 /// Re-exported from `scratchnet-tensor`, the crate below both this one and `scratchnet-mnist`,
 /// so that the loader's labels convert into it without either crate depending on the other.
 pub use scratchnet_tensor::Targets;

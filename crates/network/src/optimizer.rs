@@ -905,6 +905,39 @@ impl OptimizerKind {
             _ => 0.01,
         }
     }
+
+    /// What it is, in a few words (for help texts).
+    ///
+    /// ```
+    /// use scratchnet_network::optimizer::OptimizerKind;
+    /// assert_eq!(OptimizerKind::Adam.about(), "Adam (§6.1.6)");
+    /// ```
+    pub fn about(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "`params -= lr * grads` (§4.5, the notebook's)",
+            OptimizerKind::Momentum => "Momentum SGD (§6.1.4)",
+            OptimizerKind::Nesterov => "Nesterov's accelerated gradient",
+            OptimizerKind::Adagrad => "AdaGrad (§6.1.5)",
+            OptimizerKind::Rmsprop => "RMSprop",
+            OptimizerKind::Adam => "Adam (§6.1.6)",
+        }
+    }
+
+    /// The hyper-parameters of [`OptimizerConfig`] besides `lr` that this kind uses.
+    ///
+    /// ```
+    /// use scratchnet_network::optimizer::OptimizerKind;
+    /// assert_eq!(OptimizerKind::Adam.hyper_parameters(), ["beta1", "beta2"]);
+    /// assert!(OptimizerKind::Sgd.hyper_parameters().is_empty());
+    /// ```
+    pub fn hyper_parameters(self) -> &'static [&'static str] {
+        match self {
+            OptimizerKind::Momentum | OptimizerKind::Nesterov => &["momentum"],
+            OptimizerKind::Rmsprop => &["decay_rate"],
+            OptimizerKind::Adam => &["beta1", "beta2"],
+            OptimizerKind::Sgd | OptimizerKind::Adagrad => &[],
+        }
+    }
 }
 
 impl std::fmt::Display for OptimizerKind {

@@ -275,3 +275,80 @@ impl<A: Scalar> Net<A> {
         Ok(net)
     }
 }
+
+/// A format [`Net::export`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// NumPy's `.npz` (`np.savez`), the arrays under the book's names.
+    Npz,
+    /// safetensors (candle, burn, PyTorch's `safetensors.torch`): a JSON header, raw
+    /// little-endian tensors.
+    Safetensors,
+}
+
+impl ExportFormat {
+    /// The format a file name's extension says (`.npz`, `.safetensors`, any case), if any.
+    ///
+    /// ```
+    /// use scratchnet_network::ExportFormat;
+    /// assert_eq!(ExportFormat::of_path("W.SafeTensors".as_ref()), Some(ExportFormat::Safetensors));
+    /// assert_eq!(ExportFormat::of_path("model.bin".as_ref()), None);
+    /// ```
+    pub fn of_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+        match ext.as_str() {
+            "npz" => Some(ExportFormat::Npz),
+            "safetensors" => Some(ExportFormat::Safetensors),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "npz" => Ok(ExportFormat::Npz),
+            "safetensors" => Ok(ExportFormat::Safetensors),
+            _ => Err(format!("`{s}` is not npz or safetensors")),
+        }
+    }
+}
+
+impl<A: Scalar + ndarray_npy::WritableElement + ndarray_npy::ReadableElement> Net<A> {
+    /// Writes the parameters and the running statistics under the book's names in `format`
+    /// ([`export_npz`](Self::export_npz) or [`export_safetensors`](Self::export_safetensors)),
+    /// and returns them as `W1 (784, 50), b1 (50), …`.
+    ///
+    /// ```
+    /// use scratchnet_network::{ExportFormat, Net, NetSpec};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let net = Net::<f32>::new(NetSpec::two_layer_net(3, 2, 2, 0.1), &mut scratchnet_tensor::rng_from_seed(0)).unwrap();
+    /// let listed = net.export(dir.path().join("p.npz"), ExportFormat::Npz).unwrap();
+    /// assert_eq!(listed, "W1 (3, 2), b1 (2), W2 (2, 2), b2 (2)");
+    /// ```
+    pub fn export(
+        &self,
+        path: impl AsRef<Path>,
+        format: ExportFormat,
+    ) -> Result<String, ModelError> {
+        match format {
+            ExportFormat::Npz => self.export_npz(path)?,
+            ExportFormat::Safetensors => self.export_safetensors(path)?,
+        }
+        let (params, state) = (self.params(), self.state());
+        let shape = |a: &ArrayD<A>| {
+            a.shape()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let listed: Vec<String> = params
+            .iter()
+            .chain(state.iter())
+            .map(|(n, a)| format!("{n} ({})", shape(a)))
+            .collect();
+        Ok(listed.join(", "))
+    }
+}

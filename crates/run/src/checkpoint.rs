@@ -331,4 +331,42 @@ impl<A: Scalar> Checkpoint<A> {
             }
         }
     }
+
+    /// Checks that this state can continue on a training set of `train_size` images: its
+    /// configuration valid for it ([`RunConfig::validate_for`]), its dtype `A`, the training-set
+    /// size it started with, and its network of the configuration's sizes.
+    ///
+    /// ```
+    /// # let ck = scratchnet_run::Checkpoint::<f32> { config: Default::default(), iters_done: 0, rng: scratchnet_tensor::RngState::of(&scratchnet_tensor::rng_from_seed(1)), net: scratchnet_run::RunConfig::default().new_net(&mut scratchnet_tensor::rng_from_seed(0))?, optimizer: scratchnet_network::optimizer::AnyOptimizer::Sgd(scratchnet_network::optimizer::Sgd::new(0.1)), metrics: Default::default(), wall_s: 0.0, train_size: 60_000, run_id: None };
+    /// // an f64 configuration in an f32 state
+    /// assert!(ck.check_fits(60_000).unwrap_err().to_string().contains("asks for f64"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_fits(&self, train_size: usize) -> Result<(), TrainError> {
+        let c = &self.config;
+        c.validate_for(train_size)?;
+        if c.dtype.as_str() != A::DTYPE {
+            return Err(TrainError::Usage(format!(
+                "the configuration asks for {} but the data was loaded as {}",
+                c.dtype.as_str(),
+                A::DTYPE
+            )));
+        }
+        if self.train_size != train_size {
+            return Err(TrainError::Usage(format!(
+                "the checkpoint was made with {} training images, this data has {train_size}",
+                self.train_size
+            )));
+        }
+        let (sizes, expected) = (self.net.sizes(), c.net.sizes());
+        if sizes != expected {
+            let dashed = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
+            return Err(TrainError::Usage(format!(
+                "the checkpoint's network is {}, expected {}",
+                dashed(&sizes),
+                dashed(&expected)
+            )));
+        }
+        Ok(())
+    }
 }

@@ -135,6 +135,44 @@ pub fn best_first(trials: &[Trial]) -> Vec<&Trial> {
     v
 }
 
+/// The book's result table, best first (`Best-1(val acc:0.83) | lr:0.0092, weight decay:3.8e-07`),
+/// then the best trial that did not diverge in one line.
+///
+/// ```
+/// use scratchnet_run::search::{Trial, book_table};
+/// let t = |trial, acc| Trial { trial, lr: 0.01, weight_decay: 1e-6, seed: 0, val_acc: vec![acc],
+///     train_acc: vec![acc], diverged: false };
+/// let table = book_table(&[t(1, 0.5), t(2, 0.75)]);
+/// assert_eq!(table.lines().nth(1), Some("Best-1(val acc:0.75) | lr:0.01, weight decay:1e-06"));
+/// assert!(table.ends_with("(trial 2, train acc 0.7500)\n"));
+/// ```
+pub fn book_table(trials: &[Trial]) -> String {
+    let mut out = String::from("=========== Hyper-Parameter Optimization Result ===========\n");
+    let sorted = best_first(trials);
+    for (i, t) in sorted.iter().enumerate() {
+        let diverged = if t.diverged { " (diverged)" } else { "" };
+        let acc = py_float(t.final_val_acc());
+        let _ = writeln!(out, "Best-{}(val acc:{acc}) | {}{diverged}", i + 1, t.key());
+    }
+    let _ = match sorted.iter().find(|t| !t.diverged) {
+        Some(best) => writeln!(
+            out,
+            "best: lr {:e}, weight decay {:e} → val acc {:.4} (trial {}, train acc {:.4})",
+            best.lr,
+            best.weight_decay,
+            best.final_val_acc(),
+            best.trial,
+            best.final_train_acc()
+        ),
+        None if !trials.is_empty() => writeln!(
+            out,
+            "no best: every trial diverged (try a smaller --lr-exp range)"
+        ),
+        None => Ok(()),
+    };
+    out
+}
+
 /// The text of `search.csv`: `trial,lr,weight_decay,val_acc,train_acc,seed,diverged`, one row
 /// per trial in trial order, every number in its shortest round-trip form (reads back to the
 /// same bits).
@@ -534,4 +572,3 @@ impl SearchConfig {
         Ok((split, iters))
     }
 }
-

@@ -11,19 +11,19 @@ use ndarray_npy::{ReadableElement, WritableElement};
 use scratchnet_fileio::{RunDir, check_new_out_dir, new_run_id};
 use scratchnet_mnist::DataDir;
 use scratchnet_network::layers::LossGradient;
-use scratchnet_network::{Gradient, ModelInfo, Net, NetSpec};
+use scratchnet_network::{ExportFormat, Gradient, ModelInfo, Net, NetSpec};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
+use crate::check_net_memory;
 use crate::console::{errln, outln};
 use crate::flags::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags};
 use crate::flags::{max_threads, parse_count, parse_fraction, parse_hidden};
-use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, best_first, draw_best, py_float};
+use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, book_table, draw_best, py_float};
 use crate::{CHECKPOINT_FILE, DEFAULT_SEED, EXIT_CODES, SUMMARY_FILE, Summary};
 use crate::{
     Checkpoint, Dtype, Outcome, Progress, RunConfig, Session, SparseMnist, TrainError, Trainer,
     run_session,
 };
-use crate::{check_net_memory, fmt_num};
 
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
 #[derive(Debug, Parser)]
@@ -287,39 +287,27 @@ struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// `npz` (NumPy: np.load) or `safetensors` (candle, burn, PyTorch's safetensors.torch).
-    #[arg(long, value_enum, requires = "out")]
+    #[arg(long, value_parser = export_format(), requires = "out")]
     format: Option<ExportFormat>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum ExportFormat {
-    /// NumPy's .npz (np.savez), the arrays under the book's names.
-    Npz,
-    /// safetensors: JSON header, raw little-endian tensors.
-    Safetensors,
+fn export_format() -> impl clap::builder::TypedValueParser<Value = ExportFormat> {
+    use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+    PossibleValuesParser::new(["npz", "safetensors"]).try_map(|s: String| s.parse::<ExportFormat>())
 }
 
 impl ExportArgs {
     /// The file to write and its format.
     fn target(&self) -> Result<(&Path, ExportFormat), TrainError> {
-        if let Some(npz) = &self.npz {
-            return Ok((npz, ExportFormat::Npz));
-        }
-        let out = self
-            .out
-            .as_deref()
-            .ok_or_else(|| TrainError::Usage("give --out FILE (or --npz FILE)".into()))?;
-        let ext = out
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        match (self.format, ext.as_deref()) {
-            (Some(f), _) => Ok((out, f)),
-            (None, Some("npz")) => Ok((out, ExportFormat::Npz)),
-            (None, Some("safetensors")) => Ok((out, ExportFormat::Safetensors)),
-            _ => Err(TrainError::Usage(format!(
-                "--out {}: cannot tell the format from the extension; name it .npz or .safetensors, or give --format npz|safetensors",
-                out.display()
-            ))),
+        match (&self.npz, &self.out) {
+            (Some(npz), _) => Ok((npz, ExportFormat::Npz)),
+            (None, Some(out)) => self.format.or(ExportFormat::of_path(out)).map(|f| (out.as_path(), f)).ok_or_else(|| {
+                TrainError::Usage(format!(
+                    "--out {}: cannot tell the format from the extension; name it .npz or .safetensors, or give --format npz|safetensors",
+                    out.display()
+                ))
+            }),
+            (None, None) => Err(TrainError::Usage("give --out FILE (or --npz FILE)".into())),
         }
     }
 }
@@ -650,28 +638,8 @@ fn train_as<A: RunScalar>(
     let (outcome, s) = run_session(trainer, wall, &session)?;
     let out = run.path().display();
     if !a.quiet {
-        // with --validation the held-out accuracy is the validation split's
-        let held = s.config.held_out().short();
-        let held_acc = if s.test_size == 0 {
-            format!("no {held} images")
-        } else {
-            format!("{held} acc {:.4}", s.test_acc)
-        };
-        let stopped = outcome == Outcome::Interrupted;
-        errln!(
-            "{} {} of {} iterations in {:.2} s ({}); final model: train acc {:.4}, {held_acc}",
-            if stopped {
-                "interrupted after"
-            } else {
-                "done:"
-            },
-            s.iters_done,
-            s.config.schedule.iters,
-            s.wall_s,
-            crate::session::fmt_rate(s.iters_per_s),
-            s.train_acc,
-        );
-        if stopped {
+        errln!("{s}");
+        if s.interrupted {
             errln!("results so far in {out}; continue with: scratchnet train --resume {out}");
         } else {
             errln!("results in {out}");
@@ -858,16 +826,7 @@ fn gradcheck<A: RunScalar>(a: &GradcheckArgs, spec: NetSpec) -> Result<Exit, Tra
         a.batch
     );
     crate::console::out(format_args!("{check}"));
-    // f64: the numerical gradient's own error (h = 1e-4, central) is ~1e-8 of the scale;
-    // f32 rounds the loss to ~1e-7, which over 2h is ~1e-3 of it.
-    let tol = if A::DTYPE == "f32" { 3e-2 } else { 1e-5 };
-    let scale = check.scale();
-    let zero_rows: Vec<&str> = check
-        .params
-        .iter()
-        .filter(|p| p.max_abs <= 1e-12 * scale)
-        .map(|p| p.name.as_str())
-        .collect();
+    let zero_rows = check.zero_tensors();
     if !zero_rows.is_empty() {
         outln!(
             "{}: gradient 0{}, so both figures are roundings of 0 and their max rel diff means nothing; judged by mean |diff|",
@@ -883,22 +842,12 @@ fn gradcheck<A: RunScalar>(a: &GradcheckArgs, spec: NetSpec) -> Result<Exit, Tra
     if A::DTYPE == "f32" {
         outln!("(--dtype f64 checks in f64)");
     }
-    if check.passes(tol) {
-        outln!(
-            "verdict: PASS, every tensor's mean |diff| <= {} x the gradient's scale {scale:.3e}",
-            fmt_num(tol),
-        );
-        Ok(Exit::Done)
-    } else if !scale.is_finite() {
-        Err(TrainError::Failed(
-            "gradient check FAILED: a gradient is not finite (NaN or infinite); is the initial weight scale too large?"
-                .into(),
-        ))
-    } else {
-        Err(TrainError::Failed(format!(
-            "gradient check FAILED: a tensor's mean |diff| is above {} x the gradient's scale {scale:.3e}",
-            fmt_num(tol),
-        )))
+    match check.verdict() {
+        Ok(line) => {
+            outln!("{line}");
+            Ok(Exit::Done)
+        }
+        Err(line) => Err(TrainError::Failed(line)),
     }
 }
 
@@ -990,18 +939,8 @@ fn export(a: ExportArgs) -> Result<Exit, TrainError> {
     scratchnet_fileio::resolve_output(out).map_err(TrainError::Output)?;
     with_dtype!(dtype, A => {
         let net = Net::<A>::load(&a.model).map_err(TrainError::ModelInput)?;
-        match format {
-            ExportFormat::Npz => net.export_npz(out),
-            ExportFormat::Safetensors => net.export_safetensors(out),
-        }
-        .map_err(TrainError::ModelOutput)?;
-        let arrays: Vec<String> = net
-            .params()
-            .iter()
-            .chain(net.state().iter())
-            .map(|(name, a)| format!("{name} {:?}", a.shape()).replace('[', "(").replace(']', ")"))
-            .collect();
-        errln!("wrote {}: {} as {}", out.display(), arrays.join(", "), A::DTYPE);
+        let arrays = net.export(out, format).map_err(TrainError::ModelOutput)?;
+        errln!("wrote {}: {} as {}", out.display(), arrays, A::DTYPE);
     });
     Ok(Exit::Done)
 }
@@ -1087,31 +1026,7 @@ fn search_as<A: RunScalar>(
     )
     .map_err(TrainError::Output)?;
     draw_best(&run.path().join(SEARCH_PNG), &trials)?;
-    outln!("=========== Hyper-Parameter Optimization Result ===========");
-    let sorted = best_first(&trials);
-    for (i, t) in sorted.iter().enumerate() {
-        outln!(
-            "Best-{}(val acc:{}) | {}{}",
-            i + 1,
-            py_float(t.final_val_acc()),
-            t.key(),
-            if t.diverged { " (diverged)" } else { "" }
-        );
-    }
-    match sorted.iter().find(|t| !t.diverged) {
-        Some(best) => outln!(
-            "best: lr {:e}, weight decay {:e} → val acc {:.4} (trial {}, train acc {:.4})",
-            best.lr,
-            best.weight_decay,
-            best.final_val_acc(),
-            best.trial,
-            best.final_train_acc()
-        ),
-        None if !trials.is_empty() => {
-            outln!("no best: every trial diverged (try a smaller --lr-exp range)")
-        }
-        None => {}
-    }
+    crate::console::out(format_args!("{}", book_table(&trials)));
     if !a.quiet {
         errln!(
             "{}: {} of {} trials in {:.1} s; results in {}",

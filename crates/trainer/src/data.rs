@@ -6,12 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-
 use scratchnet_mnist::{DataDir, MnistError, SparseMnist, download};
 use scratchnet_tensor::Scalar;
 
-use crate::console::errln;
 use crate::TrainError;
+use crate::console::errln;
 
 /// Makes sure MNIST is in `dir` ([`DataDir::ensure`]: fetched into the default folder, only
 /// checked in a folder the user named); raising `cancel` stops a download between reads

@@ -54,15 +54,8 @@ pub(crate) fn dtype_parser() -> impl clap::builder::TypedValueParser<Value = Dty
 /// `--optimizer`: one of the book's names (clap lists them in errors and help).
 fn optimizer_parser() -> impl clap::builder::TypedValueParser<Value = OptimizerKind> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
-    PossibleValuesParser::new([
-        PossibleValue::new("sgd").help("`params -= lr * grads` (§4.5, the notebook's)"),
-        PossibleValue::new("momentum").help("Momentum SGD (§6.1.4)"),
-        PossibleValue::new("nesterov").help("Nesterov's accelerated gradient"),
-        PossibleValue::new("adagrad").help("AdaGrad (§6.1.5)"),
-        PossibleValue::new("rmsprop").help("RMSprop"),
-        PossibleValue::new("adam").help("Adam (§6.1.6)"),
-    ])
-    .try_map(|s: String| s.parse::<OptimizerKind>())
+    let values = OptimizerKind::ALL.map(|k| PossibleValue::new(k.as_str()).help(k.about()));
+    PossibleValuesParser::new(values).try_map(|s: String| s.parse::<OptimizerKind>())
 }
 
 /// `scratchnet train`'s flags: [`RunConfig`] before its defaults are resolved (the learning
@@ -285,23 +278,22 @@ impl TrainFlags {
         } else {
             OptimizerKind::Sgd
         });
-        let fits = |kinds: &[OptimizerKind]| kinds.contains(&opt);
-        use OptimizerKind::{Adam, Momentum, Nesterov, Rmsprop};
-        for (name, given, applies, to) in [
-            (
-                "momentum",
-                self.momentum,
-                fits(&[Momentum, Nesterov]),
-                "momentum or nesterov",
-            ),
-            ("beta1", self.beta1, fits(&[Adam]), "adam"),
-            ("beta2", self.beta2, fits(&[Adam]), "adam"),
-            ("decay_rate", self.decay_rate, fits(&[Rmsprop]), "rmsprop"),
+        for (name, given) in [
+            ("momentum", self.momentum),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("decay_rate", self.decay_rate),
         ] {
-            if given.is_some() && !applies {
+            if given.is_some() && !opt.hyper_parameters().contains(&name) {
+                let uses = |k: &&OptimizerKind| k.hyper_parameters().contains(&name);
+                let to: Vec<_> = OptimizerKind::ALL
+                    .iter()
+                    .filter(uses)
+                    .map(|k| k.as_str())
+                    .collect();
                 return Err(TrainError::config(
                     name,
-                    format!("applies only to --optimizer {to}, not {}", opt.as_str()),
+                    format!("applies only to --optimizer {}, not {opt}", to.join(" or ")),
                 ));
             }
         }

@@ -29,31 +29,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The notebook's cell computes `iter_per_epoch` before `train_size` is assigned (it only runs
-//! because an earlier cell left `train_size` defined); here it is computed from the loaded
-//! data: `max(train_size / batch, 1)` = 600 for MNIST, hence 17 evaluations in 10 000 iterations.
+//! `iter_per_epoch` is `max(train_size / batch, 1)` of the loaded data: 600 for MNIST, hence 17
+//! evaluations in 10 000 iterations.
 
-//! # Guarantees (each held by a test in `crates/trainer/tests/hostile.rs` unless named)
+//! # Guarantees
 //!
-//! - Nothing that is not a regular file is replaced: every output (`--out` files, `export
-//!   --npz`, `plot`, model, checkpoint, CSVs, summary) goes through
-//!   [`scratchnet_fileio::write_atomic`], which refuses a directory, device, FIFO or socket and
-//!   follows a symbolic link (`export_never_replaces_a_device_fifo_or_folder_and_follows_links`).
-//! - A run folder belongs to one run: it is claimed through its lock file on its resolved path
-//!   ([`scratchnet_fileio::RunDir`]); default names never collide; a checkpoint of another run is not resumed
-//!   (`a_run_folder_belongs_to_one_run`, `resume_refuses_a_checkpoint_of_another_run_and_an_unwritable_folder_before_training`,
-//!   `a_running_run_cannot_be_resumed_or_reused_at_the_same_time`).
-//! - Printing never loses a run: a closed or full stdout/stderr ends that output quietly
-//!   (`a_closed_or_full_stdout_never_loses_a_run`).
-//! - No file can make a reader abort or hang: bounded, framed decoding; FIFOs and devices refused
-//!   (`huge_lengths_and_other_versions_in_valid_files_are_errors_not_aborts`); version-1 files of
-//!   earlier builds still load (`version_1_files_written_by_earlier_builds_still_resume`).
-//! - Sizes are checked against the machine before allocating, by one validation for every
-//!   subcommand ([`RunConfig::validate`]; `one_validation_for_every_subcommand`).
-//! - Ctrl-C: in training, stops after the iteration with every file written (exit 130); anywhere
-//!   else, exits 130 at once (`ctrl_c_in_training_stops_with_every_file_and_resumes`,
-//!   `ctrl_c_in_gradcheck_exits_130_at_once`).
-//! - One exit-code rule, [`EXIT_CODES`] (`exit_codes_follow_one_rule_and_help_states_it`).
+//! What no input can do to a run, its files or the process, each held by a named test (most in
+//! `tests/hostile.rs`), is listed in the README's "Guarantees".
 
 mod cli;
 mod console;

@@ -20,7 +20,7 @@ use scratchnet_tensor::Scalar;
 
 use crate::console::{errln, outln};
 use crate::{CHECKPOINT_FILE, MODEL_FILE, RUN_ID_FILE, SUMMARY_FILE, Summary};
-use crate::{Step, TrainError, Trainer};
+use crate::{Step, TrainError, Trainer, fmt_rate};
 
 /// The least time between two writes of the resumable state during a session.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
@@ -235,20 +235,6 @@ fn fmt_loss(loss: f64) -> String {
     }
 }
 
-/// An iteration rate for a person: `2301 it/s`, `48.7 it/s`, and below one a second the time
-/// per iteration, `58.1 s/it` (never `0.0 it/s`).
-pub(crate) fn fmt_rate(rate: f64) -> String {
-    if !(rate.is_finite() && rate > 0.0) {
-        "-- it/s".into()
-    } else if rate >= 100.0 {
-        format!("{rate:.0} it/s")
-    } else if rate >= 1.0 {
-        format!("{rate:.1} it/s")
-    } else {
-        format!("{:.1} s/it", 1.0 / rate)
-    }
-}
-
 fn fmt_secs(s: f64) -> String {
     let s = s.round() as u64;
     if s >= 3600 {
@@ -367,14 +353,6 @@ pub fn run_session<A: Scalar>(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_slow_rate_reads_as_seconds_per_iteration() {
-        assert_eq!(super::fmt_rate(2301.4), "2301 it/s");
-        assert_eq!(super::fmt_rate(48.66), "48.7 it/s");
-        assert_eq!(super::fmt_rate(1.0 / 58.1), "58.1 s/it");
-        assert_eq!(super::fmt_rate(0.0), "-- it/s");
-    }
-
     #[test]
     fn a_huge_loss_is_written_short() {
         assert_eq!(super::fmt_loss(0.31234), "0.3123");

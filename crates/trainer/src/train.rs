@@ -80,81 +80,42 @@ impl<'d, A: Scalar> Trainer<'d, A> {
     /// A fresh run: validates `config` against the data, seeds the RNG and draws the initial
     /// weights from it ([`RunConfig::new_net`]: layer by layer, W1 first).
     pub fn new(mut config: RunConfig, data: &'d SparseMnist<A>) -> Result<Self, TrainError> {
+        let per_epoch = config.iter_per_epoch(data.train_size());
         if let Some(epochs) = config.schedule.epochs {
-            config.schedule.iters = epochs.saturating_mul(config.iter_per_epoch(data.train_size()));
+            config.schedule.iters = epochs.saturating_mul(per_epoch);
         }
-        config.validate_for(data.train_size())?;
-        check_dtype::<A>(&config)?;
+        config.validate_for(data.train_size())?; // before any allocation
         let mut rng = rng_from_seed(config.seed);
-        let net = config.new_net::<A>(&mut rng)?;
-        let optimizer = config.new_optimizer();
-        Ok(Self::assemble(
+        let ck = Checkpoint {
+            net: config.new_net::<A>(&mut rng)?,
+            optimizer: config.new_optimizer(),
+            rng: RngState::of(&rng),
+            iters_done: 0,
+            metrics: Metrics::default(),
+            wall_s: 0.0,
+            train_size: data.train_size(),
+            run_id: None,
             config,
-            data,
-            net,
-            optimizer,
-            rng,
-            0,
-            Metrics::default(),
-        ))
+        };
+        Self::from_checkpoint(ck, data)
     }
 
-    /// A run continued from a checkpoint; the data must have the training-set size the run
-    /// started with.
+    /// A run continued from a checkpoint ([`Checkpoint::check_fits`] the data).
     pub fn from_checkpoint(
         ck: Checkpoint<A>,
         data: &'d SparseMnist<A>,
     ) -> Result<Self, TrainError> {
-        ck.config.validate_for(data.train_size())?;
-        check_dtype::<A>(&ck.config)?;
-        if ck.train_size != data.train_size() {
-            return Err(TrainError::Usage(format!(
-                "the checkpoint was made with {} training images, this data has {}",
-                ck.train_size,
-                data.train_size()
-            )));
-        }
-        let sizes = ck.net.sizes();
-        let expected = ck.config.net.sizes();
-        if sizes != expected {
-            let dashed = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
-            return Err(TrainError::Usage(format!(
-                "the checkpoint's network is {}, expected {}",
-                dashed(&sizes),
-                dashed(&expected)
-            )));
-        }
-        Ok(Self::assemble(
-            ck.config,
+        ck.check_fits(data.train_size())?;
+        Ok(Trainer {
+            iter_per_epoch: ck.config.iter_per_epoch(data.train_size()),
+            config: ck.config,
             data,
-            ck.net,
-            ck.optimizer,
-            ck.rng.restore(),
-            ck.iters_done,
-            ck.metrics,
-        ))
-    }
-
-    fn assemble(
-        config: RunConfig,
-        data: &'d SparseMnist<A>,
-        net: Net<A>,
-        optimizer: AnyOptimizer<A>,
-        rng: Rng,
-        iters_done: usize,
-        metrics: Metrics,
-    ) -> Self {
-        let iter_per_epoch = config.iter_per_epoch(data.train_size());
-        Trainer {
-            config,
-            data,
-            net,
-            optimizer,
-            rng,
-            iters_done,
-            metrics,
-            iter_per_epoch,
-        }
+            net: ck.net,
+            optimizer: ck.optimizer,
+            rng: ck.rng.restore(),
+            iters_done: ck.iters_done,
+            metrics: ck.metrics,
+        })
     }
 
     /// One iteration: the net's [`step`](Net::step) on a batch drawn with replacement
@@ -280,17 +241,5 @@ impl<'d, A: Scalar> Trainer<'d, A> {
             train_size: self.data.train_size(),
             run_id: None,
         }
-    }
-}
-
-fn check_dtype<A: Scalar>(config: &RunConfig) -> Result<(), TrainError> {
-    if config.dtype.as_str() == A::DTYPE {
-        Ok(())
-    } else {
-        Err(TrainError::Usage(format!(
-            "the configuration asks for {} but the data was loaded as {}",
-            config.dtype.as_str(),
-            A::DTYPE
-        )))
     }
 }
