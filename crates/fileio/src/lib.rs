@@ -33,6 +33,7 @@
 
 mod atomic;
 pub mod codec;
+pub mod console;
 mod dir_lock;
 mod error;
 pub mod frame;

@@ -317,7 +317,7 @@ pub fn redirect_target(from: &str, location: &str) -> Result<String, String> {
 /// use scratchnet_mnist::download::{FetchOptions, fetch, mirrors_from_env};
 /// let opts = FetchOptions { mirrors: mirrors_from_env(), progress: true, ..Default::default() };
 /// let report = fetch("data/mnist", &opts)?;
-/// println!("{report}");
+/// scratchnet_fileio::outln!("{report}");
 /// # Ok::<(), scratchnet_mnist::MnistError>(())
 /// ```
 pub fn fetch(dir: impl AsRef<Path>, opts: &FetchOptions) -> Result<FetchReport, MnistError> {
@@ -377,7 +377,7 @@ pub fn fetch(dir: impl AsRef<Path>, opts: &FetchOptions) -> Result<FetchReport, 
                 Err(Fail::Fatal(e)) => return Err(e),
                 Err(Fail::Cause(cause)) => {
                     if opts.progress {
-                        eprintln!("{url}: failed: {cause}");
+                        scratchnet_fileio::errln!("{url}: failed: {cause}");
                     }
                     failed.push(Attempt { url, cause });
                 }
@@ -563,7 +563,7 @@ fn fetch_one(
         },
     )?;
     if opts.progress {
-        eprintln!("{url}: {received} bytes, verified");
+        scratchnet_fileio::errln!("{url}: {received} bytes, verified");
     }
     Ok(placed)
 }
@@ -573,7 +573,7 @@ fn progress_bar(progress: bool, url: &str, len: Option<u64>) -> ProgressBar {
         return ProgressBar::hidden();
     }
     if !std::io::stderr().is_terminal() {
-        eprintln!("fetching {url}");
+        scratchnet_fileio::errln!("fetching {url}");
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());

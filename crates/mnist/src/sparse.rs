@@ -48,6 +48,29 @@ impl<A: Scalar> SparseMnist<A> {
         }
     }
 
+    /// A tiny stand-in for examples and tests: `n` training images (the test set the same), image
+    /// `i` of class `i % 10` with pixel `j` lit where `j % 10 == i % 10`, which a net learns in
+    /// a few steps.
+    ///
+    /// ```
+    /// let toy = scratchnet_mnist::SparseMnist::<f32>::toy(20);
+    /// assert_eq!((toy.train_size(), toy.test_size(), toy.t_train[13]), (20, 20, 3));
+    /// assert_eq!(toy.x_train.row(13).0.len(), 78); // pixels 3, 13, …, 773
+    /// ```
+    pub fn toy(n: usize) -> Self {
+        let x = ndarray::Array2::from_shape_fn((n, 784), |(i, j)| {
+            A::of_f64((j % 10 == i % 10) as u8 as f64)
+        });
+        let x = SparseRows::from_dense(&x);
+        let t: Vec<usize> = (0..n).map(|i| i % 10).collect();
+        SparseMnist {
+            x_train: x.clone(),
+            t_train: t.clone(),
+            x_test: x,
+            t_test: t,
+        }
+    }
+
     /// Reads the folder (through the cache, [`load_raw`](crate::load_raw)) and converts it.
     ///
     /// ```

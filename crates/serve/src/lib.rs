@@ -24,7 +24,7 @@
 //!     ..Default::default()
 //! };
 //! let server = scratchnet_serve::Server::start(&args, ".".as_ref())?;
-//! println!("{}", server.url());
+//! scratchnet_fileio::outln!("{}", server.url());
 //! server.stop()?;
 //! # Ok::<(), scratchnet_serve::ServeError>(())
 //! ```
@@ -336,13 +336,13 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 /// As [`Server::start`], or if the server fails.
 pub fn run(args: &ServeArgs, root: &Path) -> Result<(), ServeError> {
     if !args.host.is_loopback() {
-        eprintln!(
+        scratchnet_fileio::errln!(
             "warning: listening on {}: anyone who can reach this machine can use the page and the API (there is no authentication)",
             args.host
         );
     }
     let mut server = Server::start_with(args, root, true)?;
-    println!(
+    scratchnet_fileio::outln!(
         "scratchnet serve: {} ({}); Ctrl-C to stop",
         server.url(),
         server.name
@@ -353,6 +353,6 @@ pub fn run(args: &ServeArgs, root: &Path) -> Result<(), ServeError> {
     // stop the server too)
     let _keep = server.stop.take();
     let r = server.join();
-    eprintln!("stopped");
+    scratchnet_fileio::errln!("stopped");
     r
 }

@@ -15,7 +15,6 @@ use scratchnet_network::{ExportFormat, Gradient, ModelInfo, Net, NetSpec};
 use scratchnet_tensor::{Scalar, rng_from_seed};
 
 use crate::check_net_memory;
-use crate::console::{errln, outln};
 use crate::flags::{HiddenSizes, NetFlags, NumGradMethod, TrainFlags};
 use crate::flags::{max_threads, parse_count, parse_fraction, parse_hidden};
 use crate::search::{SEARCH_CSV, SEARCH_PNG, SearchConfig, Trial, book_table, draw_best, py_float};
@@ -24,6 +23,7 @@ use crate::{
     Checkpoint, Dtype, Outcome, Progress, RunConfig, Session, SparseMnist, TrainError, Trainer,
     run_session,
 };
+use scratchnet_fileio::{errln, outln};
 
 /// Trains the two-layer network of "Deep Learning from Scratch" chapter 4 on MNIST.
 #[derive(Debug, Parser)]
@@ -753,7 +753,7 @@ fn eval_as<A: RunScalar>(a: &EvalArgs, spec: Option<NetSpec>) -> Result<Exit, Tr
         outln!("======= misclassified result =======");
         outln!("{{view index: (label, inference), ...}}");
         outln!("{dict}");
-        crate::console::out(format_args!("{confusion}"));
+        scratchnet_fileio::console::out(format_args!("{confusion}"));
         errln!(
             "wrote {}, {} and {} in {}",
             crate::plot::MISCLASSIFIED_PNG,
@@ -825,7 +825,7 @@ fn gradcheck<A: RunScalar>(a: &GradcheckArgs, spec: NetSpec) -> Result<Exit, Tra
         },
         a.batch
     );
-    crate::console::out(format_args!("{check}"));
+    scratchnet_fileio::console::out(format_args!("{check}"));
     let zero_rows = check.zero_tensors();
     if !zero_rows.is_empty() {
         outln!(
@@ -1026,7 +1026,7 @@ fn search_as<A: RunScalar>(
     )
     .map_err(TrainError::Output)?;
     draw_best(&run.path().join(SEARCH_PNG), &trials)?;
-    crate::console::out(format_args!("{}", book_table(&trials)));
+    scratchnet_fileio::console::out(format_args!("{}", book_table(&trials)));
     if !a.quiet {
         errln!(
             "{}: {} of {} trials in {:.1} s; results in {}",

@@ -10,7 +10,7 @@ use scratchnet_mnist::{DataDir, MnistError, SparseMnist, download};
 use scratchnet_tensor::Scalar;
 
 use crate::TrainError;
-use crate::console::errln;
+use scratchnet_fileio::errln;
 
 /// Makes sure MNIST is in `dir` ([`DataDir::ensure`]: fetched into the default folder, only
 /// checked in a folder the user named); raising `cancel` stops a download between reads

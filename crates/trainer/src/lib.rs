@@ -38,7 +38,6 @@
 //! `tests/hostile.rs`), is listed in the README's "Guarantees".
 
 mod cli;
-mod console;
 mod data;
 mod flags;
 mod plot;

@@ -10,12 +10,8 @@
 //! the result is too.
 //!
 //! ```
-//! use ndarray::Array2;
 //! use scratchnet_trainer::{SparseMnist, search::{SearchConfig, search}};
-//! let x = Array2::from_shape_fn((50, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
-//! let t: Vec<usize> = (0..50).map(|i| i % 10).collect();
-//! let x = scratchnet_tensor::SparseRows::from_dense(&x);
-//! let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+//! let data = SparseMnist::<f64>::toy(50);
 //! let config = SearchConfig { trials: 3, epochs: 2, train_size: 50, batch: 10,
 //!     hidden: vec![8, 8], ..Default::default() };
 //! let trials = search(&config, &data)?;
@@ -55,12 +51,8 @@ pub fn search<A: Scalar>(
 ///
 /// ```
 /// use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-/// use ndarray::Array2;
 /// use scratchnet_trainer::{SparseMnist, search::{SearchConfig, search_with}};
-/// let x = Array2::from_shape_fn((30, 784), |(i, j)| (j % 10 == i % 10) as u8 as f32);
-/// let t: Vec<usize> = (0..30).map(|i| i % 10).collect();
-/// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist::<f32>::toy(30);
 /// let config = SearchConfig { trials: 4, epochs: 1, train_size: 30, batch: 6, hidden: vec![5],
 ///     dtype: scratchnet_trainer::Dtype::F32, ..Default::default() };
 /// let done = AtomicUsize::new(0);
@@ -102,12 +94,8 @@ pub fn search_with<A: Scalar>(
 /// trial as diverged). [`search`] runs these for every draw.
 ///
 /// ```
-/// use ndarray::Array2;
 /// use scratchnet_trainer::{SparseMnist, search::{SearchConfig, run_trial, search}};
-/// let x = Array2::from_shape_fn((40, 784), |(i, j)| (j % 10 == i % 10) as u8 as f64);
-/// let t: Vec<usize> = (0..40).map(|i| i % 10).collect();
-/// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist::<f64>::toy(40);
 /// let c = SearchConfig { trials: 2, epochs: 2, train_size: 40, batch: 8, hidden: vec![6], ..Default::default() };
 /// let (split, iters) = c.prepare(&data)?;
 /// let second = run_trial(&c, &c.draws()[1], iters, &split)?;

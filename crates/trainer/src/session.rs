@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scratchnet_tensor::Scalar;
 
-use crate::console::{errln, outln};
 use crate::{CHECKPOINT_FILE, MODEL_FILE, RUN_ID_FILE, SUMMARY_FILE, Summary};
 use crate::{Step, TrainError, Trainer, fmt_rate};
+use scratchnet_fileio::{errln, outln};
 
 /// The least time between two writes of the resumable state during a session.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
@@ -253,12 +253,8 @@ fn fmt_secs(s: f64) -> String {
 ///
 /// ```
 /// use std::sync::{Arc, atomic::AtomicBool};
-/// use ndarray::Array2;
 /// use scratchnet_trainer::*;
-/// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f32);
-/// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
-/// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist::<f32>::toy(20);
 /// let mut config = RunConfig { dtype: Dtype::F32, ..Default::default() };
 /// config.schedule = Schedule { iters: 6, batch: 10, gradient: scratchnet_network::Gradient::Backprop,
 ///     epochs: None, eval_samples: None };

@@ -42,13 +42,8 @@ pub enum Step {
 /// draw a batch, the net's [`step`](Net::step), record, evaluate.
 ///
 /// ```
-/// use ndarray::Array2;
 /// use scratchnet_trainer::{RunConfig, Schedule, SparseMnist, Step, Trainer};
-/// // 20 synthetic 784-pixel "images" of 10 classes (real runs use `SparseMnist::load`).
-/// let x = Array2::from_shape_fn((20, 784), |(i, j)| ((i * 7 + j) % 10 == i % 10) as u8 as f64);
-/// let t: Vec<usize> = (0..20).map(|i| i % 10).collect();
-/// let x = scratchnet_tensor::SparseRows::from_dense(&x);
-/// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+/// let data = SparseMnist::<f64>::toy(20);
 /// let schedule = Schedule { iters: 5, batch: 10, gradient: scratchnet_network::Gradient::Backprop,
 ///     epochs: None, eval_samples: None };
 /// let config = RunConfig { schedule, ..Default::default() };
