@@ -108,6 +108,21 @@ pub struct Summary {
 const MAX_SUMMARY: u64 = 1 << 20;
 
 impl Summary {
+    /// Writes `dir/summary.json` (pretty JSON), atomically.
+    ///
+    /// ```
+    /// # let s = scratchnet_run::Summary { config: Default::default(), describe: String::new(), run_id: None, iters_done: 1, train_size: 1, test_size: 1, iter_per_epoch: 1, evaluations: 1, train_acc: 0.5, test_acc: 0.5, final_loss: Some(2.3), wall_s: 0.1, iters_per_s: 10.0, threads: 1, interrupted: false, error: None, data_dir: "d".into() };
+    /// let dir = tempfile::tempdir()?;
+    /// s.write(dir.path())?;
+    /// assert_eq!(scratchnet_run::Summary::read(&dir.path().join("summary.json"))?, s);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write(&self, dir: &Path) -> Result<(), TrainError> {
+        let json = serde_json::to_string_pretty(self).expect("a summary serialises");
+        scratchnet_fileio::write_atomic(dir.join(SUMMARY_FILE), format!("{json}\n").as_bytes())
+            .map_err(TrainError::Output)
+    }
+
     /// Reads a `summary.json` (see [`run_session`] for an example); only a regular file is read.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
         let text = scratchnet_fileio::read_to_string_limited(path, MAX_SUMMARY)
@@ -163,5 +178,34 @@ pub fn fmt_rate(rate: f64) -> String {
         format!("{rate:.1} it/s")
     } else {
         format!("{:.1} s/it", 1.0 / rate)
+    }
+}
+
+/// A loss for a progress line: `0.3123`, and from 1e6 on `4.0075e290` (never 300 digits).
+///
+/// ```
+/// use scratchnet_run::fmt_loss;
+/// assert_eq!((fmt_loss(0.31234), fmt_loss(4.00747542e290)), ("0.3123".into(), "4.0075e290".into()));
+/// assert_eq!(fmt_loss(f64::NAN), "NaN");
+/// ```
+pub fn fmt_loss(loss: f64) -> String {
+    if loss.abs() >= 1e6 {
+        format!("{loss:.4e}")
+    } else {
+        format!("{loss:.4}")
+    }
+}
+
+/// Seconds as `M:SS`, or `H:MM:SS` from an hour on.
+///
+/// ```
+/// assert_eq!((scratchnet_run::fmt_secs(65.4), scratchnet_run::fmt_secs(3725.0)), ("1:05".into(), "1:02:05".into()));
+/// ```
+pub fn fmt_secs(s: f64) -> String {
+    let s = s.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
     }
 }

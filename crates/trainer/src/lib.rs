@@ -2,17 +2,14 @@
 //! it) on MNIST, as a library (so tests and notebooks can drive the loop) and as the
 //! `scratchnet` binary.
 //!
-//! * [`RunConfig`]: what to train and how — the network's `NetSpec`, the optimizer's config, the
-//!   [`Schedule`], the [`DataChoice`], seed and dtype — the notebook's values by default;
-//!   [`run_config`] reads `scratchnet train`'s flags.
-//! * [`Trainer`]: one iteration at a time — a random mini-batch with replacement, the gradient
-//!   (numerical or backprop), the SGD step, the batch loss after it, and at every epoch boundary
-//!   the accuracy on the full train and test sets.
+//! * [`run_config`]: the [`RunConfig`] (from `scratchnet-run`, re-exported here) that
+//!   `scratchnet train`'s flags ask for.
+//! * [`Trainer`]: one iteration at a time — a mini-batch drawn with replacement, the net's step,
+//!   the loss recorded, and at every epoch boundary the accuracy on the train and test sets.
 //! * [`run_session`]: drives a trainer to the end or to an interrupt, with progress, and writes
-//!   the run folder (CSV histories, PNG plots, the model, `summary.json`, a resumable
-//!   [`Checkpoint`]).
-//! * the `scratchnet` command line (`train`, `eval`, `gradcheck`, `plot`, `export`) is the
-//!   binary's, not part of this API; its exit codes follow [`EXIT_CODES`].
+//!   the run folder.
+//! * [`search`]: the book's hyper-parameter search, trials of the loop.
+//! * the `scratchnet` command line is the binary's ([`main`]), not part of this API.
 //!
 //! ```no_run
 //! use scratchnet_network::Gradient;
@@ -29,13 +26,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! `iter_per_epoch` is `max(train_size / batch, 1)` of the loaded data: 600 for MNIST, hence 17
-//! evaluations in 10 000 iterations.
-
-//! # Guarantees
-//!
-//! What no input can do to a run, its files or the process, each held by a named test (most in
-//! `tests/hostile.rs`), is listed in the README's "Guarantees".
+//! What no input can do to a run, its files or the process is the README's "Guarantees", each
+//! held by a named test (most in `tests/hostile.rs`).
 
 mod cli;
 mod data;

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scratchnet_tensor::Scalar;
 
-use crate::{CHECKPOINT_FILE, MODEL_FILE, RUN_ID_FILE, SUMMARY_FILE, Summary};
-use crate::{Step, TrainError, Trainer, fmt_rate};
+use crate::{CHECKPOINT_FILE, MODEL_FILE, RUN_ID_FILE, Summary};
+use crate::{Step, TrainError, Trainer, fmt_loss, fmt_rate, fmt_secs};
 use scratchnet_fileio::{errln, outln};
 
 /// The least time between two writes of the resumable state during a session.
@@ -122,9 +122,7 @@ fn write_all<A: Scalar>(
         error,
         data_dir: s.data_dir.display().to_string(),
     };
-    let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
-    scratchnet_fileio::write_atomic(s.out.join(SUMMARY_FILE), format!("{json}\n").as_bytes())
-        .map_err(TrainError::Output)?;
+    summary.write(&s.out)?;
     Ok(summary)
 }
 
@@ -224,24 +222,6 @@ fn bar_style(with_eta: bool) -> ProgressStyle {
             },
         )
         .progress_chars("=> ")
-}
-
-/// A loss for a progress line: `0.3123`, and from 1e6 on `4.0075e290` (never 300 digits).
-fn fmt_loss(loss: f64) -> String {
-    if loss.abs() >= 1e6 {
-        format!("{loss:.4e}")
-    } else {
-        format!("{loss:.4}")
-    }
-}
-
-fn fmt_secs(s: f64) -> String {
-    let s = s.round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
 }
 
 /// Runs `trainer` until it has done its planned iterations, the interrupt flag is set, or
@@ -345,14 +325,4 @@ pub fn run_session<A: Scalar>(
         Outcome::Finished
     };
     Ok((outcome, summary))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_huge_loss_is_written_short() {
-        assert_eq!(super::fmt_loss(0.31234), "0.3123");
-        assert_eq!(super::fmt_loss(4.00747542e290), "4.0075e290");
-        assert_eq!(super::fmt_loss(f64::NAN), "NaN");
-    }
 }
