@@ -123,7 +123,8 @@ impl Summary {
             .map_err(TrainError::Output)
     }
 
-    /// Reads a `summary.json` (see [`run_session`] for an example); only a regular file is read.
+    /// Reads a `summary.json` (see [`write`](Self::write) for an example); only a regular file is
+    /// read, and the older forms of earlier builds are read as the runs they were.
     pub fn read(path: &Path) -> Result<Self, TrainError> {
         let text = scratchnet_fileio::read_to_string_limited(path, MAX_SUMMARY)
             .map_err(TrainError::Input)?;

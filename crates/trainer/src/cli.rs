@@ -111,7 +111,7 @@ struct DataArgs {
 
 impl DataArgs {
     fn dir(&self) -> DataDir {
-        DataDir::resolve(self.data.clone(), &default_root())
+        DataDir::resolve(self.data.clone(), default_root())
     }
 }
 
