@@ -55,7 +55,7 @@ impl<A: Scalar> SparseMnist<A> {
     /// ```
     /// let toy = scratchnet_mnist::SparseMnist::<f32>::toy(20);
     /// assert_eq!((toy.train_size(), toy.test_size(), toy.t_train[13]), (20, 20, 3));
-    /// assert_eq!(toy.x_train.row(13).0.len(), 78); // pixels 3, 13, …, 773
+    /// assert_eq!(toy.x_train.row(13).0.len(), 79); // pixels 3, 13, …, 783
     /// ```
     pub fn toy(n: usize) -> Self {
         let x = ndarray::Array2::from_shape_fn((n, 784), |(i, j)| {

@@ -248,9 +248,7 @@ impl RunConfig {
     /// images, the validation split of its seed), borrowed when it takes them all.
     ///
     /// ```
-    /// use scratchnet_mnist::SparseMnist;
-    /// let x = scratchnet_tensor::SparseRows::<f32>::from_dense(&ndarray::Array2::zeros((10, 784)));
-    /// let data = SparseMnist { x_train: x.clone(), t_train: vec![0; 10], x_test: x, t_test: vec![0; 10] };
+    /// let data = scratchnet_mnist::SparseMnist::<f32>::toy(10);
     /// let mut c = scratchnet_run::RunConfig::default();
     /// c.data.validation = Some(0.2);
     /// let sets = c.data_of(&data)?;

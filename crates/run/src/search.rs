@@ -539,11 +539,8 @@ impl SearchConfig {
     /// an error naming `batch`).
     ///
     /// ```
-    /// use ndarray::Array2;
-    /// use scratchnet_run::{SparseMnist, search::SearchConfig};
-    /// let x = scratchnet_tensor::SparseRows::from_dense(&Array2::<f64>::zeros((600, 784)));
-    /// let t = vec![0; 600];
-    /// let data = SparseMnist { x_train: x.clone(), t_train: t.clone(), x_test: x, t_test: t };
+    /// use scratchnet_run::search::SearchConfig;
+    /// let data = scratchnet_mnist::SparseMnist::<f64>::toy(600);
     /// let (split, iters) = SearchConfig::default().prepare(&data)?;
     /// assert_eq!((split.train_size(), split.test_size(), iters), (400, 100, 200));
     /// # Ok::<(), scratchnet_run::TrainError>(())

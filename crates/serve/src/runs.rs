@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-/// The model file of a run folder.
-pub(crate) const MODEL_FILE: &str = "model.bin";
-const SUMMARY_FILE: &str = "summary.json";
-const LOSS_CSV: &str = "loss.csv";
-const ACCURACY_CSV: &str = "accuracy.csv";
+// the run folder's names, as the trainer writes them
+pub(crate) use scratchnet_run::MODEL_FILE;
+use scratchnet_run::{ACCURACY_CSV, LOSS_CSV, SUMMARY_FILE};
 /// Larger files are not read (a million-iteration loss.csv is about 30 MB).
 const MAX_CSV: u64 = 256 << 20;
 const MAX_SUMMARY: u64 = 1 << 20;
