@@ -38,7 +38,7 @@ runs what the book means.
   one, backprop (the book's chapter 5), and they take seconds:
 
   ```rust
-  let grad = network.gradient(x_batch.reborrow(), t_batch); // 오차 역전파 성능 더 좋음 (backprop: faster)
+  let grad = network.gradient(x_batch.reborrow(), t_batch, &mut rng); // 오차 역전파 성능 더 좋음 (backprop: faster)
   ```
 """)
 
@@ -748,7 +748,9 @@ md(r"""
 *Mini-batch training*
 
 The seed trains with the numerical gradient, at 24.55 s per iteration (its tqdm line: 6 hours
-48 minutes for the 1000 iterations). `numerical_gradient_fast` computes the same central
+48 minutes for the 1000 iterations). Here `network` is the crate's `Net` built from the chapter 4
+spec, `NetSpec::two_layer_net(784, 50, 10, 0.01)`: the class above, its weights drawn from `rng`
+as the class draws them, with fast kernels. Its `numerical_gradient` computes the same central
 differences (h = 1e-4, every one of the 39,760 parameters), recomputing each perturbed loss only
 where the parameter reaches; it agrees with the book's `numerical_gradient` to 1e-8 of the
 gradient's size (the crate's tests) and takes milliseconds.
@@ -756,7 +758,8 @@ gradient's size (the crate's tests) and takes milliseconds.
 
 code(r"""
 use scratchnet_mnist::Labels;
-use scratchnet_network::Input;
+use scratchnet_network::optimizer::Sgd;
+use scratchnet_network::{Input, Net, NetSpec};
 """)
 
 code(r"""
@@ -769,8 +772,8 @@ let batch_size = 100;
 let learning_rate = 0.1;
 
 let mut rng: scratchnet_tensor::Rng = scratchnet_tensor::rng_from_seed(42);
-// the crate's TwoLayerNet: the class above, with the fast numerical gradient
-let mut network: scratchnet_network::TwoLayerNet<f64> = scratchnet_network::TwoLayerNet::new(784, 50, 10, 0.01, &mut rng);
+// TwoLayerNet(input_size=784, hidden_size=50, output_size=10): the crate's Net of that spec
+let mut network: Net<f64> = Net::new(NetSpec::two_layer_net(784, 50, 10, 0.01), &mut rng).expect("the chapter 4 spec");
 
 let start = Instant::now();
 for i in 0..iters_num {
@@ -780,10 +783,10 @@ for i in 0..iters_num {
     let x_batch = Input::from(&batch.images);
     let t_batch = &batch.labels;
 
-    let grad = network.numerical_gradient_fast(x_batch.reborrow(), t_batch); // 수치미분 (numerical gradient)
-    // let grad = network.gradient(x_batch.reborrow(), t_batch); // 오차 역전파 성능 더 좋음 (backprop: faster)
+    let grad = network.numerical_gradient(x_batch.reborrow(), t_batch, &mut rng); // 수치미분 (numerical gradient)
+    // let grad = network.gradient(x_batch.reborrow(), t_batch, &mut rng); // 오차 역전파 성능 더 좋음 (backprop: faster)
 
-    network.sgd_step(&grad, learning_rate); // W1, b1, W2, b2 -= learning_rate * grad
+    network.update(&mut Sgd::new(learning_rate), &grad); // W1, b1, W2, b2 -= learning_rate * grad
 
     let loss = network.loss(x_batch.reborrow(), t_batch);
     train_loss_list.push(loss);
@@ -844,8 +847,8 @@ let learning_rate = 0.1;
 let iter_per_epoch = (train_size / batch_size).max(1); // after train_size and batch_size, as in the book
 
 let mut rng: scratchnet_tensor::Rng = scratchnet_tensor::rng_from_seed(42);
-// the crate's TwoLayerNet: the class above, with the fast numerical gradient
-let mut network: scratchnet_network::TwoLayerNet<f64> = scratchnet_network::TwoLayerNet::new(784, 50, 10, 0.01, &mut rng);
+// TwoLayerNet(input_size=784, hidden_size=50, output_size=10): the crate's Net of that spec
+let mut network: Net<f64> = Net::new(NetSpec::two_layer_net(784, 50, 10, 0.01), &mut rng).expect("the chapter 4 spec");
 let start = Instant::now();
 { // a block: the borrowed inputs cannot outlive an evcxr cell
 let train_x = Input::from(&data.train.images); // stored sparse once: MNIST is 81 % zeros
@@ -857,10 +860,10 @@ for i in 0..iters_num {
     let x_batch = Input::from(&batch.images);
     let t_batch = &batch.labels;
 
-    let grad = network.numerical_gradient_fast(x_batch.reborrow(), t_batch); // 수치미분
-    // let grad = network.gradient(x_batch.reborrow(), t_batch); // 오차 역전파 성능 더 좋음
+    let grad = network.numerical_gradient(x_batch.reborrow(), t_batch, &mut rng); // 수치미분
+    // let grad = network.gradient(x_batch.reborrow(), t_batch, &mut rng); // 오차 역전파 성능 더 좋음
 
-    network.sgd_step(&grad, learning_rate);
+    network.update(&mut Sgd::new(learning_rate), &grad);
 
     let loss = network.loss(x_batch.reborrow(), t_batch);
     train_loss_list.push(loss);

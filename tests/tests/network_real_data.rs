@@ -1,15 +1,34 @@
-//! The network's fast paths against the book's path (its oracle) on real MNIST batches: the fused
-//! forward and backward passes against the chapter 5 layers composed one by one, the fast
-//! numerical gradient against the book's numerical gradient. The same comparisons on random nets
-//! run offline in `crates/network/tests/two_layer_net.rs`.
+//! The network's fast paths against the book's path (its oracle) on real MNIST batches, through
+//! `Net` of the chapter 4 spec (which runs them) with the weights of the book's `TwoLayerNet`: the
+//! fused forward and backward passes against the chapter 5 layers composed one by one, the fast
+//! numerical gradient against the book's numerical gradient. The same comparisons on random nets,
+//! on the kernels themselves, run offline in `crates/network/src/fused/tests.rs`.
 //!
 //! Data: `MNIST_DIR` (set by `cargo xtask test`), else `<workspace>/data/mnist`. Missing data is a
 //! failure with the command that fetches it, never a skip.
 
 use ndarray::{ArrayD, IxDyn};
 use scratchnet_integration_tests::{batch, mnist};
-use scratchnet_network::TwoLayerNet;
+use scratchnet_network::{Grads, Net, NetSpec, Tensors, TwoLayerNet};
 use scratchnet_tensor::{SparseRows, one_hot, rng_from_seed};
+
+/// The book's net as a `Net` of the chapter 4 spec: the same weights, the fast kernels.
+fn as_net(book: &TwoLayerNet<f64>) -> Net<f64> {
+    let (i, h, o) = book.sizes();
+    Net::from_params(
+        NetSpec::two_layer_net(i, h, o, 0.01),
+        &Tensors::from_views(book.params.named()),
+    )
+    .unwrap()
+}
+
+/// max |a − b| over every tensor of a `Net`'s gradient and the book's.
+fn max_abs_diff(a: &Tensors<f64>, b: &Grads<f64>) -> f64 {
+    b.named()
+        .iter()
+        .flat_map(|(name, g)| a[*name].iter().zip(g.iter()).map(|(x, y)| (x - y).abs()))
+        .fold(0.0, f64::max)
+}
 
 #[test]
 fn fused_backprop_equals_the_books_layers_on_a_real_batch() {
@@ -21,11 +40,12 @@ fn fused_backprop_equals_the_books_layers_on_a_real_batch() {
         let book = net.gradient(&x, &t);
         let tol = 1e-12 * book.max_abs();
         assert!(book.max_abs() > 1e-4);
-        let dense = net.gradient_fused(&x, &t);
-        let sparse = net.gradient_fused(SparseRows::from_dense(&x), &t);
-        let one_hot = net.gradient_fused(&x, &hot);
+        let (mut fused, mut rng) = (as_net(&net), rng_from_seed(0));
+        let dense = fused.gradient(&x, &t, &mut rng);
+        let sparse = fused.gradient(SparseRows::from_dense(&x), &t, &mut rng);
+        let one_hot = fused.gradient(&x, &hot, &mut rng);
         for (name, g) in [("dense", dense), ("sparse", sparse), ("one-hot", one_hot)] {
-            let d = g.max_abs_diff(&book);
+            let d = max_abs_diff(&g, &book);
             assert!(d <= tol, "{name}, seed {seed}: {d:e} > {tol:e}");
         }
     }
@@ -39,9 +59,9 @@ fn fast_numerical_gradient_equals_the_books_on_a_real_batch() {
     // parameter, 7,960 parameters) to a few seconds
     let net = TwoLayerNet::<f64>::new(784, 10, 10, 0.01, &mut rng_from_seed(3));
     let book = net.numerical_gradient(&x, &t);
-    let fast = net.numerical_gradient_fast(&x, &t);
+    let fast = as_net(&net).numerical_gradient(&x, &t, &mut rng_from_seed(0));
     let scale = book.max_abs();
-    let diff = fast.max_abs_diff(&book);
+    let diff = max_abs_diff(&fast, &book);
     assert!(scale > 1e-4, "{scale}");
     assert!(
         diff <= 1e-8 * scale,
@@ -56,22 +76,24 @@ fn fused_forward_equals_the_books_on_the_test_set_in_any_shape() {
     let t = m.test.labels_usize();
     let mut rng = rng_from_seed(8);
     let net = TwoLayerNet::<f64>::new(784, 50, 10, 0.5, &mut rng);
+    let fast_net = as_net(&net);
     let book = net.predict(&x);
-    let fused = net.predict_fused(&x);
+    // the chapter 4 net's `predict` is the book's: the softmax already applied
+    let fused = fast_net.predict(&x);
     let d = (&book - &fused)
         .iter()
         .fold(0.0f64, |acc, d| acc.max(d.abs()));
     assert!(d <= 1e-12, "max |fused - book| = {d:e}");
-    assert!((net.loss(&x, &t) - net.loss_fused(&x, &t)).abs() <= 1e-12);
+    assert!((net.loss(&x, &t) - fast_net.loss(&x, &t)).abs() <= 1e-12);
     // a near-tie may flip one argmax between the two roundings, no more
-    let (a, b) = (net.accuracy(&x, &t), net.accuracy_fused(&x, &t));
+    let (a, b) = (net.accuracy(&x, &t), fast_net.accuracy(&x, &t));
     assert!((a - b).abs() <= 2.0 / t.len() as f64, "{a} vs {b}");
     // the images as `load_mnist` returns them unflattened, (N, 1, 28, 28)
     let images: ArrayD<f64> = x
         .clone()
         .into_shape_with_order(IxDyn(&[t.len(), 1, 28, 28]))
         .unwrap();
-    assert_eq!(net.accuracy_fused(&images, &t), b);
+    assert_eq!(fast_net.accuracy(&images, &t), b);
     assert_eq!(net.loss(&images, &t), net.loss(&x, &t));
 }
 

@@ -91,17 +91,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let ids = [
         (
             "backprop",
-            "backprop gradient (`gradient` on a dense batch, fresh buffers)",
+            "backprop gradient (`Net::gradient` of the chapter 4 spec on a dense batch: the fused kernel)",
         ),
         (
             "backprop_sparse_batch",
-            "backprop gradient, the trainer's path (batch gathered from the sparse training set into one buffer, `gradient_in` with a reused `Workspace`, on a pool thread)",
+            "backprop gradient on a batch gathered from the sparse training set into one buffer (`Net::gradient`, fresh buffers, on a pool thread)",
         ),
-        ("forward_loss", "forward pass + loss"),
-        ("fast_numgrad", "fast numerical gradient (39,760 params)"),
+        ("forward_loss", "forward pass + loss (`Net::loss`)"),
+        (
+            "fast_numgrad",
+            "fast numerical gradient (`Net::numerical_gradient`, 39,760 params)",
+        ),
         (
             "generic_numgrad_W2",
-            "generic numerical gradient of W2 (500 params)",
+            "generic numerical gradient of W2 (500 params, each loss by `Net::loss`)",
         ),
     ];
     let mut m = std::collections::HashMap::new();

@@ -16,7 +16,7 @@ mod common;
 use plotters::prelude::*;
 use rayon::prelude::*;
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
-use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+use scratchnet_network::{Activation, Net, NetSpec, WeightInit};
 use scratchnet_plot::{Figure, LEGEND_LINE, PALETTE, segments, tick, whole};
 use scratchnet_tensor::rng_from_seed;
 
@@ -39,20 +39,23 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .par_iter()
         .enumerate()
         .map(|(i, &w)| {
-            let net = |seed| {
-                MultiLayerNet::<f64>::new(
+            let net = |seed, batch_norm| {
+                let spec = NetSpec::multi_layer_net_extend(
                     784,
                     &[100; 5],
                     10,
                     Activation::Relu,
                     WeightInit::Std(w),
-                    &mut rng_from_seed(seed),
-                )
+                    0.0,
+                    None,
+                    batch_norm,
+                );
+                Net::<f64>::new(spec, &mut rng_from_seed(seed)).expect("a valid spec")
             };
             let sgd = || AnyOptimizer::Sgd(Sgd::new(0.01));
             let mut nets = [
-                (net(100 + i as u64).with_batch_norm(), sgd()),
-                (net(200 + i as u64), sgd()),
+                (net(100 + i as u64, true), sgd()),
+                (net(200 + i as u64, false), sgd()),
             ];
             let acc = common::train_epochs(&train, &[&train], &mut nets, EPOCHS, 100, i as u64);
             (acc[0][0].clone(), acc[1][0].clone())

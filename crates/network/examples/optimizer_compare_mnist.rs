@@ -12,7 +12,7 @@ mod common;
 
 use plotters::prelude::SeriesLabelPosition;
 use scratchnet_network::optimizer::AnyOptimizer;
-use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+use scratchnet_network::{Activation, Net, NetSpec, WeightInit};
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {
@@ -26,14 +26,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .enumerate()
         .map(|(k, name)| {
-            let net = MultiLayerNet::<f64>::new(
+            let spec = NetSpec::multi_layer_net(
                 784,
                 &[100, 100, 100, 100],
                 10,
                 Activation::Relu,
                 WeightInit::He,
-                &mut rng_from_seed(k as u64),
+                0.0,
             );
+            let net = Net::<f64>::new(spec, &mut rng_from_seed(k as u64)).expect("a valid spec");
             // the book's defaults: lr 0.01 for all but Adam's 0.001
             let opt = AnyOptimizer::by_name(name).expect("a known optimizer");
             (name.to_string(), net, opt)

@@ -13,7 +13,7 @@
 mod common;
 
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
-use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+use scratchnet_network::{Activation, Net, NetSpec, WeightInit};
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {
@@ -25,17 +25,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let dir = common::figure_dir()?;
     let start = std::time::Instant::now();
     let run_with = |dropout: Option<f64>| {
-        let mut net = MultiLayerNet::<f64>::new(
+        let spec = NetSpec::multi_layer_net_extend(
             784,
             &[100; 6],
             10,
             Activation::Relu,
             WeightInit::He,
-            &mut rng_from_seed(1),
+            0.0,
+            dropout,
+            false,
         );
-        if let Some(r) = dropout {
-            net = net.with_dropout(r);
-        }
+        let net = Net::<f64>::new(spec, &mut rng_from_seed(1)).expect("a valid spec");
         let mut nets = [(net, AnyOptimizer::Sgd(Sgd::new(0.01)))];
         common::train_epochs(&train, &[&train, &test], &mut nets, 301, 100, 42).remove(0)
     };

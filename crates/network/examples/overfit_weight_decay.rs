@@ -12,7 +12,7 @@
 mod common;
 
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
-use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+use scratchnet_network::{Activation, Net, NetSpec, WeightInit};
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {
@@ -24,15 +24,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let dir = common::figure_dir()?;
     let start = std::time::Instant::now();
     let run_with = |lambda: f64| {
-        let net = MultiLayerNet::<f64>::new(
-            784,
-            &[100; 6],
-            10,
-            Activation::Relu,
-            WeightInit::He,
-            &mut rng_from_seed(1),
-        )
-        .with_weight_decay(lambda);
+        let spec =
+            NetSpec::multi_layer_net(784, &[100; 6], 10, Activation::Relu, WeightInit::He, lambda);
+        let net = Net::<f64>::new(spec, &mut rng_from_seed(1)).expect("a valid spec");
         let mut nets = [(net, AnyOptimizer::Sgd(Sgd::new(0.01)))];
         common::train_epochs(&train, &[&train, &test], &mut nets, 201, 100, 42).remove(0)
     };

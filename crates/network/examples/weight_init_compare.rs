@@ -13,7 +13,7 @@ mod common;
 
 use plotters::prelude::SeriesLabelPosition;
 use scratchnet_network::optimizer::{AnyOptimizer, Sgd};
-use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
+use scratchnet_network::{Activation, Net, NetSpec, WeightInit};
 use scratchnet_tensor::rng_from_seed;
 
 fn main() {
@@ -32,14 +32,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .enumerate()
         .map(|(k, &(name, init))| {
-            let net = MultiLayerNet::<f64>::new(
+            let spec = NetSpec::multi_layer_net(
                 784,
                 &[100, 100, 100, 100],
                 10,
                 Activation::Relu,
                 init,
-                &mut rng_from_seed(k as u64),
+                0.0,
             );
+            let net = Net::<f64>::new(spec, &mut rng_from_seed(k as u64)).expect("a valid spec");
             (name.to_string(), net, AnyOptimizer::Sgd(Sgd::new(0.01)))
         })
         .collect();

@@ -1,5 +1,6 @@
-//! The fast, exact numerical gradient of a [`TwoLayerNet`]'s loss, which the trainer runs
-//! (`scratchnet train`'s default), and the generic method over the fused forward pass.
+//! The fast, exact numerical gradient of a [`TwoLayerNet`]'s loss, which [`Net`](crate::Net)
+//! runs for the chapter 4 spec (`scratchnet train`'s default), and the generic method over the
+//! fused forward pass. Crate-private; [`NumGrad`] names the two for [`crate::gradient_check`].
 //!
 //! The same central differences as the book's `numerical_gradient` — for every parameter θ,
 //! `(L(θ+h) − L(θ−h)) / 2h` with `h = 1e-4` — but a perturbed loss is recomputed only where
@@ -15,10 +16,10 @@
 //! reached contribute exactly zero to `L(θ+h) − L(θ−h)`. The batch-mean loss is linear in the
 //! per-sample losses, so `(Σₙ (lₙ⁺ − lₙ⁻)) / N / 2h` is the book's difference quotient, up to
 //! floating-point rounding. The tests `fast_equals_the_book_to_1e_8_of_the_max_norm` and
-//! `fast_equals_generic_to_1e_8_of_the_max_norm` (crates/network/tests/two_layer_net.rs) hold it to
-//! the book's [`TwoLayerNet::numerical_gradient`] and to [`NumGrad::Generic`] within 1e-8 of the
-//! gradient's max-norm, on random nets; tests/tests/network_real_data.rs does it on real MNIST
-//! batches.
+//! `fast_equals_generic_to_1e_8_of_the_max_norm` (`fused/tests.rs`) hold it to the book's
+//! [`TwoLayerNet::numerical_gradient`] and to [`NumGrad::Generic`] within 1e-8 of the gradient's
+//! max-norm, on random nets; tests/tests/network_real_data.rs does it through [`Net`](crate::Net)
+//! on real MNIST batches.
 
 use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -31,34 +32,31 @@ use crate::input::Input;
 use crate::layers::cross_entropy;
 use crate::{Grads, Params, Targets, TwoLayerNet};
 
-/// Which numerical-gradient algorithm [`TwoLayerNet::numerical_gradient_with`] runs (the
-/// trainer's `--numgrad fast|generic`). Both are central differences with `h = 1e-4` on the same
-/// loss; they differ only in how much they recompute.
+/// Which numerical-gradient algorithm [`gradient_check`](crate::gradient_check) compares with
+/// backprop (for [`Net`](crate::Net), `Gradient::Numerical` and `Gradient::NumericalBook` make
+/// the same choice; the trainer's `--numgrad fast|generic`). Both are central differences with
+/// `h = 1e-4` on the same loss; they differ only in how much they recompute.
 ///
 /// ```
 /// assert_eq!(scratchnet_network::NumGrad::default(), scratchnet_network::NumGrad::Fast);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NumGrad {
-    /// [`TwoLayerNet::numerical_gradient_fast`]: each perturbed loss recomputed only where the
-    /// parameter reaches, from activations cached once per call. Exact, not an approximation;
-    /// the default.
+    /// Each perturbed loss recomputed only where the parameter reaches, from activations cached
+    /// once per call (what [`Net::numerical_gradient`](crate::Net::numerical_gradient) runs for
+    /// the chapter 4 spec). Exact, not an approximation; the default.
     #[default]
     Fast,
     /// The book's method, [`scratchnet_numgrad::numerical_gradient`] over each parameter tensor
     /// (two full forward passes per scalar), with the fused forward pass of
-    /// [`TwoLayerNet::loss_fused`]. [`TwoLayerNet::numerical_gradient`] is the same method over
-    /// the book's layers; the two differ only by the rounding of the forward pass.
+    /// [`Net::loss`](crate::Net::loss). [`TwoLayerNet::numerical_gradient`] is the same method
+    /// over the book's layers; the two differ only by the rounding of the forward pass.
     Generic,
 }
 
 /// One of the four parameter tensors, for [`TwoLayerNet::generic_numerical_gradient_of`].
-///
-/// ```
-/// assert_ne!(scratchnet_network::Param::W1, scratchnet_network::Param::B1);
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Param {
+pub(crate) enum Param {
     /// First-layer weights.
     W1,
     /// First-layer bias.
@@ -69,8 +67,8 @@ pub enum Param {
     B2,
 }
 
-/// The fast numerical gradients. The book's method is [`TwoLayerNet::numerical_gradient`] in
-/// `two_layer_net.rs`.
+/// The fast numerical gradients, which [`Net`](crate::Net) runs; not public. The book's method is
+/// [`TwoLayerNet::numerical_gradient`] in `two_layer_net.rs`.
 impl<A: Scalar> TwoLayerNet<A> {
     /// The numerical gradient of the loss, fast and exact: the book's central differences
     /// (`h = 1e-4`, every parameter), each perturbed loss recomputed only where the parameter
@@ -82,16 +80,7 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net (a clear message, see [`Targets::check`]).
-    ///
-    /// ```
-    /// use scratchnet_network::TwoLayerNet;
-    /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
-    /// let x = ndarray::array![[0.0, 0.5, 1.0], [1.0, 0.0, 0.25]];
-    /// let fast = net.numerical_gradient_fast(&x, &[1, 0]);
-    /// let book = net.numerical_gradient(&x, &[1, 0]);
-    /// assert!(fast.max_abs_diff(&book) < 1e-8 * book.max_abs());
-    /// ```
-    pub fn numerical_gradient_fast<'x, 't>(
+    pub(crate) fn numerical_gradient_fast<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
@@ -99,23 +88,16 @@ impl<A: Scalar> TwoLayerNet<A> {
         numerical_gradient(&self.params, &x.into(), t.into())
     }
 
-    /// The numerical gradient by the chosen strategy, the trainer's `--grad numeric`: for every
+    /// The numerical gradient by the chosen strategy, the trainer's `--grad numeric`
+    /// ([`Net::step`](crate::Net::step) with `Gradient::Numerical` or `NumericalBook`): for every
     /// parameter `θ`, `(L(θ + h) − L(θ − h)) / 2h` with `h = 1e-4`, rayon-parallel over
     /// parameters and bit-identical whatever the number of threads.
     ///
+    /// (`numerical_gradient_with_runs_the_strategy_it_is_given`.)
+    ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    ///
-    /// ```
-    /// use scratchnet_network::{NumGrad, TwoLayerNet};
-    /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
-    /// let x = ndarray::array![[0.0, 0.5, 1.0]];
-    /// let fast = net.numerical_gradient_with(&x, &[1], NumGrad::Fast);
-    /// assert_eq!(fast, net.numerical_gradient_fast(&x, &[1]));
-    /// let generic = net.numerical_gradient_with(&x, &[1], NumGrad::Generic);
-    /// assert!(fast.max_abs_diff(&generic) < 1e-8 * generic.max_abs());
-    /// ```
-    pub fn numerical_gradient_with<'x, 't>(
+    pub(crate) fn numerical_gradient_with<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
@@ -131,17 +113,11 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// The generic numerical gradient ([`NumGrad::Generic`]) of one parameter tensor: the book
     /// computes `grads['W1']`, `grads['b1']`, … one at a time exactly like this.
     ///
+    /// (`one_tensor_of_the_generic_gradient_is_that_tensor_of_the_whole`.)
+    ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    ///
-    /// ```
-    /// use scratchnet_network::{NumGrad, Param, TwoLayerNet};
-    /// let net = TwoLayerNet::<f64>::new(3, 2, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(2));
-    /// let x = ndarray::array![[0.0, 0.5, 1.0]];
-    /// let all = net.numerical_gradient_with(&x, &vec![1], NumGrad::Generic);
-    /// assert_eq!(net.generic_numerical_gradient_of(&x, &vec![1], Param::B2), all.b2.into_dyn());
-    /// ```
-    pub fn generic_numerical_gradient_of<'x, 't>(
+    pub(crate) fn generic_numerical_gradient_of<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,

@@ -10,10 +10,11 @@
 //! and beside it the small sums over samples (`dW2`, `db1`, `db2`) on one thread; every entry is
 //! summed in row order. No result depends on the number of threads.
 //!
-//! The test `fused_backprop_equals_the_layers_one_by_one` (crates/network/tests/two_layer_net.rs)
-//! holds [`TwoLayerNet::gradient_fused`] to the book's [`TwoLayerNet::gradient`] within 1e-12 of
-//! the gradient's max-norm, and `fused_forward_equals_the_book_forward` does the same for the
-//! forward pass.
+//! Crate-private: [`Net`](crate::Net) runs these for the chapter 4 spec. The test
+//! `fused_backprop_equals_the_layers_one_by_one` (`fused/tests.rs`) holds
+//! [`TwoLayerNet::gradient_fused`] to the book's [`TwoLayerNet::gradient`] within 1e-12 of the
+//! gradient's max-norm, and `fused_forward_equals_the_book_forward` does the same for the forward
+//! pass.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Slice};
@@ -38,19 +39,10 @@ const FORWARD_ROWS: usize = 64;
 /// The buffers of [`TwoLayerNet::gradient_in`]: the hidden
 /// activations and the backward signals of one batch, and the gradient itself. Made once and
 /// passed to every call, they spare the allocations (and page faults) of a few hundred kilobytes
-/// per gradient; they adapt to any batch or layer size.
-///
-/// ```
-/// use scratchnet_network::{TwoLayerNet, Workspace};
-/// let net = TwoLayerNet::<f64>::new(3, 4, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
-/// let x = ndarray::array![[0.0, 1.0, 0.5]];
-/// let mut ws = Workspace::new();
-/// let g = net.gradient_in(&x, &vec![1], &mut ws);
-/// assert_eq!(g.w1.dim(), (3, 4));
-/// assert_eq!(*g, net.gradient_fused(&x, &vec![1]));
-/// ```
+/// per gradient; they adapt to any batch or layer size
+/// (`a_reused_workspace_gives_what_a_fresh_one_gives`).
 #[derive(Clone, Debug)]
-pub struct Workspace<A> {
+pub(crate) struct Workspace<A> {
     /// `σ(x·W1 + b1)`, one row per sample.
     z1: Array2<A>,
     /// ∂L/∂a1, one row per sample.
@@ -67,13 +59,8 @@ impl<A: Scalar> Default for Workspace<A> {
 }
 
 impl<A: Scalar> Workspace<A> {
-    /// Empty buffers; the first gradient sizes them.
-    ///
-    /// ```
-    /// let ws = scratchnet_network::Workspace::<f32>::new();
-    /// assert_eq!(ws.grads().sizes(), (0, 0, 0));
-    /// ```
-    pub fn new() -> Self {
+    /// Empty buffers; the first gradient sizes them (`a_new_workspace_is_empty`).
+    pub(crate) fn new() -> Self {
         Self {
             z1: Array2::zeros((0, 0)),
             da1: Array2::zeros((0, 0)),
@@ -83,29 +70,12 @@ impl<A: Scalar> Workspace<A> {
     }
 
     /// The gradient of the last call, keyed like the parameters.
-    ///
-    /// ```
-    /// use scratchnet_network::{TwoLayerNet, Workspace};
-    /// let net = TwoLayerNet::<f64>::new(2, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
-    /// let mut ws = Workspace::new();
-    /// net.gradient_in(&ndarray::array![[1.0, 0.5]], &[1], &mut ws);
-    /// assert_eq!(ws.grads().sizes(), (2, 3, 2));
-    /// ```
-    pub fn grads(&self) -> &Grads<A> {
+    pub(crate) fn grads(&self) -> &Grads<A> {
         &self.grads
     }
 
     /// The gradient of the last call, taking it out of the workspace.
-    ///
-    /// ```
-    /// use scratchnet_network::{TwoLayerNet, Workspace};
-    /// let net = TwoLayerNet::<f64>::new(2, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
-    /// let (x, t) = (ndarray::array![[1.0, 0.5]], [1]);
-    /// let mut ws = Workspace::new();
-    /// net.gradient_in(&x, &t, &mut ws);
-    /// assert_eq!(ws.into_grads(), net.gradient_fused(&x, &t));
-    /// ```
-    pub fn into_grads(self) -> Grads<A> {
+    pub(crate) fn into_grads(self) -> Grads<A> {
         self.grads
     }
 
@@ -124,7 +94,8 @@ impl<A: Scalar> Workspace<A> {
 }
 
 /// The fast paths: the same predictions, loss, accuracy and backprop gradient as the book's
-/// methods of `two_layer_net.rs`, fused and parallel. The trainer runs these.
+/// methods of `two_layer_net.rs`, fused and parallel. [`Net`](crate::Net) runs these for the
+/// chapter 4 spec; they are not public.
 impl<A: Scalar> TwoLayerNet<A> {
     /// [`predict`](Self::predict), fused: `softmax(σ(x·W1 + b1)·W2 + b2)` in parallel over
     /// blocks of rows, the first layer over the non-zeros of `x` when it is sparse. Equal to the
@@ -132,15 +103,7 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` does not have `input` columns.
-    ///
-    /// ```
-    /// use scratchnet_network::TwoLayerNet;
-    /// let net = TwoLayerNet::<f64>::new(3, 4, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
-    /// let x = ndarray::array![[0.0, 1.0, 0.5], [1.0, 0.0, 0.0]];
-    /// let (fused, book) = (net.predict_fused(&x), net.predict(&x));
-    /// assert!((&fused - &book).iter().all(|d| d.abs() < 1e-15));
-    /// ```
-    pub fn predict_fused<'x>(&self, x: impl Into<Input<'x, A>> + Send) -> Array2<A> {
+    pub(crate) fn predict_fused<'x>(&self, x: impl Into<Input<'x, A>> + Send) -> Array2<A> {
         in_pool(|| softmax(&self.logits_fused(&x.into())))
     }
 
@@ -149,15 +112,9 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// book's [`loss`](Self::loss) within 1e-12 (test `fused_forward_equals_the_book_forward`).
     ///
     /// # Panics
-    /// If `x` and the targets do not fit the net (a clear message, see [`Targets::check`]).
-    ///
-    /// ```
-    /// use scratchnet_network::TwoLayerNet;
-    /// let net = TwoLayerNet::<f32>::new(2, 2, 3, 0.0, &mut scratchnet_tensor::rng_from_seed(0));
-    /// // zero weights: uniform predictions, loss ln 3
-    /// assert!((net.loss_fused(&ndarray::array![[1.0, 2.0]], &[1]) - 3f32.ln()).abs() < 1e-5);
-    /// ```
-    pub fn loss_fused<'x, 't>(
+    /// If `x` and the targets do not fit the net (a clear message, see [`Targets::check`];
+    /// `a_bad_label_has_one_clear_message_everywhere`).
+    pub(crate) fn loss_fused<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>> + Send,
         t: impl Into<Targets<'t, A>>,
@@ -177,14 +134,7 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    ///
-    /// ```
-    /// use scratchnet_network::TwoLayerNet;
-    /// let net = TwoLayerNet::<f64>::new(2, 2, 3, 0.0, &mut scratchnet_tensor::rng_from_seed(0));
-    /// // uniform predictions: argmax is class 0 for every row
-    /// assert_eq!(net.accuracy_fused(&ndarray::array![[1.0, 0.0], [0.0, 1.0]], &[0, 2]), 0.5);
-    /// ```
-    pub fn accuracy_fused<'x, 't>(
+    pub(crate) fn accuracy_fused<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>> + Send,
         t: impl Into<Targets<'t, A>>,
@@ -211,15 +161,7 @@ impl<A: Scalar> TwoLayerNet<A> {
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    ///
-    /// ```
-    /// use scratchnet_network::TwoLayerNet;
-    /// let net = TwoLayerNet::<f64>::new(3, 4, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(3));
-    /// let x = ndarray::array![[0.0, 1.0, 0.5], [1.0, 0.0, 0.25]];
-    /// let (fused, book) = (net.gradient_fused(&x, &[1, 0]), net.gradient(&x, &[1, 0]));
-    /// assert!(fused.max_abs_diff(&book) < 1e-12 * book.max_abs());
-    /// ```
-    pub fn gradient_fused<'x, 't>(
+    pub(crate) fn gradient_fused<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>> + Send,
         t: impl Into<Targets<'t, A>> + Send,
@@ -230,25 +172,13 @@ impl<A: Scalar> TwoLayerNet<A> {
     }
 
     /// [`gradient_fused`](Self::gradient_fused) into the reusable buffers of `ws`, which it
-    /// returns: the trainer's backprop path (`--grad backprop`), allocating nothing once `ws` has
-    /// the batch's size.
+    /// returns: the backprop of [`Net::step`](crate::Net::step) (the trainer's `--grad
+    /// backprop`), allocating nothing once `ws` has the batch's size
+    /// (`sgd_on_a_reused_workspace_lowers_the_loss`).
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net.
-    ///
-    /// ```
-    /// use scratchnet_network::{TwoLayerNet, Workspace};
-    /// let mut net = TwoLayerNet::<f64>::new(2, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(1));
-    /// let (x, t) = (ndarray::array![[1.0, 0.0], [0.0, 1.0]], vec![0, 1]);
-    /// let mut ws = Workspace::new();
-    /// let before = net.loss_fused(&x, &t);
-    /// for _ in 0..10 {
-    ///     let g = net.gradient_in(&x, &t, &mut ws);
-    ///     net.params.sgd_step(g, 0.5);
-    /// }
-    /// assert!(net.loss_fused(&x, &t) < before);
-    /// ```
-    pub fn gradient_in<'x, 't, 'w>(
+    pub(crate) fn gradient_in<'x, 't, 'w>(
         &self,
         x: impl Into<Input<'x, A>> + Send,
         t: impl Into<Targets<'t, A>> + Send,
@@ -415,3 +345,6 @@ fn forward_rows<A: Scalar>(
     x.dot_rows_into(first..first + z1.nrows(), p.w1, z1.view_mut());
     sigmoid_affine_rows(z1, p.b1, w2, p.b2, y);
 }
+
+#[cfg(test)]
+mod tests;

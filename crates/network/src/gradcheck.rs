@@ -91,7 +91,7 @@ impl std::fmt::Display for GradCheck {
 }
 
 /// The book's `gradient_check.py`: the numerical gradient (by `strategy`) against backprop (the
-/// fused [`TwoLayerNet::gradient_fused`], which the trainer trains with), per parameter.
+/// fused kernel that [`Net`](crate::Net) trains the chapter 4 spec with), per parameter.
 ///
 /// ```
 /// use scratchnet_network::{NumGrad, TwoLayerNet, gradient_check};
@@ -306,8 +306,8 @@ impl GradCheck {
 impl<A: Scalar> MultiLayerNet<A> {
     /// The book's gradient check for a net of any depth (`gradient_check.py`,
     /// `batch_norm_gradient_check.py`): the numerical gradient (the generic, parallel
-    /// [`numerical_gradient`](Self::numerical_gradient)) against backprop (the fast path the
-    /// trainer runs, [`gradient_fast`](Self::gradient_fast)), per tensor `W1, b1, gamma1, beta1,
+    /// [`numerical_gradient`](Self::numerical_gradient)) against backprop (the fast path that
+    /// [`Net::gradient`](crate::Net::gradient) runs), per tensor `W1, b1, gamma1, beta1,
     /// W2, …`, both in train mode with one set of dropout masks drawn from `rng`. The net is not
     /// changed (the running statistics stay as they are).
     ///

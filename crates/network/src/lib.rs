@@ -23,17 +23,18 @@
 //! ```
 //!
 //! Each computation has the book's form, written as the book writes it, and a fast form with the
-//! same mathematics, which `scratchnet train` runs; tests hold every fast form to the book's:
+//! same mathematics, which [`Net`] chooses for its spec (and so `scratchnet train` runs). The fast
+//! forms are private to this crate; its unit tests hold every one to the book's:
 //!
-//! | the book's (two_layer_net.rs, layers.rs) | fast (fused.rs, fast_numgrad.rs) | held equal by |
+//! | the book's (`book/`, layers.rs) | fast, run by [`Net`] (fused.rs, fast_numgrad.rs, multi_layer_fast.rs) | held equal by |
 //! |---|---|---|
-//! | [`TwoLayerNet::predict`], [`loss`](TwoLayerNet::loss), [`accuracy`](TwoLayerNet::accuracy) | [`predict_fused`](TwoLayerNet::predict_fused), [`loss_fused`](TwoLayerNet::loss_fused), [`accuracy_fused`](TwoLayerNet::accuracy_fused): parallel blocks of rows, sparse first layer | `fused_forward_equals_the_book_forward` (1e-12) |
-//! | [`TwoLayerNet::gradient`]: layers forward, then backward in reverse (sub-millisecond to milliseconds) | [`gradient_fused`](TwoLayerNet::gradient_fused), [`gradient_in`](TwoLayerNet::gradient_in) with a reused [`Workspace`] (the trainer's `--grad backprop`) | `fused_backprop_equals_the_layers_one_by_one` (1e-12 of the max-norm) |
-//! | [`TwoLayerNet::numerical_gradient`]: `numgrad::numerical_gradient` per tensor, full forward passes (seconds) | [`numerical_gradient_fast`](TwoLayerNet::numerical_gradient_fast): each perturbed loss recomputed only where the parameter reaches (milliseconds; the trainer's default) | `fast_equals_the_book_to_1e_8_of_the_max_norm` |
+//! | [`TwoLayerNet::predict`], [`loss`](TwoLayerNet::loss), [`accuracy`](TwoLayerNet::accuracy) | [`Net::predict`], [`loss`](Net::loss), [`accuracy`](Net::accuracy) of the chapter 4 spec: parallel blocks of rows, sparse first layer | `fused_forward_equals_the_book_forward` (1e-12) |
+//! | [`TwoLayerNet::gradient`]: layers forward, then backward in reverse (sub-millisecond to milliseconds) | [`Net::gradient`]: fused per block of rows; in [`Net::step`] into reused buffers (the trainer's `--grad backprop`) | `fused_backprop_equals_the_layers_one_by_one` (1e-12 of the max-norm) |
+//! | [`TwoLayerNet::numerical_gradient`]: `numgrad::numerical_gradient` per tensor, full forward passes (seconds) | [`Net::numerical_gradient`]: each perturbed loss recomputed only where the parameter reaches (milliseconds; the trainer's default) | `fast_equals_the_book_to_1e_8_of_the_max_norm` |
+//! | [`MultiLayerNet`]'s `predict`, `loss`, `accuracy`, `gradient` | [`Net`]'s, for any other fully connected spec: sparse first layer, no `dx` for it | `fast_path_equals_the_book_path` (1e-12 of the max-norm) |
 //!
-//! [`TwoLayerNet::numerical_gradient_with`] picks the trainer's strategy ([`NumGrad::Fast`] or
-//! the generic method over the fused forward pass, [`NumGrad::Generic`]). [`gradient_check`]
-//! compares a numerical gradient with backprop (the book's `gradient_check.py`);
+//! [`gradient_check`] compares a numerical gradient ([`NumGrad::Fast`], or [`NumGrad::Generic`],
+//! the book's method over the fused forward pass) with backprop (the book's `gradient_check.py`);
 //! [`TwoLayerNet::save`] / [`TwoLayerNet::load`] keep parameters in a checked binary file and
 //! [`TwoLayerNet::export_npz`] writes them for NumPy.
 //!
@@ -120,8 +121,8 @@ pub use book::{
 };
 pub use confusion::{Confusion, misclassified};
 pub use error::ModelError;
-pub use fast_numgrad::{NumGrad, Param};
-pub use fused::Workspace;
+pub use fast_numgrad::NumGrad;
+pub(crate) use fused::Workspace;
 pub use gradcheck::{GradCheck, ParamCheck, gradient_check, gradient_check_with};
 pub use half_float::{HalfFloat, half_float_accuracy, round_to_f16};
 pub use input::Input;

@@ -11,7 +11,7 @@ use crate::{Input, MultiLayerNet, Targets, TwoLayerNet};
 /// A network of either kind, as a model file or a checkpoint holds it.
 ///
 /// The two-layer net keeps its own, fused kernels; the multi-layer net runs its fast path
-/// ([`MultiLayerNet::accuracy_fast`], …). Both have the same mathematics where they overlap: a
+/// (`MultiLayerNet::accuracy_fast`, …). Both have the same mathematics where they overlap: a
 /// [`MultiLayerNet`] with one sigmoid hidden layer is the chapter 4 net bit for bit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "A: Scalar")]

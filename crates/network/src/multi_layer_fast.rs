@@ -2,8 +2,9 @@
 //! layer over the non-zeros of the input (MNIST is about 81 % zeros) through `SparseRows`'s
 //! kernels, and without the first layer's `dx = dout·W1ᵀ`, which nothing uses. The other layers
 //! (batch norm and dropout included) are the book's (`ndarray`'s matrixmultiply for the dense
-//! products). A test holds it to the book's path within 1e-12 of the gradient's max-norm
-//! (`fast_path_equals_the_book_path`, with and without batch norm and dropout).
+//! products). Crate-private: [`Net`](crate::Net) runs it for every fully connected spec but the
+//! chapter 4 one. A test below holds it to the book's path within 1e-12 of the gradient's
+//! max-norm (`fast_path_equals_the_book_path`, with and without batch norm and dropout).
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayViewMut2, Axis};
@@ -34,17 +35,9 @@ impl<A: Scalar> MultiLayerNet<A> {
         (Layers::of(self, 1, Perturbed::None, masks), a1)
     }
 
-    /// [`predict`](Self::predict) with a sparse first layer.
-    ///
-    /// ```
-    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// let net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
-    ///     &mut scratchnet_tensor::rng_from_seed(0));
-    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]];
-    /// let (book, fast) = (net.predict(&x), net.predict_fast(&x));
-    /// assert!((&book - &fast).iter().all(|d| d.abs() < 1e-15));
-    /// ```
-    pub fn predict_fast<'x>(&self, x: impl Into<Input<'x, A>>) -> Array2<A> {
+    /// [`predict`](Self::predict) with a sparse first layer (`fast_path_equals_the_book_path`,
+    /// `the_fast_forward_of_a_small_net_is_the_books`).
+    pub(crate) fn predict_fast<'x>(&self, x: impl Into<Input<'x, A>>) -> Array2<A> {
         let x = x.into();
         let n_in = self.sizes()[0];
         assert_eq!(
@@ -110,16 +103,13 @@ impl<A: Scalar> MultiLayerNet<A> {
         }
     }
 
-    /// [`loss`](Self::loss) with a sparse first layer.
-    ///
-    /// ```
-    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// let net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
-    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_weight_decay(0.1);
-    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]];
-    /// assert!((net.loss(&x, &[0, 1]) - net.loss_fast(&x, &[0, 1])).abs() < 1e-15);
-    /// ```
-    pub fn loss_fast<'x, 't>(&self, x: impl Into<Input<'x, A>>, t: impl Into<Targets<'t, A>>) -> A {
+    /// [`loss`](Self::loss) with a sparse first layer (`fast_path_equals_the_book_path`,
+    /// `the_fast_forward_of_a_small_net_is_the_books`).
+    pub(crate) fn loss_fast<'x, 't>(
+        &self,
+        x: impl Into<Input<'x, A>>,
+        t: impl Into<Targets<'t, A>>,
+    ) -> A {
         let (x, t) = (x.into(), t.into());
         self.check(x.dim(), &t);
         let scores = self.predict_fast(x);
@@ -127,16 +117,9 @@ impl<A: Scalar> MultiLayerNet<A> {
             + self.decay(self.params.iter().map(|p| p.w.view()))
     }
 
-    /// [`accuracy`](Self::accuracy) with a sparse first layer.
-    ///
-    /// ```
-    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// let net = MultiLayerNet::<f64>::new(4, &[3], 2, Activation::Relu, WeightInit::He,
-    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_batch_norm().with_dropout(0.5);
-    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]];
-    /// assert_eq!(net.accuracy(&x, &[0, 1]), net.accuracy_fast(&x, &[0, 1]));
-    /// ```
-    pub fn accuracy_fast<'x, 't>(
+    /// [`accuracy`](Self::accuracy) with a sparse first layer (`fast_path_equals_the_book_path`,
+    /// `the_fast_forward_of_a_small_net_is_the_books`).
+    pub(crate) fn accuracy_fast<'x, 't>(
         &self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
@@ -147,23 +130,10 @@ impl<A: Scalar> MultiLayerNet<A> {
     }
 
     /// [`gradient`](Self::gradient) with a sparse first layer and no `dx` for it: what
-    /// `scratchnet train` runs for a layered net. The same masks from the same `rng` and the same
-    /// running statistics as the book's path.
-    ///
-    /// ```
-    /// use scratchnet_network::{Activation, MultiLayerNet, WeightInit};
-    /// let mut net = MultiLayerNet::<f64>::new(4, &[3, 3], 2, Activation::Sigmoid, WeightInit::Xavier,
-    ///     &mut scratchnet_tensor::rng_from_seed(0)).with_batch_norm().with_dropout(0.3);
-    /// let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
-    /// let mut book_net = net.clone();
-    /// let book = book_net.gradient(&x, &[1, 0], &mut scratchnet_tensor::rng_from_seed(9));
-    /// let fast = net.gradient_fast(&x, &[1, 0], &mut scratchnet_tensor::rng_from_seed(9));
-    /// for ((_, b), (_, f)) in book.named().iter().zip(fast.named()) {
-    ///     assert!((b - &f).iter().all(|d| d.abs() < 1e-15));
-    /// }
-    /// assert_eq!(book_net.batch_norm, net.batch_norm); // the same running statistics
-    /// ```
-    pub fn gradient_fast<'x, 't>(
+    /// [`Net::gradient`](crate::Net::gradient) runs for a layered net. The same masks from the
+    /// same `rng` and the same running statistics as the book's path
+    /// (`fast_path_equals_the_book_path`, `the_fast_gradient_of_a_small_net_is_the_books`).
+    pub(crate) fn gradient_fast<'x, 't>(
         &mut self,
         x: impl Into<Input<'x, A>>,
         t: impl Into<Targets<'t, A>>,
@@ -255,7 +225,7 @@ impl<A: Scalar> MultiLayerNet<A> {
 
     /// [`gradient_fast_detached`](Self::gradient_fast_detached) that writes into the memory of
     /// `spent`, an earlier gradient of this net that is no longer needed (as the fused path's
-    /// [`Workspace`](crate::Workspace) does): the same numbers, without allocating the largest
+    /// `Workspace` does): the same numbers, without allocating the largest
     /// array anew on every call. The trainer's loop runs this.
     /// (`reusing_gives_what_detached_gives`.)
     ///
@@ -286,8 +256,168 @@ impl<A: Scalar> MultiLayerNet<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::Dropout;
     use crate::{Activation, WeightInit};
-    use scratchnet_tensor::{SparseRows, rng_from_seed};
+    use scratchnet_tensor::{SparseRows, randn, rng_from_seed};
+
+    /// MNIST-like, most entries 0, the first column never 0 (so that no row is all zeros: its
+    /// pre-activations would sit exactly on ReLU's kink).
+    fn batch(n: usize, d: usize, seed: u64) -> Array2<f64> {
+        let r = randn::<f64, _>((n, d), 1.0, &mut rng_from_seed(seed));
+        let mut x = r.mapv(|v| if v > 0.8 { (v - 0.8).min(1.0) } else { 0.0 });
+        x.column_mut(0).mapv_inplace(|v| 0.3 + v);
+        x
+    }
+
+    fn labels(n: usize, classes: usize) -> Vec<usize> {
+        (0..n).map(|i| (i * 7 + 3) % classes).collect()
+    }
+
+    // Moved from tests/multi_layer_net.rs when the fast path became crate-private (issue 17).
+    #[test]
+    fn fast_path_equals_the_book_path() {
+        // (batch norm, dropout): the plain net, and each of the chapter 6.3–6.4 additions
+        let configs = [
+            (false, None),
+            (true, None),
+            (false, Some(0.3)),
+            (true, Some(0.3)),
+        ];
+        for activation in [Activation::Sigmoid, Activation::Relu] {
+            for hidden in [&[30][..], &[20, 10, 10][..]] {
+                for (bn, dropout) in configs {
+                    let mut net = MultiLayerNet::<f64>::new(
+                        64,
+                        hidden,
+                        10,
+                        activation,
+                        WeightInit::He,
+                        &mut rng_from_seed(5),
+                    )
+                    .with_weight_decay(0.01);
+                    if bn {
+                        net = net.with_batch_norm();
+                    }
+                    if let Some(r) = dropout {
+                        net = net.with_dropout(r);
+                    }
+                    let what = format!("{activation} {hidden:?} bn {bn} dropout {dropout:?}");
+                    let (x, t) = (batch(32, 64, 6), labels(32, 10));
+                    let sparse = SparseRows::from_dense(&x);
+                    let mut book_net = net.clone();
+                    let book = book_net.gradient(&x, &t, &mut rng_from_seed(8));
+                    let scale = book
+                        .named()
+                        .iter()
+                        .map(|(_, g)| g.iter().fold(0.0f64, |m, v| m.max(v.abs())))
+                        .fold(0.0, f64::max);
+                    let dense_input = Input::from(&x);
+                    for input in [dense_input, Input::from(&sparse)] {
+                        let mut fast_net = net.clone();
+                        let fast = fast_net.gradient_fast(input, &t, &mut rng_from_seed(8));
+                        for ((name, b), (_, f)) in book.named().iter().zip(fast.named()) {
+                            let d = (b - &f).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                            assert!(d <= 1e-12 * scale, "{what} {name}: {d:e} of {scale:e}");
+                        }
+                        // the same running statistics, bit for bit
+                        assert_eq!(fast_net.batch_norm, book_net.batch_norm, "{what}");
+                    }
+                    let (py, pf) = (book_net.predict(&x), book_net.predict_fast(&sparse));
+                    assert!((&py - &pf).iter().all(|d| d.abs() < 1e-12), "{what}");
+                    assert_eq!(
+                        book_net.accuracy(&x, &t),
+                        book_net.accuracy_fast(&sparse, &t)
+                    );
+                    let (lb, lf) = (book_net.loss(&x, &t), book_net.loss_fast(&sparse, &t));
+                    assert!((lb - lf).abs() < 1e-12, "{what}: {lb} vs {lf}");
+                }
+            }
+        }
+    }
+
+    // Moved from tests/batch_norm_dropout.rs (issue 17).
+    #[test]
+    fn the_same_seed_gives_the_same_masks_on_any_number_of_threads() {
+        let a = Dropout::draw_mask(&mut rng_from_seed(7), (30, 40), 0.5);
+        assert_eq!(a, Dropout::draw_mask(&mut rng_from_seed(7), (30, 40), 0.5));
+        assert_ne!(a, Dropout::draw_mask(&mut rng_from_seed(8), (30, 40), 0.5));
+        let net = MultiLayerNet::<f64>::new(
+            16,
+            &[20, 20],
+            4,
+            Activation::Relu,
+            WeightInit::He,
+            &mut rng_from_seed(1),
+        )
+        .with_batch_norm()
+        .with_dropout(0.5);
+        let (x, t) = (batch(32, 16, 2), labels(32, 4));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut net = net.clone();
+                let mut rng: Rng = rng_from_seed(3);
+                let g1 = net.gradient_fast(&x, &t, &mut rng);
+                let g2 = net.gradient(&x, &t, &mut rng); // the stream goes on
+                let num = net.numerical_gradient(&x, &t, &mut rng_from_seed(3));
+                (g1, g2, num, net)
+            })
+        };
+        let one = run(1);
+        for threads in [2, 4] {
+            assert_eq!(run(threads), one, "{threads} threads");
+        }
+        assert_ne!(one.0, one.1, "the second pass drew new masks");
+    }
+
+    // The examples of the fast path's documentation from when it was public, as tests.
+
+    #[test]
+    fn the_fast_forward_of_a_small_net_is_the_books() {
+        let net = MultiLayerNet::<f64>::new(
+            4,
+            &[3],
+            2,
+            Activation::Relu,
+            WeightInit::He,
+            &mut rng_from_seed(0),
+        );
+        let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]];
+        let (book, fast) = (net.predict(&x), net.predict_fast(&x));
+        assert!((&book - &fast).iter().all(|d| d.abs() < 1e-15));
+        let decayed = net.clone().with_weight_decay(0.1);
+        assert!((decayed.loss(&x, &[0, 1]) - decayed.loss_fast(&x, &[0, 1])).abs() < 1e-15);
+        let extended = net.with_batch_norm().with_dropout(0.5);
+        assert_eq!(
+            extended.accuracy(&x, &[0, 1]),
+            extended.accuracy_fast(&x, &[0, 1])
+        );
+    }
+
+    #[test]
+    fn the_fast_gradient_of_a_small_net_is_the_books() {
+        let mut net = MultiLayerNet::<f64>::new(
+            4,
+            &[3, 3],
+            2,
+            Activation::Sigmoid,
+            WeightInit::Xavier,
+            &mut rng_from_seed(0),
+        )
+        .with_batch_norm()
+        .with_dropout(0.3);
+        let x = ndarray::array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.25]];
+        let mut book_net = net.clone();
+        let book = book_net.gradient(&x, &[1, 0], &mut rng_from_seed(9));
+        let fast = net.gradient_fast(&x, &[1, 0], &mut rng_from_seed(9));
+        for ((_, b), (_, f)) in book.named().iter().zip(fast.named()) {
+            assert!((b - &f).iter().all(|d| d.abs() < 1e-15));
+        }
+        assert_eq!(book_net.batch_norm, net.batch_norm); // the same running statistics
+    }
 
     #[test]
     fn detached_then_applied_is_gradient_fast() {

@@ -1,11 +1,13 @@
 //! SoftmaxWithLoss's backward pass against NumPy running the book's formulas
 //! (`fixtures/softmax_with_loss.py` wrote `fixtures/softmax_with_loss.txt`): the book's
-//! `(y − t)/N` by default, in the layer, in the fused kernel and in both nets' training paths;
-//! the exact gradient of the δ-loss only when asked for.
+//! `(y − t)/N` by default, in the layer, in the fused kernel and in the training paths of `Net`
+//! (the fused chapter 4 net, a layered one); the exact gradient of the δ-loss only when asked for.
 
 use ndarray::{Array1, Array2, array};
 use scratchnet_network::layers::{LossGradient, SoftmaxWithLoss};
-use scratchnet_network::{Activation, MultiLayerNet, TwoLayerNet, WeightInit};
+use scratchnet_network::{
+    Activation, MultiLayerNet, Net, NetSpec, Tensors, TwoLayerNet, WeightInit,
+};
 use scratchnet_tensor::Targets;
 use scratchnet_tensor::fused::{PaddedMatrix, softmax_loss_sigmoid_backward_rows};
 
@@ -120,6 +122,11 @@ fn book_db_last(logits: &Array2<f64>, labels: &[usize]) -> Array1<f64> {
     ((softmax_rows(logits) - one_hot(labels, logits.ncols())) / n).sum_axis(ndarray::Axis(0))
 }
 
+/// A gradient of a `Net`, one tensor as a vector.
+fn tensor(g: &Tensors<f64>, name: &str) -> Array1<f64> {
+    g[name].iter().copied().collect()
+}
+
 fn assert_near(got: &Array1<f64>, want: &Array1<f64>, what: &str) {
     let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for (g, w) in got.iter().zip(want) {
@@ -128,7 +135,9 @@ fn assert_near(got: &Array1<f64>, want: &Array1<f64>, what: &str) {
 }
 
 /// A large bias makes some samples confidently wrong (y_t far below 1e-7), where the exact
-/// δ-gradient would be a small fraction of the book's: the training paths must give the book's.
+/// δ-gradient would be a small fraction of the book's: the training paths (`Net::gradient`, the
+/// fused kernel for the chapter 4 spec and the layered one for another) and the book's classes
+/// must give the book's.
 #[test]
 fn both_nets_train_with_the_books_gradient() {
     let x = array![
@@ -150,7 +159,13 @@ fn both_nets_train_with_the_books_gradient() {
         (0..4).any(|i| y[[i, labels[i]]] < 1e-8),
         "the test needs a confidently wrong sample: {y}"
     );
-    assert_near(&two.gradient_fused(&x, &labels[..]).b2, &want, "fused");
+    let mut fused = Net::from_params(
+        NetSpec::two_layer_net(3, 4, 3, 1.0),
+        &Tensors::from_views(two.params.named()),
+    )
+    .unwrap();
+    let g = fused.gradient(&x, &labels[..], &mut scratchnet_tensor::rng_from_seed(0));
+    assert_near(&tensor(&g, "b2"), &want, "fused");
     assert_near(&two.gradient(&x, &labels[..]).b2, &want, "book layers");
 
     let mut deep = MultiLayerNet::<f64>::new(
@@ -170,8 +185,13 @@ fn both_nets_train_with_the_books_gradient() {
     );
     let want = book_db_last(&logits, &labels);
     let mut rng = scratchnet_tensor::rng_from_seed(7);
-    let fast = deep.clone().gradient_fast(&x, &labels[..], &mut rng);
-    assert_near(&fast.affine[2].b, &want, "multi-layer fast path");
+    let mut layered = Net::from_params(
+        NetSpec::multi_layer_net(3, &[4, 4], 3, Activation::Relu, WeightInit::He, 0.0),
+        &Tensors::from_views(deep.named_tensors()),
+    )
+    .unwrap();
+    let fast = layered.gradient(&x, &labels[..], &mut rng);
+    assert_near(&tensor(&fast, "b3"), &want, "multi-layer fast path");
     let book = deep.gradient(&x, &labels[..], &mut rng);
     assert_near(&book.affine[2].b, &want, "multi-layer book path");
 }

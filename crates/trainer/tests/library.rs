@@ -84,8 +84,8 @@ mod training_loop {
     const INPUT: usize = 784;
     const OUTPUT: usize = 10;
     use ndarray::Array2;
-    use scratchnet_network::optimizer::OptimizerKind;
-    use scratchnet_network::{Gradient, MultiLayerNet, Tensors, TwoLayerNet, WeightInit};
+    use scratchnet_network::optimizer::Optimizer;
+    use scratchnet_network::{Gradient, Net, Tensors};
     use scratchnet_tensor::SparseRows;
 
     fn tiny_data() -> SparseMnist<f64> {
@@ -191,54 +191,31 @@ mod training_loop {
         }
     }
 
-    /// §4.5.3 written out, one thing after another, with no gradient computed ahead, for the
-    /// chapter 4 net or (chapter 6) a multi-layer net and the configured optimizer.
+    /// §4.5.3 written out, one thing after another, with no gradient computed ahead: a `Net` of
+    /// the configured spec (for the chapter 4 net, the fused kernels and the fast numerical
+    /// gradient; for chapter 6, the layered fast path) and the configured optimizer.
     fn notebook_loop(cfg: &RunConfig, data: &SparseMnist<f64>) -> (Vec<f64>, Tensors<f64>) {
-        use scratchnet_network::optimizer::Optimizer;
         let mut rng = rng_from_seed(cfg.seed);
         let mut losses = Vec::new();
         let (iters, batch) = (cfg.schedule.iters, cfg.schedule.batch);
-        let d = cfg.net.dense().unwrap();
-        let hidden = &d.sizes[1..d.sizes.len() - 1];
-        if cfg.net.is_two_layer_net() && cfg.optimizer.kind == OptimizerKind::Sgd {
-            let WeightInit::Std(std) = cfg.net.init else {
-                unreachable!()
-            };
-            let mut net = TwoLayerNet::new(INPUT, hidden[0], OUTPUT, std, &mut rng);
-            for _ in 0..iters {
-                let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), batch);
-                let x = data.x_train.gather_rows(&idx);
-                let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
-                let g = match cfg.schedule.gradient {
-                    Gradient::Backprop => net.gradient_fused(&x, &t),
-                    _ => net.numerical_gradient_fast(&x, &t),
-                };
-                net.sgd_step(&g, cfg.optimizer.lr);
-                losses.push(net.loss_fused(&x, &t));
-            }
-            return (losses, Tensors::from_views(net.params.named()));
-        }
-        let mut net =
-            MultiLayerNet::new(INPUT, hidden, OUTPUT, d.activation, cfg.net.init, &mut rng)
-                .with_weight_decay(cfg.net.weight_decay);
-        if d.batch_norm {
-            net = net.with_batch_norm();
-        }
-        if let Some(ratio) = d.dropout {
-            net = net.with_dropout(ratio);
-        }
+        assert_eq!(cfg.net.input, [INPUT]);
+        assert_eq!(cfg.net.output_size(), OUTPUT);
+        let mut net = Net::<f64>::new(cfg.net.clone(), &mut rng).unwrap();
         let mut opt = cfg.new_optimizer::<f64>();
         for _ in 0..iters {
             let idx = scratchnet_mnist::random_batch(&mut rng, data.train_size(), batch);
             let x = data.x_train.gather_rows(&idx);
             let t: Vec<usize> = idx.iter().map(|&k| data.t_train[k]).collect();
-            let g = net.gradient_fast(&x, &t, &mut rng);
+            let g = match cfg.schedule.gradient {
+                Gradient::Backprop => net.gradient(&x, &t, &mut rng),
+                _ => net.numerical_gradient(&x, &t, &mut rng),
+            };
             net.update(&mut opt, &g);
-            losses.push(net.loss_fast(&x, &t));
+            losses.push(net.loss(&x, &t));
         }
         assert_eq!(opt.name(), cfg.optimizer.kind.as_str());
         assert!(opt.lr() > 0.0);
-        (losses, Tensors::from_views(net.named_tensors()))
+        (losses, net.params())
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 use scratchnet_plot::{Figure, PALETTE, chart, legend, legend_line, segments, smooth_curve};
 
-use scratchnet_network::MultiLayerNet;
+use scratchnet_network::Net;
 use scratchnet_network::optimizer::{AnyOptimizer, Optimizer};
 use scratchnet_tensor::{SparseRows, choice_with_replacement, rng_from_seed};
 
@@ -52,7 +52,7 @@ pub fn figure_dir() -> Result<PathBuf, Box<dyn Error>> {
 /// its loss on that batch. Prints the losses every 500 iterations; returns them per net.
 pub fn train_side_by_side(
     train: &Train,
-    nets: &mut [(String, MultiLayerNet<f64>, AnyOptimizer<f64>)],
+    nets: &mut [(String, Net<f64>, AnyOptimizer<f64>)],
     iters: usize,
     batch: usize,
     seed: u64,
@@ -66,9 +66,9 @@ pub fn train_side_by_side(
         let t: Vec<usize> = idx.iter().map(|&k| train.labels[k]).collect();
         for ((_, net, opt), losses) in nets.iter_mut().zip(&mut losses) {
             // no dropout in these nets: the generator is never drawn from
-            let grads = net.gradient_fast(&xb, &t, &mut rng);
+            let grads = net.gradient(&xb, &t, &mut rng);
             net.update(opt, &grads);
-            losses.push(net.loss_fast(&xb, &t));
+            losses.push(net.loss(&xb, &t));
         }
         if i % 500 == 0 || i + 1 == iters {
             let line: Vec<String> = nets
@@ -145,7 +145,7 @@ pub fn load_train_test(train_size: usize) -> Result<(Train, Train), Box<dyn Erro
 pub fn train_epochs(
     train: &Train,
     evals: &[&Train],
-    nets: &mut [(MultiLayerNet<f64>, AnyOptimizer<f64>)],
+    nets: &mut [(Net<f64>, AnyOptimizer<f64>)],
     epochs: usize,
     batch: usize,
     seed: u64,
@@ -163,13 +163,13 @@ pub fn train_epochs(
         train.images.gather_rows_into(&idx, &mut xb);
         let t: Vec<usize> = idx.iter().map(|&k| train.labels[k]).collect();
         for ((net, opt), mask_rng) in nets.iter_mut().zip(&mut masks) {
-            let grads = net.gradient_fast(&xb, &t, mask_rng);
+            let grads = net.gradient(&xb, &t, mask_rng);
             net.update(opt, &grads);
         }
         if i % iter_per_epoch == 0 {
             for ((net, _), acc) in nets.iter().zip(&mut acc) {
                 for (set, acc) in evals.iter().zip(acc.iter_mut()) {
-                    acc.push(net.accuracy_fast(&set.images, &set.labels));
+                    acc.push(net.accuracy(&set.images, &set.labels));
                 }
             }
             if acc[0][0].len() >= epochs {

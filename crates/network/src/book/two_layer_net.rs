@@ -1,8 +1,8 @@
 //! The book's two-layer net (§4.5.1, and `two_layer_net.py` of chapter 5): its layers in order,
 //! `predict`, `loss`, `accuracy`, `numerical_gradient` and `gradient` written the way the book
-//! writes them. This is the readable path and the oracle of the tests; the fast paths the trainer
-//! runs are in `fused.rs` ([`TwoLayerNet::gradient_in`], [`TwoLayerNet::loss_fused`], …) and
-//! `fast_numgrad.rs` ([`TwoLayerNet::numerical_gradient_fast`]).
+//! writes them. This is the readable path and the oracle of the tests; the fast paths that
+//! [`Net`](crate::Net) runs for the chapter 4 spec (and so the trainer) are crate-private, in
+//! `fused.rs` and `fast_numgrad.rs`.
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use scratchnet_functions::softmax;
@@ -19,11 +19,10 @@ use crate::{Grads, Params, Targets};
 /// `predict` feeds the sigmoid *output* `z1` to the second layer, as the book does; the notebook's
 /// cell passes the pre-activation `a1`, a slip that turns the net into one linear map.
 ///
-/// Every method has two forms: the book's, written as the book writes it (`predict`, `loss`,
-/// `accuracy`, `numerical_gradient`, `gradient`), and a fast one with the same mathematics
-/// (`predict_fused`, `loss_fused`, `accuracy_fused`, `gradient_fused`/`gradient_in`,
-/// `numerical_gradient_fast`), which is what `scratchnet train` runs. Tests hold each fast form
-/// to the book's.
+/// Its methods are the book's, written as the book writes it (`predict`, `loss`, `accuracy`,
+/// `numerical_gradient`, `gradient`). A [`Net`](crate::Net) of
+/// [`NetSpec::two_layer_net`](crate::NetSpec::two_layer_net) is the same net with a fast form of
+/// each, which is what `scratchnet train` runs; the crate's tests hold each fast form to these.
 ///
 /// ```
 /// use scratchnet_network::TwoLayerNet;
@@ -42,17 +41,26 @@ use crate::{Grads, Params, Targets};
 /// assert!(net.loss(&x, &t) < before);
 /// ```
 ///
-/// The same in `f32`, with labels as `&Vec<usize>` and the fast paths:
+/// The same in `f32`, with labels as `&Vec<usize>`, and by the fast paths of a [`Net`](crate::Net)
+/// of the same spec (the same weights from the same seed):
 ///
 /// ```
-/// use scratchnet_network::TwoLayerNet;
-/// let mut net = TwoLayerNet::<f32>::new(4, 3, 2, 0.5, &mut scratchnet_tensor::rng_from_seed(0));
+/// use scratchnet_network::{Net, NetSpec, TwoLayerNet, optimizer::Sgd};
+/// let mut rng = scratchnet_tensor::rng_from_seed(0);
+/// let mut net = TwoLayerNet::<f32>::new(4, 3, 2, 0.5, &mut rng);
 /// let x = ndarray::array![[0.0f32, 1.0, 0.5, 0.0], [1.0, 0.0, 0.0, 0.25]];
 /// let t = vec![1, 0];
-/// let before = net.loss_fused(&x, &t);
-/// let grads = net.gradient_fused(&x, &t);
+/// let before = net.loss(&x, &t);
+/// let grads = net.gradient(&x, &t);
 /// net.sgd_step(&grads, 0.5);
-/// assert!(net.loss_fused(&x, &t) < before);
+/// assert!(net.loss(&x, &t) < before);
+///
+/// let mut rng = scratchnet_tensor::rng_from_seed(0);
+/// let mut fast = Net::<f32>::new(NetSpec::two_layer_net(4, 3, 2, 0.5), &mut rng).unwrap();
+/// assert!((fast.loss(&x, &t) - before).abs() < 1e-6);
+/// let grads = fast.gradient(&x, &t, &mut rng);
+/// fast.update(&mut Sgd::new(0.5), &grads);
+/// assert!((fast.loss(&x, &t) - net.loss(&x, &t)).abs() < 1e-6);
 /// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "A: Scalar")]
@@ -233,9 +241,10 @@ impl<A: Scalar> TwoLayerNet<A> {
 
     /// The book's numerical gradient: [`scratchnet_numgrad::numerical_gradient`] of the loss
     /// over each parameter tensor in turn, two full forward passes through the layers per
-    /// scalar. Seconds for the 784-50-10 net; the trainer runs the exact and much faster
-    /// [`numerical_gradient_fast`](Self::numerical_gradient_fast), which a test holds to this
-    /// within 1e-8 of the gradient's max-norm.
+    /// scalar. Seconds for the 784-50-10 net;
+    /// [`Net::numerical_gradient`](crate::Net::numerical_gradient) of the chapter 4 spec (the
+    /// trainer's) runs an exact and much faster method, which a test holds to this within 1e-8
+    /// of the gradient's max-norm.
     ///
     /// The book writes `loss_W = lambda W: self.loss(x, t)`: the lambda ignores its argument and
     /// still sees the perturbed weights, because `self.params['W1']` *is* the array that
@@ -292,9 +301,9 @@ impl<A: Scalar> TwoLayerNet<A> {
     /// The gradient by backpropagation, as the book's chapter 5 writes it: the forward pass
     /// through the layers and the loss, then `lastLayer.backward(1)` and every layer's `backward`
     /// in reverse order, with the book's `(y − t)/N` for the loss; the gradients are the affine
-    /// layers' `dW` and `db`. The trainer runs
-    /// the same arithmetic fused ([`gradient_in`](Self::gradient_in)); a test holds the two
-    /// within 1e-12 of the gradient's max-norm.
+    /// layers' `dW` and `db`. [`Net::gradient`](crate::Net::gradient) of the chapter 4 spec (the
+    /// trainer's) runs the same arithmetic fused; a test holds the two within 1e-12 of the
+    /// gradient's max-norm.
     ///
     /// # Panics
     /// If `x` and the targets do not fit the net: the message says which (see [`Targets::check`]).
