@@ -13,7 +13,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{Array2, ArrayView2};
 use scratchnet_network::optimizer::ParamsMut;
-use scratchnet_network::{Net, NetSpec};
+use scratchnet_network::{Input, Net, NetSpec};
 use scratchnet_tensor::{Scalar, SparseRows, choice_with_replacement, gather_rows, rng_from_seed};
 
 fn data_dir() -> PathBuf {
@@ -80,11 +80,13 @@ fn bench_dtype<A: Scalar>(c: &mut Criterion) {
         .into_dimensionality::<ndarray::Ix2>()
         .expect("W2 is a matrix");
     let nets = Mutex::new(Vec::<Net<A>>::new());
+    // the batch as the net takes it, made once (as the kernel's own loop did), not per loss
+    let xi = Input::from(&x);
     let loss_at = |w: ArrayView2<'_, A>| {
         let taken = nets.lock().expect("no panic while held").pop();
         let mut n = taken.unwrap_or_else(|| net.clone());
         set_w2(&mut n, w);
-        let loss = n.loss(&x, &t);
+        let loss = n.loss(xi.reborrow(), &t);
         nets.lock().expect("no panic while held").push(n);
         loss
     };

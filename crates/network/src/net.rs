@@ -418,8 +418,10 @@ impl<A: Scalar> Net<A> {
         self.kernel.all_finite()
     }
 
-    /// The scores before the softmax (test mode: batch norm's running statistics, dropout
-    /// scaling).
+    /// The book's `predict` of the net's class (test mode: batch norm's running statistics,
+    /// dropout scaling): for the chapter 4 spec, chapter 4's `TwoLayerNet.predict`, which ends
+    /// with the softmax (probabilities); for any other spec, the scores before the softmax.
+    /// [`predict_classes`](Self::predict_classes) is the same either way.
     ///
     /// # Panics
     /// If `x` does not fit the net.
