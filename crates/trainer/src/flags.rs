@@ -177,27 +177,6 @@ fn init_of(init: Option<WeightInit>, std: Option<f64>) -> WeightInit {
 }
 
 impl NetFlags {
-    /// The book's `MultiLayerNetExtend` over MNIST's 784 inputs and 10 classes.
-    pub(crate) fn mlp(
-        hidden: &[usize],
-        activation: Activation,
-        init: WeightInit,
-        weight_decay: f64,
-        dropout: Option<f64>,
-        batch_norm: bool,
-    ) -> NetSpec {
-        NetSpec::multi_layer_net_extend(
-            scratchnet_mnist::IMAGE_PIXELS,
-            hidden,
-            scratchnet_mnist::CLASSES,
-            activation,
-            init,
-            weight_decay,
-            dropout,
-            batch_norm,
-        )
-    }
-
     /// The network these flags describe: `--net` with `--init` and `--weight-decay` applied,
     /// or the fully connected net of `--hidden` and the rest.
     pub(crate) fn spec(&self) -> NetSpec {
@@ -212,8 +191,10 @@ impl NetFlags {
                 weight_decay: self.weight_decay,
                 ..spec.clone()
             },
-            None => Self::mlp(
+            None => NetSpec::multi_layer_net_extend(
+                scratchnet_mnist::IMAGE_PIXELS,
                 &self.hidden.0,
+                scratchnet_mnist::CLASSES,
                 self.activation,
                 init,
                 self.weight_decay,
