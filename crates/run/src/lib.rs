@@ -34,6 +34,6 @@ pub use config::{
 pub use error::{EXIT_CODES, TrainError};
 pub use metrics::{ACCURACY_CSV, AccuracyRow, HeldOut, LOSS_CSV, Metrics};
 pub use summary::{
-    ACCURACY_PNG, LOSS_PNG, MODEL_FILE, RUN_FILES, RUN_ID_FILE, SUMMARY_FILE, Summary, fmt_loss,
-    fmt_rate, fmt_secs, read_run_id,
+    ACCURACY_PNG, LOSS_PNG, MODEL_FILE, RUN_FILES, RUN_ID_FILE, SUMMARY_FILE, Summary, fmt_rate,
+    read_run_id,
 };

@@ -181,32 +181,3 @@ pub fn fmt_rate(rate: f64) -> String {
         format!("{:.1} s/it", 1.0 / rate)
     }
 }
-
-/// A loss for a progress line: `0.3123`, and from 1e6 on `4.0075e290` (never 300 digits).
-///
-/// ```
-/// use scratchnet_run::fmt_loss;
-/// assert_eq!((fmt_loss(0.31234), fmt_loss(4.00747542e290)), ("0.3123".into(), "4.0075e290".into()));
-/// assert_eq!(fmt_loss(f64::NAN), "NaN");
-/// ```
-pub fn fmt_loss(loss: f64) -> String {
-    if loss.abs() >= 1e6 {
-        format!("{loss:.4e}")
-    } else {
-        format!("{loss:.4}")
-    }
-}
-
-/// Seconds as `M:SS`, or `H:MM:SS` from an hour on.
-///
-/// ```
-/// assert_eq!((scratchnet_run::fmt_secs(65.4), scratchnet_run::fmt_secs(3725.0)), ("1:05".into(), "1:02:05".into()));
-/// ```
-pub fn fmt_secs(s: f64) -> String {
-    let s = s.round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
-}

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scratchnet_tensor::Scalar;
 
 use crate::{CHECKPOINT_FILE, MODEL_FILE, RUN_ID_FILE, Summary};
-use crate::{Step, TrainError, Trainer, fmt_loss, fmt_rate, fmt_secs};
+use crate::{Step, TrainError, Trainer, fmt_rate};
 use scratchnet_fileio::{errln, outln};
 
 /// The least time between two writes of the resumable state during a session.
@@ -325,4 +325,35 @@ pub fn run_session<A: Scalar>(
         Outcome::Finished
     };
     Ok((outcome, summary))
+}
+
+/// A loss for a progress line: `0.3123`, and from 1e6 on `4.0075e290` (never 300 digits).
+fn fmt_loss(loss: f64) -> String {
+    if loss.abs() >= 1e6 {
+        format!("{loss:.4e}")
+    } else {
+        format!("{loss:.4}")
+    }
+}
+
+/// Seconds as `M:SS`, or `H:MM:SS` from an hour on.
+fn fmt_secs(s: f64) -> String {
+    let s = s.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_huge_loss_is_written_short_and_a_long_wait_in_hours() {
+        assert_eq!(super::fmt_loss(0.31234), "0.3123");
+        assert_eq!(super::fmt_loss(4.00747542e290), "4.0075e290");
+        assert_eq!(super::fmt_loss(f64::NAN), "NaN");
+        assert_eq!(super::fmt_secs(65.4), "1:05");
+        assert_eq!(super::fmt_secs(3725.0), "1:02:05");
+    }
 }
